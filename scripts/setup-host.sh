@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Turns a fresh Debian 12 root machine into a mab build host. Idempotent: every step checks
+# before it acts, so a second run takes seconds. Facts behind each step: shared/design/HOST-SETUP.md.
+#   MAB_REGISTRY_DIR   registry data dir (default /var/lib/mab/registry)
+#   MAB_SKIP_BASE=1    do not create the debian base images
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REGISTRY_ADDR=127.0.0.1:5000
+REGISTRY_DIR=${MAB_REGISTRY_DIR:-/var/lib/mab/registry}
+log() { printf '[setup] %s\n' "$*"; }
+export DEBIAN_FRONTEND=noninteractive
+
+[ "$(id -u)" = 0 ] || { echo "setup-host.sh must run as root (it installs packages and starts dockerd)" >&2; exit 1; }
+
+# --- Debian packages -------------------------------------------------------------------------
+pkgs=(docker.io qemu-user-static binfmt-support docker-registry apache2-utils mmdebstrap skopeo
+      uidmap arch-test ca-certificates curl)
+missing=()
+for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ] || [ ! -x /usr/libexec/docker/cli-plugins/docker-buildx ]; then
+  # buildx is not in bookworm; trixie's package depends only on libc6 and works here. The pin keeps
+  # every other package on bookworm.
+  if [ ! -f /etc/apt/sources.list.d/mab-trixie.list ]; then
+    echo 'deb http://deb.debian.org/debian trixie main' > /etc/apt/sources.list.d/mab-trixie.list
+    printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/mab-trixie
+  fi
+  log "installing: ${missing[*]} docker-buildx"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends -t trixie docker-buildx >/dev/null
+fi
+
+# --- QEMU user emulation ---------------------------------------------------------------------
+if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+  mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+fi
+if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || [ ! -e /proc/sys/fs/binfmt_misc/qemu-arm ]; then
+  log "registering QEMU interpreters"
+  # The F flag (fix binary) in Debian's binfmt.d entries makes them work inside containers.
+  /lib/systemd/systemd-binfmt 2>/dev/null || update-binfmts --enable >/dev/null
+fi
+
+# --- registry on loopback --------------------------------------------------------------------
+mkdir -p "$REGISTRY_DIR" /etc/mab
+cat > /etc/mab/registry.yml <<CONF
+version: 0.1
+log: { level: warn }
+storage:
+  filesystem: { rootdirectory: $REGISTRY_DIR }
+  delete: { enabled: true }
+http: { addr: $REGISTRY_ADDR }
+CONF
+if ! curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; then
+  log "starting registry on $REGISTRY_ADDR ($REGISTRY_DIR)"
+  nohup docker-registry serve /etc/mab/registry.yml >/var/log/mab-registry.log 2>&1 &
+  for _ in $(seq 50); do curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1 && break; sleep 0.2; done
+  curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null || { cat /var/log/mab-registry.log >&2; exit 1; }
+fi
+
+# --- dockerd, with the loopback registry as its Docker Hub mirror ----------------------------
+mkdir -p /etc/docker
+want='{"registry-mirrors":["http://'$REGISTRY_ADDR'"],"insecure-registries":["'$REGISTRY_ADDR'"]}'
+restart=0
+if [ "$(cat /etc/docker/daemon.json 2>/dev/null)" != "$want" ]; then echo "$want" > /etc/docker/daemon.json; restart=1; fi
+if [ $restart = 1 ] && [ -f /var/run/docker.pid ]; then
+  log "restarting dockerd for the new daemon.json"
+  kill "$(cat /var/run/docker.pid)" 2>/dev/null || true
+  for _ in $(seq 100); do [ -f /var/run/docker.pid ] || break; sleep 0.2; done
+fi
+if ! /usr/bin/docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  for _ in $(seq 150); do /usr/bin/docker info >/dev/null 2>&1 && break; sleep 0.2; done
+  /usr/bin/docker info >/dev/null || { tail -20 /var/log/dockerd.log >&2; exit 1; }
+fi
+
+# --- the project itself ----------------------------------------------------------------------
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+log "compiling"
+npm run -s build
+
+# --- base images (mab's own command: air-gapped sites need it too) ---------------------------
+if [ "${MAB_SKIP_BASE:-0}" != 1 ]; then
+  node bin/mab.js base debian:bookworm debian:bookworm-slim --arch amd64,arm64,arm/v7 --security auto --push "$REGISTRY_ADDR"
+fi
+log "host ready: dockerd $(/usr/bin/docker version -f '{{.Server.Version}}'), registry $REGISTRY_ADDR"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, on a real build host: sets the host up (idempotent, see setup-host.sh),
+# then runs both vitest suites, `unit` and `engine` (real dockerd, BuildKit, QEMU, registry).
+# Ends with one plain summary line: "tests: N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-host.sh
+mkdir -p .mab
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.mab/test-results.json "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(".mab/test-results.json", "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  if (r.numTotalTests === 0) { console.error("no test ran"); process.exit(1); }
+' || status=1
+exit $status

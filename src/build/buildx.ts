@@ -1,0 +1,52 @@
+/**
+ * One platform, one `docker buildx build`. The engine's docker driver refuses multi-platform builds
+ * and OCI output, and that is fine: mab builds each platform on its own and assembles the index
+ * itself. --provenance=false keeps attestation manifests (platform unknown/unknown), which old
+ * clients choke on, out of the result.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TargetPlan } from '../plan/plan.js';
+import { placeSource } from '../source/fetch.js';
+import { docker, dockerStreaming } from './docker.js';
+import { MabError } from '../errors.js';
+import { formatPlatform, parsePlatform } from '../platform/platform.js';
+
+export async function makeContext(target: TargetPlan, cachedSources: Map<string, string>): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `mab-ctx-`));
+  await mkdir(path.join(dir, 'sources'));
+  await writeFile(path.join(dir, 'Dockerfile'), target.dockerfile);
+  for (const s of target.sources) await placeSource(cachedSources.get(s.sha256)!, path.join(dir, 'sources'), s.file);
+  return dir;
+}
+
+export interface BuildOutput {
+  /** Image ID (config digest) in the engine. */
+  id: string;
+  seconds: number;
+}
+
+export async function buildTarget(target: TargetPlan, context: string, onLine: (l: string) => void, env?: NodeJS.ProcessEnv): Promise<BuildOutput> {
+  const started = Date.now();
+  await dockerStreaming(
+    ['buildx', 'build', '--platform', target.platform, '--provenance=false', '--progress=plain', '--load', '-t', target.image, '-f', path.join(context, 'Dockerfile'), context],
+    onLine,
+    { env, what: `build of ${target.platform}` },
+  );
+  const seconds = (Date.now() - started) / 1000;
+  // JSON, not a Go template: engine 20.10 omits Variant when empty and the template then fails.
+  const [info] = JSON.parse(await docker(['image', 'inspect', target.image], { env })) as { Id: string; Os: string; Architecture: string; Variant?: string }[];
+  const { Id: id, Os: os_, Architecture: arch, Variant: variant } = info!;
+  // The image config must say the platform we asked for: the legacy builder, for one, writes the
+  // host's architecture into foreign images, and a wrong config means a wrong index entry.
+  const built = formatPlatform(parsePlatform([os_, arch, variant].filter(Boolean).join('/')));
+  if (built !== target.platform) {
+    throw new MabError('E_BUILD_PLATFORM', `the image built for ${target.platform} says it is ${built} in its config`, 'build with BuildKit (docker buildx), not the legacy builder');
+  }
+  return { id, seconds };
+}
+
+export async function removeContext(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,107 @@
+/**
+ * Runs a BuildPlan: preflight, host-side fetches, one build + smoke test per platform, then (with
+ * --push) per-arch pushes and the fat manifest. Produces the data the report prints.
+ */
+import { MabError } from '../errors.js';
+import { parsePlatform } from '../platform/platform.js';
+import { parseReference } from '../ref/reference.js';
+import type { BuildPlan } from '../plan/plan.js';
+import { RegistryClient } from '../registry/client.js';
+import { publishIndex, readChild } from '../registry/publish.js';
+import { fetchSource, type Mirror } from '../source/fetch.js';
+import { measureLocal, measureRemote, type ImageSize } from '../report/measure.js';
+import { buildTarget, makeContext, removeContext } from './buildx.js';
+import { docker } from './docker.js';
+import { checkEmulation, checkEngine, type Host } from './preflight.js';
+import { runSmoke, type SmokeResult } from './smoke.js';
+
+export interface ExecuteOptions {
+  host: Host;
+  cacheDir: string;
+  mirrors: Mirror[];
+  keepContext: boolean;
+  /** Print every build line, or only step headers. */
+  verbose: boolean;
+  log: (msg: string) => void;
+}
+
+export interface PlatformResult {
+  platform: string;
+  image: string;
+  imageId: string;
+  buildSeconds: number;
+  smoke: SmokeResult[];
+  size: ImageSize;
+  /** Manifest digest in the registry, when pushed. */
+  manifest?: string;
+  context?: string;
+}
+
+export interface BuildResult {
+  recipe: string;
+  version: string;
+  strategy: string;
+  platforms: PlatformResult[];
+  index?: { reference: string; digest: string; mediaType: string; tags: string[] };
+}
+
+export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {
+  const engine = await checkEngine(o.host);
+  o.log(`engine ${engine.server}, ${engine.buildx.split(' ').slice(0, 2).join(' ')}`);
+  await checkEmulation(plan.targets.map((t) => parsePlatform(t.platform)), o.host);
+
+  const cached = new Map<string, string>();
+  for (const t of plan.targets) for (const s of t.sources) if (!cached.has(s.sha256)) cached.set(s.sha256, await fetchSource(s, o.cacheDir, o.mirrors, o.log));
+
+  const results: PlatformResult[] = [];
+  for (const [i, t] of plan.targets.entries()) {
+    const prefix = `[${t.platform}]`;
+    o.log(`${prefix} building ${plan.recipe.name} ${plan.recipe.version} (${i + 1}/${plan.targets.length}, ${plan.strategy})`);
+    const context = await makeContext(t, cached);
+    let built;
+    try {
+      built = await buildTarget(t, context, (line) => {
+        if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d)/.test(line)) o.log(`${prefix} ${line}`);
+      }, o.host.env);
+    } finally {
+      if (!o.keepContext) await removeContext(context);
+    }
+    o.log(`${prefix} built in ${built.seconds.toFixed(1)} s; smoke testing`);
+    const smoke = await runSmoke(t.image, t.platform, t.smoke, o.host.env);
+    for (const s of smoke) o.log(`${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${s.seconds.toFixed(1)} s)`);
+    const failed = smoke.filter((s) => !s.passed);
+    if (failed.length) {
+      throw new MabError('E_SMOKE', `${t.platform}: smoke check "${failed[0]!.name}" failed; output:\n${failed[0]!.output}`, `the image is in the engine as ${t.image} to debug: docker run --rm -it --platform ${t.platform} --entrypoint sh ${t.image}`);
+    }
+    results.push({ platform: t.platform, image: t.image, imageId: built.id, buildSeconds: built.seconds, smoke, size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true }, ...(o.keepContext ? { context } : {}) });
+  }
+
+  if (!plan.publish) {
+    for (const r of results) r.size = await measureLocal(r.image, o.host.env);
+    return { recipe: plan.recipe.name, version: plan.recipe.version, strategy: plan.strategy, platforms: results };
+  }
+
+  // Children first, index last: a tag never points at an index whose children are missing.
+  const repoRef = parseReference(plan.publish.repository);
+  const client = new RegistryClient(repoRef.registry);
+  for (const t of plan.targets) {
+    o.log(`[${t.platform}] pushing ${t.pushRef}`);
+    await docker(['tag', t.image, t.pushRef!], { env: o.host.env });
+    await docker(['push', '--quiet', t.pushRef!], { env: o.host.env, what: `docker push ${t.pushRef}` });
+  }
+  const children = plan.targets.map((t) => ({ reference: parseReference(t.pushRef!).tag!, expected: parsePlatform(t.platform) }));
+  const published = await publishIndex(client, repoRef.repository, children, plan.publish.tags, plan.publish.indexFormat);
+  o.log(`index ${plan.publish.repository}@${published.digest} tagged ${plan.publish.tags.join(', ')}`);
+  for (const [i, r] of results.entries()) {
+    const child = await readChild(client, repoRef.repository, children[i]!);
+    r.manifest = child.manifest.digest;
+    r.size = await measureRemote(client, repoRef.repository, child.manifestJson);
+  }
+  return {
+    recipe: plan.recipe.name,
+    version: plan.recipe.version,
+    strategy: plan.strategy,
+    platforms: results,
+    index: { reference: `${plan.publish.repository}:${plan.publish.tags[0]}`, digest: published.digest, mediaType: published.index.mediaType, tags: plan.publish.tags },
+  };
+}

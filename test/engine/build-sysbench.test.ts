@@ -1,0 +1,79 @@
+/**
+ * The walking skeleton, end to end on the real engine: `mab build sysbench --arch arm64,amd64
+ * --push` with BuildKit and QEMU, then every claim checked with tools mab did not write.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MediaType, type Index, type ImageConfig } from '../../src/oci/types.js';
+import { REGISTRY, mab, sh, skopeoJson } from './helpers.js';
+
+const REPO = `${REGISTRY}/mabtest/sysbench`;
+const UNAME: Record<string, string> = { 'linux/amd64': 'x86_64', 'linux/arm64': 'aarch64' };
+
+interface Report {
+  schemaVersion: number;
+  platforms: { platform: string; buildSeconds: number; manifest: string; smoke: { passed: boolean }[]; size: { compressed: number; uncompressed: number; layers: number } }[];
+  index: { digest: string; mediaType: string; tags: string[] };
+}
+
+let report: Report;
+let stderr: string;
+
+beforeAll(async () => {
+  const run = await mab(['build', 'sysbench', '--arch', 'arm64,amd64', '--push', REPO, '--json']);
+  stderr = run.stderr;
+  if (run.exitCode !== 0) throw new Error(`mab build failed (${run.exitCode}):\n${run.stderr.slice(-4000)}`);
+  report = JSON.parse(run.stdout) as Report;
+  // Wall times and sizes for the closing note.
+  console.log(report.platforms.map((p) => `${p.platform}: build ${p.buildSeconds.toFixed(1)} s, ${p.size.compressed} B compressed, ${p.size.uncompressed} B uncompressed, ${p.size.layers} layers`).join('\n'));
+});
+
+describe('mab build sysbench --arch arm64,amd64 --push', () => {
+  it('streams progress per platform and reports both platforms as smoke-tested', () => {
+    expect(stderr).toMatch(/\[linux\/arm64\] #\d+ \[/);
+    expect(stderr).toMatch(/\[linux\/amd64\] smoke cpu: pass/);
+    expect(report.platforms.map((p) => p.platform)).toEqual(['linux/arm64', 'linux/amd64']);
+    for (const p of report.platforms) {
+      expect(p.smoke.length).toBe(2);
+      expect(p.smoke.every((s) => s.passed)).toBe(true);
+      expect(p.size.compressed).toBeGreaterThan(1_000_000);
+      expect(p.size.uncompressed).toBeGreaterThan(p.size.compressed);
+      expect(p.size.layers).toBeGreaterThanOrEqual(3);
+    }
+  });
+
+  it('pushed a Docker manifest list with exactly both platforms (skopeo)', async () => {
+    const index = await skopeoJson<Index>(['--raw'], `${REPO}:1.0.20`);
+    expect(index.mediaType).toBe(MediaType.DockerManifestList);
+    expect(index.manifests.map((m) => `${m.platform!.os}/${m.platform!.architecture}`).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(index.manifests.map((m) => m.digest).sort()).toEqual(report.platforms.map((p) => p.manifest).sort());
+  });
+
+  it('lists both platforms in buildx imagetools inspect', async () => {
+    const out = await sh('docker', ['buildx', 'imagetools', 'inspect', `${REPO}:1.0.20`]);
+    const platforms = [...out.matchAll(/Platform:\s+(\S+)/g)].map((m) => m[1]).sort();
+    expect(platforms).toEqual(['linux/amd64', 'linux/arm64']);
+  });
+
+  it('index platform fields match each child config', async () => {
+    const index = await skopeoJson<Index>(['--raw'], `${REPO}:1.0.20`);
+    for (const m of index.manifests) {
+      const config = await skopeoJson<ImageConfig>(['--config', '--raw'], `${REPO}@${m.digest}`);
+      expect({ os: config.os, architecture: config.architecture, variant: config.variant }).toEqual({ os: m.platform!.os, architecture: m.platform!.architecture, variant: m.platform!.variant });
+    }
+  });
+
+  it('tags latest with the same index', async () => {
+    const a = await sh('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${REPO}:1.0.20`]);
+    const b = await sh('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${REPO}:latest`]);
+    expect(b).toBe(a);
+    expect(report.index.tags).toEqual(['1.0.20', 'latest']);
+  });
+
+  it.each(['linux/arm64', 'linux/amd64'])('docker pull --platform %s of the index tag runs the right arch and sysbench', async (platform) => {
+    await sh('docker', ['pull', '--platform', platform, `${REPO}:1.0.20`]);
+    const uname = await sh('docker', ['run', '--rm', '--platform', platform, '--entrypoint', 'uname', `${REPO}:1.0.20`, '-m']);
+    expect(uname.trim()).toBe(UNAME[platform]);
+    const cpu = await sh('docker', ['run', '--rm', '--platform', platform, `${REPO}:1.0.20`, 'cpu', '--threads=2', '--events=500', '--cpu-max-prime=5000', 'run']);
+    expect(cpu).toMatch(/total number of events:\s+500/);
+  });
+});
