@@ -7,7 +7,7 @@ import { parsePlatform } from '../platform/platform.js';
 import { parseReference } from '../ref/reference.js';
 import type { BuildPlan } from '../plan/plan.js';
 import { RegistryClient } from '../registry/client.js';
-import { publishIndex, readChild } from '../registry/publish.js';
+import { publishIndex } from '../registry/publish.js';
 import { fetchSource, type Mirror } from '../source/fetch.js';
 import { measureLocal, measureRemote, type ImageSize } from '../report/measure.js';
 import { buildTarget, makeContext, removeContext } from './buildx.js';
@@ -93,7 +93,7 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
   const published = await publishIndex(client, repoRef.repository, children, plan.publish.tags, plan.publish.indexFormat);
   o.log(`index ${plan.publish.repository}@${published.digest} tagged ${plan.publish.tags.join(', ')}`);
   for (const [i, r] of results.entries()) {
-    const child = await readChild(client, repoRef.repository, children[i]!);
+    const child = published.children[i]!;
     r.manifest = child.manifest.digest;
     r.size = await measureRemote(client, repoRef.repository, child.manifestJson);
   }

@@ -32,10 +32,14 @@ export async function readChild(client: RegistryClient, repo: string, ref: Child
   };
 }
 
+export type ReadChild = Awaited<ReturnType<typeof readChild>>;
+
 export interface PublishedIndex {
   digest: string;
   index: Index;
   tags: string[];
+  /** The children as read back from the registry, in the order given. */
+  children: ReadChild[];
 }
 
 export async function publishIndex(client: RegistryClient, repo: string, children: ChildRef[], tags: string[], format: IndexFormat): Promise<PublishedIndex> {
@@ -44,5 +48,5 @@ export async function publishIndex(client: RegistryClient, repo: string, childre
   const bytes = jsonBytes(index);
   let digest = '';
   for (const tag of tags) digest = await client.putManifest(repo, tag, index.mediaType, bytes);
-  return { digest, index, tags };
+  return { digest, index, tags, children: read };
 }

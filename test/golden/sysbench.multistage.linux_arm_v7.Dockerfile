@@ -9,7 +9,7 @@ WORKDIR /src
 RUN apt-get update && apt-get install -y --no-install-recommends ./sysbench.deb
 RUN sysbench --version
 # Only the kept paths travel to the runtime stage.
-RUN mkdir -p /out && cp -a --parents /usr/bin/sysbench /usr/share/sysbench /out/
+RUN mkdir -p /out && cd / && cp -a --parents usr/bin/sysbench usr/share/sysbench /out/
 
 # --- runtime stage: slim base, runtime packages, kept files ----------------------------------
 FROM debian:bookworm-slim
