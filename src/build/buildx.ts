@@ -3,6 +3,11 @@
  * and OCI output, and that is fine: mab builds each platform on its own and assembles the index
  * itself. --provenance=false keeps attestation manifests (platform unknown/unknown), which old
  * clients choke on, out of the result.
+ *
+ * --pull is not optional: BuildKit in engine 20.10 takes a base image from the local image store
+ * whatever its platform, so with an armhf `debian:bookworm-slim` pulled locally, an arm64 build
+ * gets armhf content under an arm64 config (seen here; test/engine/build-variants.test.ts).
+ * --pull makes it resolve the base for the requested platform from the registry every time.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,7 +35,7 @@ export interface BuildOutput {
 export async function buildTarget(target: TargetPlan, context: string, onLine: (l: string) => void, env?: NodeJS.ProcessEnv): Promise<BuildOutput> {
   const started = Date.now();
   await dockerStreaming(
-    ['buildx', 'build', '--platform', target.platform, '--provenance=false', '--progress=plain', '--load', '-t', target.image, '-f', path.join(context, 'Dockerfile'), context],
+    ['buildx', 'build', '--pull', '--platform', target.platform, '--provenance=false', '--progress=plain', '--load', '-t', target.image, '-f', path.join(context, 'Dockerfile'), context],
     onLine,
     { env, what: `build of ${target.platform}` },
   );
