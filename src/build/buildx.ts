@@ -9,7 +9,7 @@
  * gets armhf content under an arm64 config (seen here; test/engine/build-variants.test.ts).
  * --pull makes it resolve the base for the requested platform from the registry every time.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TargetPlan } from '../plan/plan.js';
@@ -18,11 +18,22 @@ import { docker, dockerStreaming } from './docker.js';
 import { MabError } from '../errors.js';
 import { formatPlatform, parsePlatform } from '../platform/platform.js';
 
-export async function makeContext(target: TargetPlan, cachedSources: Map<string, string>): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `mab-ctx-`));
-  await mkdir(path.join(dir, 'sources'));
+/** Writes a target's build context (Dockerfile, sources, recipe files) into `into`, or a temp dir. */
+export async function makeContext(target: TargetPlan, cachedSources: Map<string, string>, into?: string): Promise<string> {
+  const dir = into ?? (await mkdtemp(path.join(os.tmpdir(), `mab-ctx-`)));
+  await mkdir(path.join(dir, 'sources'), { recursive: true });
   await writeFile(path.join(dir, 'Dockerfile'), target.dockerfile);
   for (const s of target.sources) await placeSource(cachedSources.get(s.sha256)!, path.join(dir, 'sources'), s.file);
+  for (const f of target.files) {
+    // A symlink could point anywhere on the host: recipe files must be plain files.
+    if ((await lstat(f.from).catch(() => undefined))?.isSymbolicLink()) {
+      throw new MabError('E_CONTEXT', `${f.from} is a symbolic link; recipe files must be regular files`, 'replace the link with the file itself');
+    }
+    await mkdir(path.dirname(path.join(dir, f.to)), { recursive: true });
+    await copyFile(f.from, path.join(dir, f.to)).catch((e: Error) => {
+      throw new MabError('E_CONTEXT', `cannot copy ${f.from} into the build context: ${e.message}`, 'the recipe lists a file that is not next to it (recipes/NAME/FILE)');
+    });
+  }
   return dir;
 }
 

@@ -45,13 +45,19 @@ export interface BuildResult {
   index?: { reference: string; digest: string; mediaType: string; tags: string[] };
 }
 
+/** Every source of every target, fetched (or found in the cache) and verified: sha256 → path. */
+export async function fetchAll(plan: BuildPlan, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<Map<string, string>> {
+  const cached = new Map<string, string>();
+  for (const t of plan.targets) for (const s of t.sources) if (!cached.has(s.sha256)) cached.set(s.sha256, await fetchSource(s, cacheDir, mirrors, log));
+  return cached;
+}
+
 export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {
   const engine = await checkEngine(o.host);
   o.log(`engine ${engine.server}, ${engine.buildx.split(' ').slice(0, 2).join(' ')}`);
   await checkEmulation(plan.targets.map((t) => parsePlatform(t.platform)), o.host);
 
-  const cached = new Map<string, string>();
-  for (const t of plan.targets) for (const s of t.sources) if (!cached.has(s.sha256)) cached.set(s.sha256, await fetchSource(s, o.cacheDir, o.mirrors, o.log));
+  const cached = await fetchAll(plan, o.cacheDir, o.mirrors, o.log);
 
   const results: PlatformResult[] = [];
   for (const [i, t] of plan.targets.entries()) {

@@ -2,10 +2,14 @@
  * A recipe's smoke checks, run in the built image under its own platform (through QEMU when
  * foreign). A build that "succeeds" yet gives an image that does not run is the failure the
  * research behind mab kept hitting; no platform is published without passing these.
+ *   run:  a command in the image, no network, output matched against `expect`
+ *   http: the image started with the port published on 127.0.0.1 only, GET path until it answers
+ *         (emulated interpreters take seconds to start), body matched against `expect`
  */
 import { execa } from 'execa';
-import type { SmokeCheck } from '../recipe/types.js';
+import type { SmokeCheck, SmokeCommand, SmokeHttp } from '../recipe/types.js';
 import { DOCKER } from './docker.js';
+import { httpGet } from '../util/http-get.js';
 
 export interface SmokeResult {
   name: string;
@@ -15,19 +19,49 @@ export interface SmokeResult {
   output: string;
 }
 
+const tail = (text: string) => text.split('\n').slice(-12).join('\n');
+
+async function runCommand(image: string, platform: string, check: SmokeCommand, env?: NodeJS.ProcessEnv): Promise<[boolean, string]> {
+  const [entry, ...args] = check.run;
+  const r = await execa(DOCKER, ['run', '--rm', '--platform', platform, '--network', 'none', '--entrypoint', entry!, image, ...args], { reject: false, all: true, env, stdin: 'ignore', timeout: 300_000 });
+  const output = r.all ?? '';
+  return [r.exitCode === 0 && new RegExp(check.expect, 'm').test(output), tail(output)];
+}
+
+async function runHttp(image: string, platform: string, check: SmokeHttp, env?: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<[boolean, string]> {
+  const run = await execa(DOCKER, ['run', '-d', '--platform', platform, '-p', `127.0.0.1::${check.http.port}`, image], { reject: false, env, stdin: 'ignore' });
+  if (run.exitCode !== 0) return [false, tail(run.stderr)];
+  const id = run.stdout.trim();
+  try {
+    const port = (await execa(DOCKER, ['port', id, `${check.http.port}/tcp`], { env })).stdout.trim().split('\n')[0]!.split(':').pop();
+    const url = `http://127.0.0.1:${port}${check.http.path}`;
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      try {
+        const res = await httpGet(url, 5000);
+        last = `GET ${check.http.path} → ${res.status}\n${res.body}`;
+        return [res.status === 200 && new RegExp(check.expect, 'm').test(res.body), tail(last)];
+      } catch (e) {
+        last = `GET ${check.http.path}: ${(e as { code?: string }).code ?? (e as Error).message}`;
+      }
+      const state = (await execa(DOCKER, ['inspect', '-f', '{{.State.Running}}', id], { reject: false, env })).stdout.trim();
+      if (state !== 'true') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const logs = await execa(DOCKER, ['logs', id], { reject: false, all: true, env });
+    return [false, tail(`${last}\ncontainer output:\n${logs.all ?? ''}`)];
+  } finally {
+    await execa(DOCKER, ['rm', '-f', id], { reject: false, env });
+  }
+}
+
 export async function runSmoke(image: string, platform: string, checks: SmokeCheck[], env?: NodeJS.ProcessEnv): Promise<SmokeResult[]> {
   const results: SmokeResult[] = [];
   for (const check of checks) {
     const started = Date.now();
-    const [entry, ...args] = check.run;
-    const r = await execa(DOCKER, ['run', '--rm', '--platform', platform, '--network', 'none', '--entrypoint', entry!, image, ...args], { reject: false, all: true, env, stdin: 'ignore', timeout: 300_000 });
-    const output = r.all ?? '';
-    results.push({
-      name: check.name,
-      passed: r.exitCode === 0 && new RegExp(check.expect, 'm').test(output),
-      seconds: (Date.now() - started) / 1000,
-      output: output.split('\n').slice(-12).join('\n'),
-    });
+    const [passed, output] = 'http' in check ? await runHttp(image, platform, check, env) : await runCommand(image, platform, check, env);
+    results.push({ name: check.name, passed, seconds: (Date.now() - started) / 1000, output });
   }
   return results;
 }

@@ -1,30 +1,40 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makeContext } from '../build/buildx.js';
+import { fetchAll } from '../build/execute.js';
 import { platformSlug, parsePlatform } from '../platform/platform.js';
+import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
+import { logger, mirrorsOf } from './context.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
 export const generate: Command = {
   name: 'generate',
   args: 'RECIPE',
   summary: 'write the generated Dockerfile for each platform, without building',
-  description: 'Renders and validates the Dockerfile of every requested platform. Without -o they go to stdout,\none after another; with -o DIR each goes to DIR/<arch>/Dockerfile.',
+  description: [
+    'Renders and validates the Dockerfile of every requested platform. Without -o they go to stdout,',
+    'one after another. With -o DIR, DIR/<arch>/ gets the complete build context: the Dockerfile, the',
+    'recipe\'s files and its sources (fetched on the host and verified, as mab build does), ready for',
+    '`docker buildx build --platform linux/<arch> DIR/<arch>`.',
+  ].join('\n'),
   options: {
     ...PLAN_OPTIONS,
-    output: { type: 'string', short: 'o', value: 'DIR', description: 'write DIR/<arch>/Dockerfile instead of printing' },
+    output: { type: 'string', short: 'o', value: 'DIR', description: 'write a complete build context per platform into DIR/<arch>/' },
+    mirror: { type: 'string', value: 'PREFIX=REPLACEMENT', multiple: true, description: 'with -o: fetch sources whose URL starts with PREFIX from REPLACEMENT; also $MAB_MIRRORS' },
+    cache: { type: 'string', value: 'DIR', description: 'with -o: cache for sources (default: $MAB_CACHE or ~/.cache/mab)' },
   },
-  examples: ['mab generate sysbench --arch arm64', 'mab generate sysbench -o build/'],
+  examples: ['mab generate sysbench --arch arm64', 'mab generate http-endpoint-c --strategy minimal -o build/', 'docker buildx build --platform linux/arm64 build/arm64'],
   async run(args, opts, io) {
     const plan = await resolvePlan(args[0], opts, io);
+    if (!opts.output) {
+      for (const t of plan.targets) io.out(plan.targets.length > 1 ? `# ---- ${t.platform} ----\n${t.dockerfile}\n` : t.dockerfile);
+      return 0;
+    }
+    const cached = await fetchAll(plan, (opts.cache as string | undefined) ?? defaultCacheDir(io.env), mirrorsOf(opts, io), logger(io, false));
     for (const t of plan.targets) {
-      if (!opts.output) {
-        io.out(plan.targets.length > 1 ? `# ---- ${t.platform} ----\n${t.dockerfile}\n` : t.dockerfile);
-        continue;
-      }
       const dir = path.resolve(io.cwd, opts.output as string, platformSlug(parsePlatform(t.platform)));
-      await mkdir(dir, { recursive: true });
-      await writeFile(path.join(dir, 'Dockerfile'), t.dockerfile);
-      io.err(`wrote ${path.join(dir, 'Dockerfile')}\n`);
+      await makeContext(t, cached, dir);
+      io.err(`wrote ${dir}/ (Dockerfile${t.files.length ? `, ${t.files.length} file(s)` : ''}${t.sources.length ? `, ${t.sources.length} source(s)` : ''})\n`);
     }
     return 0;
   },

@@ -1,29 +1,62 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DockerfileParser } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import { loadRecipeFile } from '../recipe/load.js';
-import { parsePlatform } from '../platform/platform.js';
-import { DEFAULT_BASES, generateDockerfile } from './generate.js';
+import { formatPlatform } from '../platform/platform.js';
+import { supportedStrategies } from '../plan/plan.js';
+import { generateDockerfile } from './generate.js';
 import { validateDockerfile } from './validate.js';
 
-const template = readFileSync(path.resolve('templates/multistage.Dockerfile'), 'utf8');
+const template = readFileSync(path.resolve('templates/app.Dockerfile'), 'utf8');
+const recipeFiles = readdirSync(path.resolve('recipes')).filter((f) => f.endsWith('.yaml'));
+const recipes = await Promise.all(recipeFiles.map((f) => loadRecipeFile(path.resolve('recipes', f))));
+const cases = recipes.flatMap((r) => supportedStrategies(r).flatMap((s) => r.platforms.map((p) => [r.name, s, formatPlatform(p), r, p] as const)));
 
-describe('multistage Dockerfile for sysbench', async () => {
-  const recipe = await loadRecipeFile(path.resolve('recipes/sysbench.yaml'));
-  it.each(['linux/amd64', 'linux/arm64', 'linux/arm/v7'])('%s parses and has zero diagnostics; matches its golden file', async (platform) => {
-    const text = generateDockerfile(template, 'multistage', recipe, parsePlatform(platform), DEFAULT_BASES.multistage, 'recipes/sysbench.yaml');
-    expect(validate(text)).toEqual([]);
-    const froms = DockerfileParser.parse(text).getFROMs().map((f) => f.getImage());
-    expect(froms).toEqual(['debian:bookworm', 'debian:bookworm-slim']);
-    await expect(text).toMatchFileSnapshot(`../../test/golden/sysbench.multistage.${platform.replaceAll('/', '_')}.Dockerfile`);
+describe('every shipped recipe × strategy × platform', () => {
+  it('covers all recipes', () => {
+    expect(recipes.map((r) => r.name).sort()).toEqual(['http-endpoint-c', 'http-endpoint-go', 'http-endpoint-node', 'http-endpoint-python', 'sysbench']);
+    expect(cases.length).toBeGreaterThanOrEqual(40);
   });
 
+  it.each(cases)('%s %s %s: parses, zero diagnostics, matches its golden file', async (name, strategy, platform, recipe, p) => {
+    const text = generateDockerfile(template, strategy, recipe, p, `recipes/${name}.yaml`);
+    expect(validate(text)).toEqual([]);
+    const froms = DockerfileParser.parse(text).getFROMs().map((f) => f.getImage());
+    if (strategy === 'single') expect(froms).toEqual(['debian:bookworm']);
+    if (strategy === 'multistage') expect(froms).toEqual(['debian:bookworm', 'debian:bookworm-slim']);
+    if (strategy === 'minimal') {
+      expect(froms).toEqual(['debian:bookworm', 'scratch']);
+      expect(text).toContain('RUN sh /usr/local/lib/mab/collect-closure.sh /out ');
+      expect(text).not.toMatch(/FROM scratch[\s\S]*apt-get/); // no package manager on scratch
+    }
+    await expect(text).toMatchFileSnapshot(`../../test/golden/${name}/${strategy}.${platform.replaceAll('/', '_')}.Dockerfile`);
+  });
+});
+
+describe('generated details', async () => {
+  const sysbench = recipes.find((r) => r.name === 'sysbench')!;
+  const amd64 = sysbench.platforms[0]!;
+
   it('quotes ENV values so $ and quotes stay literal', () => {
-    const text = generateDockerfile(template, 'multistage', { ...recipe, env: { GREETING: 'say "hi" $HOME' } }, parsePlatform('amd64'), DEFAULT_BASES.multistage, 'r.yaml');
+    const text = generateDockerfile(template, 'multistage', { ...sysbench, env: { GREETING: 'say "hi" $HOME' } }, amd64, 'r.yaml');
     expect(text).toContain('ENV GREETING="say \\"hi\\" \\$HOME"');
     expect(validate(text)).toEqual([]);
+  });
+
+  it('single installs runtime packages in its only stage', () => {
+    const text = generateDockerfile(template, 'single', sysbench, amd64, 'r.yaml');
+    expect(text).toMatch(/apt-get install -y --no-install-recommends libaio1 libluajit-5\.1-2 libmariadb3 libpq5/);
+    expect(text).not.toContain('COPY --from=build');
+  });
+
+  it('minimal keeps the strategy\'s extra paths after the recipe\'s', () => {
+    const py = recipes.find((r) => r.name === 'http-endpoint-python')!;
+    const text = generateDockerfile(template, 'minimal', py, amd64, 'r.yaml');
+    expect(text).toContain('collect-closure.sh /out usr/local/lib/http-endpoint usr/bin/python3.11 usr/lib/python3.11');
+    expect(text).toMatch(/^USER 65534$/m);
+    expect(text).toMatch(/^EXPOSE 8080\/tcp$/m);
   });
 });
 

@@ -1,26 +1,22 @@
 /**
- * Recipe × strategy × platform → Dockerfile text. Pure: reads the template text it is given and
- * touches nothing else. One template per strategy; the recipe supplies parameters.
+ * Recipe × strategy × platform → Dockerfile text. Pure: renders the template text it is given
+ * with parameters from the recipe and the strategy (strategies.ts), then validates the result.
  */
 import { formatPlatform, platformInfo, type Platform } from '../platform/platform.js';
-import type { Recipe } from '../recipe/types.js';
+import type { Recipe, Strategy } from '../recipe/types.js';
 import { dockerQuote, execForm } from './quote.js';
+import { STRATEGY_PARAMS } from './strategies.js';
 import { renderTemplate, type TemplateVars } from './template.js';
 import { validateDockerfile } from './validate.js';
 
-export const STRATEGIES = ['multistage'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
-
-export interface Bases {
-  build: string;
-  runtime: string;
+/** Paths the runtime image keeps under a strategy: the recipe's, plus the strategy's extras. */
+export function keptPaths(recipe: Recipe, strategy: Strategy): string[] {
+  const s = recipe.strategies[strategy];
+  return [...recipe.runtime.keep, ...(s && 'keep' in s ? s.keep : [])];
 }
 
-export const DEFAULT_BASES: Record<Strategy, Bases> = {
-  multistage: { build: 'debian:bookworm', runtime: 'debian:bookworm-slim' },
-};
-
-export function dockerfileVars(recipe: Recipe, platform: Platform, bases: Bases, recipePath: string): TemplateVars {
+export function dockerfileVars(recipe: Recipe, strategy: Strategy, platform: Platform, recipePath: string): TemplateVars {
+  const p = STRATEGY_PARAMS[strategy];
   const labels: Record<string, string | undefined> = {
     'org.opencontainers.image.title': recipe.name,
     'org.opencontainers.image.version': recipe.version,
@@ -28,31 +24,41 @@ export function dockerfileVars(recipe: Recipe, platform: Platform, bases: Bases,
     'org.opencontainers.image.url': recipe.homepage,
     'org.opencontainers.image.licenses': recipe.license,
   };
+  const runtimePackages = recipe.runtime.packages.join(' ');
   return {
     recipe_file: recipePath,
     platform: formatPlatform(platform),
+    strategy,
     debian_arch: platformInfo(platform).debian,
-    build_base: bases.build,
-    runtime_base: bases.runtime,
+    build_base: p.build,
+    runtime_base: p.runtime ?? '',
+    runtime_stage: p.runtime !== undefined,
     build_packages: recipe.build.packages.join(' '),
-    runtime_packages: recipe.runtime.packages.join(' '),
+    // A single-stage image installs the runtime packages into the build stage itself.
+    inline_runtime_packages: p.runtime === undefined ? runtimePackages : '',
+    runtime_packages: p.runtimeApt ? runtimePackages : '',
     has_sources: recipe.sources.length > 0,
+    has_files: recipe.files.length > 0,
     build_steps: recipe.build.steps,
-    // Relative to /, which is where the template runs cp --parents.
-    keep: recipe.runtime.keep.map((p) => p.slice(1)).join(' '),
+    collect_paths: p.collect === 'paths',
+    collect_closure: p.collect === 'closure',
+    // Relative to /, which is where the collection runs.
+    keep: keptPaths(recipe, strategy).map((k) => k.slice(1)).join(' '),
     env: Object.entries(recipe.env).map(([k, v]) => `${k}=${dockerQuote(v, `env ${k}`)}`),
     labels: Object.entries(labels)
       .filter((e): e is [string, string] => e[1] !== undefined)
       .map(([k, v]) => `${k}=${dockerQuote(v, `label ${k}`)}`),
+    ports: recipe.ports.map((n) => `${n}/tcp`),
     workdir: recipe.workdir,
+    user: recipe.user,
     entrypoint: execForm(recipe.entrypoint),
     cmd: recipe.cmd.length ? execForm(recipe.cmd) : undefined,
   };
 }
 
-export function generateDockerfile(template: string, strategy: Strategy, recipe: Recipe, platform: Platform, bases: Bases, recipePath: string): string {
+export function generateDockerfile(template: string, strategy: Strategy, recipe: Recipe, platform: Platform, recipePath: string): string {
   const where = `${recipe.name} (${strategy}, ${formatPlatform(platform)})`;
-  const text = renderTemplate(template, dockerfileVars(recipe, platform, bases, recipePath), `templates/${strategy}.Dockerfile`);
+  const text = renderTemplate(template, dockerfileVars(recipe, strategy, platform, recipePath), 'templates/app.Dockerfile');
   validateDockerfile(text, where);
   return text;
 }

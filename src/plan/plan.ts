@@ -2,17 +2,25 @@
  * The build plan: everything `mab build` will do, resolved up front and without Docker, so that
  * `mab build --print` can show it and the executor only consumes it (buildx bake's --print idea).
  */
+import path from 'node:path';
 import { MabError } from '../errors.js';
 import { formatPlatform, platformInfo, platformSlug, type Platform } from '../platform/platform.js';
 import { formatReference, parseReference, type Reference } from '../ref/reference.js';
 import type { IndexFormat } from '../oci/types.js';
-import type { Recipe, SmokeCheck, SourceSpec } from '../recipe/types.js';
-import { DEFAULT_BASES, generateDockerfile, type Bases, type Strategy } from '../dockerfile/generate.js';
+import { STRATEGY_NAMES, type Recipe, type SmokeCheck, type SourceSpec, type Strategy } from '../recipe/types.js';
+import { generateDockerfile } from '../dockerfile/generate.js';
+import { STRATEGY_PARAMS } from '../dockerfile/strategies.js';
 
 export interface ResolvedSource {
   file: string;
   url: string;
   sha256: string;
+}
+
+/** A file copied from the host into the build context. */
+export interface ContextFile {
+  from: string;
+  to: string;
 }
 
 export interface TargetPlan {
@@ -23,13 +31,14 @@ export interface TargetPlan {
   pushRef?: string;
   dockerfile: string;
   sources: ResolvedSource[];
+  files: ContextFile[];
   smoke: SmokeCheck[];
 }
 
 export interface BuildPlan {
   recipe: { name: string; version: string; file: string };
   strategy: Strategy;
-  bases: Bases;
+  bases: { build: string; runtime?: string };
   targets: TargetPlan[];
   publish?: { repository: string; tags: string[]; indexFormat: IndexFormat };
 }
@@ -38,40 +47,74 @@ export interface PlanInput {
   recipe: Recipe;
   /** Path shown in generated files (relative to the project when possible). */
   recipePath: string;
-  strategy: Strategy;
+  /** undefined: multistage when the recipe supports it, else its first supported strategy. */
+  strategy?: string;
   platforms: Platform[];
-  templates: Record<Strategy, string>;
+  template: { dockerfile: string; dir: string };
   push?: string;
   indexFormat: IndexFormat;
 }
 
-export function planBuild(input: PlanInput): BuildPlan {
-  const { recipe, strategy } = input;
-  const supported = recipe.platforms.map(formatPlatform);
-  for (const p of input.platforms) {
-    if (!supported.includes(formatPlatform(p))) {
-      throw new MabError('E_PLATFORM_UNSUPPORTED', `recipe ${recipe.name} does not support ${formatPlatform(p)} (${recipe.file} lists: ${supported.join(', ')})`, `build for ${supported.join(',')} or add the platform to the recipe`);
-    }
+export function supportedStrategies(recipe: Recipe): Strategy[] {
+  return STRATEGY_NAMES.filter((s) => { const v = recipe.strategies[s]; return v !== undefined && 'keep' in v; });
+}
+
+export function chooseStrategy(recipe: Recipe, requested: string | undefined): Strategy {
+  const supported = supportedStrategies(recipe);
+  if (requested === undefined) return supported.includes('multistage') ? 'multistage' : supported[0]!;
+  if (!(STRATEGY_NAMES as readonly string[]).includes(requested)) {
+    throw new MabError('E_STRATEGY', `unknown strategy "${requested}"`, `use one of: ${STRATEGY_NAMES.join(', ')}`);
   }
-  const bases = DEFAULT_BASES[strategy];
+  const s = recipe.strategies[requested as Strategy];
+  if (!s || !('keep' in s)) {
+    const why = s && 'unsupported' in s ? `: ${s.unsupported}` : '';
+    throw new MabError('E_STRATEGY_UNSUPPORTED', `recipe ${recipe.name} does not support the ${requested} strategy${why}`, `use one it supports: ${supported.join(', ')}`);
+  }
+  return requested as Strategy;
+}
+
+export function checkPlatforms(recipe: Recipe, platforms: Platform[]): void {
+  const supported = recipe.platforms.map(formatPlatform);
+  for (const p of platforms) {
+    const key = formatPlatform(p);
+    if (supported.includes(key)) continue;
+    const reason = recipe.unsupported[key];
+    throw new MabError(
+      'E_PLATFORM_UNSUPPORTED',
+      `recipe ${recipe.name} does not support ${key}${reason ? `: ${reason}` : ` (${recipe.file} lists: ${supported.join(', ')})`}`,
+      `build for ${supported.join(',')}${reason ? '' : ' or add the platform to the recipe'}`,
+    );
+  }
+}
+
+export function planBuild(input: PlanInput): BuildPlan {
+  const { recipe } = input;
+  const strategy = chooseStrategy(recipe, input.strategy);
+  checkPlatforms(recipe, input.platforms);
   const target = input.push ? publishTarget(input.push) : undefined;
-  const tags = [recipe.version, 'latest'];
+  const recipeFiles = path.join(path.dirname(recipe.file), recipe.name);
+  const files: ContextFile[] = [
+    ...recipe.files.map((f) => ({ from: path.join(recipeFiles, f), to: `files/${f}` })),
+    ...(STRATEGY_PARAMS[strategy].collect === 'closure' ? [{ from: path.join(input.template.dir, 'collect-closure.sh'), to: 'mab/collect-closure.sh' }] : []),
+  ];
+  const params = STRATEGY_PARAMS[strategy];
   return {
     recipe: { name: recipe.name, version: recipe.version, file: recipe.file },
     strategy,
-    bases,
+    bases: { build: params.build, ...(params.runtime ? { runtime: params.runtime } : {}) },
     targets: input.platforms.map((platform) => {
       const slug = platformSlug(platform);
       return {
         platform: formatPlatform(platform),
-        image: `mab/${recipe.name}:${recipe.version}-${slug}`,
+        image: `mab/${recipe.name}:${recipe.version}-${strategy}-${slug}`,
         ...(target ? { pushRef: formatReference({ ...target, tag: `${recipe.version}-${slug}` }) } : {}),
-        dockerfile: generateDockerfile(input.templates[strategy], strategy, recipe, platform, bases, input.recipePath),
+        dockerfile: generateDockerfile(input.template.dockerfile, strategy, recipe, platform, input.recipePath),
         sources: recipe.sources.map((s) => resolveSource(s, platform, recipe.version)),
+        files,
         smoke: recipe.smoke,
       };
     }),
-    ...(target ? { publish: { repository: `${target.registry}/${target.repository}`, tags, indexFormat: input.indexFormat } } : {}),
+    ...(target ? { publish: { repository: `${target.registry}/${target.repository}`, tags: [recipe.version, 'latest'], indexFormat: input.indexFormat } } : {}),
   };
 }
 

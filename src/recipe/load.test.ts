@@ -45,6 +45,28 @@ describe('parseRecipe', () => {
     expect(r.smoke[0]).toEqual({ name: 'demo --version', run: ['demo', '--version'], expect: 'demo 1\\.2' });
   });
 
+  it('reads strategies (supported with extra keep paths, or a reason), unsupported platforms and HTTP probes', () => {
+    const r = parseRecipe('r.yaml', (GOOD + `strategies:
+  multistage:
+  minimal:
+    keep: [/usr/lib/demo]
+  single: "the build tools make it 1 GB"
+unsupported:
+  linux/arm/v7: "upstream has no 32-bit build"
+ports: [8080]
+user: "65534"
+files: [app/main.c]
+`).replace('smoke:\n  - run: [demo, --version]', 'smoke:\n  - http: { port: 8080, path: /health }'));
+    expect(r.strategies).toEqual({ multistage: { keep: [] }, minimal: { keep: ['/usr/lib/demo'] }, single: { unsupported: 'the build tools make it 1 GB' } });
+    expect(r.unsupported).toEqual({ 'linux/arm/v7': 'upstream has no 32-bit build' });
+    expect(r.smoke[0]).toEqual({ name: 'GET :8080/health', http: { port: 8080, path: '/health' }, expect: 'demo 1\\.2' });
+    expect([r.ports, r.user, r.files]).toEqual([[8080], '65534', ['app/main.c']]);
+  });
+
+  it('defaults to the single and multistage strategies', () => {
+    expect(parseRecipe('r.yaml', GOOD).strategies).toEqual({ single: { keep: [] }, multistage: { keep: [] } });
+  });
+
   it('loads the shipped sysbench recipe', async () => {
     const r = await loadRecipeFile(path.resolve('recipes/sysbench.yaml'));
     expect(r.version).toBe('1.0.20');
@@ -68,6 +90,14 @@ describe('parseRecipe', () => {
     ['bad smoke regex', GOOD.replace("'demo 1\\.2'", "'demo ('"), /smoke\[0\]\.expect is not a valid regular expression/],
     ['env key with shell', GOOD.replace('DEMO_MODE: fast', '"A;B": x'), /env key: "A;B" is not an environment variable name/],
     ['unknown key in a section', GOOD.replace('  steps: [make]', '  step: [make]'), /^r\.yaml:10:3: unknown key "step" in build[\s\S]*did you mean "steps"/],
+    ['unknown strategy', GOOD + 'strategies:\n  minimall:\n', /unknown key "minimall" in strategies[\s\S]*did you mean "minimal"/],
+    ['no supported strategy', GOOD + 'strategies:\n  minimal: "needs a shell"\n', /strategies lists no supported strategy/],
+    ['a file outside the recipe directory', GOOD + 'files: [../../etc/passwd]\n', /files: "\.\.\/\.\.\/etc\/passwd" contains "\.\."/],
+    ['an absolute file path', GOOD + 'files: [/etc/passwd]\n', /recipe\.files\[0\]: "\/etc\/passwd" is not a path relative to the recipe's directory/],
+    ['a platform both supported and unsupported', GOOD + 'unsupported:\n  arm64: no\n', /linux\/arm64 is both in platforms and in unsupported/],
+    ['smoke with both run and http', GOOD.replace("  - run: [demo, --version]", "  - run: [demo]\n    http: { port: 80 }"), /smoke\[0\] needs exactly one of run \(a command\) or http/],
+    ['a user with shell characters', GOOD + 'user: "root;id"\n', /recipe\.user: "root;id" is not a user name or uid/],
+    ['a port that is not a number', GOOD + 'ports: [http]\n', /recipe\.ports\[0\]: "http" is not a TCP port number/],
   ])('%s', (_name, text, want) => {
     expect(errorOf(text)).toMatch(want);
   });

@@ -8,7 +8,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAM
 import semver from 'semver';
 import { MabError, closest } from '../errors.js';
 import { formatPlatform, parsePlatform, type Platform } from '../platform/platform.js';
-import type { Recipe, SmokeCheck, SourceSpec } from './types.js';
+import { STRATEGY_NAMES, type Recipe, type SmokeCheck, type SourceSpec, type Strategy, type StrategySupport } from './types.js';
 
 const PACKAGE_RE = /^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9]+)?$/; // Debian policy 5.6.1, optional :arch
 const PATH_RE = /^\/[A-Za-z0-9._+@/-]*$/;
@@ -71,7 +71,10 @@ class Reader {
   }
 }
 
-const TOP_KEYS = ['name', 'version', 'description', 'homepage', 'license', 'platforms', 'sources', 'build', 'runtime', 'entrypoint', 'cmd', 'env', 'workdir', 'smoke'] as const;
+const TOP_KEYS = ['name', 'version', 'description', 'homepage', 'license', 'platforms', 'unsupported', 'sources', 'files', 'strategies', 'build', 'runtime', 'entrypoint', 'cmd', 'env', 'workdir', 'user', 'ports', 'smoke'] as const;
+const REL_PATH_RE = /^[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]*$/;
+const USER_RE = /^([a-z_][a-z0-9_-]*|\d+)(:([a-z_][a-z0-9_-]*|\d+))?$/;
+const DEFAULT_STRATEGIES: Partial<Record<Strategy, StrategySupport>> = { single: { keep: [] }, multistage: { keep: [] } };
 
 export async function loadRecipeFile(file: string): Promise<Recipe> {
   let text: string;
@@ -114,6 +117,11 @@ export function parseRecipe(file: string, text: string): Recipe {
     }
   }
 
+  const files = r.list(top, 'files', 'recipe', REL_PATH_RE, 'a path relative to the recipe\'s directory').map((p) => {
+    if (p.split('/').includes('..')) throw r.fail(r.node(top, 'files'), `files: "${p}" contains "..": files must stay inside the recipe's directory`, 'move the file next to the recipe');
+    return p;
+  });
+  const ports = r.list(top, 'ports', 'recipe', /^\d{1,5}$/, 'a TCP port number').map(Number);
   return {
     file,
     name,
@@ -122,7 +130,10 @@ export function parseRecipe(file: string, text: string): Recipe {
     homepage: r.str(top, 'homepage', 'recipe'),
     license: r.str(top, 'license', 'recipe'),
     platforms,
+    unsupported: readUnsupported(r, r.node(top, 'unsupported'), platformNames),
     sources: readSources(r, r.node(top, 'sources'), platformNames),
+    files,
+    strategies: readStrategies(r, r.node(top, 'strategies')),
     build: { packages: build ? r.list(build, 'packages', 'build', PACKAGE_RE, pkg) : [], steps: build ? r.list(build, 'steps', 'build') : [] },
     runtime: {
       packages: runtime ? r.list(runtime, 'packages', 'runtime', PACKAGE_RE, pkg) : [],
@@ -132,6 +143,8 @@ export function parseRecipe(file: string, text: string): Recipe {
     cmd: r.list(top, 'cmd', 'recipe'),
     env,
     workdir: r.str(top, 'workdir', 'recipe', PATH_RE, 'an absolute path'),
+    user: r.str(top, 'user', 'recipe', USER_RE, 'a user name or uid, optionally :group'),
+    ports,
     smoke: readSmoke(r, r.node(top, 'smoke')),
   };
 }
@@ -139,6 +152,46 @@ export function parseRecipe(file: string, text: string): Recipe {
 function checkPath(r: Reader, at: YAMLMap<unknown, unknown>, p: string): string {
   if (p.split('/').includes('..')) throw r.fail(at, `path "${p}" contains "..": paths cannot leave the image root`, 'write the path without ".."');
   return p;
+}
+
+function readUnsupported(r: Reader, node: Node | undefined, supported: string[]): Record<string, string> {
+  if (node === undefined) return {};
+  if (!isMap(node)) throw r.fail(node, 'unsupported must be a mapping of platform to reason', 'e.g. unsupported: { linux/arm64: "upstream ships amd64 packages only" }');
+  const out: Record<string, string> = {};
+  for (const pair of node.items) {
+    const key = r.scalar(pair.key as Node, 'unsupported key');
+    let canonical: string;
+    try {
+      canonical = formatPlatform(parsePlatform(key));
+    } catch (e) {
+      throw r.fail(pair.key as Node, (e as MabError).message, (e as MabError).hint);
+    }
+    if (supported.includes(canonical)) throw r.fail(pair.key as Node, `${canonical} is both in platforms and in unsupported`, 'keep it in one of the two');
+    out[canonical] = r.scalar(pair.value as Node, `unsupported.${key}`);
+  }
+  return out;
+}
+
+function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strategy, StrategySupport>> {
+  if (node === undefined) return DEFAULT_STRATEGIES;
+  const m = r.map(node, 'strategies', STRATEGY_NAMES);
+  const out: Partial<Record<Strategy, StrategySupport>> = {};
+  for (const pair of m.items) {
+    const name = String((pair.key as { value: unknown }).value) as Strategy;
+    const value = pair.value as Node | null;
+    if (isScalar(value) && typeof value.value === 'string') {
+      out[name] = { unsupported: value.value };
+      continue;
+    }
+    if (value === null || (isScalar(value) && value.value === null)) {
+      out[name] = { keep: [] };
+      continue;
+    }
+    const s = r.map(value, `strategies.${name}`, ['keep']);
+    out[name] = { keep: r.list(s, 'keep', `strategies.${name}`, PATH_RE, 'an absolute path without spaces or shell characters').map((p) => checkPath(r, s, p)) };
+  }
+  if (!Object.values(out).some((v) => 'keep' in v)) throw r.fail(node, 'strategies lists no supported strategy', `give at least one of ${STRATEGY_NAMES.join(', ')} a mapping (or leave it empty: "multistage:")`);
+  return out;
 }
 
 function readSources(r: Reader, node: Node | undefined, platforms: string[]): SourceSpec[] {
@@ -178,15 +231,22 @@ function readSmoke(r: Reader, node: Node | undefined): SmokeCheck[] {
   if (!isSeq(node)) throw r.fail(node, 'smoke must be a list', 'write "- name: …" entries with run and expect');
   return node.items.map((item, i) => {
     const where = `smoke[${i}]`;
-    const m = r.map(item as Node, where, ['name', 'run', 'expect'], ['run', 'expect']);
-    const run = r.list(m, 'run', where);
-    if (run.length === 0) throw r.fail(m, `${where}.run is empty`, 'give the command as a list, e.g. [sysbench, --version]');
+    const m = r.map(item as Node, where, ['name', 'run', 'http', 'expect'], ['expect']);
+    if (m.has('run') === m.has('http')) throw r.fail(m, `${where} needs exactly one of run (a command) or http (a port and path to GET)`, 'e.g. run: [app, --version] or http: { port: 8080, path: / }');
     const expect = r.str(m, 'expect', where)!;
     try {
       new RegExp(expect);
     } catch (e) {
       throw r.fail(r.node(m, 'expect'), `${where}.expect is not a valid regular expression: ${(e as Error).message}`);
     }
+    if (m.has('http')) {
+      const h = r.map(r.node(m, 'http'), `${where}.http`, ['port', 'path'], ['port']);
+      const port = Number(r.str(h, 'port', `${where}.http`, /^\d{1,5}$/, 'a TCP port number'));
+      const path = r.str(h, 'path', `${where}.http`, /^\/\S*$/, 'a URL path starting with /') ?? '/';
+      return { name: r.str(m, 'name', where) ?? `GET :${port}${path}`, http: { port, path }, expect };
+    }
+    const run = r.list(m, 'run', where);
+    if (run.length === 0) throw r.fail(m, `${where}.run is empty`, 'give the command as a list, e.g. [sysbench, --version]');
     return { name: r.str(m, 'name', where) ?? run.join(' '), run, expect };
   });
 }

@@ -10,13 +10,28 @@ export interface SourceSpec {
   sha256: string | Record<string, string>;
 }
 
-export interface SmokeCheck {
+/** Run a command in the image (entrypoint replaced) and match its output... */
+export interface SmokeCommand {
   name: string;
-  /** Full argv run in the image (entrypoint replaced). */
   run: string[];
   /** Regular expression the combined output must match. */
   expect: string;
 }
+
+/** ...or start the image and GET a path on a port, matching the response body. */
+export interface SmokeHttp {
+  name: string;
+  http: { port: number; path: string };
+  expect: string;
+}
+
+export type SmokeCheck = SmokeCommand | SmokeHttp;
+
+export const STRATEGY_NAMES = ['single', 'multistage', 'minimal'] as const;
+export type Strategy = (typeof STRATEGY_NAMES)[number];
+
+/** What a recipe says about one strategy: supported (with extra paths to keep) or why not. */
+export type StrategySupport = { keep: string[] } | { unsupported: string };
 
 export interface Recipe {
   /** Path of the YAML file, for messages. */
@@ -27,12 +42,19 @@ export interface Recipe {
   homepage?: string;
   license?: string;
   platforms: Platform[];
+  /** Platforms the recipe does not support, with the reason mab gives when asked for one. */
+  unsupported: Record<string, string>;
   sources: SourceSpec[];
+  /** Files next to the recipe (recipes/NAME/…), copied into the build context at /src. */
+  files: string[];
+  strategies: Partial<Record<Strategy, StrategySupport>>;
   build: { packages: string[]; steps: string[] };
   runtime: { packages: string[]; keep: string[] };
   entrypoint: string[];
   cmd: string[];
   env: Record<string, string>;
   workdir?: string;
+  user?: string;
+  ports: number[];
   smoke: SmokeCheck[];
 }

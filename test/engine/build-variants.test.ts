@@ -34,13 +34,13 @@ describe('a recipe compiled from source, without --push', () => {
       expect(p.size.compressed).toBeLessThan(p.size.uncompressed);
     }
     // The images are in the engine under their per-arch names, with the right architecture.
-    expect((await sh('docker', ['image', 'inspect', '--format', '{{.Architecture}}', 'mab/primes:1.0.0-arm64'])).trim()).toBe('arm64');
-    const dpkgArch = await sh('docker', ['run', '--rm', '--platform', 'linux/arm64', '--entrypoint', 'dpkg', 'mab/primes:1.0.0-arm64', '--print-architecture']);
+    expect((await sh('docker', ['image', 'inspect', '--format', '{{.Architecture}}', 'mab/primes:1.0.0-multistage-arm64'])).trim()).toBe('arm64');
+    const dpkgArch = await sh('docker', ['run', '--rm', '--platform', 'linux/arm64', '--entrypoint', 'dpkg', 'mab/primes:1.0.0-multistage-arm64', '--print-architecture']);
     expect(dpkgArch.trim()).toBe('arm64');
-    const out = await sh('docker', ['run', '--rm', '--platform', 'linux/arm64', 'mab/primes:1.0.0-arm64', '100']);
+    const out = await sh('docker', ['run', '--rm', '--platform', 'linux/arm64', 'mab/primes:1.0.0-multistage-arm64', '100']);
     expect(out.trim()).toBe('primes below 100: 25');
     // The compiler stayed in the build stage.
-    const gcc = await sh('docker', ['run', '--rm', '--platform', 'linux/arm64', '--entrypoint', 'sh', 'mab/primes:1.0.0-arm64', '-c', 'command -v gcc || echo none']);
+    const gcc = await sh('docker', ['run', '--rm', '--platform', 'linux/arm64', '--entrypoint', 'sh', 'mab/primes:1.0.0-multistage-arm64', '-c', 'command -v gcc || echo none']);
     expect(gcc.trim()).toBe('none');
   });
 
