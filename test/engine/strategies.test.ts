@@ -1,5 +1,5 @@
 /**
- * The build strategies on the real engine, for the C, Python and Node.js endpoints, on amd64
+ * The build strategies on the real engine, for the C, Go, Python and Node.js endpoints, on amd64
  * and arm64: every image answers its HTTP smoke probe, `minimal` really is
  * minimal (no shell, nothing but the program and what it loads), and the sizes fall in the order
  * the strategies promise. The C rows reproduce seed 003's Table 3 shape.
@@ -15,7 +15,7 @@ interface Row {
 
 const STRATEGIES = ['single', 'multistage', 'minimal'] as const;
 
-describe.each(['http-endpoint-c', 'http-endpoint-python', 'http-endpoint-node'])('%s', (recipe) => {
+describe.each(['http-endpoint-c', 'http-endpoint-go', 'http-endpoint-python', 'http-endpoint-node'])('%s', (recipe) => {
   const sizes: Record<string, Record<string, number>> = {};
 
   it.each(STRATEGIES)('builds and smoke-tests %s for amd64 and arm64', async (strategy) => {
