@@ -173,7 +173,7 @@ function readUnsupported(r: Reader, node: Node | undefined, supported: string[])
 }
 
 function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strategy, StrategySupport>> {
-  if (node === undefined) return DEFAULT_STRATEGIES;
+  if (node === undefined) return structuredClone(DEFAULT_STRATEGIES);
   const m = r.map(node, 'strategies', STRATEGY_NAMES);
   const out: Partial<Record<Strategy, StrategySupport>> = {};
   for (const pair of m.items) {

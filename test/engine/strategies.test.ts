@@ -5,6 +5,7 @@
  * the strategies promise. The C rows reproduce seed 003's Table 3 shape.
  */
 import { describe, expect, it } from 'vitest';
+import { STRATEGY_NAMES } from '../../src/recipe/types.js';
 import { mab, sh } from './helpers.js';
 
 interface Row {
@@ -13,12 +14,10 @@ interface Row {
   size: { uncompressed: number; compressed: number };
 }
 
-const STRATEGIES = ['single', 'multistage', 'minimal'] as const;
-
 describe.each(['http-endpoint-c', 'http-endpoint-go', 'http-endpoint-python', 'http-endpoint-node'])('%s', (recipe) => {
   const sizes: Record<string, Record<string, number>> = {};
 
-  it.each(STRATEGIES)('builds and smoke-tests %s for amd64 and arm64', async (strategy) => {
+  it.each(STRATEGY_NAMES)('builds and smoke-tests %s for amd64 and arm64', async (strategy) => {
     const r = await mab(['build', recipe, '--arch', 'amd64,arm64', '--strategy', strategy, '--json', '--quiet']);
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     const report = JSON.parse(r.stdout) as { strategy: string; platforms: Row[] };
