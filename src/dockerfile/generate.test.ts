@@ -16,8 +16,8 @@ const cases = recipes.flatMap((r) => supportedStrategies(r).flatMap((s) => r.pla
 
 describe('every shipped recipe × strategy × platform', () => {
   it('covers all recipes', () => {
-    expect(recipes.map((r) => r.name).sort()).toEqual(['http-endpoint-c', 'http-endpoint-go', 'http-endpoint-node', 'http-endpoint-python', 'sysbench']);
-    expect(cases.length).toBeGreaterThanOrEqual(40);
+    expect(recipes.map((r) => r.name).sort()).toEqual(['coap-service', 'http-endpoint-c', 'http-endpoint-go', 'http-endpoint-node', 'http-endpoint-python', 'sysbench']);
+    expect(cases.length).toBeGreaterThanOrEqual(50);
   });
 
   it.each(cases)('%s %s %s: parses, zero diagnostics, matches its golden file', async (name, strategy, platform, recipe, p) => {

@@ -48,7 +48,7 @@ export function dockerfileVars(recipe: Recipe, strategy: Strategy, platform: Pla
     labels: Object.entries(labels)
       .filter((e): e is [string, string] => e[1] !== undefined)
       .map(([k, v]) => `${k}=${dockerQuote(v, `label ${k}`)}`),
-    ports: recipe.ports.map((n) => `${n}/tcp`),
+    ports: recipe.ports,
     workdir: recipe.workdir,
     user: recipe.user,
     entrypoint: execForm(recipe.entrypoint),

@@ -60,7 +60,7 @@ files: [app/main.c]
     expect(r.strategies).toEqual({ multistage: { keep: [] }, minimal: { keep: ['/usr/lib/demo'] }, single: { unsupported: 'the build tools make it 1 GB' } });
     expect(r.unsupported).toEqual({ 'linux/arm/v7': 'upstream has no 32-bit build' });
     expect(r.smoke[0]).toEqual({ name: 'GET :8080/health', http: { port: 8080, path: '/health' }, expect: 'demo 1\\.2' });
-    expect([r.ports, r.user, r.files]).toEqual([[8080], '65534', ['app/main.c']]);
+    expect([r.ports, r.user, r.files]).toEqual([['8080/tcp'], '65534', ['app/main.c']]);
   });
 
   it('defaults to the single and multistage strategies', () => {
@@ -97,7 +97,7 @@ files: [app/main.c]
     ['a platform both supported and unsupported', GOOD + 'unsupported:\n  arm64: no\n', /linux\/arm64 is both in platforms and in unsupported/],
     ['smoke with both run and http', GOOD.replace("  - run: [demo, --version]", "  - run: [demo]\n    http: { port: 80 }"), /smoke\[0\] needs exactly one of run \(a command\) or http/],
     ['a user with shell characters', GOOD + 'user: "root;id"\n', /recipe\.user: "root;id" is not a user name or uid/],
-    ['a port that is not a number', GOOD + 'ports: [http]\n', /recipe\.ports\[0\]: "http" is not a TCP port number/],
+    ['a port that is not a number', GOOD + 'ports: [http]\n', /recipe\.ports\[0\]: "http" is not a port number, optionally \/tcp or \/udp/],
   ])('%s', (_name, text, want) => {
     expect(errorOf(text)).toMatch(want);
   });

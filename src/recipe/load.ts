@@ -121,7 +121,7 @@ export function parseRecipe(file: string, text: string): Recipe {
     if (p.split('/').includes('..')) throw r.fail(r.node(top, 'files'), `files: "${p}" contains "..": files must stay inside the recipe's directory`, 'move the file next to the recipe');
     return p;
   });
-  const ports = r.list(top, 'ports', 'recipe', /^\d{1,5}$/, 'a TCP port number').map(Number);
+  const ports = r.list(top, 'ports', 'recipe', /^\d{1,5}(\/(tcp|udp))?$/, 'a port number, optionally /tcp or /udp').map((p) => (p.includes('/') ? p : `${p}/tcp`));
   return {
     file,
     name,

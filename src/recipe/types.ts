@@ -55,6 +55,7 @@ export interface Recipe {
   env: Record<string, string>;
   workdir?: string;
   user?: string;
-  ports: number[];
+  /** As EXPOSE takes them: 8080/tcp, 5683/udp. */
+  ports: string[];
   smoke: SmokeCheck[];
 }

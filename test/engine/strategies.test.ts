@@ -1,6 +1,6 @@
 /**
- * The build strategies on the real engine, for the C, Go, Python and Node.js endpoints, on amd64
- * and arm64: every image answers its HTTP smoke probe, `minimal` really is
+ * The build strategies on the real engine, for the C, Go, Python and Node.js endpoints and the
+ * CoAP service, on amd64 and arm64: every image passes its smoke check, `minimal` really is
  * minimal (no shell, nothing but the program and what it loads), and the sizes fall in the order
  * the strategies promise. The C rows reproduce seed 003's Table 3 shape.
  */
@@ -14,7 +14,7 @@ interface Row {
   size: { uncompressed: number; compressed: number };
 }
 
-describe.each(['http-endpoint-c', 'http-endpoint-go', 'http-endpoint-python', 'http-endpoint-node'])('%s', (recipe) => {
+describe.each(['http-endpoint-c', 'http-endpoint-go', 'http-endpoint-python', 'http-endpoint-node', 'coap-service'])('%s', (recipe) => {
   const sizes: Record<string, Record<string, number>> = {};
 
   it.each(STRATEGY_NAMES)('builds and smoke-tests %s for amd64 and arm64', async (strategy) => {
@@ -44,6 +44,7 @@ describe.each(['http-endpoint-c', 'http-endpoint-go', 'http-endpoint-python', 'h
     const files = await sh('sh', ['-c', `docker create --platform linux/arm64 ${image} >/tmp/mab-cid && docker export $(cat /tmp/mab-cid) | tar -t; docker rm $(cat /tmp/mab-cid) >/dev/null`]);
     expect(files).not.toMatch(/usr\/bin\/(apt|dpkg|bash)\b/);
     expect(files).toMatch(/ld-linux-aarch64\.so\.1|http-endpoint/);
+    expect(files).not.toMatch(/^src\//m); // sources and build tree stay in the build stage
   });
 });
 
