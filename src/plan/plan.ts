@@ -92,12 +92,12 @@ export function planBuild(input: PlanInput): BuildPlan {
   const strategy = chooseStrategy(recipe, input.strategy);
   checkPlatforms(recipe, input.platforms);
   const target = input.push ? publishTarget(input.push) : undefined;
+  const params = STRATEGY_PARAMS[strategy];
   const recipeFiles = path.join(path.dirname(recipe.file), recipe.name);
   const files: ContextFile[] = [
     ...recipe.files.map((f) => ({ from: path.join(recipeFiles, f), to: `files/${f}` })),
-    ...(STRATEGY_PARAMS[strategy].collect === 'closure' ? [{ from: path.join(input.template.dir, 'collect-closure.sh'), to: 'mab/collect-closure.sh' }] : []),
+    ...(params.collect === 'closure' ? [{ from: path.join(input.template.dir, 'collect-closure.sh'), to: 'mab/collect-closure.sh' }] : []),
   ];
-  const params = STRATEGY_PARAMS[strategy];
   return {
     recipe: { name: recipe.name, version: recipe.version, file: recipe.file },
     strategy,

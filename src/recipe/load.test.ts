@@ -92,7 +92,7 @@ files: [app/main.c]
     ['unknown key in a section', GOOD.replace('  steps: [make]', '  step: [make]'), /^r\.yaml:10:3: unknown key "step" in build[\s\S]*did you mean "steps"/],
     ['unknown strategy', GOOD + 'strategies:\n  minimall:\n', /unknown key "minimall" in strategies[\s\S]*did you mean "minimal"/],
     ['no supported strategy', GOOD + 'strategies:\n  minimal: "needs a shell"\n', /strategies lists no supported strategy/],
-    ['a file outside the recipe directory', GOOD + 'files: [../../etc/passwd]\n', /files: "\.\.\/\.\.\/etc\/passwd" contains "\.\."/],
+    ['a file outside the recipe directory', GOOD + 'files: [../../etc/passwd]\n', /path "\.\.\/\.\.\/etc\/passwd" contains "\.\.": files must stay inside the recipe's directory/],
     ['an absolute file path', GOOD + 'files: [/etc/passwd]\n', /recipe\.files\[0\]: "\/etc\/passwd" is not a path relative to the recipe's directory/],
     ['a platform both supported and unsupported', GOOD + 'unsupported:\n  arm64: no\n', /linux\/arm64 is both in platforms and in unsupported/],
     ['smoke with both run and http', GOOD.replace("  - run: [demo, --version]", "  - run: [demo]\n    http: { port: 80 }"), /smoke\[0\] needs exactly one of run \(a command\) or http/],

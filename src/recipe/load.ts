@@ -117,10 +117,7 @@ export function parseRecipe(file: string, text: string): Recipe {
     }
   }
 
-  const files = r.list(top, 'files', 'recipe', REL_PATH_RE, 'a path relative to the recipe\'s directory').map((p) => {
-    if (p.split('/').includes('..')) throw r.fail(r.node(top, 'files'), `files: "${p}" contains "..": files must stay inside the recipe's directory`, 'move the file next to the recipe');
-    return p;
-  });
+  const files = r.list(top, 'files', 'recipe', REL_PATH_RE, 'a path relative to the recipe\'s directory').map((p) => checkPath(r, r.node(top, 'files'), p, 'files must stay inside the recipe\'s directory'));
   const ports = r.list(top, 'ports', 'recipe', /^\d{1,5}(\/(tcp|udp))?$/, 'a port number, optionally /tcp or /udp').map((p) => (p.includes('/') ? p : `${p}/tcp`));
   return {
     file,
@@ -149,8 +146,8 @@ export function parseRecipe(file: string, text: string): Recipe {
   };
 }
 
-function checkPath(r: Reader, at: YAMLMap<unknown, unknown>, p: string): string {
-  if (p.split('/').includes('..')) throw r.fail(at, `path "${p}" contains "..": paths cannot leave the image root`, 'write the path without ".."');
+function checkPath(r: Reader, at: Node | undefined, p: string, why = 'paths cannot leave the image root'): string {
+  if (p.split('/').includes('..')) throw r.fail(at, `path "${p}" contains "..": ${why}`, 'write the path without ".."');
   return p;
 }
 
