@@ -8,7 +8,7 @@ import { parseReference } from '../ref/reference.js';
 import type { BuildPlan } from '../plan/plan.js';
 import { RegistryClient } from '../registry/client.js';
 import { publishIndex } from '../registry/publish.js';
-import { fetchSource, type Mirror } from '../source/fetch.js';
+import { fetchAll, type Mirror } from '../source/fetch.js';
 import { measureLocal, measureRemote, type ImageSize } from '../report/measure.js';
 import { buildTarget, makeContext, removeContext } from './buildx.js';
 import { docker } from './docker.js';
@@ -43,13 +43,6 @@ export interface BuildResult {
   strategy: string;
   platforms: PlatformResult[];
   index?: { reference: string; digest: string; mediaType: string; tags: string[] };
-}
-
-/** Every source of every target, fetched (or found in the cache) and verified: sha256 → path. */
-export async function fetchAll(plan: BuildPlan, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<Map<string, string>> {
-  const cached = new Map<string, string>();
-  for (const t of plan.targets) for (const s of t.sources) if (!cached.has(s.sha256)) cached.set(s.sha256, await fetchSource(s, cacheDir, mirrors, log));
-  return cached;
 }
 
 export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {

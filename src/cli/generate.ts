@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { makeContext } from '../build/buildx.js';
-import { fetchAll } from '../build/execute.js';
 import { platformSlug, parsePlatform } from '../platform/platform.js';
+import { fetchAll } from '../source/fetch.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
 import { logger, mirrorsOf } from './context.js';

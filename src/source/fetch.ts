@@ -9,7 +9,7 @@ import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MabError } from '../errors.js';
-import type { ResolvedSource } from '../plan/plan.js';
+import type { BuildPlan, ResolvedSource } from '../plan/plan.js';
 import { atomicWrite } from '../util/io.js';
 
 export interface Mirror {
@@ -60,6 +60,13 @@ export async function fetchSource(src: ResolvedSource, cacheDir: string, mirrors
     return dest;
   }
   throw new MabError('E_FETCH', `cannot fetch ${src.file}; tried:\n  ${tried.join('\n  ')}`, 'give a mirror or local copy with --mirror PREFIX=REPLACEMENT (or MAB_MIRRORS), e.g. --mirror https://github.com/=/srv/mirror/github/');
+}
+
+/** Every source of every target, fetched (or found in the cache) and verified: sha256 → path. */
+export async function fetchAll(plan: BuildPlan, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<Map<string, string>> {
+  const cached = new Map<string, string>();
+  for (const t of plan.targets) for (const s of t.sources) if (!cached.has(s.sha256)) cached.set(s.sha256, await fetchSource(s, cacheDir, mirrors, log));
+  return cached;
 }
 
 /** Puts a cached source into a build context under its recipe file name. */
