@@ -45,6 +45,9 @@ RUN apt-get update \
 {{/runtime_packages}}
 COPY --from=build /out/ /
 {{/runtime_stage}}
+{{#artifacts}}
+COPY {{.}}
+{{/artifacts}}
 {{#env}}
 ENV {{.}}
 {{/env}}

@@ -13,17 +13,19 @@ import { copyFile, lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import type { TargetPlan } from '../plan/plan.js';
-import { placeSource } from '../source/fetch.js';
+import { cacheKey, placeSource, type Cached } from '../source/fetch.js';
 import { docker, dockerStreaming } from './docker.js';
 import { MabError } from '../errors.js';
 import { formatPlatform, parsePlatform } from '../platform/platform.js';
 
 /** Writes a target's build context (Dockerfile, sources, recipe files) into `into`, or a temp dir. */
-export async function makeContext(target: TargetPlan, cachedSources: Map<string, string>, into?: string): Promise<string> {
+export async function makeContext(target: TargetPlan, cached: Map<string, Cached>, into?: string): Promise<string> {
   const dir = into ?? (await mkdtemp(path.join(os.tmpdir(), `mab-ctx-`)));
-  await mkdir(path.join(dir, 'sources'), { recursive: true });
   await writeFile(path.join(dir, 'Dockerfile'), target.dockerfile);
-  for (const s of target.sources) await placeSource(cachedSources.get(s.sha256)!, path.join(dir, 'sources'), s.file);
+  for (const [sub, list] of [['sources', target.sources], ['artifacts', target.artifacts]] as const) {
+    await mkdir(path.join(dir, sub), { recursive: true });
+    for (const s of list) await placeSource(cached.get(cacheKey(s))!, path.join(dir, sub), s.file);
+  }
   for (const f of target.files) {
     // A symlink could point anywhere on the host: recipe files must be plain files.
     if ((await lstat(f.from).catch(() => undefined))?.isSymbolicLink()) {

@@ -16,6 +16,7 @@ export const PLAN_OPTIONS: Record<string, OptionSpec> = {
   strategy: { type: 'string', value: 'NAME', description: `build strategy: ${STRATEGY_NAMES.join(', ')}; default: multistage when the recipe supports it` },
   recipes: { type: 'string', value: 'DIR', description: 'directory of recipes (default: $MAB_RECIPES, else the recipes shipped with mab)' },
   templates: { type: 'string', value: 'DIR', description: 'directory of strategy templates (default: the templates shipped with mab)' },
+  smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks to run in each image: quick (skips checks the recipe marks slow, such as benchmark workloads) or all' },
 };
 
 export async function resolvePlan(recipeArg: string | undefined, opts: Values, io: Io, push?: string): Promise<BuildPlan> {
@@ -27,6 +28,8 @@ export async function resolvePlan(recipeArg: string | undefined, opts: Values, i
   });
   const format = ((opts['index-format'] as string | undefined) ?? 'docker') as IndexFormat;
   if (format !== 'docker' && format !== 'oci') throw new MabError('E_USAGE', `--index-format "${format}" is not docker or oci`, 'docker (manifest list v2, for old engines) or oci (image index)');
+  const smoke = (opts.smoke as string | undefined) ?? 'quick';
+  if (smoke !== 'quick' && smoke !== 'all') throw new MabError('E_USAGE', `--smoke "${smoke}" is not quick or all`, 'quick skips the checks a recipe marks slow; all runs every check');
   const rel = path.relative(io.cwd, recipe.file);
   return planBuild({
     recipe,
@@ -36,5 +39,6 @@ export async function resolvePlan(recipeArg: string | undefined, opts: Values, i
     template: { dockerfile, dir: templatesDir },
     ...(push ? { push } : {}),
     indexFormat: format,
+    smoke,
   });
 }

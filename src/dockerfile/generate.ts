@@ -3,6 +3,7 @@
  * with parameters from the recipe and the strategy (strategies.ts), then validates the result.
  */
 import { formatPlatform, platformInfo, type Platform } from '../platform/platform.js';
+import { recipeFor } from '../recipe/for-platform.js';
 import type { Recipe, Strategy } from '../recipe/types.js';
 import { dockerQuote, execForm } from './quote.js';
 import { STRATEGY_PARAMS } from './strategies.js';
@@ -15,7 +16,8 @@ export function keptPaths(recipe: Recipe, strategy: Strategy): string[] {
   return [...recipe.runtime.keep, ...(s && 'keep' in s ? s.keep : [])];
 }
 
-export function dockerfileVars(recipe: Recipe, strategy: Strategy, platform: Platform, recipePath: string): TemplateVars {
+export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: Platform, recipePath: string): TemplateVars {
+  const recipe = recipeFor(recipeAll, platform);
   const p = STRATEGY_PARAMS[strategy];
   const labels: Record<string, string | undefined> = {
     'org.opencontainers.image.title': recipe.name,
@@ -40,6 +42,8 @@ export function dockerfileVars(recipe: Recipe, strategy: Strategy, platform: Pla
     has_sources: recipe.sources.length > 0,
     has_files: recipe.files.length > 0,
     build_steps: recipe.build.steps,
+    // Data files go straight into the final stage, one layer each, after everything built.
+    artifacts: recipe.artifacts.map((a) => `artifacts/${a.file} ${a.path}`),
     collect_paths: p.collect === 'paths',
     collect_closure: p.collect === 'closure',
     // Relative to /, which is where the collection runs.

@@ -7,15 +7,20 @@ import { MabError } from '../errors.js';
 import { formatPlatform, platformInfo, platformSlug, type Platform } from '../platform/platform.js';
 import { formatReference, parseReference, type Reference } from '../ref/reference.js';
 import type { IndexFormat } from '../oci/types.js';
-import { STRATEGY_NAMES, type Recipe, type SmokeCheck, type SourceSpec, type Strategy } from '../recipe/types.js';
+import { STRATEGY_NAMES, type ArtifactSpec, type Recipe, type SmokeCheck, type SourceSpec, type Strategy, type Unpack } from '../recipe/types.js';
+import { recipeFor } from '../recipe/for-platform.js';
 import { generateDockerfile } from '../dockerfile/generate.js';
 import { STRATEGY_PARAMS } from '../dockerfile/strategies.js';
 
-export interface ResolvedSource {
-  file: string;
-  url: string;
-  sha256: string;
-}
+/**
+ * A source or artifact for one platform, with its URL expanded. `url` files are pinned by sha256;
+ * a git tree by its commit; a Debian source package by the sha256 of its .dsc (at `url`).
+ * Artifacts are `url` files with the `path` they take in the image.
+ */
+export type ResolvedSource =
+  | { kind: 'url'; file: string; url: string; sha256: string; unpack?: Unpack; path?: string }
+  | { kind: 'git'; file: string; url: string; commit: string }
+  | { kind: 'debian'; file: string; url: string; sha256: string };
 
 /** A file copied from the host into the build context. */
 export interface ContextFile {
@@ -31,6 +36,7 @@ export interface TargetPlan {
   pushRef?: string;
   dockerfile: string;
   sources: ResolvedSource[];
+  artifacts: ResolvedSource[];
   files: ContextFile[];
   smoke: SmokeCheck[];
 }
@@ -53,6 +59,8 @@ export interface PlanInput {
   template: { dockerfile: string; dir: string };
   push?: string;
   indexFormat: IndexFormat;
+  /** quick (default): skip checks marked slow; all: run every check. */
+  smoke?: 'quick' | 'all';
 }
 
 export function supportedStrategies(recipe: Recipe): Strategy[] {
@@ -104,14 +112,16 @@ export function planBuild(input: PlanInput): BuildPlan {
     bases: { build: params.build, ...(params.runtime ? { runtime: params.runtime } : {}) },
     targets: input.platforms.map((platform) => {
       const slug = platformSlug(platform);
+      const r = recipeFor(recipe, platform);
       return {
         platform: formatPlatform(platform),
         image: `mab/${recipe.name}:${recipe.version}-${strategy}-${slug}`,
         ...(target ? { pushRef: formatReference({ ...target, tag: `${recipe.version}-${slug}` }) } : {}),
         dockerfile: generateDockerfile(input.template.dockerfile, strategy, recipe, platform, input.recipePath),
-        sources: recipe.sources.map((s) => resolveSource(s, platform, recipe.version)),
+        sources: r.sources.map((s) => resolveSource(s, platform, recipe.version)),
+        artifacts: r.artifacts.map((a) => resolveSource({ kind: 'url', ...a }, platform, recipe.version)),
         files,
-        smoke: recipe.smoke,
+        smoke: input.smoke === 'all' ? r.smoke : r.smoke.filter((s) => !s.slow),
       };
     }),
     ...(target ? { publish: { repository: `${target.registry}/${target.repository}`, tags: [recipe.version, 'latest'], indexFormat: input.indexFormat } } : {}),
@@ -126,11 +136,20 @@ function publishTarget(push: string): Reference {
   return ref;
 }
 
-export function resolveSource(s: SourceSpec, platform: Platform, version: string): ResolvedSource {
+export function resolveSource(s: SourceSpec | (ArtifactSpec & { kind: 'url' }), platform: Platform, version: string): ResolvedSource {
+  if (s.kind === 'git') return { ...s };
+  if (s.kind === 'debian') return { kind: 'debian', file: s.file, url: dscUrl(s), sha256: s.sha256 };
   const key = formatPlatform(platform);
   const sha256 = typeof s.sha256 === 'string' ? s.sha256 : s.sha256[key];
   if (!sha256) throw new MabError('E_SOURCE', `source ${s.file} has no sha256 for ${key}`, 'add it to the recipe');
   const vars: Record<string, string> = { debian_arch: platformInfo(platform).debian, arch: platformSlug(platform), version };
   const url = s.url.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m);
-  return { file: s.file, url, sha256 };
+  return { kind: 'url', file: s.file, url, sha256, ...(s.unpack ? { unpack: s.unpack } : {}), ...('path' in s ? { path: s.path } : {}) };
+}
+
+/** Where a Debian archive keeps a source package's .dsc (Debian policy: pool/COMPONENT/PREFIX/SOURCE/). */
+function dscUrl(s: Extract<SourceSpec, { kind: 'debian' }>): string {
+  const prefix = s.package.startsWith('lib') ? s.package.slice(0, 4) : s.package[0];
+  const version = s.version.replace(/^\d+:/, ''); // the epoch is not part of file names
+  return `${s.archive.replace(/\/$/, '')}/pool/${s.component}/${prefix}/${s.package}/${s.package}_${version}.dsc`;
 }

@@ -63,6 +63,32 @@ files: [app/main.c]
     expect([r.ports, r.user, r.files]).toEqual([['8080/tcp'], '65534', ['app/main.c']]);
   });
 
+  it('reads git and Debian source packages, artifacts and per-platform overrides', () => {
+    const r = parseRecipe('r.yaml', GOOD.replace('sources:\n', `sources:
+  - file: app
+    git: https://git.example.org/app.git
+    commit: ${'c'.repeat(40)}
+  - debian: dlib=1:19.24+dfsg-1
+    sha256: ${'d'.repeat(64)}
+`) + `artifacts:
+  - file: model.dat
+    url: https://models.example.org/model.dat.bz2
+    sha256: ${'e'.repeat(64)}
+    unpack: bzip2
+    path: /usr/share/demo/model.dat
+overrides:
+  amd64:
+    runtime: { packages: [libfoo1-noavx], keep: [/usr/local/bin/demo] }
+    env: { DEMO_MODE: safe }
+`);
+    expect(r.sources.slice(0, 2)).toEqual([
+      { kind: 'git', file: 'app', url: 'https://git.example.org/app.git', commit: 'c'.repeat(40) },
+      { kind: 'debian', file: 'dlib', package: 'dlib', version: '1:19.24+dfsg-1', archive: 'http://deb.debian.org/debian', component: 'main', sha256: 'd'.repeat(64) },
+    ]);
+    expect(r.artifacts).toEqual([{ file: 'model.dat', url: 'https://models.example.org/model.dat.bz2', sha256: 'e'.repeat(64), unpack: 'bzip2', path: '/usr/share/demo/model.dat' }]);
+    expect(r.overrides).toEqual({ 'linux/amd64': { runtime: { packages: ['libfoo1-noavx'], keep: ['/usr/local/bin/demo'] }, env: { DEMO_MODE: 'safe' } } });
+  });
+
   it('defaults to the single and multistage strategies', () => {
     expect(parseRecipe('r.yaml', GOOD).strategies).toEqual({ single: { keep: [] }, multistage: { keep: [] } });
   });
@@ -70,7 +96,7 @@ files: [app/main.c]
   it('loads the shipped sysbench recipe', async () => {
     const r = await loadRecipeFile(path.resolve('recipes/sysbench.yaml'));
     expect(r.version).toBe('1.0.20');
-    expect(Object.keys(r.sources[0]!.sha256)).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
+    expect(Object.keys((r.sources[0] as { sha256: object }).sha256)).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
   });
 
   // Each broken recipe gives file:line:col, what was wrong, and the fix.
@@ -98,6 +124,19 @@ files: [app/main.c]
     ['smoke with both run and http', GOOD.replace("  - run: [demo, --version]", "  - run: [demo]\n    http: { port: 80 }"), /smoke\[0\] needs exactly one of run \(a command\) or http/],
     ['a user with shell characters', GOOD + 'user: "root;id"\n', /recipe\.user: "root;id" is not a user name or uid/],
     ['a port that is not a number', GOOD + 'ports: [http]\n', /recipe\.ports\[0\]: "http" is not a port number, optionally \/tcp or \/udp/],
+    ['a source of two kinds', GOOD.replace('    sha256: ' + 'a'.repeat(64), `    sha256: ${'a'.repeat(64)}\n    git: https://x.org/a.git`), /sources\[0\] needs exactly one of url \(a file\), git \(a repository at a commit\) or debian/],
+    ['a git source pinned by branch', GOOD.replace('sources:\n', 'sources:\n  - file: app\n    git: https://x.org/a.git\n    commit: main\n'), /sources\[0\]\.commit: "main" is not a full commit id[\s\S]*can move/],
+    ['a git source without a commit', GOOD.replace('sources:\n', 'sources:\n  - file: app\n    git: https://x.org/a.git\n'), /sources\[0\] is missing "commit"[\s\S]*pin the full commit id/],
+    ['a key of another source kind', GOOD.replace('sources:\n', `sources:\n  - file: app\n    git: https://x.org/a.git\n    commit: ${'c'.repeat(40)}\n    sha256: ${'a'.repeat(64)}\n`), /sources\[0\]: "sha256" does not apply to a git source[\s\S]*takes file, git, commit/],
+    ['a Debian source without its version', GOOD.replace('sources:\n', `sources:\n  - debian: dlib\n    sha256: ${'a'.repeat(64)}\n`), /sources\[0\]\.debian: "dlib" is not PACKAGE=VERSION/],
+    ['a shell command as git URL', GOOD.replace('sources:\n', `sources:\n  - file: app\n    git: "https://x.org/a.git;rm -rf /"\n    commit: ${'c'.repeat(40)}\n`), /sources\[0\]\.git: .* is not a repository URL/],
+    ['two sources with one name', GOOD.replace('sources:\n', `sources:\n  - file: demo.tar.gz\n    url: https://x.org/a\n    sha256: ${'a'.repeat(64)}\n`), /sources\[1\]: two sources are named "demo\.tar\.gz"/],
+    ['an artifact without a path', GOOD + `artifacts:\n  - file: m.dat\n    url: https://x.org/m.dat\n    sha256: ${'a'.repeat(64)}\n`, /artifacts\[0\] is missing "path"/],
+    ['an artifact path escaping', GOOD + `artifacts:\n  - file: m.dat\n    url: https://x.org/m.dat\n    sha256: ${'a'.repeat(64)}\n    path: /srv/../../etc/passwd\n`, /path "\/srv\/\.\.\/\.\.\/etc\/passwd" contains "\.\."/],
+    ['an unknown unpack', GOOD + `artifacts:\n  - file: m.dat\n    url: https://x.org/m.dat\n    sha256: ${'a'.repeat(64)}\n    unpack: zip\n    path: /m.dat\n`, /artifacts\[0\]\.unpack: "zip" is not one of gzip, bzip2, xz/],
+    ['an override for a platform not built', GOOD + 'overrides:\n  arm/v7:\n    env: { A: b }\n', /overrides\.linux\/arm\/v7: linux\/arm\/v7 is not in platforms/],
+    ['an override of a key that cannot differ', GOOD + 'overrides:\n  arm64:\n    name: other\n', /unknown key "name" in overrides\.linux\/arm64/],
+    ['shell in an override package', GOOD + 'overrides:\n  arm64:\n    build: { packages: ["gcc;id"] }\n', /overrides\.linux\/arm64\.build\.packages\[0\]: "gcc;id" is not a Debian package name/],
   ])('%s', (_name, text, want) => {
     expect(errorOf(text)).toMatch(want);
   });

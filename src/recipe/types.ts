@@ -1,18 +1,34 @@
 import type { Platform } from '../platform/platform.js';
 
-/** A file fetched on the host and handed to the build; checksum per platform when the URL varies. */
-export interface SourceSpec {
-  /** File name inside the build context (`sources/<file>`). */
+/** How a downloaded file is decompressed on the host before it reaches the build. */
+export type Unpack = 'gzip' | 'bzip2' | 'xz';
+
+/**
+ * Something fetched on the host and handed to the build, in one of three kinds:
+ *   url     one file, pinned by sha256 (per platform when the URL varies)
+ *   git     a tree at a commit (the commit id is the pin; git verifies every object)
+ *   debian  a Debian source package: its .dsc pinned by sha256, the files it lists by the .dsc's
+ *           own Checksums-Sha256
+ */
+export type SourceSpec =
+  | { kind: 'url'; file: string; url: string; sha256: string | Record<string, string>; unpack?: Unpack }
+  | { kind: 'git'; file: string; url: string; commit: string }
+  | { kind: 'debian'; file: string; package: string; version: string; archive: string; component: string; sha256: string };
+
+/** A data file (a model, a dataset) fetched like a url source and copied into the image at `path`. */
+export interface ArtifactSpec {
   file: string;
-  /** May contain {debian_arch}, {arch}, {version}; expanded per platform. */
   url: string;
-  /** One digest for all platforms, or one per canonical platform string. */
   sha256: string | Record<string, string>;
+  unpack?: Unpack;
+  path: string;
 }
 
 /** Run a command in the image (entrypoint replaced) and match its output... */
 export interface SmokeCommand {
   name: string;
+  /** A workload rather than a quick check: runs only with `--smoke all`. */
+  slow?: boolean;
   run: string[];
   /** Regular expression the combined output must match. */
   expect: string;
@@ -21,6 +37,7 @@ export interface SmokeCommand {
 /** ...or start the image and GET a path on a port, matching the response body. */
 export interface SmokeHttp {
   name: string;
+  slow?: boolean;
   http: { port: number; path: string };
   expect: string;
 }
@@ -33,7 +50,19 @@ export type Strategy = (typeof STRATEGY_NAMES)[number];
 /** What a recipe says about one strategy: supported (with extra paths to keep) or why not. */
 export type StrategySupport = { keep: string[] } | { unsupported: string };
 
-export interface Recipe {
+/** The parts of a recipe a per-platform override may replace, each as a whole. */
+export interface PlatformParts {
+  sources: SourceSpec[];
+  artifacts: ArtifactSpec[];
+  build: { packages: string[]; steps: string[] };
+  runtime: { packages: string[]; keep: string[] };
+  entrypoint: string[];
+  cmd: string[];
+  env: Record<string, string>;
+  smoke: SmokeCheck[];
+}
+
+export interface Recipe extends PlatformParts {
   /** Path of the YAML file, for messages. */
   file: string;
   name: string;
@@ -44,18 +73,13 @@ export interface Recipe {
   platforms: Platform[];
   /** Platforms the recipe does not support, with the reason mab gives when asked for one. */
   unsupported: Record<string, string>;
-  sources: SourceSpec[];
+  /** Per canonical platform, the parts that differ there (replacing the recipe's, not merged). */
+  overrides: Record<string, Partial<PlatformParts>>;
   /** Files next to the recipe (recipes/NAME/…), copied into the build context at /src. */
   files: string[];
   strategies: Partial<Record<Strategy, StrategySupport>>;
-  build: { packages: string[]; steps: string[] };
-  runtime: { packages: string[]; keep: string[] };
-  entrypoint: string[];
-  cmd: string[];
-  env: Record<string, string>;
   workdir?: string;
   user?: string;
   /** As EXPOSE takes them: 8080/tcp, 5683/udp. */
   ports: string[];
-  smoke: SmokeCheck[];
 }

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { candidates, fetchSource, parseMirror } from './fetch.js';
+import { candidates, fetchFile, parseMirror } from './fetch.js';
 
 const body = Buffer.from('tiny source tarball stand-in\n');
 const sha = createHash('sha256').update(body).digest('hex');
@@ -40,30 +40,30 @@ describe('mirrors', () => {
   });
 });
 
-describe('fetchSource', () => {
+describe('fetchFile', () => {
   it('fetches from a local-directory mirror, verifies, caches, and reuses the cache', async () => {
     const cache = await mkdtemp(path.join(os.tmpdir(), 'mab-cache-'));
-    const got = await fetchSource(src, cache, [parseMirror(`https://upstream.invalid/releases/=${dir}/`)], () => {});
+    const got = await fetchFile(src, cache, [parseMirror(`https://upstream.invalid/releases/=${dir}/`)], () => {});
     expect(got).toBe(path.join(cache, 'sources', 'sha256', sha));
     // No mirror now, upstream unreachable: the cache must answer.
-    expect(await fetchSource(src, cache, [], () => {})).toBe(got);
+    expect(await fetchFile(src, cache, [], () => {})).toBe(got);
   });
 
   it('fetches from an HTTP mirror on loopback', async () => {
     const cache = await mkdtemp(path.join(os.tmpdir(), 'mab-cache-'));
-    await fetchSource(src, cache, [parseMirror(`https://upstream.invalid/releases/=http://127.0.0.1:${port}/mirror/`)], () => {});
+    await fetchFile(src, cache, [parseMirror(`https://upstream.invalid/releases/=http://127.0.0.1:${port}/mirror/`)], () => {});
     expect(requests).toContain('/mirror/demo-1.0.tar.gz');
   });
 
   it('refuses a file whose checksum differs and stores nothing', async () => {
     const cache = await mkdtemp(path.join(os.tmpdir(), 'mab-cache-'));
-    await expect(fetchSource(src, cache, [parseMirror(`https://upstream.invalid/releases/=http://127.0.0.1:${port}/evil/`)], () => {})).rejects.toThrow(/has sha256 [a-f0-9]{64}, the recipe pins/);
+    await expect(fetchFile(src, cache, [parseMirror(`https://upstream.invalid/releases/=http://127.0.0.1:${port}/evil/`)], () => {})).rejects.toThrow(/has sha256 [a-f0-9]{64}, the recipe pins/);
     expect(await readdir(path.join(cache, 'sources', 'sha256')).catch(() => [])).toEqual([]);
   });
 
   it('lists every place tried when none answers, and suggests --mirror', async () => {
     const cache = await mkdtemp(path.join(os.tmpdir(), 'mab-cache-'));
-    const err = await fetchSource(src, cache, [parseMirror(`https://upstream.invalid/releases/=http://127.0.0.1:${port}/missing/`)], () => {}).catch((e: unknown) => e);
+    const err = await fetchFile(src, cache, [parseMirror(`https://upstream.invalid/releases/=http://127.0.0.1:${port}/missing/`)], () => {}).catch((e: unknown) => e);
     expect((err as { format(): string }).format()).toMatch(/cannot fetch demo\.tar\.gz; tried:\n.*127\.0\.0\.1.*HTTP 404\n.*upstream\.invalid[\s\S]*--mirror/);
   });
 });

@@ -5,12 +5,16 @@
  * sites and the hermetic tests feed builds.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { MabError } from '../errors.js';
 import type { BuildPlan, ResolvedSource } from '../plan/plan.js';
+import type { Unpack } from '../recipe/types.js';
 import { atomicWrite } from '../util/io.js';
+import { fetchDebianSource } from './debian.js';
+import { fetchGit } from './git.js';
 
 export interface Mirror {
   from: string;
@@ -38,8 +42,15 @@ async function readLocation(location: string): Promise<Buffer> {
   return readFile(location.startsWith('file://') ? fileURLToPath(location) : location);
 }
 
+/** A pinned file: what fetchFile needs. */
+export interface PinnedFile {
+  file: string;
+  url: string;
+  sha256: string;
+}
+
 /** Returns the path of the verified file in the cache, downloading it if needed. */
-export async function fetchSource(src: ResolvedSource, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<string> {
+export async function fetchFile(src: PinnedFile, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<string> {
   const dest = path.join(cacheDir, 'sources', 'sha256', src.sha256);
   if (await stat(dest).catch(() => undefined)) return dest;
   const tried: string[] = [];
@@ -62,14 +73,59 @@ export async function fetchSource(src: ResolvedSource, cacheDir: string, mirrors
   throw new MabError('E_FETCH', `cannot fetch ${src.file}; tried:\n  ${tried.join('\n  ')}`, 'give a mirror or local copy with --mirror PREFIX=REPLACEMENT (or MAB_MIRRORS), e.g. --mirror https://github.com/=/srv/mirror/github/');
 }
 
-/** Every source of every target, fetched (or found in the cache) and verified: sha256 → path. */
-export async function fetchAll(plan: BuildPlan, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<Map<string, string>> {
-  const cached = new Map<string, string>();
-  for (const t of plan.targets) for (const s of t.sources) if (!cached.has(s.sha256)) cached.set(s.sha256, await fetchSource(s, cacheDir, mirrors, log));
+const UNPACKERS: Record<Unpack, string> = { gzip: 'gzip', bzip2: 'bzip2', xz: 'xz' };
+
+/** Decompresses a verified file once, into the cache beside it. */
+async function unpackFile(packed: string, src: PinnedFile, how: Unpack, cacheDir: string): Promise<string> {
+  const dest = path.join(cacheDir, 'sources', 'unpacked', `${src.sha256}.${how}`);
+  if (await stat(dest).catch(() => undefined)) return dest;
+  await atomicWrite(dest, async (tmp) => {
+    const r = await execa(UNPACKERS[how], ['-dc', packed], { stdout: { file: tmp }, reject: false });
+    if (r.exitCode === 0) return;
+    const why = String(r.stderr || r.message).split(packed).join('it').trim();
+    throw new MabError('E_UNPACK', `cannot ${how}-decompress ${src.file} (${src.url}): ${why}`, `the recipe says unpack: ${how}; check that the file is ${how} data`);
+  });
+  return dest;
+}
+
+/** A fetched source in the cache: one file, a tree (as a tar), or a set of files. */
+export type Cached = { kind: 'file'; path: string } | { kind: 'tree'; tar: string } | { kind: 'files'; files: { name: string; path: string }[] };
+
+/** What identifies a source's content: the same key means the same bytes in the build. */
+export function cacheKey(s: ResolvedSource): string {
+  if (s.kind === 'git') return `git:${s.commit}`;
+  if (s.kind === 'debian') return `debian:${s.sha256}`;
+  return `sha256:${s.sha256}${s.unpack ? `+${s.unpack}` : ''}`;
+}
+
+export async function fetchSource(s: ResolvedSource, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<Cached> {
+  if (s.kind === 'git') return { kind: 'tree', tar: await fetchGit(s, cacheDir, mirrors, log) };
+  if (s.kind === 'debian') return { kind: 'files', files: await fetchDebianSource(s, (f) => fetchFile(f, cacheDir, mirrors, log)) };
+  const file = await fetchFile(s, cacheDir, mirrors, log);
+  return { kind: 'file', path: s.unpack ? await unpackFile(file, s, s.unpack, cacheDir) : file };
+}
+
+/** Every source and artifact of every target, fetched (or found in the cache) and verified. */
+export async function fetchAll(plan: BuildPlan, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<Map<string, Cached>> {
+  const cached = new Map<string, Cached>();
+  for (const t of plan.targets) {
+    for (const s of [...t.sources, ...t.artifacts]) {
+      const key = cacheKey(s);
+      if (!cached.has(key)) cached.set(key, await fetchSource(s, cacheDir, mirrors, log));
+    }
+  }
   return cached;
 }
 
-/** Puts a cached source into a build context under its recipe file name. */
-export async function placeSource(cached: string, contextSources: string, file: string): Promise<void> {
-  await copyFile(cached, path.join(contextSources, file));
+/** Puts a cached source into a build context directory under its recipe name. */
+export async function placeSource(cached: Cached, dir: string, name: string): Promise<void> {
+  const dest = path.join(dir, name);
+  if (cached.kind === 'file') return copyFile(cached.path, dest);
+  await mkdir(dest, { recursive: true });
+  if (cached.kind === 'files') {
+    for (const f of cached.files) await copyFile(f.path, path.join(dest, f.name));
+    return;
+  }
+  // git archive output: relative paths only, so it cannot write outside dest.
+  await execa('tar', ['-xf', cached.tar, '-C', dest]);
 }

@@ -11,7 +11,7 @@ const UNAME: Record<string, string> = { 'linux/amd64': 'x86_64', 'linux/arm64': 
 
 interface Report {
   schemaVersion: number;
-  platforms: { platform: string; buildSeconds: number; manifest: string; smoke: { passed: boolean }[]; size: { compressed: number; uncompressed: number; layers: number } }[];
+  platforms: { platform: string; buildSeconds: number; manifest: string; smoke: { name: string; passed: boolean; seconds: number }[]; size: { compressed: number; uncompressed: number; layers: number } }[];
   index: { digest: string; mediaType: string; tags: string[] };
 }
 
@@ -19,21 +19,21 @@ let report: Report;
 let stderr: string;
 
 beforeAll(async () => {
-  const run = await mab(['build', 'sysbench', '--arch', 'arm64,amd64', '--push', REPO, '--json']);
+  const run = await mab(['build', 'sysbench', '--arch', 'arm64,amd64', '--push', REPO, '--smoke', 'all', '--json']);
   stderr = run.stderr;
   if (run.exitCode !== 0) throw new Error(`mab build failed (${run.exitCode}):\n${run.stderr.slice(-4000)}`);
   report = JSON.parse(run.stdout) as Report;
   // Wall times and sizes for the closing note.
-  console.log(report.platforms.map((p) => `${p.platform}: build ${p.buildSeconds.toFixed(1)} s, ${p.size.compressed} B compressed, ${p.size.uncompressed} B uncompressed, ${p.size.layers} layers`).join('\n'));
+  console.log(report.platforms.map((p) => `${p.platform}: build ${p.buildSeconds.toFixed(1)} s, ${p.size.compressed} B compressed, ${p.size.uncompressed} B uncompressed, ${p.size.layers} layers; ${p.smoke.map((s) => `${s.name} ${s.seconds.toFixed(1)} s`).join(', ')}`).join('\n'));
 });
 
 describe('mab build sysbench --arch arm64,amd64 --push', () => {
-  it('streams progress per platform and reports both platforms as smoke-tested', () => {
+  it('streams progress per platform and reports both platforms as smoke-tested, the seed workload included', () => {
     expect(stderr).toMatch(/\[linux\/arm64\] #\d+ \[/);
     expect(stderr).toMatch(/\[linux\/amd64\] smoke cpu: pass/);
     expect(report.platforms.map((p) => p.platform)).toEqual(['linux/arm64', 'linux/amd64']);
     for (const p of report.platforms) {
-      expect(p.smoke.length).toBe(2);
+      expect(p.smoke.map((s) => s.name)).toEqual(['version', 'cpu', ...[1, 2, 3, 4].map((n) => `seed workload ${n} thread${n > 1 ? 's' : ''}`)]);
       expect(p.smoke.every((s) => s.passed)).toBe(true);
       expect(p.size.compressed).toBeGreaterThan(1_000_000);
       expect(p.size.uncompressed).toBeGreaterThan(p.size.compressed);

@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parsePlatformList } from '../platform/platform.js';
+import { parseRecipe } from '../recipe/load.js';
+import { planBuild } from './plan.js';
+
+const recipe = parseRecipe('recipes/demo.yaml', `name: demo
+version: 2.0.0
+platforms: [amd64, arm64]
+sources:
+  - file: demo.deb
+    url: https://example.org/demo_{version}_{debian_arch}.deb
+    sha256: { amd64: ${'a'.repeat(64)}, arm64: ${'b'.repeat(64)} }
+  - debian: libdemo=1:2.0-1
+    sha256: ${'d'.repeat(64)}
+artifacts:
+  - file: model.bin
+    url: https://models.example.org/model.bin.xz
+    sha256: ${'e'.repeat(64)}
+    unpack: xz
+    path: /usr/share/demo/model.bin
+runtime: { packages: [libdemo2], keep: [/usr/bin/demo] }
+entrypoint: [demo]
+overrides:
+  amd64:
+    runtime: { packages: [libdemo2-noavx], keep: [/usr/bin/demo] }
+    smoke: [{ run: [demo, --cpu-check], expect: 'no AVX needed' }]
+`);
+
+async function plan() {
+  const dir = path.resolve('templates');
+  return planBuild({ recipe, recipePath: 'recipes/demo.yaml', platforms: parsePlatformList('amd64,arm64'), template: { dockerfile: await readFile(path.join(dir, 'app.Dockerfile'), 'utf8'), dir }, indexFormat: 'docker' });
+}
+
+describe('planBuild', () => {
+  it('resolves sources per platform: URL variables, per-platform pins, the .dsc location in the pool', async () => {
+    const [amd64, arm64] = (await plan()).targets;
+    expect(amd64!.sources).toEqual([
+      { kind: 'url', file: 'demo.deb', url: 'https://example.org/demo_2.0.0_amd64.deb', sha256: 'a'.repeat(64) },
+      { kind: 'debian', file: 'libdemo', url: 'http://deb.debian.org/debian/pool/main/libd/libdemo/libdemo_2.0-1.dsc', sha256: 'd'.repeat(64) },
+    ]);
+    expect(arm64!.sources[0]).toMatchObject({ url: 'https://example.org/demo_2.0.0_arm64.deb', sha256: 'b'.repeat(64) });
+    expect(arm64!.artifacts).toEqual([{ kind: 'url', file: 'model.bin', url: 'https://models.example.org/model.bin.xz', sha256: 'e'.repeat(64), unpack: 'xz', path: '/usr/share/demo/model.bin' }]);
+  });
+
+  it('applies a platform override to that platform only, in the Dockerfile and the smoke checks', async () => {
+    const [amd64, arm64] = (await plan()).targets;
+    expect(amd64!.dockerfile).toMatch(/install -y --no-install-recommends libdemo2-noavx\b/);
+    expect(arm64!.dockerfile).toMatch(/install -y --no-install-recommends libdemo2 /);
+    expect(amd64!.smoke.map((s) => s.name)).toEqual(['demo --cpu-check']);
+    expect(arm64!.smoke).toEqual([]);
+  });
+
+  it('copies artifacts into the final stage, after what was built', async () => {
+    const df = (await plan()).targets[1]!.dockerfile;
+    expect(df.indexOf('COPY artifacts/model.bin /usr/share/demo/model.bin')).toBeGreaterThan(df.indexOf('COPY --from=build /out/ /'));
+  });
+});
