@@ -21,6 +21,7 @@ import { formatPlatform, parsePlatform } from '../platform/platform.js';
 /** Writes a target's build context (Dockerfile, sources, recipe files) into `into`, or a temp dir. */
 export async function makeContext(target: TargetPlan, cached: Map<string, Cached>, into?: string): Promise<string> {
   const dir = into ?? (await mkdtemp(path.join(os.tmpdir(), `mab-ctx-`)));
+  await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'Dockerfile'), target.dockerfile);
   for (const [sub, list] of [['sources', target.sources], ['artifacts', target.artifacts]] as const) {
     await mkdir(path.join(dir, sub), { recursive: true });

@@ -16,7 +16,6 @@ export const PLAN_OPTIONS: Record<string, OptionSpec> = {
   strategy: { type: 'string', value: 'NAME', description: `build strategy: ${STRATEGY_NAMES.join(', ')}; default: multistage when the recipe supports it` },
   recipes: { type: 'string', value: 'DIR', description: 'directory of recipes (default: $MAB_RECIPES, else the recipes shipped with mab)' },
   templates: { type: 'string', value: 'DIR', description: 'directory of strategy templates (default: the templates shipped with mab)' },
-  smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks to run in each image: quick (skips checks the recipe marks slow, such as benchmark workloads) or all' },
 };
 
 export async function resolvePlan(recipeArg: string | undefined, opts: Values, io: Io, push?: string): Promise<BuildPlan> {

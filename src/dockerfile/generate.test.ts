@@ -31,6 +31,13 @@ describe('every shipped recipe × strategy × platform', () => {
       expect(text).toContain('RUN sh /usr/local/lib/mab/collect-closure.sh /out ');
       expect(text).not.toMatch(/FROM scratch[\s\S]*apt-get/); // no package manager on scratch
     }
+    if (strategy === 'cross') {
+      expect(froms.slice(-2)).toEqual(['debian:bookworm', 'debian:bookworm-slim']);
+      // Nothing runs under emulation: every RUN is in a stage pinned to the build platform.
+      for (const stage of text.split(/^(?=FROM )/m).filter((st) => st.startsWith('FROM '))) {
+        if (/^RUN /m.test(stage)) expect(stage).toMatch(/^FROM --platform=\$BUILDPLATFORM /);
+      }
+    }
     await expect(text).toMatchFileSnapshot(`../../test/golden/${name}/${strategy}.${platform.replaceAll('/', '_')}.Dockerfile`);
   });
 });

@@ -27,21 +27,28 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
     'org.opencontainers.image.licenses': recipe.license,
   };
   const runtimePackages = recipe.runtime.packages.join(' ');
+  const support = recipe.strategies[strategy];
+  const cross = p.cross && support && 'keep' in support ? support.cross : undefined;
+  const arch = platformInfo(platform);
   return {
     recipe_file: recipePath,
     platform: formatPlatform(platform),
     strategy,
     debian_arch: platformInfo(platform).debian,
-    build_base: p.build,
+    build_from: cross ? `--platform=$BUILDPLATFORM ${p.build}` : p.build,
     runtime_base: p.runtime ?? '',
     runtime_stage: p.runtime !== undefined,
-    build_packages: recipe.build.packages.join(' '),
+    build_packages: cross ? '' : recipe.build.packages.join(' '),
+    cross: cross !== undefined,
+    cross_install: cross ? [...(cross.toolchain ? ['"$toolchain"'] : []), ...cross.tools, ...cross.packages.map((pkg) => `${pkg}:${arch.debian}`)].join(' ') : '',
+    cross_env: cross ? crossEnv(platform) : [],
+    cross_unpack: cross ? runtimePackages : '',
     // A single-stage image installs the runtime packages into the build stage itself.
     inline_runtime_packages: p.runtime === undefined ? runtimePackages : '',
     runtime_packages: p.runtimeApt ? runtimePackages : '',
     has_sources: recipe.sources.length > 0,
     has_files: recipe.files.length > 0,
-    build_steps: recipe.build.steps,
+    build_steps: cross ? cross.steps : recipe.build.steps,
     // Data files go straight into the final stage, one layer each, after everything built.
     artifacts: recipe.artifacts.map((a) => `artifacts/${a.file} ${a.path}`),
     collect_paths: p.collect === 'paths',
@@ -58,6 +65,18 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
     entrypoint: execForm(recipe.entrypoint),
     cmd: recipe.cmd.length ? execForm(recipe.cmd) : undefined,
   };
+}
+
+/** What cross build steps find in their environment: Debian's, GNU's and Go's names for the target. */
+function crossEnv(platform: Platform): string[] {
+  const a = platformInfo(platform);
+  const env = [
+    `DEB_HOST_ARCH=${a.debian}`, `DEB_HOST_GNU_TYPE=${a.gnu}`,
+    `CC=${a.gnu}-gcc`, `CXX=${a.gnu}-g++`, `PKG_CONFIG=${a.gnu}-pkg-config`,
+    `GOOS=${platform.os}`, `GOARCH=${platform.architecture}`,
+  ];
+  if (platform.architecture === 'arm' && platform.variant) env.push(`GOARM=${platform.variant.slice(1)}`);
+  return env;
 }
 
 export function generateDockerfile(template: string, strategy: Strategy, recipe: Recipe, platform: Platform, recipePath: string): string {

@@ -5,6 +5,9 @@
  *   multistage  build stage + slim runtime with only runtime packages and the kept paths
  *   minimal     build stage + scratch: the kept paths and the shared libraries they load (their
  *               ldd closure), nothing else; static binaries need no libraries at all
+ *   cross       like multistage, but no RUN executes under emulation: the build stage runs on the
+ *               build platform with Debian's cross toolchain and the target's -dev packages
+ *               (multiarch), and the target's runtime packages are unpacked, not installed
  */
 import type { Strategy } from '../recipe/types.js';
 
@@ -17,10 +20,13 @@ export interface StrategyParams {
   collect: 'none' | 'paths' | 'closure';
   /** Whether runtime packages are installed with apt in the runtime stage (needs Debian there). */
   runtimeApt: boolean;
+  /** Whether the build stage runs on the build platform and cross-compiles. */
+  cross?: boolean;
 }
 
 export const STRATEGY_PARAMS: Record<Strategy, StrategyParams> = {
   single: { build: 'debian:bookworm', collect: 'none', runtimeApt: false },
   multistage: { build: 'debian:bookworm', runtime: 'debian:bookworm-slim', collect: 'paths', runtimeApt: true },
   minimal: { build: 'debian:bookworm', runtime: 'scratch', collect: 'closure', runtimeApt: false },
+  cross: { build: 'debian:bookworm', runtime: 'debian:bookworm-slim', collect: 'paths', runtimeApt: false, cross: true },
 };

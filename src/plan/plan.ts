@@ -105,6 +105,7 @@ export function planBuild(input: PlanInput): BuildPlan {
   const files: ContextFile[] = [
     ...recipe.files.map((f) => ({ from: path.join(recipeFiles, f), to: `files/${f}` })),
     ...(params.collect === 'closure' ? [{ from: path.join(input.template.dir, 'collect-closure.sh'), to: 'mab/collect-closure.sh' }] : []),
+    ...(params.cross ? [{ from: path.join(input.template.dir, 'unpack-target.sh'), to: 'mab/unpack-target.sh' }] : []),
   ];
   return {
     recipe: { name: recipe.name, version: recipe.version, file: recipe.file },

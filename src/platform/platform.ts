@@ -30,18 +30,20 @@ interface ArchInfo {
   uname: string;
   /** binfmt_misc entry name registered by qemu-user-static for it. */
   qemu: string;
+  /** GNU triplet: the prefix of Debian's cross tools (aarch64-linux-gnu-gcc). */
+  gnu: string;
 }
 
 /** The platforms mab builds for, canonical string → facts. */
 const ARCHES: Record<string, ArchInfo> = {
-  'linux/amd64': { architecture: 'amd64', debian: 'amd64', uname: 'x86_64', qemu: 'qemu-x86_64' },
-  'linux/arm64': { architecture: 'arm64', debian: 'arm64', uname: 'aarch64', qemu: 'qemu-aarch64' },
-  'linux/arm/v7': { architecture: 'arm', variant: 'v7', debian: 'armhf', uname: 'armv7l', qemu: 'qemu-arm' },
-  'linux/arm/v6': { architecture: 'arm', variant: 'v6', debian: 'armel', uname: 'armv7l', qemu: 'qemu-arm' },
-  'linux/386': { architecture: '386', debian: 'i386', uname: 'i686', qemu: 'qemu-i386' },
-  'linux/ppc64le': { architecture: 'ppc64le', debian: 'ppc64el', uname: 'ppc64le', qemu: 'qemu-ppc64le' },
-  'linux/s390x': { architecture: 's390x', debian: 's390x', uname: 's390x', qemu: 'qemu-s390x' },
-  'linux/riscv64': { architecture: 'riscv64', debian: 'riscv64', uname: 'riscv64', qemu: 'qemu-riscv64' },
+  'linux/amd64': { architecture: 'amd64', debian: 'amd64', uname: 'x86_64', qemu: 'qemu-x86_64', gnu: 'x86_64-linux-gnu' },
+  'linux/arm64': { architecture: 'arm64', debian: 'arm64', uname: 'aarch64', qemu: 'qemu-aarch64', gnu: 'aarch64-linux-gnu' },
+  'linux/arm/v7': { architecture: 'arm', variant: 'v7', debian: 'armhf', uname: 'armv7l', qemu: 'qemu-arm', gnu: 'arm-linux-gnueabihf' },
+  'linux/arm/v6': { architecture: 'arm', variant: 'v6', debian: 'armel', uname: 'armv7l', qemu: 'qemu-arm', gnu: 'arm-linux-gnueabi' },
+  'linux/386': { architecture: '386', debian: 'i386', uname: 'i686', qemu: 'qemu-i386', gnu: 'i686-linux-gnu' },
+  'linux/ppc64le': { architecture: 'ppc64le', debian: 'ppc64el', uname: 'ppc64le', qemu: 'qemu-ppc64le', gnu: 'powerpc64le-linux-gnu' },
+  'linux/s390x': { architecture: 's390x', debian: 's390x', uname: 's390x', qemu: 'qemu-s390x', gnu: 's390x-linux-gnu' },
+  'linux/riscv64': { architecture: 'riscv64', debian: 'riscv64', uname: 'riscv64', qemu: 'qemu-riscv64', gnu: 'riscv64-linux-gnu' },
 };
 
 export const SUPPORTED_PLATFORMS = Object.keys(ARCHES);

@@ -218,12 +218,25 @@ function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strat
       out[name] = { unsupported: value.value };
       continue;
     }
+    if (name === 'cross' && (value === null || (isScalar(value) && value.value === null))) {
+      throw r.fail(pair.key as Node, 'strategies.cross needs its own build: steps (they run on the build platform)', 'e.g. cross: { toolchain: true, steps: [$CC -O2 -o /usr/local/bin/app app.c] }');
+    }
     if (value === null || (isScalar(value) && value.value === null)) {
       out[name] = { keep: [] };
       continue;
     }
-    const s = r.map(value, `strategies.${name}`, ['keep']);
-    out[name] = { keep: r.list(s, 'keep', `strategies.${name}`, PATH_RE, ABS).map((p) => checkPath(r, s, p)) };
+    const w = `strategies.${name}`;
+    const s = r.map(value, w, name === 'cross' ? ['keep', 'packages', 'tools', 'toolchain', 'steps'] : ['keep'], name === 'cross' ? ['steps'] : []);
+    const keep = r.list(s, 'keep', w, PATH_RE, ABS).map((p) => checkPath(r, s, p));
+    out[name] = name !== 'cross' ? { keep } : {
+      keep,
+      cross: {
+        packages: r.list(s, 'packages', w, PACKAGE_RE, PKG),
+        tools: r.list(s, 'tools', w, PACKAGE_RE, PKG),
+        toolchain: r.str(s, 'toolchain', w, /^(true|false)$/, 'true or false') === 'true',
+        steps: r.list(s, 'steps', w),
+      },
+    };
   }
   if (!Object.values(out).some((v) => 'keep' in v)) throw r.fail(node, 'strategies lists no supported strategy', `give at least one of ${STRATEGY_NAMES.join(', ')} a mapping (or leave it empty: "multistage:")`);
   return out;

@@ -44,11 +44,23 @@ export interface SmokeHttp {
 
 export type SmokeCheck = SmokeCommand | SmokeHttp;
 
-export const STRATEGY_NAMES = ['single', 'multistage', 'minimal'] as const;
+export const STRATEGY_NAMES = ['single', 'multistage', 'minimal', 'cross'] as const;
 export type Strategy = (typeof STRATEGY_NAMES)[number];
 
+/**
+ * How a recipe builds on the build platform for another (the `cross` strategy): Debian packages of
+ * the target architecture (`-dev` libraries), tools that run on the build platform, whether the
+ * C/C++ cross toolchain is needed, and the steps (which find $CC, $GOARCH and friends set).
+ */
+export interface CrossBuild {
+  packages: string[];
+  tools: string[];
+  toolchain: boolean;
+  steps: string[];
+}
+
 /** What a recipe says about one strategy: supported (with extra paths to keep) or why not. */
-export type StrategySupport = { keep: string[] } | { unsupported: string };
+export type StrategySupport = { keep: string[]; cross?: CrossBuild } | { unsupported: string };
 
 /** The parts of a recipe a per-platform override may replace, each as a whole. */
 export interface PlatformParts {
