@@ -91,6 +91,9 @@ WORKDIR {{workdir}}
 {{#user}}
 USER {{user}}
 {{/user}}
+{{#healthcheck}}
+HEALTHCHECK {{healthcheck}}
+{{/healthcheck}}
 ENTRYPOINT {{entrypoint}}
 {{#cmd}}
 CMD {{cmd}}

@@ -4,7 +4,6 @@
  * sites (and CI machines) that cannot reach Docker Hub.
  */
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { MabError } from '../errors.js';
 import { formatPlatform, platformInfo, type Platform } from '../platform/platform.js';
 import { parseReference } from '../ref/reference.js';

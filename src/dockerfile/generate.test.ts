@@ -52,6 +52,13 @@ describe('generated details', async () => {
     expect(validate(text)).toEqual([]);
   });
 
+  it('writes extra labels and the healthcheck in exec form', () => {
+    const text = generateDockerfile(template, 'multistage', { ...sysbench, labels: { 'org.example.note': 'a $b' }, healthcheck: { run: ['sysbench', '--version'], interval: '30s', retries: 2 } }, amd64, 'r.yaml');
+    expect(text).toContain('LABEL org.example.note="a \\$b"');
+    expect(text).toMatch(/^HEALTHCHECK --interval=30s --retries=2 CMD \["sysbench","--version"\]$/m);
+    expect(validate(text)).toEqual([]);
+  });
+
   it('single installs runtime packages in its only stage', () => {
     const text = generateDockerfile(template, 'single', sysbench, amd64, 'r.yaml');
     expect(text).toMatch(/apt-get install -y --no-install-recommends libaio1 libluajit-5\.1-2 libmariadb3 libpq5/);

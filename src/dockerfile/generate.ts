@@ -25,6 +25,7 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
     'org.opencontainers.image.description': recipe.description,
     'org.opencontainers.image.url': recipe.homepage,
     'org.opencontainers.image.licenses': recipe.license,
+    ...recipe.labels,
   };
   const runtimePackages = recipe.runtime.packages.join(' ');
   const support = recipe.strategies[strategy];
@@ -62,6 +63,12 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
     ports: recipe.ports,
     workdir: recipe.workdir,
     user: recipe.user,
+    healthcheck: recipe.healthcheck ? [
+      ...(recipe.healthcheck.interval ? [`--interval=${recipe.healthcheck.interval}`] : []),
+      ...(recipe.healthcheck.timeout ? [`--timeout=${recipe.healthcheck.timeout}`] : []),
+      ...(recipe.healthcheck.retries !== undefined ? [`--retries=${recipe.healthcheck.retries}`] : []),
+      `CMD ${execForm(recipe.healthcheck.run)}`,
+    ].join(' ') : undefined,
     entrypoint: execForm(recipe.entrypoint),
     cmd: recipe.cmd.length ? execForm(recipe.cmd) : undefined,
   };

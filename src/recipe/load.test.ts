@@ -89,6 +89,12 @@ overrides:
     expect(r.overrides).toEqual({ 'linux/amd64': { runtime: { packages: ['libfoo1-noavx'], keep: ['/usr/local/bin/demo'] }, env: { DEMO_MODE: 'safe' } } });
   });
 
+  it('reads extra labels and a healthcheck', () => {
+    const r = parseRecipe('r.yaml', GOOD + 'labels:\n  org.example.board: rk3399\nhealthcheck:\n  run: [demo, --ping]\n  interval: 30s\n  retries: 3\n');
+    expect(r.labels).toEqual({ 'org.example.board': 'rk3399' });
+    expect(r.healthcheck).toEqual({ run: ['demo', '--ping'], interval: '30s', retries: 3 });
+  });
+
   it('defaults to the single and multistage strategies', () => {
     expect(parseRecipe('r.yaml', GOOD).strategies).toEqual({ single: { keep: [] }, multistage: { keep: [] } });
   });
@@ -137,6 +143,9 @@ overrides:
     ['an override for a platform not built', GOOD + 'overrides:\n  arm/v7:\n    env: { A: b }\n', /overrides\.linux\/arm\/v7: linux\/arm\/v7 is not in platforms/],
     ['an override of a key that cannot differ', GOOD + 'overrides:\n  arm64:\n    name: other\n', /unknown key "name" in overrides\.linux\/arm64/],
     ['shell in an override package', GOOD + 'overrides:\n  arm64:\n    build: { packages: ["gcc;id"] }\n', /overrides\.linux\/arm64\.build\.packages\[0\]: "gcc;id" is not a Debian package name/],
+    ['a label key with shell', GOOD + 'labels:\n  "a;b": x\n', /labels key: "a;b" is not a label key in reverse-DNS form/],
+    ['a healthcheck interval without unit', GOOD + 'healthcheck:\n  run: [demo]\n  interval: 30\n', /healthcheck\.interval: "30" is not a duration such as 30s/],
+    ['a cross strategy without steps', GOOD + 'strategies:\n  cross:\n', /strategies\.cross needs its own build: steps/],
   ])('%s', (_name, text, want) => {
     expect(errorOf(text)).toMatch(want);
   });

@@ -62,6 +62,14 @@ export interface CrossBuild {
 /** What a recipe says about one strategy: supported (with extra paths to keep) or why not. */
 export type StrategySupport = { keep: string[]; cross?: CrossBuild } | { unsupported: string };
 
+/** HEALTHCHECK: a command (exec form) and Docker's timing options, as Go durations (30s, 1m). */
+export interface Healthcheck {
+  run: string[];
+  interval?: string;
+  timeout?: string;
+  retries?: number;
+}
+
 /** The parts of a recipe a per-platform override may replace, each as a whole. */
 export interface PlatformParts {
   sources: SourceSpec[];
@@ -92,6 +100,9 @@ export interface Recipe extends PlatformParts {
   strategies: Partial<Record<Strategy, StrategySupport>>;
   workdir?: string;
   user?: string;
+  /** Extra image labels, beside the org.opencontainers.image.* ones mab derives. */
+  labels: Record<string, string>;
+  healthcheck?: Healthcheck;
   /** As EXPOSE takes them: 8080/tcp, 5683/udp. */
   ports: string[];
 }

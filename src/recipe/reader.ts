@@ -1,0 +1,98 @@
+/**
+ * Reading YAML with positions: every error says file:line:col, what was expected and, for an
+ * unknown key, the closest valid one. Shared by the recipe loader and its source readers.
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { MabError, closest } from '../errors.js';
+import { formatPlatform, parsePlatform, type Platform } from '../platform/platform.js';
+
+export const PACKAGE_RE = /^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9]+)?$/; // Debian policy 5.6.1, optional :arch
+export const PATH_RE = /^\/[A-Za-z0-9._+@/-]*$/;
+export const FILE_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+export const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const NAME_RE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+export const SHA256_RE = /^[a-f0-9]{64}$/;
+export const ABS = 'an absolute path without spaces or shell characters';
+
+export class Reader {
+  private lines = new LineCounter();
+  constructor(readonly file: string, readonly text: string) {}
+
+  parse(): Node | null {
+    const doc = parseDocument(this.text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    const e = doc.errors[0];
+    if (e) throw this.fail(e.pos[0], `invalid YAML: ${e.message.split('\n')[0]}`, 'fix the YAML syntax at that place');
+    return doc.contents;
+  }
+
+  fail(offset: number | Node | null | undefined, message: string, hint?: string): MabError {
+    const pos = typeof offset === 'number' ? offset : (offset?.range?.[0] ?? 0);
+    const { line, col } = this.lines.linePos(pos);
+    return new MabError('E_RECIPE', `${this.file}:${line}:${col}: ${message}`, hint);
+  }
+
+  map(node: Node | null | undefined, where: string, keys: readonly string[], required: readonly string[] = []): YAMLMap<unknown, unknown> {
+    if (!isMap(node)) throw this.fail(node, `${where} must be a mapping`, `write ${where} as "key: value" lines`);
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      if (!keys.includes(key)) {
+        const near = closest(key, keys);
+        throw this.fail(pair.key as Node, `unknown key "${key}" in ${where}`, near ? `did you mean "${near}"?` : `valid keys: ${keys.join(', ')}`);
+      }
+    }
+    for (const k of required) if (!node.has(k)) throw this.fail(node, `${where} is missing "${k}"`, `add "${k}:"`);
+    return node;
+  }
+
+  str(map: YAMLMap<unknown, unknown>, key: string, where: string, re?: RegExp, expected?: string): string | undefined {
+    const node = map.get(key, true) as Node | undefined;
+    if (node === undefined) return undefined;
+    return this.scalar(node, `${where}.${key}`, re, expected);
+  }
+
+  scalar(node: Node, where: string, re?: RegExp, expected?: string): string {
+    if (!isScalar(node) || node.value === null || typeof node.value === 'object') throw this.fail(node, `${where} must be a string`, 'write a single value');
+    const v = String(node.value);
+    if (re && !re.test(v)) throw this.fail(node, `${where}: "${v}" is not ${expected ?? `of the form ${re}`}`);
+    return v;
+  }
+
+  list(map: YAMLMap<unknown, unknown>, key: string, where: string, re?: RegExp, expected?: string): string[] {
+    const node = map.get(key, true) as Node | undefined;
+    if (node === undefined) return [];
+    if (!isSeq(node)) throw this.fail(node, `${where}.${key} must be a list`, `write it as [a, b] or as "- a" lines`);
+    return node.items.map((item, i) => this.scalar(item as Node, `${where}.${key}[${i}]`, re, expected));
+  }
+
+  node(map: YAMLMap<unknown, unknown>, key: string): Node | undefined {
+    return map.get(key, true) as Node | undefined;
+  }
+}
+
+export function platformAt(r: Reader, at: Node | null | undefined, text: string): Platform {
+  try {
+    return parsePlatform(text);
+  } catch (e) {
+    throw r.fail(at, (e as MabError).message, (e as MabError).hint);
+  }
+}
+
+export function checkPath(r: Reader, at: Node | undefined, p: string, why = 'paths cannot leave the image root'): string {
+  if (p.split('/').includes('..')) throw r.fail(at, `path "${p}" contains "..": ${why}`, 'write the path without ".."');
+  return p;
+}
+
+/** A mapping keyed by platform; every key must parse, and `check` may refuse it. */
+export function platformKeyed(r: Reader, node: YAMLMap<unknown, unknown>, where: string, check: (canonical: string, key: Node) => void): [string, Node][] {
+  return node.items.map((pair) => {
+    const keyNode = pair.key as Node;
+    const canonical = formatPlatform(platformAt(r, keyNode, r.scalar(keyNode, `${where} key`)));
+    check(canonical, keyNode);
+    return [canonical, pair.value as Node];
+  });
+}
+
+export function seq(r: Reader, node: Node | undefined, where: string, example: string): Node[] {
+  if (!isSeq(node)) throw r.fail(node, `${where} must be a list`, `write "- ${example}" entries`);
+  return node.items as Node[];
+}
