@@ -12,10 +12,18 @@ mkdir -p "$out"
 for d in bin sbin lib lib32 lib64 libx32; do
   if [ -L "/$d" ]; then cp -a "/$d" "$out/"; fi
 done
-keep() { # copy a path, and the file a symlink points to
-  cp -a --parents "$1" "$out/"
-  target=$(readlink -f "/$1")
-  if [ "$target" != "/$1" ]; then cp -a --parents "${target#/}" "$out/"; fi
+keep() { # copy a path and, for a symlink, every link of its chain and the file at its end
+  p="/$1" hops=0
+  while :; do
+    cp -a --parents "${p#/}" "$out/"
+    # Debian's alternatives chain two or three links (libblas.so.3 -> /etc/alternatives/... ->
+    # openblas-pthread/...): the loader follows them all, so all of them must be there.
+    if [ ! -L "$p" ] || [ $hops -ge 40 ]; then break; fi
+    next=$(readlink "$p")
+    case "$next" in /*) ;; *) next="$(dirname "$p")/$next" ;; esac
+    p="$(readlink -f "$(dirname "$next")")/$(basename "$next")"
+    hops=$((hops + 1))
+  done
 }
 for p in "$@"; do keep "$p"; done
 find "$@" -type f | while read -r f; do
