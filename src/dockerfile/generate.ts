@@ -35,7 +35,7 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
     recipe_file: recipePath,
     platform: formatPlatform(platform),
     strategy,
-    debian_arch: platformInfo(platform).debian,
+    debian_arch: arch.debian,
     build_from: cross ? `--platform=$BUILDPLATFORM ${p.build}` : p.build,
     runtime_base: p.runtime ?? '',
     runtime_stage: p.runtime !== undefined,

@@ -15,23 +15,9 @@ import type { Unpack } from '../recipe/types.js';
 import { atomicWrite } from '../util/io.js';
 import { fetchDebianSource } from './debian.js';
 import { fetchGit } from './git.js';
+import { candidates, type Mirror } from './mirror.js';
 
-export interface Mirror {
-  from: string;
-  to: string;
-}
-
-export function parseMirror(spec: string): Mirror {
-  const eq = spec.indexOf('=');
-  if (eq <= 0 || eq === spec.length - 1) throw new MabError('E_MIRROR', `--mirror "${spec}" is not PREFIX=REPLACEMENT`, 'e.g. --mirror http://deb.debian.org/debian/=http://127.0.0.1:8080/debian/ or =/srv/files/');
-  return { from: spec.slice(0, eq), to: spec.slice(eq + 1) };
-}
-
-/** Where a URL is tried, in order: every matching mirror, then the URL itself. */
-export function candidates(url: string, mirrors: Mirror[]): string[] {
-  const out = mirrors.filter((m) => url.startsWith(m.from)).map((m) => m.to + url.slice(m.from.length));
-  return [...out, url];
-}
+export { candidates, parseMirror, type Mirror } from './mirror.js';
 
 async function readLocation(location: string): Promise<Buffer> {
   if (/^https?:\/\//.test(location)) {

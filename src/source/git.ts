@@ -8,7 +8,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { MabError } from '../errors.js';
 import { atomicWrite } from '../util/io.js';
-import { candidates, type Mirror } from './fetch.js';
+import { candidates, type Mirror } from './mirror.js';
 
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' };
 
