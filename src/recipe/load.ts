@@ -67,7 +67,7 @@ export function parseRecipe(file: string, text: string): Recipe {
     workdir: r.str(top, 'workdir', 'recipe', PATH_RE, 'an absolute path'),
     user: r.str(top, 'user', 'recipe', USER_RE, 'a user name or uid, optionally :group'),
     ports,
-    labels: readLabels(r, r.node(top, 'labels')),
+    labels: top.has('labels') ? r.stringMap(r.node(top, 'labels')!, 'labels', LABEL_KEY_RE, 'a label key in reverse-DNS form (org.example.thing)') : {},
     ...(top.has('healthcheck') ? { healthcheck: readHealthcheck(r, r.node(top, 'healthcheck')) } : {}),
     smoke: parts.smoke ?? [],
   };
@@ -76,15 +76,6 @@ export function parseRecipe(file: string, text: string): Recipe {
 // Label keys as the OCI image spec recommends: reverse-DNS, lowercase.
 const LABEL_KEY_RE = /^[a-z0-9]+([.-][a-z0-9]+)*$/;
 const DURATION_RE = /^\d+(ms|s|m|h)$/;
-
-function readLabels(r: Reader, node: Node | undefined): Record<string, string> {
-  if (node === undefined) return {};
-  const m = r.map(node, 'labels', (isMap(node) ? node.items : []).map((p) => String((p.key as { value?: unknown })?.value)));
-  return Object.fromEntries(m.items.map((pair) => {
-    const key = r.scalar(pair.key as Node, 'labels key', LABEL_KEY_RE, 'a label key in reverse-DNS form (org.example.thing)');
-    return [key, r.scalar(pair.value as Node, `labels.${key}`)];
-  }));
-}
 
 function readHealthcheck(r: Reader, node: Node | undefined): Healthcheck {
   const m = r.map(node, 'healthcheck', ['run', 'interval', 'timeout', 'retries'], ['run']);
@@ -116,23 +107,13 @@ function readParts(r: Reader, m: YAMLMap<unknown, unknown>, prefix: string, plat
       keep: r.list(rt, 'keep', at('runtime'), PATH_RE, ABS).map((p) => checkPath(r, rt, p)),
     };
   }
-  if (m.has('env')) out.env = readEnv(r, r.node(m, 'env')!, at('env'));
+  if (m.has('env')) out.env = r.stringMap(r.node(m, 'env')!, at('env'), ENV_KEY_RE, 'an environment variable name');
   if (m.has('entrypoint')) out.entrypoint = r.list(m, 'entrypoint', prefix ? prefix.slice(0, -1) : 'recipe');
   if (m.has('cmd')) out.cmd = r.list(m, 'cmd', prefix ? prefix.slice(0, -1) : 'recipe');
   if (m.has('sources')) out.sources = readSources(r, r.node(m, 'sources'), at('sources'), platforms);
   if (m.has('artifacts')) out.artifacts = readArtifacts(r, r.node(m, 'artifacts'), at('artifacts'), platforms);
   if (m.has('smoke')) out.smoke = readSmoke(r, r.node(m, 'smoke'), at('smoke'));
   return out;
-}
-
-function readEnv(r: Reader, node: Node, where: string): Record<string, string> {
-  const m = r.map(node, where, (isMap(node) ? node.items : []).map((p) => String((p.key as { value?: unknown })?.value)));
-  const env: Record<string, string> = {};
-  for (const pair of m.items) {
-    const key = r.scalar(pair.key as Node, `${where} key`, ENV_KEY_RE, 'an environment variable name');
-    env[key] = r.scalar(pair.value as Node, `${where}.${key}`);
-  }
-  return env;
 }
 
 function readUnsupported(r: Reader, node: Node | undefined, supported: string[]): Record<string, string> {
@@ -164,10 +145,11 @@ function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strat
       out[name] = { unsupported: value.value };
       continue;
     }
-    if (name === 'cross' && (value === null || (isScalar(value) && value.value === null))) {
+    const empty = value === null || (isScalar(value) && value.value === null);
+    if (empty && name === 'cross') {
       throw r.fail(pair.key as Node, 'strategies.cross needs its own build: steps (they run on the build platform)', 'e.g. cross: { toolchain: true, steps: [$CC -O2 -o /usr/local/bin/app app.c] }');
     }
-    if (value === null || (isScalar(value) && value.value === null)) {
+    if (empty) {
       out[name] = { keep: [] };
       continue;
     }
@@ -179,7 +161,7 @@ function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strat
       cross: {
         packages: r.list(s, 'packages', w, PACKAGE_RE, PKG),
         tools: r.list(s, 'tools', w, PACKAGE_RE, PKG),
-        toolchain: r.str(s, 'toolchain', w, /^(true|false)$/, 'true or false') === 'true',
+        toolchain: r.flag(s, 'toolchain', w),
         steps: r.list(s, 'steps', w),
       },
     };
@@ -192,7 +174,7 @@ function readSmoke(r: Reader, node: Node | undefined, at: string): SmokeCheck[] 
   return seq(r, node, at, 'name: …" entries with run and expect; e.g. "- name: version').map((item, i) => {
     const where = `${at}[${i}]`;
     const m = r.map(item as Node, where, ['name', 'run', 'http', 'expect', 'slow'], ['expect']);
-    const slow = r.str(m, 'slow', where, /^(true|false)$/, 'true or false') === 'true' ? { slow: true } : {};
+    const slow = r.flag(m, 'slow', where) ? { slow: true } : {};
     if (m.has('run') === m.has('http')) throw r.fail(m, `${where} needs exactly one of run (a command) or http (a port and path to GET)`, 'e.g. run: [app, --version] or http: { port: 8080, path: / }');
     const expect = r.str(m, 'expect', where)!;
     try {

@@ -64,6 +64,20 @@ export class Reader {
     return node.items.map((item, i) => this.scalar(item as Node, `${where}.${key}[${i}]`, re, expected));
   }
 
+  /** An optional true/false key; absent means false. */
+  flag(map: YAMLMap<unknown, unknown>, key: string, where: string): boolean {
+    return this.str(map, key, where, /^(true|false)$/, 'true or false') === 'true';
+  }
+
+  /** A mapping of free-form keys (each matching keyRe) to string values: env, labels. */
+  stringMap(node: Node, where: string, keyRe: RegExp, expected: string): Record<string, string> {
+    const m = this.map(node, where, (isMap(node) ? node.items : []).map((p) => String((p.key as { value?: unknown })?.value)));
+    return Object.fromEntries(m.items.map((pair) => {
+      const key = this.scalar(pair.key as Node, `${where} key`, keyRe, expected);
+      return [key, this.scalar(pair.value as Node, `${where}.${key}`)];
+    }));
+  }
+
   node(map: YAMLMap<unknown, unknown>, key: string): Node | undefined {
     return map.get(key, true) as Node | undefined;
   }
