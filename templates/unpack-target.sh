@@ -44,12 +44,13 @@ if [ "$arch" = amd64 ]; then mkdir -p "$out/usr/lib64" && ln -sfn usr/lib64 "$ou
 cp "$status" "$out/var/lib/dpkg/status"
 for deb in "$work"/debs/*.deb; do
   [ -e "$deb" ] || continue
-  dpkg-deb --fsys-tarfile "$deb" | tar -x --keep-directory-symlink -C "$out"
+  # One pass: tar -v names each member as it is unpacked, which is the package's file list.
+  dpkg-deb --fsys-tarfile "$deb" | tar -xv --keep-directory-symlink -C "$out" > "$work/members"
   pkg=$(dpkg-deb -f "$deb" Package)
   name=$pkg
   if [ "$(dpkg-deb -f "$deb" Multi-Arch)" = same ]; then name="$pkg:$arch"; fi
   { echo; echo "Package: $pkg"; echo "Status: install ok installed"; dpkg-deb -f "$deb" | grep -v '^Package:'; } >> "$out/var/lib/dpkg/status"
-  dpkg-deb --fsys-tarfile "$deb" | tar -t | sed -e 's#^\./#/#' -e 's#/$##' -e '/^\/*$/d' |
+  sed -e 's#^\./#/#' -e 's#/$##' -e '/^\/*$/d' "$work/members" |
     while read -r path; do
       if [ ! -d "$out$path" ] && excluded "$path"; then rm -f "$out$path"; else echo "$path"; fi
     done > "$work/list"
