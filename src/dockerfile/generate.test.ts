@@ -16,7 +16,7 @@ const cases = recipes.flatMap((r) => supportedStrategies(r).flatMap((s) => r.pla
 
 describe('every shipped recipe × strategy × platform', () => {
   it('covers all recipes', () => {
-    expect(recipes.map((r) => r.name).sort()).toEqual(['coap-service', 'http-endpoint-c', 'http-endpoint-go', 'http-endpoint-node', 'http-endpoint-python', 'model-serving', 'sysbench']);
+    expect(recipes.map((r) => r.name).sort()).toEqual(['coap-service', 'http-endpoint-c', 'http-endpoint-go', 'http-endpoint-node', 'http-endpoint-python', 'model-serving', 'openface', 'sysbench', 'tf-serving']);
     expect(cases.length).toBeGreaterThanOrEqual(50);
   });
 

@@ -13,14 +13,16 @@ import { generateDockerfile } from '../dockerfile/generate.js';
 import { STRATEGY_PARAMS } from '../dockerfile/strategies.js';
 
 /**
- * A source or artifact for one platform, with its URL expanded. `url` files are pinned by sha256;
+ * A source or artifact for one platform, with its URL expanded. `url` files are pinned by sha256
+ * (or md5);
  * a git tree by its commit; a Debian source package by the sha256 of its .dsc (at `url`).
  * Artifacts are `url` files with the `path` they take in the image.
  */
 export type ResolvedSource =
-  | { kind: 'url'; file: string; url: string; sha256: string; unpack?: Unpack; path?: string }
-  | { kind: 'git'; file: string; url: string; commit: string }
-  | { kind: 'debian'; file: string; url: string; sha256: string };
+  | { kind: 'url'; file: string; url: string; sha256?: string; md5?: string; unpack?: Unpack; path?: string }
+  | { kind: 'git'; file: string; url: string; commit: string; paths?: string[] }
+  | { kind: 'debian'; file: string; url: string; sha256: string }
+  | { kind: 'apt'; file: string; repo: string; suite: string; component: string; package: string; version: string; arch: string; key: string; fingerprint: string };
 
 /** A file copied from the host into the build context. */
 export interface ContextFile {
@@ -140,12 +142,15 @@ function publishTarget(push: string): Reference {
 export function resolveSource(s: SourceSpec | (ArtifactSpec & { kind: 'url' }), platform: Platform, version: string): ResolvedSource {
   if (s.kind === 'git') return { ...s };
   if (s.kind === 'debian') return { kind: 'debian', file: s.file, url: dscUrl(s), sha256: s.sha256 };
+  if (s.kind === 'apt') return { ...s, arch: platformInfo(platform).debian };
   const key = formatPlatform(platform);
-  const sha256 = typeof s.sha256 === 'string' ? s.sha256 : s.sha256[key];
-  if (!sha256) throw new MabError('E_SOURCE', `source ${s.file} has no sha256 for ${key}`, 'add it to the recipe');
+  const algorithm = s.md5 ? 'md5' : 'sha256';
+  const pins = s[algorithm];
+  const digest = typeof pins === 'string' ? pins : pins?.[key];
+  if (!digest) throw new MabError('E_SOURCE', `source ${s.file} has no ${algorithm} for ${key}`, 'add it to the recipe');
   const vars: Record<string, string> = { debian_arch: platformInfo(platform).debian, arch: platformSlug(platform), version };
   const url = s.url.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m);
-  return { kind: 'url', file: s.file, url, sha256, ...(s.unpack ? { unpack: s.unpack } : {}), ...('path' in s ? { path: s.path } : {}) };
+  return { kind: 'url', file: s.file, url, [algorithm]: digest, ...(s.unpack ? { unpack: s.unpack } : {}), ...('path' in s ? { path: s.path } : {}) };
 }
 
 /** Where a Debian archive keeps a source package's .dsc (Debian policy: pool/COMPONENT/PREFIX/SOURCE/). */

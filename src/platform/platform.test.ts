@@ -18,6 +18,9 @@ describe('parsePlatform', () => {
     ['amd64', 'linux/amd64'],
     ['x86_64', 'linux/amd64'],
     ['linux/amd64', 'linux/amd64'],
+    ['linux/amd64/v1', 'linux/amd64'],
+    ['amd64/v3', 'linux/amd64/v3'],
+    ['x86_64/v2', 'linux/amd64/v2'],
     [' AMD64 ', 'linux/amd64'],
     ['i386', 'linux/386'],
     ['ppc64el', 'linux/ppc64le'],
@@ -34,7 +37,7 @@ describe('parsePlatform', () => {
     expect(parsePlatform('aarch64')).toEqual({ os: 'linux', architecture: 'arm64' });
   });
 
-  it.each(['windows/amd64', 'mips', 'arm64/v9/x', 'linux/arm/v5', '', 'linux'])('refuses %j and lists the supported ones', (bad) => {
+  it.each(['windows/amd64', 'mips', 'arm64/v9/x', 'linux/arm/v5', 'amd64/v5', '', 'linux'])('refuses %j and lists the supported ones', (bad) => {
     expect(() => parsePlatform(bad)).toThrow(/unknown platform .*supported: linux\/amd64, linux\/arm64, linux\/arm\/v7/);
   });
 });

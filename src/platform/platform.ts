@@ -8,8 +8,8 @@
  *
  *   parsePlatform('aarch64')        → { os: 'linux', architecture: 'arm64' }        → 'linux/arm64'
  *   parsePlatform('armhf')          → { os: 'linux', architecture: 'arm', variant: 'v7' }
- *   parsePlatform('linux/arm64/v8') → 'linux/arm64' (v8 is arm64's only variant, so it is dropped,
- *                                      as containerd's normalization does)
+ *   parsePlatform('linux/arm64/v8') → 'linux/arm64' (v8 is arm64's baseline, so it is dropped,
+ *                                      as containerd's normalization does; so is amd64's v1)
  *
  * Nothing here reads the host: callers pass the host platform in.
  */
@@ -44,6 +44,11 @@ const ARCHES: Record<string, ArchInfo> = {
   'linux/ppc64le': { architecture: 'ppc64le', debian: 'ppc64el', uname: 'ppc64le', qemu: 'qemu-ppc64le', gnu: 'powerpc64le-linux-gnu' },
   'linux/s390x': { architecture: 's390x', debian: 's390x', uname: 's390x', qemu: 'qemu-s390x', gnu: 's390x-linux-gnu' },
   'linux/riscv64': { architecture: 'riscv64', debian: 'riscv64', uname: 'riscv64', qemu: 'qemu-riscv64', gnu: 'riscv64-linux-gnu' },
+  // x86-64 microarchitecture levels (v2: SSE4.2, v3: AVX2, v4: AVX-512): the same Debian arch, but
+  // an index can carry a build per level and engines pick the best one the CPU runs.
+  'linux/amd64/v2': { architecture: 'amd64', variant: 'v2', debian: 'amd64', uname: 'x86_64', qemu: 'qemu-x86_64', gnu: 'x86_64-linux-gnu' },
+  'linux/amd64/v3': { architecture: 'amd64', variant: 'v3', debian: 'amd64', uname: 'x86_64', qemu: 'qemu-x86_64', gnu: 'x86_64-linux-gnu' },
+  'linux/amd64/v4': { architecture: 'amd64', variant: 'v4', debian: 'amd64', uname: 'x86_64', qemu: 'qemu-x86_64', gnu: 'x86_64-linux-gnu' },
 };
 
 export const SUPPORTED_PLATFORMS = Object.keys(ARCHES);
@@ -68,7 +73,8 @@ export function parsePlatform(input: string): Platform {
   const alias = arch !== undefined ? ALIASES[arch] : undefined;
   if (os !== 'linux' || !alias || rest.length > 0) throw unsupported(input);
   let v = variant ?? alias[1];
-  if (alias[0] === 'arm64' && (v === 'v8' || v === undefined)) v = undefined;
+  // The baseline variant is the absence of one (containerd normalizes the same way).
+  if ((alias[0] === 'arm64' && v === 'v8') || (alias[0] === 'amd64' && v === 'v1')) v = undefined;
   const p: Platform = { os, architecture: alias[0], ...(v ? { variant: v } : {}) };
   if (!ARCHES[formatPlatform(p)]) throw unsupported(input);
   return p;

@@ -68,24 +68,40 @@ files: [app/main.c]
   - file: app
     git: https://git.example.org/app.git
     commit: ${'c'.repeat(40)}
+    paths: [src, docs/demo.py]
   - debian: dlib=1:19.24+dfsg-1
     sha256: ${'d'.repeat(64)}
+  - file: s.deb
+    apt: http://apt.example.org/repo/
+    suite: stable
+    component: main
+    package: server=2.8.0
+    key: https://apt.example.org/key.gpg
+    fingerprint: ${'a'.repeat(40)}
 `) + `artifacts:
   - file: model.dat
     url: https://models.example.org/model.dat.bz2
     sha256: ${'e'.repeat(64)}
     unpack: bzip2
     path: /usr/share/demo/model.dat
+  - file: net.pt
+    url: https://models.example.org/net.pt
+    md5: ${'f'.repeat(32)}
+    path: /usr/share/demo/net.pt
 overrides:
   amd64:
     runtime: { packages: [libfoo1-noavx], keep: [/usr/local/bin/demo] }
     env: { DEMO_MODE: safe }
 `);
+    expect(r.sources[2]).toEqual({ kind: 'apt', file: 's.deb', repo: 'http://apt.example.org/repo', suite: 'stable', component: 'main', package: 'server', version: '2.8.0', key: 'https://apt.example.org/key.gpg', fingerprint: 'A'.repeat(40) });
     expect(r.sources.slice(0, 2)).toEqual([
-      { kind: 'git', file: 'app', url: 'https://git.example.org/app.git', commit: 'c'.repeat(40) },
+      { kind: 'git', file: 'app', url: 'https://git.example.org/app.git', commit: 'c'.repeat(40), paths: ['src', 'docs/demo.py'] },
       { kind: 'debian', file: 'dlib', package: 'dlib', version: '1:19.24+dfsg-1', archive: 'http://deb.debian.org/debian', component: 'main', sha256: 'd'.repeat(64) },
     ]);
-    expect(r.artifacts).toEqual([{ file: 'model.dat', url: 'https://models.example.org/model.dat.bz2', sha256: 'e'.repeat(64), unpack: 'bzip2', path: '/usr/share/demo/model.dat' }]);
+    expect(r.artifacts).toEqual([
+      { file: 'model.dat', url: 'https://models.example.org/model.dat.bz2', sha256: 'e'.repeat(64), unpack: 'bzip2', path: '/usr/share/demo/model.dat' },
+      { file: 'net.pt', url: 'https://models.example.org/net.pt', md5: 'f'.repeat(32), path: '/usr/share/demo/net.pt' },
+    ]);
     expect(r.overrides).toEqual({ 'linux/amd64': { runtime: { packages: ['libfoo1-noavx'], keep: ['/usr/local/bin/demo'] }, env: { DEMO_MODE: 'safe' } } });
   });
 
@@ -130,12 +146,21 @@ overrides:
     ['smoke with both run and http', GOOD.replace("  - run: [demo, --version]", "  - run: [demo]\n    http: { port: 80 }"), /smoke\[0\] needs exactly one of run \(a command\) or http/],
     ['a user with shell characters', GOOD + 'user: "root;id"\n', /recipe\.user: "root;id" is not a user name or uid/],
     ['a port that is not a number', GOOD + 'ports: [http]\n', /recipe\.ports\[0\]: "http" is not a port number, optionally \/tcp or \/udp/],
-    ['a source of two kinds', GOOD.replace('    sha256: ' + 'a'.repeat(64), `    sha256: ${'a'.repeat(64)}\n    git: https://x.org/a.git`), /sources\[0\] needs exactly one of url \(a file\), git \(a repository at a commit\) or debian/],
+    ['a source of two kinds', GOOD.replace('    sha256: ' + 'a'.repeat(64), `    sha256: ${'a'.repeat(64)}\n    git: https://x.org/a.git`), /sources\[0\] needs exactly one of url \(a file\), git \(a repository at a commit\), debian \(a source package\) or apt/],
     ['a git source pinned by branch', GOOD.replace('sources:\n', 'sources:\n  - file: app\n    git: https://x.org/a.git\n    commit: main\n'), /sources\[0\]\.commit: "main" is not a full commit id[\s\S]*can move/],
     ['a git source without a commit', GOOD.replace('sources:\n', 'sources:\n  - file: app\n    git: https://x.org/a.git\n'), /sources\[0\] is missing "commit"[\s\S]*pin the full commit id/],
     ['a key of another source kind', GOOD.replace('sources:\n', `sources:\n  - file: app\n    git: https://x.org/a.git\n    commit: ${'c'.repeat(40)}\n    sha256: ${'a'.repeat(64)}\n`), /sources\[0\]: "sha256" does not apply to a git source[\s\S]*takes file, git, commit/],
     ['a Debian source without its version', GOOD.replace('sources:\n', `sources:\n  - debian: dlib\n    sha256: ${'a'.repeat(64)}\n`), /sources\[0\]\.debian: "dlib" is not PACKAGE=VERSION/],
     ['a shell command as git URL', GOOD.replace('sources:\n', `sources:\n  - file: app\n    git: "https://x.org/a.git;rm -rf /"\n    commit: ${'c'.repeat(40)}\n`), /sources\[0\]\.git: .* is not a repository URL/],
+    ['git paths escaping the repository', GOOD.replace('sources:\n', `sources:\n  - file: app\n    git: https://x.org/a.git\n    commit: ${'c'.repeat(40)}\n    paths: [src, ../../etc]\n`), /path "\.\.\/\.\.\/etc" contains "\.\.": paths name part of the repository/],
+    ['absolute git paths', GOOD.replace('sources:\n', `sources:\n  - file: app\n    git: https://x.org/a.git\n    commit: ${'c'.repeat(40)}\n    paths: [/etc]\n`), /sources\[0\]\.paths\[0\]: "\/etc" is not a path inside the repository/],
+    ['paths on a url source', GOOD.replace('    sha256: ' + 'a'.repeat(64), `    sha256: ${'a'.repeat(64)}\n    paths: [src]`), /sources\[0\]: "paths" does not apply to a url source/],
+    ['both sha256 and md5', GOOD.replace('    sha256: ' + 'a'.repeat(64), `    sha256: ${'a'.repeat(64)}\n    md5: ${'b'.repeat(32)}`), /sources\[0\] has both sha256 and md5[\s\S]*keep sha256/],
+    ['an md5 of the wrong length', GOOD.replace('    sha256: ' + 'a'.repeat(64), `    md5: ${'b'.repeat(40)}`), /sources\[0\]\.md5: "b{40}" is not 32 lowercase hex digits/],
+    ['a url source without a checksum', GOOD.replace('    sha256: ' + 'a'.repeat(64) + '\n', ''), /sources\[0\] is missing "sha256"[\s\S]*or md5: when upstream publishes only an md5/],
+    ['an apt source without a fingerprint', GOOD.replace('sources:\n', `sources:\n  - file: s.deb\n    apt: http://apt.example.org/repo\n    suite: stable\n    component: main\n    package: server=2.8.0\n    key: https://apt.example.org/key.gpg\n    fingerprint: ${'A'.repeat(40)}\n`.replace(/    fingerprint: .*\n/, '')), /sources\[0\] is missing "fingerprint"[\s\S]*an apt source takes apt: REPOSITORY-URL/],
+    ['an apt key fingerprint with spaces', GOOD.replace('sources:\n', `sources:\n  - file: s.deb\n    apt: http://apt.example.org/repo\n    suite: stable\n    component: main\n    package: server=2.8.0\n    key: https://apt.example.org/key.gpg\n    fingerprint: ${'A'.repeat(40)}\n`.replace(/fingerprint: .*/, 'fingerprint: "916E 2B2F EBC2 7493 0BAC  A9D9 544B 7F63 BF9E 4D5F"')), /sources\[0\]\.fingerprint: .* is not the signing key's fingerprint: 40 hex digits, no spaces/],
+    ['an apt package without a version', GOOD.replace('sources:\n', `sources:\n  - file: s.deb\n    apt: http://apt.example.org/repo\n    suite: stable\n    component: main\n    package: server=2.8.0\n    key: https://apt.example.org/key.gpg\n    fingerprint: ${'A'.repeat(40)}\n`.replace('server=2.8.0', 'server')), /sources\[0\]\.package: "server" is not PACKAGE=VERSION/],
     ['two sources with one name', GOOD.replace('sources:\n', `sources:\n  - file: demo.tar.gz\n    url: https://x.org/a\n    sha256: ${'a'.repeat(64)}\n`), /sources\[1\]: two sources are named "demo\.tar\.gz"/],
     ['an artifact without a path', GOOD + `artifacts:\n  - file: m.dat\n    url: https://x.org/m.dat\n    sha256: ${'a'.repeat(64)}\n`, /artifacts\[0\] is missing "path"/],
     ['an artifact path escaping', GOOD + `artifacts:\n  - file: m.dat\n    url: https://x.org/m.dat\n    sha256: ${'a'.repeat(64)}\n    path: /srv/../../etc/passwd\n`, /path "\/srv\/\.\.\/\.\.\/etc\/passwd" contains "\.\."/],

@@ -5,21 +5,26 @@ export type Unpack = 'gzip' | 'bzip2' | 'xz';
 
 /**
  * Something fetched on the host and handed to the build, in one of three kinds:
- *   url     one file, pinned by sha256 (per platform when the URL varies)
+ *   url     one file, pinned by sha256 (per platform when the URL varies), or by md5 where that is
+ *           all upstream publishes
  *   git     a tree at a commit (the commit id is the pin; git verifies every object)
  *   debian  a Debian source package: its .dsc pinned by sha256, the files it lists by the .dsc's
  *           own Checksums-Sha256
+ *   apt     a binary package from a signed apt repository: the signing key pinned by fingerprint,
+ *           the rest by the signed index (src/source/apt.ts)
  */
 export type SourceSpec =
-  | { kind: 'url'; file: string; url: string; sha256: string | Record<string, string>; unpack?: Unpack }
-  | { kind: 'git'; file: string; url: string; commit: string }
-  | { kind: 'debian'; file: string; package: string; version: string; archive: string; component: string; sha256: string };
+  | { kind: 'url'; file: string; url: string; sha256?: string | Record<string, string>; md5?: string | Record<string, string>; unpack?: Unpack }
+  | { kind: 'git'; file: string; url: string; commit: string; paths?: string[] }
+  | { kind: 'debian'; file: string; package: string; version: string; archive: string; component: string; sha256: string }
+  | { kind: 'apt'; file: string; repo: string; suite: string; component: string; package: string; version: string; key: string; fingerprint: string };
 
 /** A data file (a model, a dataset) fetched like a url source and copied into the image at `path`. */
 export interface ArtifactSpec {
   file: string;
   url: string;
-  sha256: string | Record<string, string>;
+  sha256?: string | Record<string, string>;
+  md5?: string | Record<string, string>;
   unpack?: Unpack;
   path: string;
 }

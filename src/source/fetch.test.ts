@@ -67,3 +67,21 @@ describe('fetchFile', () => {
     expect((err as { format(): string }).format()).toMatch(/cannot fetch demo\.tar\.gz; tried:\n.*127\.0\.0\.1.*HTTP 404\n.*upstream\.invalid[\s\S]*--mirror/);
   });
 });
+
+describe('md5 pins (for upstreams that publish nothing stronger)', () => {
+  const md5 = createHash('md5').update(body).digest('hex');
+  it('verifies the md5, caches under it, and says the sha256 to pin instead', async () => {
+    const cache = await mkdtemp(path.join(os.tmpdir(), 'mab-cache-'));
+    const logs: string[] = [];
+    const got = await fetchFile({ file: 'demo.tar.gz', url: src.url, md5 }, cache, [parseMirror(`https://upstream.invalid/releases/=${dir}/`)], (m) => logs.push(m));
+    expect(got).toBe(path.join(cache, 'sources', 'md5', md5));
+    expect(logs.join('\n')).toContain(`demo.tar.gz is pinned by md5 only, which does not stop a crafted file; its sha256 is ${sha}`);
+  });
+
+  it('refuses a file whose md5 differs', async () => {
+    const cache = await mkdtemp(path.join(os.tmpdir(), 'mab-cache-'));
+    const err = fetchFile({ file: 'demo.tar.gz', url: src.url, md5: '0'.repeat(32) }, cache, [parseMirror(`https://upstream.invalid/releases/=${dir}/`)], () => {});
+    await expect(err).rejects.toThrow(`has md5 ${md5}, the recipe pins ${'0'.repeat(32)}`);
+    expect(await readdir(path.join(cache, 'sources', 'md5')).catch(() => [])).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 /**
- * Sources and artifacts are fetched on the host, never inside a build: each is pinned by sha256,
+ * Sources and artifacts are fetched on the host, never inside a build: each is pinned by sha256
+ * (md5 where upstream publishes only that),
  * stored once in a content-addressed cache, and can come from a mirror or a local path instead of
  * its upstream URL (`--mirror https://upstream.example/=/srv/mirror/`), which is how air-gapped
  * sites and the hermetic tests feed builds.
@@ -13,6 +14,7 @@ import { MabError } from '../errors.js';
 import type { BuildPlan, ResolvedSource } from '../plan/plan.js';
 import type { Unpack } from '../recipe/types.js';
 import { atomicWrite } from '../util/io.js';
+import { fetchAptPackage } from './apt.js';
 import { fetchDebianSource } from './debian.js';
 import { fetchGit } from './git.js';
 import { candidates, type Mirror } from './mirror.js';
@@ -28,42 +30,56 @@ async function readLocation(location: string): Promise<Buffer> {
   return readFile(location.startsWith('file://') ? fileURLToPath(location) : location);
 }
 
-/** A pinned file: what fetchFile needs. */
+/** Unpinned bytes from the first location that answers (for what a later check pins, such as a
+ * signing key checked by its fingerprint). */
+export async function fetchBytes(url: string, mirrors: Mirror[], what = url): Promise<{ data: Buffer; location: string }> {
+  const tried: string[] = [];
+  for (const location of candidates(url, mirrors)) {
+    try {
+      return { data: await readLocation(location), location };
+    } catch (e) {
+      tried.push(`${location}: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
+    }
+  }
+  throw new MabError('E_FETCH', `cannot fetch ${what}; tried:\n  ${tried.join('\n  ')}`, 'give a mirror or local copy with --mirror PREFIX=REPLACEMENT (or MAB_MIRRORS), e.g. --mirror https://github.com/=/srv/mirror/github/');
+}
+
+/** A pinned file: what fetchFile needs. md5 only where upstream publishes nothing stronger. */
 export interface PinnedFile {
   file: string;
   url: string;
-  sha256: string;
+  sha256?: string;
+  md5?: string;
+}
+
+/** The digest a file is pinned by, as [algorithm, hex]. */
+export function pinOf(src: PinnedFile): ['sha256' | 'md5', string] {
+  if (src.sha256) return ['sha256', src.sha256];
+  if (src.md5) return ['md5', src.md5];
+  throw new MabError('E_SOURCE', `${src.file} has no checksum`, 'pin it with sha256:');
 }
 
 /** Returns the path of the verified file in the cache, downloading it if needed. */
 export async function fetchFile(src: PinnedFile, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<string> {
-  const dest = path.join(cacheDir, 'sources', 'sha256', src.sha256);
+  const [algorithm, pinned] = pinOf(src);
+  const dest = path.join(cacheDir, 'sources', algorithm, pinned);
   if (await stat(dest).catch(() => undefined)) return dest;
-  const tried: string[] = [];
-  for (const location of candidates(src.url, mirrors)) {
-    let data: Buffer;
-    try {
-      data = await readLocation(location);
-    } catch (e) {
-      tried.push(`${location}: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
-      continue;
-    }
-    const actual = createHash('sha256').update(data).digest('hex');
-    if (actual !== src.sha256) {
-      throw new MabError('E_CHECKSUM', `${src.file} from ${location} has sha256 ${actual}, the recipe pins ${src.sha256}`, 'the file changed upstream or the mirror serves another file; update the recipe only if you trust the new file');
-    }
-    await atomicWrite(dest, (tmp) => writeFile(tmp, data));
-    log(`fetched ${src.file} (${data.length} bytes) from ${location}`);
-    return dest;
+  const { data, location } = await fetchBytes(src.url, mirrors, src.file);
+  const actual = createHash(algorithm).update(data).digest('hex');
+  if (actual !== pinned) {
+    throw new MabError('E_CHECKSUM', `${src.file} from ${location} has ${algorithm} ${actual}, the recipe pins ${pinned}`, 'the file changed upstream or the mirror serves another file; update the recipe only if you trust the new file');
   }
-  throw new MabError('E_FETCH', `cannot fetch ${src.file}; tried:\n  ${tried.join('\n  ')}`, 'give a mirror or local copy with --mirror PREFIX=REPLACEMENT (or MAB_MIRRORS), e.g. --mirror https://github.com/=/srv/mirror/github/');
+  await atomicWrite(dest, (tmp) => writeFile(tmp, data));
+  log(`fetched ${src.file} (${data.length} bytes) from ${location}`);
+  if (algorithm === 'md5') log(`${src.file} is pinned by md5 only, which does not stop a crafted file; its sha256 is ${createHash('sha256').update(data).digest('hex')}: pin that if you trust this copy`);
+  return dest;
 }
 
 const UNPACKERS: Record<Unpack, string> = { gzip: 'gzip', bzip2: 'bzip2', xz: 'xz' };
 
 /** Decompresses a verified file once, into the cache beside it. */
 async function unpackFile(packed: string, src: PinnedFile, how: Unpack, cacheDir: string): Promise<string> {
-  const dest = path.join(cacheDir, 'sources', 'unpacked', `${src.sha256}.${how}`);
+  const dest = path.join(cacheDir, 'sources', 'unpacked', `${pinOf(src).join('-')}.${how}`);
   if (await stat(dest).catch(() => undefined)) return dest;
   await atomicWrite(dest, async (tmp) => {
     const r = await execa(UNPACKERS[how], ['-dc', packed], { stdout: { file: tmp }, reject: false });
@@ -79,14 +95,16 @@ export type Cached = { kind: 'file'; path: string } | { kind: 'tree'; tar: strin
 
 /** What identifies a source's content: the same key means the same bytes in the build. */
 export function cacheKey(s: ResolvedSource): string {
-  if (s.kind === 'git') return `git:${s.commit}`;
+  if (s.kind === 'git') return `git:${s.commit}${s.paths ? `:${s.paths.join(',')}` : ''}`;
   if (s.kind === 'debian') return `debian:${s.sha256}`;
-  return `sha256:${s.sha256}${s.unpack ? `+${s.unpack}` : ''}`;
+  if (s.kind === 'apt') return `apt:${[s.repo, s.suite, s.component, `${s.package}=${s.version}`, s.arch, s.fingerprint].join(' ')}`;
+  return `${pinOf(s).join(':')}${s.unpack ? `+${s.unpack}` : ''}`;
 }
 
 export async function fetchSource(s: ResolvedSource, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<Cached> {
   if (s.kind === 'git') return { kind: 'tree', tar: await fetchGit(s, cacheDir, mirrors, log) };
   if (s.kind === 'debian') return { kind: 'files', files: await fetchDebianSource(s, (f) => fetchFile(f, cacheDir, mirrors, log)) };
+  if (s.kind === 'apt') return { kind: 'file', path: await fetchAptPackage(s, cacheDir, { bytes: (url) => fetchBytes(url, mirrors), pinned: (f) => fetchFile(f, cacheDir, mirrors, log) }, log) };
   const file = await fetchFile(s, cacheDir, mirrors, log);
   return { kind: 'file', path: s.unpack ? await unpackFile(file, s, s.unpack, cacheDir) : file };
 }

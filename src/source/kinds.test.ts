@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -41,6 +41,36 @@ describe('git sources', () => {
     expect(await fetchSource(spec, cache, [], quiet)).toEqual(got);
     expect(await readdir(path.join(cache, 'sources', 'git'))).toEqual([`${first}.tar`]);
     expect(second).not.toBe(first);
+  });
+
+  it('takes only the listed paths, from a clone that lacks a blob outside them', async () => {
+    // A mirror can be incomplete (a snapshot without some large file): fetching the whole tree
+    // fails, the listed paths do not need the missing blob.
+    const full = await tmp('mab-git-');
+    await git(full, ['init', '-q']);
+    await execa('mkdir', ['-p', path.join(full, 'lib'), path.join(full, 'media')]);
+    await writeFile(path.join(full, 'lib', 'code.py'), 'print(1)\n');
+    await writeFile(path.join(full, 'tool.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    await writeFile(path.join(full, 'media', 'big.gif'), 'GIF89a pretend\n');
+    await git(full, ['add', '.']);
+    await git(full, ['commit', '-qm', 'c']);
+    const commit = (await git(full, ['rev-parse', 'HEAD'])).stdout;
+    const gifBlob = (await git(full, ['rev-parse', 'HEAD:media/big.gif'])).stdout;
+    await rm(path.join(full, '.git', 'objects', gifBlob.slice(0, 2), gifBlob.slice(2)));
+    const spec = { kind: 'git' as const, file: 'app', url: 'https://git.invalid/app.git', commit };
+    const mirrors = [parseMirror(`https://git.invalid/app.git=${full}`)];
+    await expect(fetchSource(spec, await tmp('mab-cache-'), mirrors, quiet)).rejects.toThrow(/cannot fetch app/);
+
+    const cache = await tmp('mab-cache-');
+    const got = await fetchSource({ ...spec, paths: ['lib', 'tool.sh'] }, cache, mirrors, quiet);
+    const tar = got.kind === 'tree' ? got.tar : '';
+    expect((await execa('tar', ['-tvf', tar])).stdout).toMatch(/^-rwxr-xr-x 0\/0 .* tool\.sh$/m);
+    expect((await execa('tar', ['-tf', tar])).stdout.split('\n').sort()).toEqual(['lib/', 'lib/code.py', 'tool.sh']);
+    // The same paths give the same bytes; other paths are another cache entry.
+    const again = await fetchSource({ ...spec, paths: ['lib', 'tool.sh'] }, await tmp('mab-cache-'), mirrors, quiet);
+    expect(sha(await readFile(again.kind === 'tree' ? again.tar : ''))).toBe(sha(await readFile(tar)));
+    await expect(fetchSource({ ...spec, paths: ['lib', 'nothing-here'] }, cache, mirrors, quiet)).rejects.toThrow(/app: commit [a-f0-9]{12} has no nothing-here/);
+    expect((await readdir(path.join(cache, 'sources', 'git'))).filter((f) => !f.startsWith('.'))).toHaveLength(1);
   });
 
   it('names the commit and every place tried when no clone has it', async () => {
