@@ -88,6 +88,11 @@ describe('apt sources', () => {
     await expect(err).rejects.toThrow(new RegExp(`signed by key ${old.fingerprint}, which expired on 2020-01-02`));
   });
 
+  it('says which key it could not fetch', async () => {
+    await expect(fetchSource(source(), await tmp('mab-cache-'), [parseMirror(`${UPSTREAM}=${path.join(dir, 'repo')}`)], () => {}))
+      .rejects.toThrow(`cannot fetch server.deb: the signing key of ${UPSTREAM} (${KEY_URL}); tried:`);
+  });
+
   it('lists the versions there are when the pinned one is missing, and names a missing index', async () => {
     await expect(fetchSource(source({ version: '9.9.9' }), await tmp('mab-cache-'), mirrors(path.join(dir, 'repo'), key.file), () => {}))
       .rejects.toThrow('server-universal=9.9.9 is not in http://apt.vendor.invalid/repo stable/server-universal (amd64); versions there: 2.7.0, 2.8.0');

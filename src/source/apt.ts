@@ -20,7 +20,7 @@ import { atomicWrite } from '../util/io.js';
 export type AptPackage = Extract<ResolvedSource, { kind: 'apt' }>;
 
 type Fetchers = {
-  bytes: (url: string) => Promise<{ data: Buffer; location: string }>;
+  bytes: (url: string, what: string) => Promise<{ data: Buffer; location: string }>;
   pinned: (f: { file: string; url: string; sha256: string }) => Promise<string>;
 };
 
@@ -79,7 +79,7 @@ export async function fetchAptPackage(s: AptPackage, cacheDir: string, get: Fetc
 
   const home = await gpgHome();
   try {
-    const key = await get.bytes(s.key);
+    const key = await get.bytes(s.key, `${s.file}: the signing key of ${s.repo} (${s.key})`);
     const keyFile = path.join(home, 'key');
     await writeFile(keyFile, key.data);
     const fingerprint = await keyFingerprint(keyFile, home);
@@ -89,7 +89,7 @@ export async function fetchAptPackage(s: AptPackage, cacheDir: string, get: Fetc
     if (key.data.subarray(0, 10).toString() === '-----BEGIN') await execa('gpg', ['--homedir', home, '--batch', '--output', keyring, '--dearmor', keyFile]);
     else await writeFile(keyring, key.data);
 
-    const inRelease = await get.bytes(`${s.repo}/dists/${s.suite}/InRelease`);
+    const inRelease = await get.bytes(`${s.repo}/dists/${s.suite}/InRelease`, `${s.file}: ${s.repo}/dists/${s.suite}/InRelease`);
     await writeFile(path.join(home, 'InRelease'), inRelease.data);
     const release = await verifiedRelease(path.join(home, 'InRelease'), keyring, s, home);
     const index = packagesEntry(release, s);

@@ -104,7 +104,7 @@ export function cacheKey(s: ResolvedSource): string {
 export async function fetchSource(s: ResolvedSource, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<Cached> {
   if (s.kind === 'git') return { kind: 'tree', tar: await fetchGit(s, cacheDir, mirrors, log) };
   if (s.kind === 'debian') return { kind: 'files', files: await fetchDebianSource(s, (f) => fetchFile(f, cacheDir, mirrors, log)) };
-  if (s.kind === 'apt') return { kind: 'file', path: await fetchAptPackage(s, cacheDir, { bytes: (url) => fetchBytes(url, mirrors), pinned: (f) => fetchFile(f, cacheDir, mirrors, log) }, log) };
+  if (s.kind === 'apt') return { kind: 'file', path: await fetchAptPackage(s, cacheDir, { bytes: (url, what) => fetchBytes(url, mirrors, what), pinned: (f) => fetchFile(f, cacheDir, mirrors, log) }, log) };
   const file = await fetchFile(s, cacheDir, mirrors, log);
   return { kind: 'file', path: s.unpack ? await unpackFile(file, s, s.unpack, cacheDir) : file };
 }
