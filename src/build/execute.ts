@@ -9,7 +9,9 @@ import type { BuildPlan } from '../plan/plan.js';
 import { RegistryClient } from '../registry/client.js';
 import { publishIndex } from '../registry/publish.js';
 import { fetchAll, type Mirror } from '../source/fetch.js';
-import { measureLocal, measureRemote, type ImageSize } from '../report/measure.js';
+import { measureRemote, type ImageSize } from '../report/measure.js';
+import { Store } from '../store/layout.js';
+import { exportImage, storeIndex } from '../store/export.js';
 import { buildTarget, makeContext, removeContext } from './buildx.js';
 import { docker } from './docker.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
@@ -20,6 +22,8 @@ export interface ExecuteOptions {
   cacheDir: string;
   mirrors: Mirror[];
   keepContext: boolean;
+  /** The local OCI store images go to when they are not pushed. */
+  storeDir: string;
   /** Print every build line, or only step headers. */
   verbose: boolean;
   log: (msg: string) => void;
@@ -43,6 +47,8 @@ export interface BuildResult {
   strategy: string;
   platforms: PlatformResult[];
   index?: { reference: string; digest: string; mediaType: string; tags: string[] };
+  /** Where the images went without --push: the store, the index's digest and its tags there. */
+  store?: { dir: string; digest: string; tags: string[] };
 }
 
 export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {
@@ -76,8 +82,21 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
   }
 
   if (!plan.publish) {
-    for (const r of results) r.size = await measureLocal(r.image, o.host.env);
-    return { recipe: plan.recipe.name, version: plan.recipe.version, strategy: plan.strategy, platforms: results };
+    // Into the local store: each platform's manifest, then the index over them, then the tags.
+    const store = await Store.open(o.storeDir);
+    const images = [];
+    for (const r of results) {
+      o.log(`[${r.platform}] exporting to the store ${o.storeDir}`);
+      const e = await exportImage(store, r.image, o.host.env);
+      r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: true };
+      r.manifest = e.manifest.digest;
+      images.push({ exported: e, platform: r.platform, source: r.image });
+    }
+    const { name, version } = plan.recipe;
+    const tags = [`${version}-${plan.strategy}`, version, 'latest'].map((t) => `${name}:${t}`);
+    const index = await storeIndex(store, images, tags);
+    o.log(`store ${o.storeDir}: ${tags.join(', ')} → ${index.digest}`);
+    return { recipe: name, version, strategy: plan.strategy, platforms: results, store: { dir: o.storeDir, digest: index.digest, tags } };
   }
 
   // Children first, index last: a tag never points at an index whose children are missing.

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { executePlan } from '../build/execute.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
@@ -24,6 +25,7 @@ export const build: Command = {
     print: { type: 'boolean', description: 'print the resolved build plan as JSON and stop; touches no engine' },
     mirror: { type: 'string', value: 'PREFIX=REPLACEMENT', multiple: true, description: 'fetch sources whose URL starts with PREFIX from REPLACEMENT (a URL or local directory); also $MAB_MIRRORS, comma-separated' },
     cache: { type: 'string', value: 'DIR', description: 'cache for sources and base rootfs (default: $MAB_CACHE or ~/.cache/mab)' },
+    store: { type: 'string', value: 'DIR', description: 'OCI image layout the images go to without --push (default: $MAB_STORE, else the cache dir\'s store/); skopeo reads it as oci:DIR:RECIPE:VERSION' },
     'keep-context': { type: 'boolean', description: 'keep each generated build context and print its path' },
     verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output (default: step headers only)' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr, only the report' },
@@ -43,6 +45,7 @@ export const build: Command = {
     const result = await executePlan(plan, {
       host: hostOf(io),
       cacheDir: (opts.cache as string | undefined) ?? defaultCacheDir(io.env),
+      storeDir: (opts.store as string | undefined) ?? io.env.MAB_STORE ?? path.join(defaultCacheDir(io.env), 'store'),
       mirrors: mirrorsOf(opts, io),
       keepContext: Boolean(opts['keep-context']),
       verbose: Boolean(opts.verbose),

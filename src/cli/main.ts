@@ -11,8 +11,9 @@ import { build } from './build.js';
 import { commandHelp, parseCommandArgs, type Command } from './command.js';
 import { PACKAGE_ROOT } from './context.js';
 import { generate } from './generate.js';
+import { store } from './store.js';
 
-export const COMMANDS: Command[] = [build, generate, base];
+export const COMMANDS: Command[] = [build, generate, base, store];
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -32,8 +33,8 @@ export function mainHelp(): string {
     '  -h, --help     help for mab or for a command (mab build --help)',
     '  --version      print the mab version',
     '',
-    'Environment: MAB_CACHE (cache dir), MAB_RECIPES (recipes dir), MAB_MIRRORS (source mirrors),',
-    'DOCKER_HOST (engine to use).',
+    'Environment: MAB_CACHE (cache dir), MAB_STORE (local OCI store), MAB_RECIPES (recipes dir),',
+    'MAB_MIRRORS (source mirrors), DOCKER_HOST (engine to use).',
   ].join('\n');
 }
 

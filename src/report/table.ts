@@ -8,6 +8,8 @@ export function table(head: string[], rows: string[][]): string {
   return [line(head), ...rows.map(line)].join('\n');
 }
 
+const hasManifests = (r: BuildResult) => r.platforms.some((p) => p.manifest);
+
 export function formatBuildReport(r: BuildResult): string {
   const rows = r.platforms.map((p) => [
     p.platform,
@@ -18,13 +20,14 @@ export function formatBuildReport(r: BuildResult): string {
     formatBytes(p.size.uncompressed),
     (p.manifest ?? p.imageId).slice(0, 19),
   ]);
-  const lines = [`${r.recipe} ${r.version} (${r.strategy})`, table(['PLATFORM', 'BUILD', 'SMOKE', 'LAYERS', 'COMPRESSED', 'UNCOMPRESSED', r.index ? 'MANIFEST' : 'IMAGE ID'], rows)];
+  const lines = [`${r.recipe} ${r.version} (${r.strategy})`, table(['PLATFORM', 'BUILD', 'SMOKE', 'LAYERS', 'COMPRESSED', 'UNCOMPRESSED', hasManifests(r) ? 'MANIFEST' : 'IMAGE ID'], rows)];
   if (r.index) {
     const kind = r.index.mediaType.includes('docker') ? 'Docker manifest list v2' : 'OCI image index';
     lines.push(`index: ${r.index.reference} (${r.index.tags.join(', ')}) ${r.index.digest}, ${kind}`);
   } else {
-    lines.push('* compressed = gzip -6 of the local layers, what a push would send.');
-    lines.push('Images are in the local engine only. Publish with: mab build ' + r.recipe + ' --arch ' + r.platforms.map((p) => p.platform).join(',') + ' --push REGISTRY/REPOSITORY');
+    lines.push('* compressed = the gzip -6 layers mab stored, what a push sends.');
+    if (r.store) lines.push(`store: ${r.store.dir} (${r.store.tags.join(', ')}) ${r.store.digest}, OCI image index; skopeo inspect oci:${r.store.dir}:${r.store.tags[1]}`);
+    lines.push('Publish with: mab build ' + r.recipe + ' --arch ' + r.platforms.map((p) => p.platform).join(',') + ' --push REGISTRY/REPOSITORY');
   }
   return lines.join('\n');
 }

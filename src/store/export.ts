@@ -1,0 +1,100 @@
+/**
+ * From the engine into the store: `docker save` streamed through tar-stream; each layer is
+ * gzip-compressed by mab on its way into the store (level 6, as docker push does; Node's gzip
+ * writes no timestamp, so the same layer always gives the same blob), its uncompressed digest
+ * checked against the config's diff_ids, and an OCI manifest written over config and layers.
+ */
+import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { execa } from 'execa';
+import tar from 'tar-stream';
+import { DOCKER } from '../build/docker.js';
+import { MabError } from '../errors.js';
+import { assembleIndex, platformOfConfig } from '../oci/index.js';
+import { MediaType, type Descriptor, type ImageConfig } from '../oci/types.js';
+import { parsePlatform } from '../platform/platform.js';
+import type { Store } from './layout.js';
+
+export interface Exported {
+  /** The OCI manifest, with the platform its config declares. */
+  manifest: Descriptor;
+  config: ImageConfig;
+  /** Download size (config + gzip layers) and unpacked size of the layers. */
+  compressed: number;
+  uncompressed: number;
+  layers: number;
+}
+
+interface SavedLayer {
+  blob: Descriptor;
+  diffId: string;
+  size: number;
+}
+
+/** Reads `docker save IMAGE` (the engine 20.10 format: <id>/layer.tar, <id>.json, manifest.json). */
+export async function exportImage(store: Store, image: string, env?: NodeJS.ProcessEnv): Promise<Exported> {
+  const save = execa(DOCKER, ['save', image], { buffer: false, env, stdin: 'ignore', encoding: 'buffer' });
+  const layers = new Map<string, SavedLayer>();
+  const json = new Map<string, Buffer>();
+  const extract = tar.extract();
+  extract.on('entry', (header, stream, next) => {
+    if (header.name.endsWith('/layer.tar')) {
+      const diff = createHash('sha256');
+      let size = 0;
+      stream.on('data', (c: unknown) => {
+        diff.update(c as Buffer);
+        size += (c as Buffer).length;
+      });
+      const gz = createGzip({ level: 6 });
+      stream.pipe(gz);
+      store.putStream(gz, MediaType.OciLayerGzip).then((blob) => {
+        layers.set(header.name, { blob, diffId: `sha256:${diff.digest('hex')}`, size });
+        next();
+      }, next);
+    } else if (header.name.endsWith('.json')) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: unknown) => {
+        chunks.push(c as Buffer);
+      });
+      stream.on('end', () => (json.set(header.name, Buffer.concat(chunks)), next()));
+    } else {
+      stream.on('end', next);
+      stream.resume();
+    }
+  });
+  await Promise.all([pipeline(save.stdout, extract), save]);
+
+  const saved = JSON.parse(json.get('manifest.json')?.toString() ?? 'null') as { Config: string; Layers: string[] }[] | null;
+  const entry = saved?.[0];
+  const configBytes = entry && json.get(entry.Config);
+  if (!entry || !configBytes) throw new MabError('E_EXPORT', `docker save ${image} gave no manifest.json or config`, 'this engine writes another save format; mab reads the Docker 20.10 one');
+  const config = JSON.parse(configBytes.toString()) as ImageConfig;
+  const ordered = entry.Layers.map((p, i) => {
+    const l = layers.get(p);
+    if (!l) throw new MabError('E_EXPORT', `docker save ${image} lists ${p} but holds no such layer`);
+    // The config names each layer by the digest of its uncompressed tar: a mismatch means the
+    // save stream and the image disagree, and the stored image would not run.
+    if (config.rootfs.diff_ids[i] !== l.diffId) throw new MabError('E_EXPORT', `layer ${i + 1} of ${image} has diff_id ${l.diffId}, its config says ${config.rootfs.diff_ids[i]}`);
+    return l;
+  });
+  const configDesc = await store.putBytes(configBytes, MediaType.OciConfig);
+  const manifestJson = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: ordered.map((l) => l.blob) };
+  const manifest = await store.putBytes(Buffer.from(JSON.stringify(manifestJson)), MediaType.OciManifest);
+  return {
+    manifest: { ...manifest, platform: platformOfConfig(config) },
+    config,
+    compressed: configDesc.size + ordered.reduce((n, l) => n + l.blob.size, 0),
+    uncompressed: ordered.reduce((n, l) => n + l.size, 0),
+    layers: ordered.length,
+  };
+}
+
+/** Stores an OCI index over exported platform images and points tags at it. */
+export async function storeIndex(store: Store, images: { exported: Exported; platform: string; source: string }[], tags: string[]): Promise<Descriptor> {
+  const index = assembleIndex(images.map((i) => ({ manifest: i.exported.manifest, config: i.exported.config, expected: parsePlatform(i.platform), source: i.source })), 'oci');
+  const desc = await store.putBytes(Buffer.from(JSON.stringify(index)), MediaType.OciIndex);
+  await store.tag(tags, desc);
+  return desc;
+}
+
