@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { MabError } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import { INDEX_TYPES, MANIFEST_TYPES } from '../oci/types.js';
+import { basicHeader, dockerCredentials, fetchToken, parseChallenge, type Credentials } from './auth.js';
 import { registryError } from './errors.js';
 
 const ACCEPT = [...MANIFEST_TYPES, ...INDEX_TYPES].join(', ');
@@ -20,22 +21,65 @@ export interface FetchedManifest {
 
 export type BlobBody = Buffer | { path: string };
 
+export interface ClientOptions {
+  /** Given credentials win; otherwise docker's config and credential helpers are asked, once. */
+  credentials?: Credentials;
+  env?: NodeJS.ProcessEnv;
+}
+
+type SendInit = Omit<RequestInit, 'body'> & { ok: number[]; body?: BodyInit | (() => BodyInit) };
+
 export class RegistryClient {
   readonly base: string;
+  /** The Authorization header that last worked, per repository ('' for /v2/ itself). */
+  private auth = new Map<string, { header: string; expiresAt: number }>();
+  private creds: Promise<Credentials | undefined> | undefined;
 
-  constructor(readonly registry: string) {
+  constructor(readonly registry: string, private readonly options: ClientOptions = {}) {
     const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(registry);
     this.base = `${loopback ? 'http' : 'https'}://${registry}`;
   }
 
-  private async send(method: string, path: string, init: RequestInit & { ok: number[] }): Promise<Response> {
+  private credentials(): Promise<Credentials | undefined> {
+    this.creds ??= this.options.credentials ? Promise.resolve(this.options.credentials) : dockerCredentials(this.registry, this.options.env ?? process.env);
+    return this.creds;
+  }
+
+  /** Answers a 401's challenge: the header to retry with, cached for the repository. */
+  private async answer(res: Response, repo: string): Promise<string> {
+    const ch = parseChallenge(res.headers.get('www-authenticate') ?? '');
+    if (!ch) throw new MabError('E_AUTH', `registry ${this.registry} answered 401 without a challenge mab understands`, 'it must send WWW-Authenticate: Basic or Bearer');
+    const creds = await this.credentials();
+    if (ch.scheme === 'basic') {
+      if (!creds) throw new MabError('E_AUTH_DENIED', `registry ${this.registry} needs a user name and password`, 'docker login, or --username with --password-stdin');
+      this.auth.set(repo, { header: basicHeader(creds), expiresAt: Infinity });
+    } else {
+      const { token, expiresAt } = await fetchToken(ch, creds, this.registry);
+      this.auth.set(repo, { header: `Bearer ${token}`, expiresAt });
+    }
+    return this.auth.get(repo)!.header;
+  }
+
+  private async send(method: string, path: string, init: SendInit): Promise<Response> {
     const url = path.startsWith('http') ? path : `${this.base}${path}`;
-    let res: Response;
-    try {
-      res = await fetch(url, { ...init, method, redirect: 'follow' });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-      throw new MabError('E_REGISTRY_UNREACHABLE', `cannot reach registry ${this.registry} (${method} ${path.split('?')[0]}): ${cause}`, 'check that the registry is running (scripts/setup-host.sh starts the local one on 127.0.0.1:5000)');
+    const repo = /\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(new URL(url).pathname)?.[1] ?? '';
+    const attempt = async (authorization?: string) => {
+      const headers = new Headers(init.headers);
+      if (authorization) headers.set('Authorization', authorization);
+      const body = typeof init.body === 'function' ? init.body() : init.body;
+      try {
+        return await fetch(url, { ...init, headers, body, method, redirect: 'follow' });
+      } catch (e) {
+        const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+        throw new MabError('E_REGISTRY_UNREACHABLE', `cannot reach registry ${this.registry} (${method} ${path.split('?')[0]}): ${cause}`, 'check that the registry is running (scripts/setup-host.sh starts the local one on 127.0.0.1:5000)');
+      }
+    };
+    const cached = this.auth.get(repo);
+    let res = await attempt(cached && cached.expiresAt > Date.now() ? cached.header : undefined);
+    if (res.status === 401) {
+      await res.arrayBuffer().catch(() => undefined);
+      res = await attempt(await this.answer(res, repo));
+      if (res.status === 401) throw await registryError(method, url, res);
     }
     if (!init.ok.includes(res.status)) throw await registryError(method, url, res);
     return res;
@@ -90,7 +134,8 @@ export class RegistryClient {
     if (!location) throw new MabError('E_REGISTRY', `registry ${this.registry} gave no upload location`, 'the registry does not follow the distribution spec');
     const url = new URL(location, this.base);
     url.searchParams.set('digest', digest);
-    const data: BodyInit = Buffer.isBuffer(body) ? new Uint8Array(body) : (Readable.toWeb(createReadStream(body.path)) as unknown as BodyInit);
+    // A factory: a stream can be sent once, and a 401 (an expired token) means sending it again.
+    const data = (): BodyInit => (Buffer.isBuffer(body) ? new Uint8Array(body) : (Readable.toWeb(createReadStream(body.path)) as unknown as BodyInit));
     await this.send('PUT', url.toString(), {
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
       body: data,

@@ -1,0 +1,83 @@
+/**
+ * mab's registry client against real registries that want credentials: htpasswd basic auth, and
+ * token auth with a token server. Pushes are checked with skopeo; wrong credentials fail clearly,
+ * push nothing, and never echo the password.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Digest } from '../../src/oci/digest.js';
+import { MediaType } from '../../src/oci/types.js';
+import type { Credentials } from '../../src/registry/auth.js';
+import { RegistryClient } from '../../src/registry/client.js';
+import { basicAuthRegistry, tokenAuthRegistry, type TestRegistry } from '../fixtures/registries.js';
+import { sh } from './helpers.js';
+
+const PASSWORD = 'correct horse battery staple';
+const GOOD: Credentials = { username: 'ann', password: PASSWORD };
+const BAD: Credentials = { username: 'ann', password: 'Tr0ub4dor&3' };
+
+/** A one-layer image, pushed children first. */
+async function pushImage(client: RegistryClient, repo: string, tag: string): Promise<string> {
+  const layer = Buffer.from(`not a real layer ${repo}`);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256Digest(layer)] } }));
+  await client.pushBlob(repo, sha256Digest(layer), layer.length, layer);
+  await client.pushBlob(repo, sha256Digest(config), config.length, config);
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: MediaType.OciManifest,
+    config: { mediaType: MediaType.OciConfig, digest: sha256Digest(config), size: config.length },
+    layers: [{ mediaType: MediaType.OciLayerGzip, digest: sha256Digest(layer), size: layer.length }],
+  }));
+  return client.putManifest(repo, tag, MediaType.OciManifest, manifest);
+}
+
+describe.each([
+  ['htpasswd basic auth', () => basicAuthRegistry({ ann: PASSWORD })],
+  ['token auth', () => tokenAuthRegistry({ ann: PASSWORD })],
+] as const)('%s', (_name, start) => {
+  let reg: TestRegistry;
+  beforeAll(async () => {
+    reg = await start();
+  });
+  afterAll(async () => reg?.stop());
+
+  it('pushes with the right credentials; skopeo reads the image back with them', async () => {
+    const digest = await pushImage(new RegistryClient(reg.address, { credentials: GOOD }), 'mab/auth-demo', 'v1');
+    const raw = await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `ann:${PASSWORD}`, `docker://${reg.address}/mab/auth-demo:v1`]);
+    expect(sha256Digest(raw)).toBe(digest);
+  });
+
+  it('takes the credentials from docker\'s config when none are given', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-dockercfg-'));
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ auths: { [reg.address]: { auth: Buffer.from(`ann:${PASSWORD}`).toString('base64') } } }));
+    const client = new RegistryClient(reg.address, { env: { ...process.env, DOCKER_CONFIG: dir } });
+    expect(await client.headManifest('mab/auth-demo', 'v1')).toMatchObject({ digest: expect.stringMatching(/^sha256:/) });
+  });
+
+  it('fails a wrong password with a clear error, pushes nothing, and never prints the password', async () => {
+    const err = await pushImage(new RegistryClient(reg.address, { credentials: BAD }), 'mab/auth-denied', 'v1').catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    const text = `${(err as Error).message} ${(err as { hint?: string }).hint ?? ''}`;
+    expect(text).toMatch(/401|refused user "ann"/);
+    expect(text).not.toContain(BAD.password);
+    expect(text).not.toContain(Buffer.from(`ann:${BAD.password}`).toString('base64'));
+    expect(await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/auth-denied', 'v1')).toBeUndefined();
+  });
+});
+
+describe('token auth scopes', () => {
+  let reg: TestRegistry;
+  beforeAll(async () => {
+    reg = await tokenAuthRegistry({ ann: PASSWORD });
+  });
+  afterAll(async () => reg?.stop());
+
+  it('anonymous callers may pull but not push; the token asked for names the repository', async () => {
+    await pushImage(new RegistryClient(reg.address, { credentials: GOOD }), 'mab/public', 'v1');
+    const anon = new RegistryClient(reg.address, { env: { ...process.env, DOCKER_CONFIG: '/nonexistent' } });
+    expect(await anon.headManifest('mab/public', 'v1')).toBeDefined();
+    await expect(pushImage(anon, 'mab/public', 'v2')).rejects.toThrow(/→ 401/);
+    expect(reg.tokenRequests.some((q) => decodeURIComponent(q).includes('scope=repository:mab/public:pull'))).toBe(true);
+  });
+});
