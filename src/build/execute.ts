@@ -1,19 +1,19 @@
 /**
- * Runs a BuildPlan: preflight, host-side fetches, one build + smoke test per platform, then (with
- * --push) per-arch pushes and the fat manifest. Produces the data the report prints.
+ * Runs a BuildPlan: preflight, host-side fetches, one build + smoke test per platform, export of
+ * every platform into the local OCI store with its index, then (with --push) the push from the
+ * store. Produces the data the report prints.
  */
 import { MabError } from '../errors.js';
 import { parsePlatform } from '../platform/platform.js';
 import { parseReference } from '../ref/reference.js';
 import type { BuildPlan } from '../plan/plan.js';
 import { RegistryClient } from '../registry/client.js';
-import { publishIndex } from '../registry/publish.js';
+import { pushFromStore } from '../registry/push.js';
 import { fetchAll, type Mirror } from '../source/fetch.js';
-import { measureRemote, type ImageSize } from '../report/measure.js';
+import type { ImageSize } from '../report/measure.js';
 import { Store } from '../store/layout.js';
 import { exportImage, storeIndex } from '../store/export.js';
 import { buildTarget, makeContext, removeContext } from './buildx.js';
-import { docker } from './docker.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
 import { runSmoke, type SmokeResult } from './smoke.js';
 
@@ -49,6 +49,8 @@ export interface BuildResult {
   index?: { reference: string; digest: string; mediaType: string; tags: string[] };
   /** Where the images went without --push: the store, the index's digest and its tags there. */
   store?: { dir: string; digest: string; tags: string[] };
+  /** What the push sent: zero blob bytes when the repository had everything. */
+  push?: { blobBytesSent: number; blobsSkipped: number; retries: number };
 }
 
 export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {
@@ -81,45 +83,34 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
     results.push({ platform: t.platform, image: t.image, imageId: built.id, buildSeconds: built.seconds, smoke, size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true }, ...(o.keepContext ? { context } : {}) });
   }
 
-  if (!plan.publish) {
-    // Into the local store: each platform's manifest, then the index over them, then the tags.
-    const store = await Store.open(o.storeDir);
-    const images = [];
-    for (const r of results) {
-      o.log(`[${r.platform}] exporting to the store ${o.storeDir}`);
-      const e = await exportImage(store, r.image, o.host.env);
-      r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: true };
-      r.manifest = e.manifest.digest;
-      images.push({ exported: e, platform: r.platform, source: r.image });
-    }
-    const { name, version } = plan.recipe;
-    const tags = [`${version}-${plan.strategy}`, version, 'latest'].map((t) => `${name}:${t}`);
-    const index = await storeIndex(store, images, tags);
-    o.log(`store ${o.storeDir}: ${tags.join(', ')} → ${index.digest}`);
-    return { recipe: name, version, strategy: plan.strategy, platforms: results, store: { dir: o.storeDir, digest: index.digest, tags } };
+  // Into the local store: each platform's manifest, then the index over them, then the tags.
+  const store = await Store.open(o.storeDir);
+  const images = [];
+  for (const r of results) {
+    o.log(`[${r.platform}] exporting to the store ${o.storeDir}`);
+    const e = await exportImage(store, r.image, o.host.env);
+    r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: !plan.publish };
+    r.manifest = e.manifest.digest;
+    images.push({ exported: e, platform: r.platform, source: r.image });
   }
+  const { name, version } = plan.recipe;
+  const storeTags = [`${version}-${plan.strategy}`, version, 'latest'].map((t) => `${name}:${t}`);
+  const stored = await storeIndex(store, images, storeTags);
+  o.log(`store ${o.storeDir}: ${storeTags.join(', ')} → ${stored.digest}`);
+  const result: BuildResult = { recipe: name, version, strategy: plan.strategy, platforms: results, store: { dir: o.storeDir, digest: stored.digest, tags: storeTags } };
+  if (!plan.publish) return result;
 
-  // Children first, index last: a tag never points at an index whose children are missing.
+  // From the store with mab's own client: blobs, then platform manifests, then the index.
   const repoRef = parseReference(plan.publish.repository);
-  const client = new RegistryClient(repoRef.registry);
-  for (const t of plan.targets) {
-    o.log(`[${t.platform}] pushing ${t.pushRef}`);
-    await docker(['tag', t.image, t.pushRef!], { env: o.host.env });
-    await docker(['push', '--quiet', t.pushRef!], { env: o.host.env, what: `docker push ${t.pushRef}` });
-  }
-  const children = plan.targets.map((t) => ({ reference: parseReference(t.pushRef!).tag!, expected: parsePlatform(t.platform) }));
-  const published = await publishIndex(client, repoRef.repository, children, plan.publish.tags, plan.publish.indexFormat);
-  o.log(`index ${plan.publish.repository}@${published.digest} tagged ${plan.publish.tags.join(', ')}`);
-  for (const [i, r] of results.entries()) {
-    const child = published.children[i]!;
-    r.manifest = child.manifest.digest;
-    r.size = await measureRemote(client, repoRef.repository, child.manifestJson);
-  }
+  const client = new RegistryClient(repoRef.registry, { env: o.host.env, onRetry: (m) => o.log(`retry: ${m}`) });
+  o.log(`pushing to ${plan.publish.repository}`);
+  const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, { tags: plan.publish.tags, format: plan.publish.indexFormat, log: o.log });
+  o.log(`index ${plan.publish.repository}@${pushed.digest} tagged ${plan.publish.tags.join(', ')}; ${pushed.blobBytesSent} blob bytes sent, ${pushed.blobsSkipped} blobs already there${pushed.retries ? `, ${pushed.retries} retries` : ''}`);
+  for (const [i, r] of results.entries()) r.manifest = pushed.children[i]!.digest;
   return {
-    recipe: plan.recipe.name,
-    version: plan.recipe.version,
-    strategy: plan.strategy,
-    platforms: results,
-    index: { reference: `${plan.publish.repository}:${plan.publish.tags[0]}`, digest: published.digest, mediaType: published.index.mediaType, tags: plan.publish.tags },
+    ...result,
+    index: { reference: `${plan.publish.repository}:${plan.publish.tags[0]}`, digest: pushed.digest, mediaType: pushed.mediaType, tags: plan.publish.tags },
+    push: { blobBytesSent: pushed.blobBytesSent, blobsSkipped: pushed.blobsSkipped, retries: pushed.retries },
   };
 }
+

@@ -11,9 +11,10 @@ import { build } from './build.js';
 import { commandHelp, parseCommandArgs, type Command } from './command.js';
 import { PACKAGE_ROOT } from './context.js';
 import { generate } from './generate.js';
+import { push } from './push.js';
 import { store } from './store.js';
 
-export const COMMANDS: Command[] = [build, generate, base, store];
+export const COMMANDS: Command[] = [build, generate, base, push, store];
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { MabError } from '../errors.js';
 import { formatPlatform, platformInfo, platformSlug, type Platform } from '../platform/platform.js';
-import { formatReference, parseReference, type Reference } from '../ref/reference.js';
+import { parseReference, type Reference } from '../ref/reference.js';
 import type { IndexFormat } from '../oci/types.js';
 import { STRATEGY_NAMES, type ArtifactSpec, type Recipe, type SmokeCheck, type SourceSpec, type Strategy, type Unpack } from '../recipe/types.js';
 import { recipeFor } from '../recipe/for-platform.js';
@@ -34,8 +34,6 @@ export interface TargetPlan {
   platform: string;
   /** Image name in the local engine. */
   image: string;
-  /** Per-arch tag in the registry, when publishing. */
-  pushRef?: string;
   dockerfile: string;
   sources: ResolvedSource[];
   artifacts: ResolvedSource[];
@@ -119,7 +117,6 @@ export function planBuild(input: PlanInput): BuildPlan {
       return {
         platform: formatPlatform(platform),
         image: `mab/${recipe.name}:${recipe.version}-${strategy}-${slug}`,
-        ...(target ? { pushRef: formatReference({ ...target, tag: `${recipe.version}-${slug}` }) } : {}),
         dockerfile: generateDockerfile(input.template.dockerfile, strategy, recipe, platform, input.recipePath),
         sources: r.sources.map((s) => resolveSource(s, platform, recipe.version)),
         artifacts: r.artifacts.map((a) => resolveSource({ kind: 'url', ...a }, platform, recipe.version)),

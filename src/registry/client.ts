@@ -9,7 +9,7 @@ import { MabError } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import { INDEX_TYPES, MANIFEST_TYPES } from '../oci/types.js';
 import { basicHeader, dockerCredentials, fetchToken, parseChallenge, type Credentials } from './auth.js';
-import { registryError } from './errors.js';
+import { RegistryError, registryError } from './errors.js';
 
 const ACCEPT = [...MANIFEST_TYPES, ...INDEX_TYPES].join(', ');
 
@@ -25,19 +25,28 @@ export interface ClientOptions {
   /** Given credentials win; otherwise docker's config and credential helpers are asked, once. */
   credentials?: Credentials;
   env?: NodeJS.ProcessEnv;
+  /** Files of this size or more are uploaded in chunks of this size (default 16 MiB). */
+  chunkSize?: number;
+  /** Told about every retry, for the report (mab says what it retried). */
+  onRetry?: (what: string) => void;
+  /** Backoff base in ms (tests shorten it). */
+  backoffMs?: number;
 }
 
-type SendInit = Omit<RequestInit, 'body'> & { ok: number[]; body?: BodyInit | (() => BodyInit) };
+type SendInit = Omit<RequestInit, 'body'> & { ok: number[]; body?: BodyInit | (() => BodyInit); retry?: boolean };
 
 export class RegistryClient {
   readonly base: string;
   /** The Authorization header that last worked, per repository ('' for /v2/ itself). */
   private auth = new Map<string, { header: string; expiresAt: number }>();
   private creds: Promise<Credentials | undefined> | undefined;
+  readonly stats = { blobBytesSent: 0, blobsSkipped: 0, retries: 0 };
+  private readonly chunkSize: number;
 
   constructor(readonly registry: string, private readonly options: ClientOptions = {}) {
     const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(registry);
     this.base = `${loopback ? 'http' : 'https'}://${registry}`;
+    this.chunkSize = Math.max(options.chunkSize ?? 16 * 1024 * 1024, 1);
   }
 
   private credentials(): Promise<Credentials | undefined> {
@@ -75,7 +84,7 @@ export class RegistryClient {
       }
     };
     const cached = this.auth.get(repo);
-    let res = await attempt(cached && cached.expiresAt > Date.now() ? cached.header : undefined);
+    let res = await this.retrying(method, path, init.retry !== false, () => attempt(cached && cached.expiresAt > Date.now() ? cached.header : undefined));
     if (res.status === 401) {
       await res.arrayBuffer().catch(() => undefined);
       res = await attempt(await this.answer(res, repo));
@@ -83,6 +92,34 @@ export class RegistryClient {
     }
     if (!init.ok.includes(res.status)) throw await registryError(method, url, res);
     return res;
+  }
+
+  /**
+   * Runs one request again on a transient failure (the network, 408, 429 after its Retry-After,
+   * 5xx), up to 4 tries with doubling waits; 4xx answers come back at once.
+   */
+  private async retrying(method: string, path: string, allowed: boolean, run: () => Promise<Response>): Promise<Response> {
+    const base = this.options.backoffMs ?? 500;
+    for (let tryNo = 1; ; tryNo++) {
+      let res: Response | undefined;
+      let error: unknown;
+      try {
+        res = await run();
+      } catch (e) {
+        error = e;
+      }
+      const transient = error ? isTransient(error) : [408, 429, 500, 502, 503, 504].includes(res!.status);
+      if (!allowed || !transient || tryNo >= 4) {
+        if (error) throw error;
+        return res!;
+      }
+      const after = Number(res?.headers.get('retry-after'));
+      const wait = Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 60_000) : base * 2 ** (tryNo - 1);
+      await res?.arrayBuffer().catch(() => undefined);
+      this.stats.retries++;
+      this.options.onRetry?.(`${method} ${path.split('?')[0]} ${error ? (error as Error).message : `→ ${res!.status}`}; try ${tryNo + 1} in ${(wait / 1000).toFixed(1)} s`);
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 
   async getManifest(repo: string, reference: string): Promise<FetchedManifest> {
@@ -126,13 +163,40 @@ export class RegistryClient {
     return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
   }
 
-  /** Uploads a blob unless the repository has it already (returns false then: no bytes sent). */
+  /**
+   * Uploads a blob unless the repository has it already (false then: no bytes sent). Small blobs
+   * go in one PUT; a file of chunkSize or more goes in PATCH chunks of chunkSize (ECR wants at
+   * least 5 MB per chunk, and answers a PATCH with 201 where the spec says 202), then a PUT with
+   * the digest. A failed chunked upload starts over in a new session.
+   */
   async pushBlob(repo: string, digest: string, size: number, body: BlobBody): Promise<boolean> {
-    if (await this.hasBlob(repo, digest)) return false;
+    if (await this.hasBlob(repo, digest)) {
+      this.stats.blobsSkipped++;
+      return false;
+    }
+    const chunked = !Buffer.isBuffer(body) && size >= this.chunkSize;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await (chunked ? this.uploadChunked(repo, digest, size, (body as { path: string }).path) : this.uploadWhole(repo, digest, size, body));
+        this.stats.blobBytesSent += size;
+        return true;
+      } catch (e) {
+        if (attempt >= 3 || !isTransient(e)) throw e;
+        this.stats.retries++;
+        this.options.onRetry?.(`upload of ${digest.slice(0, 19)} to ${repo} failed (${(e as Error).message}); starting it again`);
+      }
+    }
+  }
+
+  private async startUpload(repo: string): Promise<URL> {
     const start = await this.send('POST', `/v2/${repo}/blobs/uploads/`, { ok: [202] });
     const location = start.headers.get('location');
     if (!location) throw new MabError('E_REGISTRY', `registry ${this.registry} gave no upload location`, 'the registry does not follow the distribution spec');
-    const url = new URL(location, this.base);
+    return new URL(location, this.base);
+  }
+
+  private async uploadWhole(repo: string, digest: string, size: number, body: BlobBody): Promise<void> {
+    const url = await this.startUpload(repo);
     url.searchParams.set('digest', digest);
     // A factory: a stream can be sent once, and a 401 (an expired token) means sending it again.
     const data = (): BodyInit => (Buffer.isBuffer(body) ? new Uint8Array(body) : (Readable.toWeb(createReadStream(body.path)) as unknown as BodyInit));
@@ -143,6 +207,29 @@ export class RegistryClient {
       // Node's fetch requires this for a streamed request body.
       ...({ duplex: 'half' } as object),
     });
-    return true;
   }
+
+  private async uploadChunked(repo: string, digest: string, size: number, file: string): Promise<void> {
+    let url = await this.startUpload(repo);
+    for (let start = 0; start < size; start += this.chunkSize) {
+      const end = Math.min(start + this.chunkSize, size) - 1;
+      const res = await this.send('PATCH', url.toString(), {
+        headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(end - start + 1), 'Content-Range': `${start}-${end}` },
+        body: () => Readable.toWeb(createReadStream(file, { start, end })) as unknown as BodyInit,
+        ok: [202, 201],
+        retry: false,
+        ...({ duplex: 'half' } as object),
+      });
+      const next = res.headers.get('location');
+      if (next) url = new URL(next, this.base);
+    }
+    url.searchParams.set('digest', digest);
+    await this.send('PUT', url.toString(), { headers: { 'Content-Length': '0' }, ok: [201] });
+  }
+}
+
+/** Failures worth another try: the network, timeouts, throttling, server errors. */
+export function isTransient(e: unknown): boolean {
+  if (e instanceof RegistryError) return [408, 429, 500, 502, 503, 504].includes(e.status);
+  return e instanceof MabError && e.code === 'E_REGISTRY_UNREACHABLE';
 }

@@ -24,6 +24,7 @@ export function formatBuildReport(r: BuildResult): string {
   if (r.index) {
     const kind = r.index.mediaType.includes('docker') ? 'Docker manifest list v2' : 'OCI image index';
     lines.push(`index: ${r.index.reference} (${r.index.tags.join(', ')}) ${r.index.digest}, ${kind}`);
+    if (r.push) lines.push(`pushed from the store: ${formatBytes(r.push.blobBytesSent)} of blobs sent, ${r.push.blobsSkipped} blobs already there${r.push.retries ? `, ${r.push.retries} retries` : ''}`);
   } else {
     lines.push('* compressed = the gzip -6 layers mab stored, what a push sends.');
     if (r.store) lines.push(`store: ${r.store.dir} (${r.store.tags.join(', ')}) ${r.store.digest}, OCI image index; skopeo inspect oci:${r.store.dir}:${r.store.tags[1]}`);

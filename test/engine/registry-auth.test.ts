@@ -12,7 +12,8 @@ import { MediaType } from '../../src/oci/types.js';
 import type { Credentials } from '../../src/registry/auth.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { basicAuthRegistry, tokenAuthRegistry, type TestRegistry } from '../fixtures/registries.js';
-import { sh } from './helpers.js';
+import { execa } from 'execa';
+import { ROOT, mab, sh } from './helpers.js';
 
 const PASSWORD = 'correct horse battery staple';
 const GOOD: Credentials = { username: 'ann', password: PASSWORD };
@@ -63,6 +64,32 @@ describe.each([
     expect(text).not.toContain(BAD.password);
     expect(text).not.toContain(Buffer.from(`ann:${BAD.password}`).toString('base64'));
     expect(await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/auth-denied', 'v1')).toBeUndefined();
+  });
+});
+
+describe('mab push --username --password-stdin', () => {
+  let reg: TestRegistry;
+  let store: string;
+  beforeAll(async () => {
+    reg = await basicAuthRegistry({ ann: PASSWORD });
+    store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-auth-store-')), 'store');
+    const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64', '--strategy', 'minimal', '--store', store, '--quiet']);
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+  afterAll(async () => reg?.stop());
+
+  const push = (password: string) => execa('node', [path.join(ROOT, 'bin/mab.js'), 'push', 'http-endpoint-c:1.0.0', `${reg.address}/mab/cli`, '--store', store, '--username', 'ann', '--password-stdin'], { input: `${password}\n`, reject: false, env: { ...process.env, DOCKER_CONFIG: '/nonexistent' } });
+
+  it('pushes with the password from stdin and prints no secret; a wrong one fails with the 401 and pushes nothing', async () => {
+    const bad = await push(BAD.password);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/→ 401/);
+    expect(bad.stdout + bad.stderr).not.toContain(BAD.password);
+    expect(await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/cli', '1.0.0')).toBeUndefined();
+    const ok = await push(PASSWORD);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stdout + ok.stderr).not.toContain(PASSWORD);
+    expect(await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/cli', '1.0.0')).toBeDefined();
   });
 });
 

@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { text } from 'node:stream/consumers';
+import { MabError } from '../errors.js';
+import type { IndexFormat } from '../oci/types.js';
+import { parseReference } from '../ref/reference.js';
+import type { Credentials } from '../registry/auth.js';
+import { RegistryClient } from '../registry/client.js';
+import { pushFromStore } from '../registry/push.js';
+import { Store } from '../store/layout.js';
+import { defaultCacheDir, formatBytes } from '../util/io.js';
+import type { Command } from './command.js';
+import { logger } from './context.js';
+
+/** The password from stdin (one line), as `docker login --password-stdin` reads it. */
+async function passwordFromStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new MabError('E_USAGE', '--password-stdin reads the password from stdin, which is a terminal', 'pipe it in: printf %s "$PASSWORD" | mab push … --password-stdin');
+  const pw = (await text(process.stdin)).replace(/\r?\n$/, '');
+  if (!pw) throw new MabError('E_USAGE', '--password-stdin got an empty password');
+  return pw;
+}
+
+export const push: Command = {
+  name: 'push',
+  args: 'STORE-TAG REFERENCE',
+  summary: 'publish an image or multi-arch index from the local store to a registry',
+  description: [
+    'Pushes what the store holds under STORE-TAG (e.g. sysbench:1.0.20) to REFERENCE',
+    '(REGISTRY/REPOSITORY[:TAG]) with mab\'s own client: every blob the repository lacks (HEAD',
+    'first; files of 16 MiB or more in chunks), then each platform manifest by digest, then, once',
+    'every child is confirmed in the repository, the index under each tag. Temporary failures',
+    '(connection resets, 408, 429, 5xx) are retried with backoff and reported; 4xx are not.',
+    'Credentials: --username with --password-stdin, else docker\'s config (auths, credHelpers,',
+    'credsStore). Plain HTTP is used only for loopback registries.',
+  ].join('\n'),
+  options: {
+    tag: { type: 'string', value: 'TAG', multiple: true, description: 'tag to push under (repeatable; default: the tag in REFERENCE, else the store tag\'s)' },
+    'index-format': { type: 'string', value: 'FORMAT', default: 'docker', description: 'docker (manifest list v2, for old engines) or oci (image index)' },
+    store: { type: 'string', value: 'DIR', description: 'the store (default: $MAB_STORE, else the cache dir\'s store/)' },
+    username: { type: 'string', value: 'USER', description: 'registry user name (with --password-stdin)' },
+    'password-stdin': { type: 'boolean', description: 'read the registry password from stdin' },
+    jobs: { type: 'string', value: 'N', default: '3', description: 'blobs uploaded at once' },
+    quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
+    json: { type: 'boolean', description: 'print the result as JSON on stdout' },
+  },
+  examples: ['mab push sysbench:1.0.20 127.0.0.1:5000/mab/sysbench', 'printf %s "$TOKEN" | mab push sysbench:1.0.20 registry.example.com/edge/sysbench --username ci --password-stdin'],
+  async run(args, opts, io) {
+    const [storeTag, target] = args;
+    if (!storeTag || !target || args.length > 2) throw new MabError('E_USAGE', 'mab push takes STORE-TAG and REFERENCE', 'e.g. mab push sysbench:1.0.20 127.0.0.1:5000/mab/sysbench');
+    const format = String(opts['index-format']) as IndexFormat;
+    if (format !== 'docker' && format !== 'oci') throw new MabError('E_USAGE', `--index-format "${format}" is not docker or oci`);
+    if (Boolean(opts['password-stdin']) !== Boolean(opts.username)) throw new MabError('E_USAGE', '--username and --password-stdin go together');
+    const credentials: Credentials | undefined = opts.username ? { username: String(opts.username), password: await passwordFromStdin() } : undefined;
+    const ref = parseReference(target);
+    if (ref.digest) throw new MabError('E_USAGE', `cannot push to a digest (${target})`, 'give a repository, optionally with :TAG');
+    const tags = (opts.tag as string[] | undefined) ?? [ref.tag ?? storeTag.slice(storeTag.lastIndexOf(':') + 1)];
+    const dir = (opts.store as string | undefined) ?? io.env.MAB_STORE ?? path.join(defaultCacheDir(io.env), 'store');
+    const log = logger(io, Boolean(opts.quiet));
+    const client = new RegistryClient(ref.registry, { env: io.env, ...(credentials ? { credentials } : {}), onRetry: (m) => log(`retry: ${m}`) });
+    const r = await pushFromStore(await Store.open(dir), storeTag, client, ref.repository, { tags, format, jobs: Math.max(1, Number(opts.jobs) || 3), log });
+    const summary = `${ref.registry}/${ref.repository}@${r.digest} tagged ${tags.join(', ')}; ${formatBytes(r.blobBytesSent)} of blobs sent, ${r.blobsSkipped} already there${r.retries ? `, ${r.retries} retries` : ''}`;
+    io.out(opts.json ? JSON.stringify({ schemaVersion: 1, reference: `${ref.registry}/${ref.repository}`, ...r, children: r.children.map(({ platform, digest }) => ({ platform, digest })) }, null, 2) + '\n' : summary + '\n');
+    return 0;
+  },
+};

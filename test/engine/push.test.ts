@@ -1,0 +1,94 @@
+/**
+ * Pushing from the store with mab's own client, against the real loopback registry: a republish
+ * sends no blob bytes; large blobs go in chunks; temporary registry faults (injected by a proxy in
+ * front of the real registry) are retried and reported, and the result is the same image.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, request, type Server } from 'node:http';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '../../src/registry/client.js';
+import { pushFromStore } from '../../src/registry/push.js';
+import { Store } from '../../src/store/layout.js';
+import { REGISTRY, mab, sh } from './helpers.js';
+
+interface Report { platforms: { manifest: string }[]; index: { digest: string }; push: { blobBytesSent: number; blobsSkipped: number; retries: number } }
+
+let store: string;
+beforeAll(async () => {
+  store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-push-')), 'store');
+});
+
+const build = async (repo: string) => {
+  const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--store', store, '--push', repo, '--json', '--quiet']);
+  expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+  return JSON.parse(r.stdout) as Report;
+};
+
+describe('mab build --push, from the store', () => {
+  it('sends every blob once; a republish of the same image sends zero blob bytes', async () => {
+    const repo = `${REGISTRY}/mabtest/push-${randomBytes(4).toString('hex')}`;
+    const first = await build(repo);
+    expect(first.push.blobBytesSent).toBeGreaterThan(100_000);
+    const again = await build(repo);
+    expect(again.push).toEqual({ blobBytesSent: 0, blobsSkipped: 4, retries: 0 });
+    expect(again.index.digest).toBe(first.index.digest);
+  });
+});
+
+/** Forwards to the real registry, answering the first request of each listed kind with a fault. */
+function faultyProxy(faults: { method: string; path: RegExp; status: number; retryAfter?: string }[]): Promise<{ server: Server; address: string; injected: string[] }> {
+  const pending = [...faults];
+  const injected: string[] = [];
+  const server = createServer((req, res) => {
+    const i = pending.findIndex((f) => f.method === req.method && f.path.test(req.url ?? ''));
+    if (i >= 0) {
+      const f = pending.splice(i, 1)[0]!;
+      injected.push(`${req.method} ${f.status}`);
+      req.resume();
+      res.writeHead(f.status, f.retryAfter ? { 'Retry-After': f.retryAfter } : {});
+      return void res.end();
+    }
+    const [host, port] = REGISTRY.split(':');
+    // The Host header stays the proxy's, so upload locations the registry hands out point back here.
+    const up = request({ host, port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    req.pipe(up);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, address: `127.0.0.1:${(server.address() as { port: number }).port}`, injected })));
+}
+
+describe('the client under faults, and in chunks', () => {
+  let proxy: Awaited<ReturnType<typeof faultyProxy>>;
+  beforeAll(async () => {
+    proxy = await faultyProxy([
+      { method: 'PUT', path: /\/blobs\/uploads\//, status: 503 },
+      { method: 'PATCH', path: /\/blobs\/uploads\//, status: 502 },
+      { method: 'PUT', path: /\/manifests\/sha256:/, status: 429, retryAfter: '1' },
+      { method: 'HEAD', path: /\/manifests\//, status: 500 },
+    ]);
+  });
+  afterAll(() => proxy?.server.close());
+
+  it('retries 5xx and 429 (after Retry-After), restarts a failed chunked upload, and pushes the same image', async () => {
+    const s = await Store.open(store);
+    const retries: string[] = [];
+    // 64 KiB chunks: the layers (~300 KB) go up in several PATCHes.
+    const client = new RegistryClient(proxy.address, { chunkSize: 64 * 1024, backoffMs: 50, onRetry: (m) => retries.push(m) });
+    const repo = `mabtest/faulty-${randomBytes(4).toString('hex')}`;
+    const pushed = await pushFromStore(s, 'http-endpoint-c:1.0.0', client, repo, { tags: ['1.0.0'], format: 'docker' });
+    expect(proxy.injected.sort()).toEqual(['HEAD 500', 'PATCH 502', 'PUT 429', 'PUT 503']);
+    expect(pushed.retries).toBe(4);
+    expect(retries.join('\n')).toMatch(/→ 429; try 2 in 1\.0 s/);
+    // The same index a push that saw no fault makes, read back with skopeo; docker pulls it.
+    const clean = await pushFromStore(s, 'http-endpoint-c:1.0.0', new RegistryClient(REGISTRY), `${repo}-clean`, { tags: ['1.0.0'], format: 'docker' });
+    expect(pushed.digest).toBe(clean.digest);
+    const raw = await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${REGISTRY}/${repo}:1.0.0`]);
+    expect(JSON.parse(raw).manifests.map((m: { digest: string }) => m.digest)).toEqual(pushed.children.map((c) => c.digest));
+    await sh('docker', ['pull', '--quiet', '--platform', 'linux/arm64', `${REGISTRY}/${repo}:1.0.0`]);
+  });
+});
