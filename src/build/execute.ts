@@ -9,6 +9,7 @@ import { parseReference } from '../ref/reference.js';
 import type { BuildPlan } from '../plan/plan.js';
 import { RegistryClient } from '../registry/client.js';
 import { pushFromStore } from '../registry/push.js';
+import { semverTags } from '../plan/tags.js';
 import { fetchAll, type Mirror } from '../source/fetch.js';
 import type { ImageSize } from '../report/measure.js';
 import { Store } from '../store/layout.js';
@@ -103,13 +104,14 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
   // From the store with mab's own client: blobs, then platform manifests, then the index.
   const repoRef = parseReference(plan.publish.repository);
   const client = new RegistryClient(repoRef.registry, { env: o.host.env, onRetry: (m) => o.log(`retry: ${m}`) });
+  const tags = plan.publish.tagRule === 'semver' ? semverTags(version, await client.listTags(repoRef.repository)) : plan.publish.tags;
   o.log(`pushing to ${plan.publish.repository}`);
-  const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, { tags: plan.publish.tags, format: plan.publish.indexFormat, log: o.log });
-  o.log(`index ${plan.publish.repository}@${pushed.digest} tagged ${plan.publish.tags.join(', ')}; ${pushed.blobBytesSent} blob bytes sent, ${pushed.blobsSkipped} blobs already there${pushed.retries ? `, ${pushed.retries} retries` : ''}`);
+  const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, { tags, format: plan.publish.indexFormat, log: o.log });
+  o.log(`index ${plan.publish.repository}@${pushed.digest} tagged ${tags.join(', ')}; ${pushed.blobBytesSent} blob bytes sent, ${pushed.blobsSkipped} blobs already there${pushed.retries ? `, ${pushed.retries} retries` : ''}`);
   for (const [i, r] of results.entries()) r.manifest = pushed.children[i]!.digest;
   return {
     ...result,
-    index: { reference: `${plan.publish.repository}:${plan.publish.tags[0]}`, digest: pushed.digest, mediaType: pushed.mediaType, tags: plan.publish.tags },
+    index: { reference: `${plan.publish.repository}:${tags[0]}`, digest: pushed.digest, mediaType: pushed.mediaType, tags },
     push: { blobBytesSent: pushed.blobBytesSent, blobsSkipped: pushed.blobsSkipped, retries: pushed.retries },
   };
 }

@@ -20,6 +20,7 @@ export const build: Command = {
   options: {
     ...PLAN_OPTIONS,
     push: { type: 'string', value: 'REPOSITORY', description: 'publish to REGISTRY/REPOSITORY, e.g. 127.0.0.1:5000/mab/sysbench' },
+    tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
     'index-format': { type: 'string', value: 'FORMAT', default: 'docker', description: 'fat manifest format: docker (manifest list v2, understood by old engines on edge boards) or oci (image index)' },
   smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks to run in each image: quick (skips checks the recipe marks slow, such as benchmark workloads) or all' },
     print: { type: 'boolean', description: 'print the resolved build plan as JSON and stop; touches no engine' },

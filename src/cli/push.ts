@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
+import semver from 'semver';
 import { MabError } from '../errors.js';
+import { semverTags } from '../plan/tags.js';
 import type { IndexFormat } from '../oci/types.js';
 import { parseReference } from '../ref/reference.js';
 import type { Credentials } from '../registry/auth.js';
@@ -33,7 +35,7 @@ export const push: Command = {
     'credsStore). Plain HTTP is used only for loopback registries.',
   ].join('\n'),
   options: {
-    tag: { type: 'string', value: 'TAG', multiple: true, description: 'tag to push under (repeatable; default: the tag in REFERENCE, else the store tag\'s)' },
+    tag: { type: 'string', value: 'TAG', multiple: true, description: 'tag to push under (repeatable); default: the tag in REFERENCE, else, for a semantic version, VERSION plus MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
     'index-format': { type: 'string', value: 'FORMAT', default: 'docker', description: 'docker (manifest list v2, for old engines) or oci (image index)' },
     store: { type: 'string', value: 'DIR', description: 'the store (default: $MAB_STORE, else the cache dir\'s store/)' },
     username: { type: 'string', value: 'USER', description: 'registry user name (with --password-stdin)' },
@@ -52,10 +54,11 @@ export const push: Command = {
     const credentials: Credentials | undefined = opts.username ? { username: String(opts.username), password: await passwordFromStdin() } : undefined;
     const ref = parseReference(target);
     if (ref.digest) throw new MabError('E_USAGE', `cannot push to a digest (${target})`, 'give a repository, optionally with :TAG');
-    const tags = (opts.tag as string[] | undefined) ?? [ref.tag ?? storeTag.slice(storeTag.lastIndexOf(':') + 1)];
     const dir = (opts.store as string | undefined) ?? io.env.MAB_STORE ?? path.join(defaultCacheDir(io.env), 'store');
     const log = logger(io, Boolean(opts.quiet));
     const client = new RegistryClient(ref.registry, { env: io.env, ...(credentials ? { credentials } : {}), onRetry: (m) => log(`retry: ${m}`) });
+    const version = storeTag.slice(storeTag.lastIndexOf(':') + 1);
+    const tags = (opts.tag as string[] | undefined) ?? (ref.tag ? [ref.tag] : semver.valid(version) ? semverTags(version, await client.listTags(ref.repository)) : [version]);
     const r = await pushFromStore(await Store.open(dir), storeTag, client, ref.repository, { tags, format, jobs: Math.max(1, Number(opts.jobs) || 3), log });
     const summary = `${ref.registry}/${ref.repository}@${r.digest} tagged ${tags.join(', ')}; ${formatBytes(r.blobBytesSent)} of blobs sent, ${r.blobsSkipped} already there${r.retries ? `, ${r.retries} retries` : ''}`;
     io.out(opts.json ? JSON.stringify({ schemaVersion: 1, reference: `${ref.registry}/${ref.repository}`, ...r, children: r.children.map(({ platform, digest }) => ({ platform, digest })) }, null, 2) + '\n' : summary + '\n');

@@ -37,6 +37,7 @@ export async function resolvePlan(recipeArg: string | undefined, opts: Values, i
     platforms: opts.arch ? parsePlatformList(opts.arch as string) : recipe.platforms,
     template: { dockerfile, dir: templatesDir },
     ...(push ? { push } : {}),
+    ...(opts.tag ? { tags: opts.tag as string[] } : {}),
     indexFormat: format,
     smoke,
   });

@@ -9,6 +9,7 @@ import { parseReference, type Reference } from '../ref/reference.js';
 import type { IndexFormat } from '../oci/types.js';
 import { STRATEGY_NAMES, type ArtifactSpec, type Recipe, type SmokeCheck, type SourceSpec, type Strategy, type Unpack } from '../recipe/types.js';
 import { recipeFor } from '../recipe/for-platform.js';
+import { semverTags, templateTags } from './tags.js';
 import { generateDockerfile } from '../dockerfile/generate.js';
 import { STRATEGY_PARAMS } from '../dockerfile/strategies.js';
 
@@ -46,7 +47,12 @@ export interface BuildPlan {
   strategy: Strategy;
   bases: { build: string; runtime?: string };
   targets: TargetPlan[];
-  publish?: { repository: string; tags: string[]; indexFormat: IndexFormat };
+  /**
+   * tags: with tagRule semver, the most a push moves (VERSION, MAJOR.MINOR, MAJOR, latest; the
+   * floating ones only when no higher release is in the repository: src/plan/tags.ts); with
+   * explicit, exactly the --tag templates expanded.
+   */
+  publish?: { repository: string; tags: string[]; tagRule: 'semver' | 'explicit'; indexFormat: IndexFormat };
 }
 
 export interface PlanInput {
@@ -58,6 +64,8 @@ export interface PlanInput {
   platforms: Platform[];
   template: { dockerfile: string; dir: string };
   push?: string;
+  /** --tag templates; without them the semver rule applies. */
+  tags?: string[];
   indexFormat: IndexFormat;
   /** quick (default): skip checks marked slow; all: run every check. */
   smoke?: 'quick' | 'all';
@@ -124,8 +132,13 @@ export function planBuild(input: PlanInput): BuildPlan {
         smoke: input.smoke === 'all' ? r.smoke : r.smoke.filter((s) => !s.slow),
       };
     }),
-    ...(target ? { publish: { repository: `${target.registry}/${target.repository}`, tags: [recipe.version, 'latest'], indexFormat: input.indexFormat } } : {}),
+    ...(target ? { publish: { repository: `${target.registry}/${target.repository}`, ...publishTags(input, recipe.version, strategy), indexFormat: input.indexFormat } } : {}),
   };
+}
+
+function publishTags(input: PlanInput, version: string, strategy: string): { tags: string[]; tagRule: 'semver' | 'explicit' } {
+  if (input.tags?.length) return { tags: templateTags(input.tags, { version, strategy }), tagRule: 'explicit' };
+  return { tags: semverTags(version, []), tagRule: 'semver' };
 }
 
 function publishTarget(push: string): Reference {

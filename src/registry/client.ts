@@ -133,6 +133,20 @@ export class RegistryClient {
     return { mediaType, digest, bytes };
   }
 
+  /** Every tag of the repository (following Link pagination); none when it does not exist yet. */
+  async listTags(repo: string): Promise<string[]> {
+    const tags: string[] = [];
+    let next: string | undefined = `/v2/${repo}/tags/list?n=1000`;
+    while (next) {
+      const res: Response = await this.send('GET', next, { ok: [200, 404] });
+      if (res.status === 404) return tags;
+      tags.push(...(((await res.json()) as { tags?: string[] | null }).tags ?? []));
+      const link = /<([^>]+)>;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
+      next = link ? new URL(link, this.base).toString() : undefined;
+    }
+    return tags;
+  }
+
   /** Digest and type of a manifest, or undefined when the tag or digest does not exist. */
   async headManifest(repo: string, reference: string): Promise<{ digest: string; mediaType: string; size: number } | undefined> {
     const res = await this.send('HEAD', `/v2/${repo}/manifests/${reference}`, { headers: { Accept: ACCEPT }, ok: [200, 404] });

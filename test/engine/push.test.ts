@@ -38,6 +38,24 @@ describe('mab build --push, from the store', () => {
   });
 });
 
+describe('tags', () => {
+  it('moves latest only when no higher release is in the repository; --tag templates replace the rule', async () => {
+    const repo = `${REGISTRY}/mabtest/tags-${randomBytes(4).toString('hex')}`;
+    const push = async (args: string[]) => {
+      const r = await mab(['push', 'http-endpoint-c:1.0.0', repo, '--store', store, '--json', '--quiet', ...args]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { tags: string[] }).tags;
+    };
+    expect(await push(['--tag', '2.0.0'])).toEqual(['2.0.0']);
+    expect(await push([])).toEqual(['1.0.0', '1.0', '1']);
+    const listed = JSON.parse(await sh('skopeo', ['list-tags', '--tls-verify=false', `docker://${repo}`])) as { Tags: string[] };
+    expect(listed.Tags.sort()).toEqual(['1', '1.0', '1.0.0', '2.0.0']);
+    const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--store', store, '--push', repo, '--tag', '{version}-{strategy}', '--tag', 'edge', '--json', '--quiet']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { index: { tags: string[] } }).index.tags).toEqual(['1.0.0-minimal', 'edge']);
+  });
+});
+
 /** Forwards to the real registry, answering the first request of each listed kind with a fault. */
 function faultyProxy(faults: { method: string; path: RegExp; status: number; retryAfter?: string }[]): Promise<{ server: Server; address: string; injected: string[] }> {
   const pending = [...faults];

@@ -58,7 +58,7 @@ describe('mab CLI', () => {
     const plan = JSON.parse(r.out);
     expect(plan.targets.map((t: { platform: string }) => t.platform)).toEqual(['linux/arm64', 'linux/amd64']);
     expect(plan.targets[0].sources[0].url).toMatch(/sysbench_1\.0\.20\+ds-5_arm64\.deb$/);
-    expect(plan.publish).toEqual({ repository: '127.0.0.1:5000/mab/sysbench', tags: ['1.0.20', 'latest'], indexFormat: 'docker' });
+    expect(plan.publish).toEqual({ repository: '127.0.0.1:5000/mab/sysbench', tags: ['1.0.20', '1.0', '1', 'latest'], tagRule: 'semver', indexFormat: 'docker' });
   });
 
   it('refuses a strategy the recipe does not support, naming the ones it does', async () => {

@@ -1,0 +1,52 @@
+import semver from 'semver';
+import { describe, expect, it } from 'vitest';
+import { semverTags, templateTags } from './tags.js';
+
+describe('semver tags', () => {
+  it.each([
+    ['1.2.3', [], ['1.2.3', '1.2', '1', 'latest']],
+    ['1.2.3', ['1.2.2', '1.1.9', 'latest', 'weird'], ['1.2.3', '1.2', '1', 'latest']],
+    ['1.2.3', ['1.2.4'], ['1.2.3']],
+    ['1.2.3', ['1.3.0'], ['1.2.3', '1.2']],
+    ['1.2.3', ['2.0.0'], ['1.2.3', '1.2', '1']],
+    ['1.2.3', ['2.0.0-rc.1'], ['1.2.3', '1.2', '1', 'latest']],
+    ['2.0.0-rc.1', [], ['2.0.0-rc.1']],
+    ['1.2.3', ['1.2.3'], ['1.2.3', '1.2', '1', 'latest']],
+  ])('%s with %j in the repository → %j', (version, existing, want) => {
+    expect(semverTags(version, existing)).toEqual(want);
+  });
+
+  it('holds over random repositories: latest moves iff no higher release exists; prereleases move nothing', () => {
+    let seed = 42;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const version = () => `${rand(3)}.${rand(3)}.${rand(3)}${rand(4) === 0 ? `-rc.${rand(3)}` : ''}`;
+    for (let i = 0; i < 2000; i++) {
+      const existing = Array.from({ length: rand(6) }, version);
+      const v = version();
+      const tags = semverTags(v, existing);
+      const releases = existing.filter((t) => !semver.prerelease(t));
+      expect(tags[0]).toBe(v);
+      if (semver.prerelease(v)) expect(tags).toEqual([v]);
+      else expect(tags.includes('latest')).toBe(releases.every((t) => semver.gte(v, t)));
+      // A floating tag never points below a release already on its line.
+      for (const t of tags.slice(1).filter((x) => x !== 'latest')) {
+        expect(releases.filter((r) => r.startsWith(`${t}.`)).every((r) => semver.gte(v, r))).toBe(true);
+      }
+    }
+  });
+
+  it('refuses what is not a version', () => {
+    expect(() => semverTags('1.2', [])).toThrow(/"1\.2" is not a semantic version/);
+  });
+});
+
+describe('--tag templates', () => {
+  it('expands the placeholders', () => {
+    expect(templateTags(['{version}-{strategy}', 'v{major}', '{major}.{minor}', 'edge'], { version: '1.0.20', strategy: 'minimal' })).toEqual(['1.0.20-minimal', 'v1', '1.0', 'edge']);
+  });
+
+  it('names an unknown placeholder and an invalid result', () => {
+    expect(() => templateTags(['{arch}'], { version: '1.0.0', strategy: 's' })).toThrow(/unknown placeholder \{arch\}[\s\S]*/);
+    expect(() => templateTags(['-{version}'], { version: '1.0.0', strategy: 's' })).toThrow(/gives "-1\.0\.0", which is not a valid tag/);
+  });
+});
