@@ -1,9 +1,12 @@
 import path from 'node:path';
 import { executePlan } from '../build/execute.js';
+import { MabError } from '../errors.js';
+import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
 import { hostOf, logger, mirrorsOf } from './context.js';
+import { createEcrRepository } from './push.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
 export const build: Command = {
@@ -21,6 +24,7 @@ export const build: Command = {
     ...PLAN_OPTIONS,
     push: { type: 'string', value: 'REPOSITORY', description: 'publish to REGISTRY/REPOSITORY, e.g. 127.0.0.1:5000/mab/sysbench' },
     tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
+    'create-repository': { type: 'boolean', description: 'with --push to AWS ECR: create the repository first if missing (checked before building, so bad AWS credentials fail fast)' },
     'index-format': { type: 'string', value: 'FORMAT', default: 'docker', description: 'fat manifest format: docker (manifest list v2, understood by old engines on edge boards) or oci (image index)' },
   smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks to run in each image: quick (skips checks the recipe marks slow, such as benchmark workloads) or all' },
     print: { type: 'boolean', description: 'print the resolved build plan as JSON and stop; touches no engine' },
@@ -42,6 +46,11 @@ export const build: Command = {
     if (opts.print) {
       io.out(JSON.stringify(plan, null, 2) + '\n');
       return 0;
+    }
+    if (opts['create-repository']) {
+      if (!plan.publish) throw new MabError('E_USAGE', '--create-repository needs --push');
+      const ref = parseReference(plan.publish.repository);
+      await createEcrRepository(ref.registry, ref.repository, io.env, logger(io, Boolean(opts.quiet)));
     }
     const result = await executePlan(plan, {
       host: hostOf(io),

@@ -7,6 +7,7 @@ import type { IndexFormat } from '../oci/types.js';
 import { parseReference } from '../ref/reference.js';
 import type { Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
+import { ecrTarget, ensureEcrRepository } from '../registry/ecr.js';
 import { pushFromStore } from '../registry/push.js';
 import { Store } from '../store/layout.js';
 import { defaultCacheDir, formatBytes } from '../util/io.js';
@@ -19,6 +20,13 @@ async function passwordFromStdin(): Promise<string> {
   const pw = (await text(process.stdin)).replace(/\r?\n$/, '');
   if (!pw) throw new MabError('E_USAGE', '--password-stdin got an empty password');
   return pw;
+}
+
+/** --create-repository: only ECR needs (and allows) it. */
+export async function createEcrRepository(registry: string, repository: string, env: NodeJS.ProcessEnv, log: (m: string) => void): Promise<void> {
+  const ecr = ecrTarget(registry, env);
+  if (!ecr) throw new MabError('E_USAGE', `--create-repository is for AWS ECR registries; ${registry} is not one`, 'other registries create repositories on the first push');
+  log(`ECR repository ${repository}: ${await ensureEcrRepository(ecr, repository)}`);
 }
 
 export const push: Command = {
@@ -41,6 +49,7 @@ export const push: Command = {
     username: { type: 'string', value: 'USER', description: 'registry user name (with --password-stdin)' },
     'password-stdin': { type: 'boolean', description: 'read the registry password from stdin' },
     jobs: { type: 'string', value: 'N', default: '3', description: 'blobs uploaded at once' },
+    'create-repository': { type: 'boolean', description: 'AWS ECR: create the repository first if it does not exist (ECR rejects pushes to a missing one)' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
     json: { type: 'boolean', description: 'print the result as JSON on stdout' },
   },
@@ -57,6 +66,7 @@ export const push: Command = {
     const dir = (opts.store as string | undefined) ?? io.env.MAB_STORE ?? path.join(defaultCacheDir(io.env), 'store');
     const log = logger(io, Boolean(opts.quiet));
     const client = new RegistryClient(ref.registry, { env: io.env, ...(credentials ? { credentials } : {}), onRetry: (m) => log(`retry: ${m}`) });
+    if (opts['create-repository']) await createEcrRepository(ref.registry, ref.repository, io.env, log);
     const version = storeTag.slice(storeTag.lastIndexOf(':') + 1);
     const tags = (opts.tag as string[] | undefined) ?? (ref.tag ? [ref.tag] : semver.valid(version) ? semverTags(version, await client.listTags(ref.repository)) : [version]);
     const r = await pushFromStore(await Store.open(dir), storeTag, client, ref.repository, { tags, format, jobs: Math.max(1, Number(opts.jobs) || 3), log });

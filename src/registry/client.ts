@@ -9,6 +9,7 @@ import { MabError } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import { INDEX_TYPES, MANIFEST_TYPES } from '../oci/types.js';
 import { basicHeader, dockerCredentials, fetchToken, parseChallenge, type Credentials } from './auth.js';
+import { ecrCredentials, ecrTarget, type EcrTarget } from './ecr.js';
 import { RegistryError, registryError } from './errors.js';
 
 const ACCEPT = [...MANIFEST_TYPES, ...INDEX_TYPES].join(', ');
@@ -31,6 +32,8 @@ export interface ClientOptions {
   onRetry?: (what: string) => void;
   /** Backoff base in ms (tests shorten it). */
   backoffMs?: number;
+  /** Treat the registry as AWS ECR (found from the host name otherwise). */
+  ecr?: EcrTarget;
 }
 
 type SendInit = Omit<RequestInit, 'body'> & { ok: number[]; body?: BodyInit | (() => BodyInit); retry?: boolean };
@@ -49,8 +52,11 @@ export class RegistryClient {
     this.chunkSize = Math.max(options.chunkSize ?? 16 * 1024 * 1024, 1);
   }
 
+  /** Given credentials, else an ECR token for an ECR registry, else docker's; asked once. */
   private credentials(): Promise<Credentials | undefined> {
-    this.creds ??= this.options.credentials ? Promise.resolve(this.options.credentials) : dockerCredentials(this.registry, this.options.env ?? process.env);
+    const env = this.options.env ?? process.env;
+    const ecr = this.options.ecr ?? ecrTarget(this.registry, env);
+    this.creds ??= this.options.credentials ? Promise.resolve(this.options.credentials) : ecr ? ecrCredentials(ecr) : dockerCredentials(this.registry, env);
     return this.creds;
   }
 

@@ -11,6 +11,7 @@ import { sha256Digest } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/types.js';
 import type { Credentials } from '../../src/registry/auth.js';
 import { RegistryClient } from '../../src/registry/client.js';
+import { fakeEcrApi, type FakeEcr } from '../fixtures/ecr-api.js';
 import { basicAuthRegistry, tokenAuthRegistry, type TestRegistry } from '../fixtures/registries.js';
 import { execa } from 'execa';
 import { ROOT, mab, sh } from './helpers.js';
@@ -90,6 +91,29 @@ describe('mab push --username --password-stdin', () => {
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect(ok.stdout + ok.stderr).not.toContain(PASSWORD);
     expect(await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/cli', '1.0.0')).toBeDefined();
+  });
+});
+
+describe('AWS ECR (real SDK, loopback stand-in for the ECR API, real registry)', () => {
+  let reg: TestRegistry;
+  let api: FakeEcr;
+  beforeAll(async () => {
+    // The registry takes user AWS with the password GetAuthorizationToken hands out, as ECR does.
+    reg = await basicAuthRegistry({ AWS: 'ecr-password-from-token' });
+    api = await fakeEcrApi({ accessKeyId: 'AKIAMABENGINE', token: { user: 'AWS', password: 'ecr-password-from-token' } });
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIAMABENGINE', AWS_SECRET_ACCESS_KEY: 'engine-test-secret', AWS_EC2_METADATA_DISABLED: 'true' });
+  });
+  afterAll(async () => {
+    api?.close();
+    await reg?.stop();
+  });
+
+  it('pushes with the token from GetAuthorizationToken; skopeo reads it back', async () => {
+    const client = new RegistryClient(reg.address, { ecr: { region: 'eu-west-1', endpoint: api.endpoint }, env: { ...process.env, DOCKER_CONFIG: '/nonexistent' } });
+    const digest = await pushImage(client, 'edge/sysbench', '1.0.20');
+    const raw = await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', 'AWS:ecr-password-from-token', `docker://${reg.address}/edge/sysbench:1.0.20`]);
+    expect(sha256Digest(raw)).toBe(digest);
+    expect(api.calls).toEqual(['GetAuthorizationToken']);
   });
 });
 
