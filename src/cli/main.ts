@@ -11,10 +11,11 @@ import { build } from './build.js';
 import { commandHelp, parseCommandArgs, type Command } from './command.js';
 import { PACKAGE_ROOT } from './context.js';
 import { generate } from './generate.js';
+import { manifest } from './manifest.js';
 import { push } from './push.js';
 import { store } from './store.js';
 
-export const COMMANDS: Command[] = [build, generate, base, push, store];
+export const COMMANDS: Command[] = [build, generate, base, push, manifest, store];
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

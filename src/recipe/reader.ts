@@ -16,7 +16,7 @@ export const ABS = 'an absolute path without spaces or shell characters';
 
 export class Reader {
   private lines = new LineCounter();
-  constructor(readonly file: string, readonly text: string) {}
+  constructor(readonly file: string, readonly text: string, readonly code = 'E_RECIPE') {}
 
   parse(): Node | null {
     const doc = parseDocument(this.text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
@@ -28,7 +28,7 @@ export class Reader {
   fail(offset: number | Node | null | undefined, message: string, hint?: string): MabError {
     const pos = typeof offset === 'number' ? offset : (offset?.range?.[0] ?? 0);
     const { line, col } = this.lines.linePos(pos);
-    return new MabError('E_RECIPE', `${this.file}:${line}:${col}: ${message}`, hint);
+    return new MabError(this.code, `${this.file}:${line}:${col}: ${message}`, hint);
   }
 
   map(node: Node | null | undefined, where: string, keys: readonly string[], required: readonly string[] = []): YAMLMap<unknown, unknown> {

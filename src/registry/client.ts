@@ -208,6 +208,25 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * Makes repo hold a blob that repository `from` of the same registry has: by cross-repository
+   * mount when the registry allows it (nothing crosses the network), else downloaded (checked
+   * against its digest) and uploaded into the session the mount request opened.
+   */
+  async copyBlob(repo: string, from: string, digest: string): Promise<'present' | 'mounted' | 'copied'> {
+    if (await this.hasBlob(repo, digest)) return 'present';
+    const res = await this.send('POST', `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`, { ok: [201, 202] });
+    if (res.status === 201) return 'mounted';
+    const location = res.headers.get('location');
+    if (!location) throw new MabError('E_REGISTRY', `registry ${this.registry} gave no upload location`, 'the registry does not follow the distribution spec');
+    const data = await this.getBlob(from, digest);
+    const url = new URL(location, this.base);
+    url.searchParams.set('digest', digest);
+    await this.send('PUT', url.toString(), { headers: { 'Content-Type': 'application/octet-stream' }, body: () => new Uint8Array(data), ok: [201] });
+    this.stats.blobBytesSent += data.length;
+    return 'copied';
+  }
+
   private async startUpload(repo: string): Promise<URL> {
     const start = await this.send('POST', `/v2/${repo}/blobs/uploads/`, { ok: [202] });
     const location = start.headers.get('location');

@@ -42,9 +42,9 @@ export interface PublishedIndex {
   children: ReadChild[];
 }
 
-export async function publishIndex(client: RegistryClient, repo: string, children: ChildRef[], tags: string[], format: IndexFormat): Promise<PublishedIndex> {
+export async function publishIndex(client: RegistryClient, repo: string, children: ChildRef[], tags: string[], format: IndexFormat, annotations?: Record<string, string>): Promise<PublishedIndex> {
   const read = await Promise.all(children.map((c) => readChild(client, repo, c)));
-  const index = assembleIndex(read, format);
+  const index = assembleIndex(read, format, annotations);
   const bytes = jsonBytes(index);
   let digest = '';
   for (const tag of tags) digest = await client.putManifest(repo, tag, index.mediaType, bytes);

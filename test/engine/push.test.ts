@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,9 @@ interface Report { platforms: { manifest: string }[]; index: { digest: string };
 let store: string;
 beforeAll(async () => {
   store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-push-')), 'store');
+  // Every test pushes what this puts in the store (http-endpoint-c:1.0.0, amd64 + arm64).
+  const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--store', store, '--quiet']);
+  expect(r.exitCode, r.stderr).toBe(0);
 });
 
 const build = async (repo: string) => {
@@ -53,6 +56,40 @@ describe('tags', () => {
     const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--store', store, '--push', repo, '--tag', '{version}-{strategy}', '--tag', 'edge', '--json', '--quiet']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { index: { tags: string[] } }).index.tags).toEqual(['1.0.0-minimal', 'edge']);
+  });
+});
+
+describe('mab manifest push SPEC (images already in the registry)', () => {
+  it('mounts images from another repository, checks each platform against its config, then tags the index', async () => {
+    const src = `mabtest/spec-src-${randomBytes(4).toString('hex')}`;
+    const pushed = await mab(['push', 'http-endpoint-c:1.0.0', `${REGISTRY}/${src}`, '--store', store, '--json', '--quiet']);
+    expect(pushed.exitCode, pushed.stderr).toBe(0);
+    const children = (JSON.parse(pushed.stdout) as { children: { platform: string; digest: string }[] }).children;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-spec-'));
+    const target = `${REGISTRY}/mabtest/spec-${randomBytes(4).toString('hex')}`;
+    const spec = (platforms: string[]) => [
+      `image: ${target}`, 'tags: [1.0.0]', 'manifests:',
+      ...children.map((c, i) => `  - image: ${REGISTRY}/${src}@${c.digest}\n    platform: ${platforms[i]}`),
+    ].join('\n') + '\n';
+
+    // Listed under the wrong platforms: refused before the index is pushed.
+    await writeFile(path.join(dir, 'wrong.yaml'), spec(['linux/arm64', 'linux/amd64']));
+    const wrong = await mab(['manifest', 'push', path.join(dir, 'wrong.yaml')]);
+    expect(wrong.exitCode).toBe(1);
+    expect(wrong.stderr).toMatch(/was listed as linux\/arm64 but its config says linux\/amd64/);
+    expect(await new RegistryClient(REGISTRY).headManifest(target.slice(REGISTRY.length + 1), '1.0.0')).toBeUndefined();
+    expect(await new RegistryClient(REGISTRY).headManifest(target.slice(REGISTRY.length + 1), children[0]!.digest)).toBeUndefined();
+
+    await writeFile(path.join(dir, 'ok.yaml'), spec(children.map((c) => c.platform)));
+    const ok = await mab(['manifest', 'push', path.join(dir, 'ok.yaml')]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    // Both images' blobs (config + layer each) came across by mount: no bytes crossed the network.
+    expect(ok.stderr.match(/\(from mabtest\/spec-src-\w+: 2 blobs mounted, 0 copied, 0 there\)/g)).toHaveLength(2);
+    const index = JSON.parse(await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${target}:1.0.0`])) as { manifests: { digest: string; platform: { architecture: string } }[] };
+    expect(index.manifests.map((m) => m.digest)).toEqual(children.map((c) => c.digest));
+    const shown = await mab(['manifest', 'inspect', `${target}:1.0.0`]);
+    expect(shown.stdout).toMatch(/^linux\/amd64 +sha256:[a-f0-9]{64} +\d+ +docker\.distribution\.manifest\.v2\+json$/m);
+    expect(shown.stdout).toMatch(/^linux\/arm64 +sha256:/m);
   });
 });
 
