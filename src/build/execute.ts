@@ -7,6 +7,7 @@ import { MabError } from '../errors.js';
 import { parsePlatform } from '../platform/platform.js';
 import { parseReference } from '../ref/reference.js';
 import type { BuildPlan } from '../plan/plan.js';
+import type { Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
 import { pushFromStore } from '../registry/push.js';
 import { semverTags } from '../plan/tags.js';
@@ -23,8 +24,10 @@ export interface ExecuteOptions {
   cacheDir: string;
   mirrors: Mirror[];
   keepContext: boolean;
-  /** The local OCI store images go to when they are not pushed. */
+  /** The local OCI store every image goes to (and is pushed from). */
   storeDir: string;
+  /** Registry credentials for --push; otherwise docker's config (or ECR's token) is used. */
+  credentials?: Credentials;
   /** Print every build line, or only step headers. */
   verbose: boolean;
   log: (msg: string) => void;
@@ -103,7 +106,7 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
 
   // From the store with mab's own client: blobs, then platform manifests, then the index.
   const repoRef = parseReference(plan.publish.repository);
-  const client = new RegistryClient(repoRef.registry, { env: o.host.env, onRetry: (m) => o.log(`retry: ${m}`) });
+  const client = new RegistryClient(repoRef.registry, { env: o.host.env, ...(o.credentials ? { credentials: o.credentials } : {}), onRetry: (m) => o.log(`retry: ${m}`) });
   const tags = plan.publish.tagRule === 'semver' ? semverTags(version, await client.listTags(repoRef.repository)) : plan.publish.tags;
   o.log(`pushing to ${plan.publish.repository}`);
   const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, { tags, format: plan.publish.indexFormat, log: o.log });

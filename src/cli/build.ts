@@ -6,7 +6,7 @@ import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
 import { hostOf, logger, mirrorsOf } from './context.js';
-import { createEcrRepository } from './push.js';
+import { createEcrRepository, credentialsOf } from './push.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
 export const build: Command = {
@@ -24,6 +24,8 @@ export const build: Command = {
     ...PLAN_OPTIONS,
     push: { type: 'string', value: 'REPOSITORY', description: 'publish to REGISTRY/REPOSITORY, e.g. 127.0.0.1:5000/mab/sysbench' },
     tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
+    username: { type: 'string', value: 'USER', description: 'with --push: registry user name (with --password-stdin); default: docker\'s credentials' },
+    'password-stdin': { type: 'boolean', description: 'with --push: read the registry password from stdin' },
     'create-repository': { type: 'boolean', description: 'with --push to AWS ECR: create the repository first if missing (checked before building, so bad AWS credentials fail fast)' },
     'index-format': { type: 'string', value: 'FORMAT', default: 'docker', description: 'fat manifest format: docker (manifest list v2, understood by old engines on edge boards) or oci (image index)' },
   smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks to run in each image: quick (skips checks the recipe marks slow, such as benchmark workloads) or all' },
@@ -47,6 +49,8 @@ export const build: Command = {
       io.out(JSON.stringify(plan, null, 2) + '\n');
       return 0;
     }
+    const credentials = await credentialsOf(opts);
+    if (credentials && !plan.publish) throw new MabError('E_USAGE', '--username and --password-stdin need --push');
     if (opts['create-repository']) {
       if (!plan.publish) throw new MabError('E_USAGE', '--create-repository needs --push');
       const ref = parseReference(plan.publish.repository);
@@ -55,6 +59,7 @@ export const build: Command = {
     const result = await executePlan(plan, {
       host: hostOf(io),
       cacheDir: (opts.cache as string | undefined) ?? defaultCacheDir(io.env),
+      ...(credentials ? { credentials } : {}),
       storeDir: (opts.store as string | undefined) ?? io.env.MAB_STORE ?? path.join(defaultCacheDir(io.env), 'store'),
       mirrors: mirrorsOf(opts, io),
       keepContext: Boolean(opts['keep-context']),

@@ -11,7 +11,7 @@ import { ecrTarget, ensureEcrRepository } from '../registry/ecr.js';
 import { pushFromStore } from '../registry/push.js';
 import { Store } from '../store/layout.js';
 import { defaultCacheDir, formatBytes } from '../util/io.js';
-import type { Command } from './command.js';
+import type { Command, Values } from './command.js';
 import { logger } from './context.js';
 
 /** The password from stdin (one line), as `docker login --password-stdin` reads it. */
@@ -20,6 +20,12 @@ async function passwordFromStdin(): Promise<string> {
   const pw = (await text(process.stdin)).replace(/\r?\n$/, '');
   if (!pw) throw new MabError('E_USAGE', '--password-stdin got an empty password');
   return pw;
+}
+
+/** --username with --password-stdin, or none (then docker's config, or ECR's token, is asked). */
+export async function credentialsOf(opts: Values): Promise<Credentials | undefined> {
+  if (Boolean(opts['password-stdin']) !== Boolean(opts.username)) throw new MabError('E_USAGE', '--username and --password-stdin go together');
+  return opts.username ? { username: String(opts.username), password: await passwordFromStdin() } : undefined;
 }
 
 /** --create-repository: only ECR needs (and allows) it. */
@@ -59,8 +65,7 @@ export const push: Command = {
     if (!storeTag || !target || args.length > 2) throw new MabError('E_USAGE', 'mab push takes STORE-TAG and REFERENCE', 'e.g. mab push sysbench:1.0.20 127.0.0.1:5000/mab/sysbench');
     const format = String(opts['index-format']) as IndexFormat;
     if (format !== 'docker' && format !== 'oci') throw new MabError('E_USAGE', `--index-format "${format}" is not docker or oci`);
-    if (Boolean(opts['password-stdin']) !== Boolean(opts.username)) throw new MabError('E_USAGE', '--username and --password-stdin go together');
-    const credentials: Credentials | undefined = opts.username ? { username: String(opts.username), password: await passwordFromStdin() } : undefined;
+    const credentials = await credentialsOf(opts);
     const ref = parseReference(target);
     if (ref.digest) throw new MabError('E_USAGE', `cannot push to a digest (${target})`, 'give a repository, optionally with :TAG');
     const dir = (opts.store as string | undefined) ?? io.env.MAB_STORE ?? path.join(defaultCacheDir(io.env), 'store');

@@ -94,6 +94,23 @@ describe('mab push --username --password-stdin', () => {
   });
 });
 
+describe('mab build --push --username --password-stdin', () => {
+  let reg: TestRegistry;
+  beforeAll(async () => {
+    reg = await basicAuthRegistry({ ann: PASSWORD });
+  });
+  afterAll(async () => reg?.stop());
+
+  it('publishes to a registry that wants a password, and prints no secret', async () => {
+    const store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-auth-build-')), 'store');
+    const r = await execa('node', [path.join(ROOT, 'bin/mab.js'), 'build', 'http-endpoint-c', '--arch', 'amd64', '--strategy', 'minimal', '--store', store, '--push', `${reg.address}/mab/built`, '--username', 'ann', '--password-stdin', '--json'], { input: `${PASSWORD}\n`, reject: false, env: { ...process.env, DOCKER_CONFIG: '/nonexistent' } });
+    expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+    const digest = (JSON.parse(r.stdout) as { index: { digest: string } }).index.digest;
+    expect((await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/built', '1.0.0'))?.digest).toBe(digest);
+  });
+});
+
 describe('AWS ECR (real SDK, loopback stand-in for the ECR API, real registry)', () => {
   let reg: TestRegistry;
   let api: FakeEcr;
