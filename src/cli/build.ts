@@ -1,11 +1,10 @@
-import path from 'node:path';
 import { executePlan } from '../build/execute.js';
 import { MabError } from '../errors.js';
 import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { hostOf, logger, mirrorsOf } from './context.js';
+import { hostOf, logger, mirrorsOf, storeDirOf } from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
@@ -60,7 +59,7 @@ export const build: Command = {
       host: hostOf(io),
       cacheDir: (opts.cache as string | undefined) ?? defaultCacheDir(io.env),
       ...(credentials ? { credentials } : {}),
-      storeDir: (opts.store as string | undefined) ?? io.env.MAB_STORE ?? path.join(defaultCacheDir(io.env), 'store'),
+      storeDir: storeDirOf(opts, io),
       mirrors: mirrorsOf(opts, io),
       keepContext: Boolean(opts['keep-context']),
       verbose: Boolean(opts.verbose),

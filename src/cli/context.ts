@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { platformFromNodeArch } from '../platform/platform.js';
 import type { Host } from '../build/preflight.js';
-import type { Io } from '../util/io.js';
+import { defaultCacheDir, type Io } from '../util/io.js';
 import { parseMirror, type Mirror } from '../source/fetch.js';
 import type { Values } from './command.js';
 
@@ -11,6 +11,11 @@ export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 
 export function recipesDir(opts: Values, io: Io): string {
   return path.resolve(io.cwd, (opts.recipes as string | undefined) ?? (io.env.MAB_RECIPES || undefined) ?? path.join(PACKAGE_ROOT, 'recipes'));
+}
+
+/** The local OCI store: --store, else $MAB_STORE, else the cache dir's store/. */
+export function storeDirOf(opts: Values, io: Io): string {
+  return path.resolve(io.cwd, (opts.store as string | undefined) ?? (io.env.MAB_STORE || undefined) ?? path.join(defaultCacheDir(io.env), 'store'));
 }
 
 export function hostOf(io: Io): Host {

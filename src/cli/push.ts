@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import semver from 'semver';
 import { MabError } from '../errors.js';
@@ -10,9 +9,9 @@ import { RegistryClient } from '../registry/client.js';
 import { ecrTarget, ensureEcrRepository } from '../registry/ecr.js';
 import { pushFromStore } from '../registry/push.js';
 import { Store } from '../store/layout.js';
-import { defaultCacheDir, formatBytes } from '../util/io.js';
+import { formatBytes } from '../util/io.js';
 import type { Command, Values } from './command.js';
-import { logger } from './context.js';
+import { logger, storeDirOf } from './context.js';
 
 /** The password from stdin (one line), as `docker login --password-stdin` reads it. */
 async function passwordFromStdin(): Promise<string> {
@@ -68,7 +67,7 @@ export const push: Command = {
     const credentials = await credentialsOf(opts);
     const ref = parseReference(target);
     if (ref.digest) throw new MabError('E_USAGE', `cannot push to a digest (${target})`, 'give a repository, optionally with :TAG');
-    const dir = (opts.store as string | undefined) ?? io.env.MAB_STORE ?? path.join(defaultCacheDir(io.env), 'store');
+    const dir = storeDirOf(opts, io);
     const log = logger(io, Boolean(opts.quiet));
     const client = new RegistryClient(ref.registry, { env: io.env, ...(credentials ? { credentials } : {}), onRetry: (m) => log(`retry: ${m}`) });
     if (opts['create-repository']) await createEcrRepository(ref.registry, ref.repository, io.env, log);

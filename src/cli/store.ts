@@ -1,12 +1,12 @@
-import path from 'node:path';
 import { MabError } from '../errors.js';
 import { formatPlatform } from '../platform/platform.js';
 import { INDEX_TYPES, type Index } from '../oci/types.js';
 import { table } from '../report/table.js';
 import { gc, verify } from '../store/check.js';
 import { REF_NAME, Store } from '../store/layout.js';
-import { defaultCacheDir, formatBytes } from '../util/io.js';
+import { formatBytes } from '../util/io.js';
 import type { Command } from './command.js';
+import { storeDirOf } from './context.js';
 
 const ACTIONS = ['ls', 'verify', 'gc'] as const;
 
@@ -31,7 +31,7 @@ export const store: Command = {
   async run(args, opts, io) {
     const action = args[0] as (typeof ACTIONS)[number] | undefined;
     if (!action || !ACTIONS.includes(action) || args.length > 1) throw new MabError('E_USAGE', `mab store takes one of ${ACTIONS.join(', ')}`, 'e.g. mab store ls');
-    const dir = (opts.store as string | undefined) ?? io.env.MAB_STORE ?? path.join(defaultCacheDir(io.env), 'store');
+    const dir = storeDirOf(opts, io);
     const s = await Store.open(dir);
     const print = (value: unknown, text: string) => io.out(opts.json ? JSON.stringify(value, null, 2) + '\n' : text + '\n');
 

@@ -4,7 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { INDEX_TYPES, MANIFEST_TYPES, type Descriptor, type Index, type Manifest } from '../oci/types.js';
-import { REF_NAME, type Store } from './layout.js';
+import { REF_NAME, alive, type Store } from './layout.js';
 
 export interface Problem {
   /** The tag (or "-" for a blob no tag reaches) whose graph has the problem. */
@@ -71,17 +71,8 @@ export async function gc(store: Store, graceMs = 3600_000, now = Date.now()): Pr
     }
     let gone = 0;
     for (const t of temps) {
-      if (t.pid !== process.pid && isDead(t.pid)) (await rm(t.file, { force: true }), gone++);
+      if (t.pid !== process.pid && !alive(t.pid)) (await rm(t.file, { force: true }), gone++);
     }
     return { removed, bytes, temps: gone };
   });
-}
-
-function isDead(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
 }

@@ -26,7 +26,8 @@ export const REF_NAME = 'org.opencontainers.image.ref.name';
 const LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._:/-]{0,254}$/;
 
-const alive = (pid: number) => {
+/** Whether a process exists (a lock or temp file whose writer is gone can be cleaned up). */
+export const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;

@@ -4,11 +4,12 @@
  * front of the real registry) are retried and reported, and the result is the same image.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Digest } from '../../src/oci/digest.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { pushFromStore } from '../../src/registry/push.js';
 import { Store } from '../../src/store/layout.js';
@@ -93,28 +94,39 @@ describe('mab manifest push SPEC (images already in the registry)', () => {
   });
 });
 
-/** Forwards to the real registry, answering the first request of each listed kind with a fault. */
-function faultyProxy(faults: { method: string; path: RegExp; status: number; retryAfter?: string }[]): Promise<{ server: Server; address: string; injected: string[] }> {
-  const pending = [...faults];
-  const injected: string[] = [];
+/**
+ * A proxy in front of the real registry. `intercept` may answer a request itself (true), and
+ * `status` may change what the registry answered. The Host header stays the proxy's, so upload
+ * locations the registry hands out point back here.
+ */
+function registryProxy(intercept: (req: IncomingMessage, res: ServerResponse) => boolean, status = (_req: IncomingMessage, code: number) => code): Promise<{ server: Server; address: string }> {
   const server = createServer((req, res) => {
-    const i = pending.findIndex((f) => f.method === req.method && f.path.test(req.url ?? ''));
-    if (i >= 0) {
-      const f = pending.splice(i, 1)[0]!;
-      injected.push(`${req.method} ${f.status}`);
-      req.resume();
-      res.writeHead(f.status, f.retryAfter ? { 'Retry-After': f.retryAfter } : {});
-      return void res.end();
-    }
+    if (intercept(req, res)) return;
     const [host, port] = REGISTRY.split(':');
-    // The Host header stays the proxy's, so upload locations the registry hands out point back here.
     const up = request({ host, port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
+      res.writeHead(status(req, r.statusCode ?? 502), r.headers);
       r.pipe(res);
     });
     req.pipe(up);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, address: `127.0.0.1:${(server.address() as { port: number }).port}`, injected })));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, address: `127.0.0.1:${(server.address() as { port: number }).port}` })));
+}
+
+/** Answers the first request of each listed kind with a fault, forwards the rest. */
+async function faultyProxy(faults: { method: string; path: RegExp; status: number; retryAfter?: string }[]) {
+  const pending = [...faults];
+  const injected: string[] = [];
+  const proxy = await registryProxy((req, res) => {
+    const i = pending.findIndex((f) => f.method === req.method && f.path.test(req.url ?? ''));
+    if (i < 0) return false;
+    const f = pending.splice(i, 1)[0]!;
+    injected.push(`${req.method} ${f.status}`);
+    req.resume();
+    res.writeHead(f.status, f.retryAfter ? { 'Retry-After': f.retryAfter } : {});
+    res.end();
+    return true;
+  });
+  return { ...proxy, injected };
 }
 
 describe('the client under faults, and in chunks', () => {
@@ -147,3 +159,49 @@ describe('the client under faults, and in chunks', () => {
     await sh('docker', ['pull', '--quiet', '--platform', 'linux/arm64', `${REGISTRY}/${repo}:1.0.0`]);
   });
 });
+
+/** Uploads behave as ECR's do: PATCH is answered 201 (not 202), and a chunk below 5 MiB may only
+ * be the last one (ECR's LayerPartTooSmallException). */
+async function ecrLikeProxy() {
+  const patches: number[] = [];
+  const small = new Set<string>();
+  const proxy = await registryProxy((req, res) => {
+    if (req.method !== 'PATCH') return false;
+    const upload = /\/blobs\/uploads\/([^/?]+)/.exec(req.url ?? '')?.[1] ?? '';
+    const length = Number(req.headers['content-length']);
+    patches.push(length);
+    if (!small.has(upload)) {
+      if (length < 5 * 1024 * 1024) small.add(upload);
+      return false;
+    }
+    req.resume();
+    res.writeHead(400, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ errors: [{ code: 'LAYER_PART_TOO_SMALL', message: 'Layer part size must be at least 5242880 bytes' }] }));
+    return true;
+  }, (req, code) => (req.method === 'PATCH' && code === 202 ? 201 : code));
+  return { ...proxy, patches };
+}
+
+describe('chunked uploads against ECR\'s rules', () => {
+  let proxy: Awaited<ReturnType<typeof ecrLikeProxy>>;
+  beforeAll(async () => {
+    proxy = await ecrLikeProxy();
+  });
+  afterAll(() => proxy?.server.close());
+
+  it('sends a 12 MiB blob in 5 MiB parts (PATCH answered 201) that the registry accepts; 1 MiB parts are refused', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-ecr-chunks-'));
+    const data = randomBytes(12 * 1024 * 1024);
+    const file = path.join(dir, 'blob');
+    await writeFile(file, data);
+    const digest = sha256Digest(data);
+    const repo = `mabtest/ecr-chunks-${randomBytes(4).toString('hex')}`;
+    expect(await new RegistryClient(proxy.address, { chunkSize: 5 * 1024 * 1024 }).pushBlob(repo, digest, data.length, { path: file })).toBe(true);
+    expect(proxy.patches).toEqual([5 * 1024 * 1024, 5 * 1024 * 1024, 2 * 1024 * 1024]);
+    expect((await new RegistryClient(REGISTRY).getBlob(repo, digest)).equals(data)).toBe(true);
+
+    const tooSmall = new RegistryClient(proxy.address, { chunkSize: 1024 * 1024 });
+    await expect(tooSmall.pushBlob(`${repo}-small`, digest, data.length, { path: file })).rejects.toThrow(/PATCH .* → 400 \[LAYER_PART_TOO_SMALL\]/);
+  });
+});
+

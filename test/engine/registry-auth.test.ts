@@ -68,7 +68,7 @@ describe.each([
   });
 });
 
-describe('mab push --username --password-stdin', () => {
+describe('mab push and mab build --push with --username --password-stdin', () => {
   let reg: TestRegistry;
   let store: string;
   beforeAll(async () => {
@@ -79,7 +79,9 @@ describe('mab push --username --password-stdin', () => {
   });
   afterAll(async () => reg?.stop());
 
-  const push = (password: string) => execa('node', [path.join(ROOT, 'bin/mab.js'), 'push', 'http-endpoint-c:1.0.0', `${reg.address}/mab/cli`, '--store', store, '--username', 'ann', '--password-stdin'], { input: `${password}\n`, reject: false, env: { ...process.env, DOCKER_CONFIG: '/nonexistent' } });
+  /** mab with the password on stdin and no docker config to fall back on. */
+  const withPassword = (password: string, args: string[]) => execa('node', [path.join(ROOT, 'bin/mab.js'), ...args, '--store', store, '--username', 'ann', '--password-stdin'], { input: `${password}\n`, reject: false, env: { ...process.env, DOCKER_CONFIG: '/nonexistent' } });
+  const push = (password: string) => withPassword(password, ['push', 'http-endpoint-c:1.0.0', `${reg.address}/mab/cli`]);
 
   it('pushes with the password from stdin and prints no secret; a wrong one fails with the 401 and pushes nothing', async () => {
     const bad = await push(BAD.password);
@@ -92,18 +94,9 @@ describe('mab push --username --password-stdin', () => {
     expect(ok.stdout + ok.stderr).not.toContain(PASSWORD);
     expect(await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/cli', '1.0.0')).toBeDefined();
   });
-});
-
-describe('mab build --push --username --password-stdin', () => {
-  let reg: TestRegistry;
-  beforeAll(async () => {
-    reg = await basicAuthRegistry({ ann: PASSWORD });
-  });
-  afterAll(async () => reg?.stop());
 
   it('publishes to a registry that wants a password, and prints no secret', async () => {
-    const store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-auth-build-')), 'store');
-    const r = await execa('node', [path.join(ROOT, 'bin/mab.js'), 'build', 'http-endpoint-c', '--arch', 'amd64', '--strategy', 'minimal', '--store', store, '--push', `${reg.address}/mab/built`, '--username', 'ann', '--password-stdin', '--json'], { input: `${PASSWORD}\n`, reject: false, env: { ...process.env, DOCKER_CONFIG: '/nonexistent' } });
+    const r = await withPassword(PASSWORD, ['build', 'http-endpoint-c', '--arch', 'amd64', '--strategy', 'minimal', '--push', `${reg.address}/mab/built`, '--json']);
     expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);
     const digest = (JSON.parse(r.stdout) as { index: { digest: string } }).index.digest;

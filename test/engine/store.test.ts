@@ -57,6 +57,17 @@ describe('mab build without --push → the local OCI store', () => {
     }
   });
 
+  it('umoci lists its tags; and a layout skopeo writes from the registry is one mab verifies and lists', async () => {
+    expect((await sh('umoci', ['ls', '--layout', dir])).split('\n').sort()).toEqual([...report.store.tags].sort());
+    const ref = `${REGISTRY}/mabtest/from-store:1.0.0`;
+    await skopeo(['copy', '--all', '--dest-tls-verify=false', `oci:${dir}:http-endpoint-c:1.0.0`, `docker://${ref}`]);
+    const back = path.join(path.dirname(dir), 'from-skopeo');
+    await skopeo(['copy', '--all', '--src-tls-verify=false', `docker://${ref}`, `oci:${back}:roundtrip`]);
+    expect((await mab(['store', 'verify', '--store', back])).exitCode).toBe(0);
+    const ls = JSON.parse((await mab(['store', 'ls', '--store', back, '--json'])).stdout) as { tags: { tag: string; platforms: string[] }[] };
+    expect(ls.tags).toEqual([expect.objectContaining({ tag: 'roundtrip', platforms: ['linux/amd64', 'linux/arm64'] })]);
+  });
+
   it('verify: sound, then a damaged layer is found and named', async () => {
     const ok = await mab(['store', 'verify', '--store', dir, '--json']);
     expect(ok.exitCode).toBe(0);
