@@ -7,7 +7,8 @@
  * is remembered in the cache, so rebuilds need no network.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
@@ -24,7 +25,7 @@ type Fetchers = {
   pinned: (f: { file: string; url: string; sha256: string }) => Promise<string>;
 };
 
-const gpgHome = () => mkdtemp(path.join(process.env.TMPDIR ?? '/tmp', 'mab-gpg-'));
+const gpgHome = () => mkdtemp(path.join(os.tmpdir(), 'mab-gpg-'));
 
 /** The fingerprint of the key's primary key, after checking the file holds exactly one key. */
 async function keyFingerprint(keyFile: string, home: string): Promise<string> {
@@ -75,7 +76,8 @@ export async function fetchAptPackage(s: AptPackage, cacheDir: string, get: Fetc
   const id = createHash('sha256').update(JSON.stringify([s.repo, s.suite, s.component, s.package, s.version, s.arch, s.fingerprint])).digest('hex');
   const resolved = path.join(cacheDir, 'sources', 'apt', `${id}.sha256`);
   const known = (await readFile(resolved, 'utf8').catch(() => '')).trim();
-  if (known && (await stat(path.join(cacheDir, 'sources', 'sha256', known)).catch(() => undefined))) return path.join(cacheDir, 'sources', 'sha256', known);
+  const cachedDeb = known && path.join(cacheDir, 'sources', 'sha256', known);
+  if (cachedDeb && (await stat(cachedDeb).catch(() => undefined))) return cachedDeb;
 
   const home = await gpgHome();
   try {
@@ -106,7 +108,6 @@ export async function fetchAptPackage(s: AptPackage, cacheDir: string, get: Fetc
     const sha256 = field(hit, 'SHA256');
     if (!filename || !sha256 || filename.split('/').includes('..')) throw new MabError('E_APT_INDEX', `the index entry for ${s.package}=${s.version} has no usable Filename and SHA256`);
     const deb = await get.pinned({ file: s.file, url: `${s.repo}/${filename}`, sha256 });
-    await mkdir(path.dirname(resolved), { recursive: true });
     await atomicWrite(resolved, (tmp) => writeFile(tmp, `${sha256}\n`));
     log(`${s.file}: ${s.package} ${s.version} (${s.arch}) from ${s.repo} ${s.suite}, signed by ${s.fingerprint.slice(-16)}, sha256 ${sha256.slice(0, 12)}`);
     return deb;

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { MabError } from '../errors.js';
 import { assertDigest } from '../oci/digest.js';
 import { MediaType, type Descriptor, type Index } from '../oci/types.js';
+import { atomicWrite } from '../util/io.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 const LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });
@@ -206,9 +207,7 @@ export class Store {
   }
 
   private async writeIndex(index: Index): Promise<void> {
-    const tmp = `${this.indexFile}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    await writeFile(tmp, JSON.stringify(index, null, 2) + '\n');
-    await rename(tmp, this.indexFile);
+    await atomicWrite(this.indexFile, (tmp) => writeFile(tmp, JSON.stringify(index, null, 2) + '\n'));
   }
 }
 
