@@ -62,7 +62,7 @@ export async function makeBaseImages(o: BaseOptions): Promise<BaseResult[]> {
     const images: { image: BuiltImage; uploaded: boolean; security: boolean }[] = [];
     for (const platform of o.platforms) {
       const { image, security } = await buildOne(spec, platform, o);
-      const uploaded = await client.pushBlob(repo, image.layer.digest, image.layer.size, { path: image.layer.path });
+      const uploaded = (await client.pushBlob(repo, image.layer.digest, image.layer.size, { path: image.layer.path })) === 'uploaded';
       await client.pushBlob(repo, image.configDigest, image.config.length, image.config);
       await client.putManifest(repo, image.manifestDigest, JSON.parse(image.manifest.toString()).mediaType, image.manifest);
       o.log(`${formatPlatform(platform)}: ${spec.image} layer ${uploaded ? 'uploaded' : 'already in registry'} (${(image.layer.size / 1e6).toFixed(1)} MB)`);

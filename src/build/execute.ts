@@ -9,7 +9,7 @@ import { parseReference } from '../ref/reference.js';
 import type { BuildPlan } from '../plan/plan.js';
 import type { Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
-import { pushFromStore } from '../registry/push.js';
+import { pushFromStore, pushSummary, type PushResult } from '../registry/push.js';
 import { semverTags } from '../plan/tags.js';
 import { fetchAll, type Mirror } from '../source/fetch.js';
 import type { ImageSize } from '../report/measure.js';
@@ -54,7 +54,7 @@ export interface BuildResult {
   /** Where the images went without --push: the store, the index's digest and its tags there. */
   store?: { dir: string; digest: string; tags: string[] };
   /** What the push sent: zero blob bytes when the repository had everything. */
-  push?: { blobBytesSent: number; blobsSkipped: number; retries: number };
+  push?: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries' | 'platformTags'>;
 }
 
 export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {
@@ -99,7 +99,7 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
   }
   const { name, version } = plan.recipe;
   const storeTags = [`${version}-${plan.strategy}`, version, 'latest'].map((t) => `${name}:${t}`);
-  const stored = await storeIndex(store, images, storeTags);
+  const stored = await storeIndex(store, images, storeTags, { title: name, version, strategy: plan.strategy });
   o.log(`store ${o.storeDir}: ${storeTags.join(', ')} → ${stored.digest}`);
   const result: BuildResult = { recipe: name, version, strategy: plan.strategy, platforms: results, store: { dir: o.storeDir, digest: stored.digest, tags: storeTags } };
   if (!plan.publish) return result;
@@ -109,13 +109,13 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
   const client = new RegistryClient(repoRef.registry, { env: o.host.env, ...(o.credentials ? { credentials: o.credentials } : {}), onRetry: (m) => o.log(`retry: ${m}`) });
   const tags = plan.publish.tagRule === 'semver' ? semverTags(version, await client.listTags(repoRef.repository)) : plan.publish.tags;
   o.log(`pushing to ${plan.publish.repository}`);
-  const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, { tags, format: plan.publish.indexFormat, log: o.log });
-  o.log(`index ${plan.publish.repository}@${pushed.digest} tagged ${tags.join(', ')}; ${pushed.blobBytesSent} blob bytes sent, ${pushed.blobsSkipped} blobs already there${pushed.retries ? `, ${pushed.retries} retries` : ''}`);
+  const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, { tags, platformTags: () => plan.publish!.platformTags ?? {}, format: plan.publish.indexFormat, log: o.log });
+  o.log(`index ${plan.publish.repository}@${pushed.digest} tagged ${tags.join(', ')}; ${pushSummary(pushed)}`);
   for (const [i, r] of results.entries()) r.manifest = pushed.children[i]!.digest;
   return {
     ...result,
     index: { reference: `${plan.publish.repository}:${tags[0]}`, digest: pushed.digest, mediaType: pushed.mediaType, tags },
-    push: { blobBytesSent: pushed.blobBytesSent, blobsSkipped: pushed.blobsSkipped, retries: pushed.retries },
+    push: { blobBytesSent: pushed.blobBytesSent, blobsSkipped: pushed.blobsSkipped, blobsMounted: pushed.blobsMounted, retries: pushed.retries, platformTags: pushed.platformTags },
   };
 }
 

@@ -22,7 +22,7 @@ export const build: Command = {
   options: {
     ...PLAN_OPTIONS,
     push: { type: 'string', value: 'REPOSITORY', description: 'publish to REGISTRY/REPOSITORY, e.g. 127.0.0.1:5000/mab/sysbench' },
-    tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
+    tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform\'s own manifest instead; default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
     username: { type: 'string', value: 'USER', description: 'with --push: registry user name (with --password-stdin); default: docker\'s credentials' },
     'password-stdin': { type: 'boolean', description: 'with --push: read the registry password from stdin' },
     'create-repository': { type: 'boolean', description: 'with --push to AWS ECR: create the repository first if missing (checked before building, so bad AWS credentials fail fast)' },

@@ -1,15 +1,16 @@
 import { text } from 'node:stream/consumers';
 import semver from 'semver';
 import { MabError } from '../errors.js';
-import { semverTags } from '../plan/tags.js';
-import type { IndexFormat } from '../oci/types.js';
+import { perPlatform, platformTags, semverTags, templateTags } from '../plan/tags.js';
+import { parsePlatform, platformSlug } from '../platform/platform.js';
+import { BUILD_ANNOTATIONS } from '../store/export.js';
+import { INDEX_TYPES, type Index, type IndexFormat } from '../oci/types.js';
 import { parseReference } from '../ref/reference.js';
 import type { Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
 import { ecrTarget, ensureEcrRepository } from '../registry/ecr.js';
-import { pushFromStore } from '../registry/push.js';
+import { pushFromStore, pushSummary } from '../registry/push.js';
 import { Store } from '../store/layout.js';
-import { formatBytes } from '../util/io.js';
 import type { Command, Values } from './command.js';
 import { logger, storeDirOf } from './context.js';
 
@@ -27,6 +28,14 @@ export async function credentialsOf(opts: Values): Promise<Credentials | undefin
   return opts.username ? { username: String(opts.username), password: await passwordFromStdin() } : undefined;
 }
 
+/** Version and strategy of what a store tag holds: from its index's annotations, else the tag. */
+async function buildOf(store: Store, storeTag: string): Promise<{ version: string; strategy?: string }> {
+  const top = await store.resolve(storeTag);
+  const annotations = top && INDEX_TYPES.includes(top.mediaType) ? (JSON.parse((await store.readBlob(top.digest)).toString()) as Index).annotations ?? {} : {};
+  const strategy = annotations[BUILD_ANNOTATIONS.strategy];
+  return { version: annotations[BUILD_ANNOTATIONS.version] ?? storeTag.slice(storeTag.lastIndexOf(':') + 1), ...(strategy ? { strategy } : {}) };
+}
+
 /** --create-repository: only ECR needs (and allows) it. */
 export async function createEcrRepository(registry: string, repository: string, env: NodeJS.ProcessEnv, log: (m: string) => void): Promise<void> {
   const ecr = ecrTarget(registry, env);
@@ -42,13 +51,15 @@ export const push: Command = {
     'Pushes what the store holds under STORE-TAG (e.g. sysbench:1.0.20) to REFERENCE',
     '(REGISTRY/REPOSITORY[:TAG]) with mab\'s own client: every blob the repository lacks (HEAD',
     'first; files of 16 MiB or more in chunks), then each platform manifest by digest, then, once',
-    'every child is confirmed in the repository, the index under each tag. Temporary failures',
+    'every child is confirmed in the repository, the index under each tag. A blob this store once',
+    'pushed to another repository of the same registry is mounted from there instead of uploaded.',
+    'Byte progress per platform is logged every 2 s. Temporary failures',
     '(connection resets, 408, 429, 5xx) are retried with backoff and reported; 4xx are not.',
     'Credentials: --username with --password-stdin, else docker\'s config (auths, credHelpers,',
     'credsStore). Plain HTTP is used only for loopback registries.',
   ].join('\n'),
   options: {
-    tag: { type: 'string', value: 'TAG', multiple: true, description: 'tag to push under (repeatable); default: the tag in REFERENCE, else, for a semantic version, VERSION plus MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
+    tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'tag to push under (repeatable; {version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform\'s own manifest instead of the index; default: the tag in REFERENCE, else, for a semantic version, VERSION plus MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
     'index-format': { type: 'string', value: 'FORMAT', default: 'docker', description: 'docker (manifest list v2, for old engines) or oci (image index)' },
     store: { type: 'string', value: 'DIR', description: 'the store (default: $MAB_STORE, else the cache dir\'s store/)' },
     username: { type: 'string', value: 'USER', description: 'registry user name (with --password-stdin)' },
@@ -71,10 +82,22 @@ export const push: Command = {
     const log = logger(io, Boolean(opts.quiet));
     const client = new RegistryClient(ref.registry, { env: io.env, ...(credentials ? { credentials } : {}), onRetry: (m) => log(`retry: ${m}`) });
     if (opts['create-repository']) await createEcrRepository(ref.registry, ref.repository, io.env, log);
-    const version = storeTag.slice(storeTag.lastIndexOf(':') + 1);
-    const tags = (opts.tag as string[] | undefined) ?? (ref.tag ? [ref.tag] : semver.valid(version) ? semverTags(version, await client.listTags(ref.repository)) : [version]);
-    const r = await pushFromStore(await Store.open(dir), storeTag, client, ref.repository, { tags, format, jobs: Math.max(1, Number(opts.jobs) || 3), log });
-    const summary = `${ref.registry}/${ref.repository}@${r.digest} tagged ${tags.join(', ')}; ${formatBytes(r.blobBytesSent)} of blobs sent, ${r.blobsSkipped} already there${r.retries ? `, ${r.retries} retries` : ''}`;
+    const store = await Store.open(dir);
+    const vars = await buildOf(store, storeTag);
+    const templates = (opts.tag as string[] | undefined) ?? [];
+    const forIndex = templates.filter((t) => !perPlatform(t));
+    const { version } = vars;
+    const tags = forIndex.length ? templateTags(forIndex, vars) : ref.tag ? [ref.tag] : semver.valid(version) ? semverTags(version, await client.listTags(ref.repository)) : [version];
+    const slugs = (platforms: string[]) => Object.fromEntries(platforms.map((p) => [p, platformSlug(parsePlatform(p))]));
+    const r = await pushFromStore(store, storeTag, client, ref.repository, {
+      tags,
+      platformTags: (platforms) => platformTags(templates, vars, slugs(platforms), tags),
+      format,
+      jobs: Math.max(1, Number(opts.jobs) || 3),
+      log,
+    });
+    const perArch = Object.entries(r.platformTags).map(([p, t]) => `; ${p} tagged ${t.join(', ')}`).join('');
+    const summary = `${ref.registry}/${ref.repository}@${r.digest} tagged ${tags.join(', ')}${perArch}; ${pushSummary(r)}`;
     io.out(opts.json ? JSON.stringify({ schemaVersion: 1, reference: `${ref.registry}/${ref.repository}`, ...r, children: r.children.map(({ platform, digest }) => ({ platform, digest })) }, null, 2) + '\n' : summary + '\n');
     return 0;
   },

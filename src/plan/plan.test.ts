@@ -28,12 +28,20 @@ overrides:
     smoke: [{ run: [demo, --cpu-check], expect: 'no AVX needed' }]
 `);
 
-async function plan() {
+async function plan(publish: { push?: string; tags?: string[] } = {}) {
   const dir = path.resolve('templates');
-  return planBuild({ recipe, recipePath: 'recipes/demo.yaml', platforms: parsePlatformList('amd64,arm64'), template: { dockerfile: await readFile(path.join(dir, 'app.Dockerfile'), 'utf8'), dir }, indexFormat: 'docker' });
+  return planBuild({ recipe, recipePath: 'recipes/demo.yaml', platforms: parsePlatformList('amd64,arm64'), template: { dockerfile: await readFile(path.join(dir, 'app.Dockerfile'), 'utf8'), dir }, indexFormat: 'docker', ...publish });
 }
 
 describe('planBuild', () => {
+  it('plans per-platform tags from {arch} templates beside the index tags, and the semver rule when only those are given', async () => {
+    const both = (await plan({ push: 'r.example/edge/demo', tags: ['{version}-{strategy}', '{version}-{arch}'] })).publish;
+    expect(both).toMatchObject({ tags: ['2.0.0-multistage'], tagRule: 'explicit', platformTags: { 'linux/amd64': ['2.0.0-amd64'], 'linux/arm64': ['2.0.0-arm64'] } });
+    const onlyArch = (await plan({ push: 'r.example/edge/demo', tags: ['{arch}-latest'] })).publish;
+    expect(onlyArch).toMatchObject({ tags: ['2.0.0', '2.0', '2', 'latest'], tagRule: 'semver', platformTags: { 'linux/arm64': ['arm64-latest'] } });
+    expect((await plan({ push: 'r.example/edge/demo' })).publish?.platformTags).toBeUndefined();
+  });
+
   it('resolves sources per platform: URL variables, per-platform pins, the .dsc location in the pool', async () => {
     const [amd64, arm64] = (await plan()).targets;
     expect(amd64!.sources).toEqual([

@@ -9,7 +9,7 @@ import { parseReference, type Reference } from '../ref/reference.js';
 import type { IndexFormat } from '../oci/types.js';
 import { STRATEGY_NAMES, type ArtifactSpec, type Recipe, type SmokeCheck, type SourceSpec, type Strategy, type Unpack } from '../recipe/types.js';
 import { recipeFor } from '../recipe/for-platform.js';
-import { semverTags, templateTags } from './tags.js';
+import { perPlatform, platformTags, semverTags, templateTags } from './tags.js';
 import { generateDockerfile } from '../dockerfile/generate.js';
 import { STRATEGY_PARAMS } from '../dockerfile/strategies.js';
 
@@ -52,7 +52,7 @@ export interface BuildPlan {
    * floating ones only when no higher release is in the repository: src/plan/tags.ts); with
    * explicit, exactly the --tag templates expanded.
    */
-  publish?: { repository: string; tags: string[]; tagRule: 'semver' | 'explicit'; indexFormat: IndexFormat };
+  publish?: { repository: string; tags: string[]; tagRule: 'semver' | 'explicit'; indexFormat: IndexFormat; platformTags?: Record<string, string[]> };
 }
 
 export interface PlanInput {
@@ -136,9 +136,14 @@ export function planBuild(input: PlanInput): BuildPlan {
   };
 }
 
-function publishTags(input: PlanInput, version: string, strategy: string): { tags: string[]; tagRule: 'semver' | 'explicit' } {
-  if (input.tags?.length) return { tags: templateTags(input.tags, { version, strategy }), tagRule: 'explicit' };
-  return { tags: semverTags(version, []), tagRule: 'semver' };
+function publishTags(input: PlanInput, version: string, strategy: string): { tags: string[]; tagRule: 'semver' | 'explicit'; platformTags?: Record<string, string[]> } {
+  const templates = input.tags ?? [];
+  const forIndex = templates.filter((t) => !perPlatform(t));
+  const tags = forIndex.length ? templateTags(forIndex, { version, strategy }) : semverTags(version, []);
+  const tagRule = forIndex.length ? 'explicit' : 'semver';
+  if (!templates.some(perPlatform)) return { tags, tagRule };
+  const slugs = Object.fromEntries(input.platforms.map((p) => [formatPlatform(p), platformSlug(p)]));
+  return { tags, tagRule, platformTags: platformTags(templates, { version, strategy }, slugs, tags) };
 }
 
 function publishTarget(push: string): Reference {

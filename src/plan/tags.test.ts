@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
-import { semverTags, templateTags } from './tags.js';
+import { perPlatform, platformTags, semverTags, templateTags } from './tags.js';
 
 describe('semver tags', () => {
   it.each([
@@ -48,5 +48,27 @@ describe('--tag templates', () => {
   it('names an unknown placeholder and an invalid result', () => {
     expect(() => templateTags(['{arch}'], { version: '1.0.0', strategy: 's' })).toThrow(/unknown placeholder \{arch\}[\s\S]*/);
     expect(() => templateTags(['-{version}'], { version: '1.0.0', strategy: 's' })).toThrow(/gives "-1\.0\.0", which is not a valid tag/);
+  });
+});
+
+describe('per-platform tags ({arch})', () => {
+  const slugs = { 'linux/amd64': 'amd64', 'linux/arm64': 'arm64', 'linux/arm/v7': 'arm-v7' };
+
+  it('expands {arch} templates once per platform and leaves the others to the index', () => {
+    const templates = ['{version}', '{version}-{arch}', '{arch}'];
+    expect(templates.filter(perPlatform)).toEqual(['{version}-{arch}', '{arch}']);
+    expect(platformTags(templates, { version: '1.0.20', strategy: 'cross' }, slugs, ['1.0.20'])).toEqual({
+      'linux/amd64': ['1.0.20-amd64', 'amd64'],
+      'linux/arm64': ['1.0.20-arm64', 'arm64'],
+      'linux/arm/v7': ['1.0.20-arm-v7', 'arm-v7'],
+    });
+  });
+
+  it('refuses a tag that would name both the index and a platform', () => {
+    expect(() => platformTags(['{arch}'], { version: '1.0.0' }, slugs, ['arm64', 'latest'])).toThrow(/tag "arm64" would name both the index and linux\/arm64/);
+  });
+
+  it('without a strategy to fill in, {strategy} is named as unknown', () => {
+    expect(() => templateTags(['{version}-{strategy}'], { version: '1.0.0' })).toThrow(/unknown placeholder \{strategy\}/);
   });
 });

@@ -4,7 +4,9 @@
  * version is the highest release on its line among the tags already in the repository, so
  * publishing a fix for an old line never drags `latest` backwards. Prereleases (1.3.0-rc.1) get
  * only their own tag. `--tag` templates replace the rule: {version}, {major}, {minor}, {patch},
- * {strategy}.
+ * {strategy}. A template with {arch} (the platform's slug: amd64, arm64, arm-v7, amd64-v3) is a
+ * per-platform tag: it names each platform's own manifest, for boards whose tooling cannot read an
+ * index, while the other templates (or, with none, the semver rule) name the index.
  */
 import semver from 'semver';
 import { MabError } from '../errors.js';
@@ -25,10 +27,13 @@ export function semverTags(version: string, existing: string[]): string[] {
   return tags;
 }
 
-/** Expands --tag templates; every result must be a valid tag. */
-export function templateTags(templates: string[], vars: { version: string; strategy: string }): string[] {
+/** Whether a --tag template names each platform's manifest rather than the index. */
+export const perPlatform = (template: string) => template.includes('{arch}');
+
+/** Expands --tag templates; every result must be a valid tag. {arch} only when vars has one. */
+export function templateTags(templates: string[], vars: { version: string; strategy?: string; arch?: string }): string[] {
   const v = semver.parse(vars.version);
-  const values: Record<string, string> = { version: vars.version, strategy: vars.strategy, major: String(v?.major ?? ''), minor: String(v?.minor ?? ''), patch: String(v?.patch ?? '') };
+  const values: Record<string, string> = { version: vars.version, ...(vars.strategy ? { strategy: vars.strategy } : {}), major: String(v?.major ?? ''), minor: String(v?.minor ?? ''), patch: String(v?.patch ?? ''), ...(vars.arch ? { arch: vars.arch } : {}) };
   return templates.map((t) => {
     const tag = t.replace(/\{(\w+)\}/g, (m, k: string) => {
       if (!(k in values)) throw new MabError('E_TAG', `--tag "${t}": unknown placeholder {${k}}`, `use ${Object.keys(values).map((x) => `{${x}}`).join(', ')}`);
@@ -37,4 +42,22 @@ export function templateTags(templates: string[], vars: { version: string; strat
     if (!TAG_RE.test(tag)) throw new MabError('E_TAG', `--tag "${t}" gives "${tag}", which is not a valid tag`, 'tags are letters, digits, ".", "_" and "-", at most 128, not starting with "." or "-"');
     return tag;
   });
+}
+
+/**
+ * Per-platform tags from the {arch} templates, keyed by platform; a tag two platforms (or a
+ * platform and the index) would share is refused, since the second push would move it.
+ */
+export function platformTags(templates: string[], vars: { version: string; strategy?: string }, slugs: Record<string, string>, indexTags: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const owner = new Map(indexTags.map((t) => [t, 'the index']));
+  for (const [platform, arch] of Object.entries(slugs)) {
+    out[platform] = templateTags(templates.filter(perPlatform), { ...vars, arch });
+    for (const tag of out[platform]) {
+      const other = owner.get(tag);
+      if (other) throw new MabError('E_TAG', `tag "${tag}" would name both ${other} and ${platform}`, 'per-platform --tag templates need {arch}; index templates must not give the same tag');
+      owner.set(tag, platform);
+    }
+  }
+  return out;
 }

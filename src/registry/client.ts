@@ -36,6 +36,12 @@ export interface ClientOptions {
   ecr?: EcrTarget;
 }
 
+export interface BlobPushOptions {
+  /** Repositories of this registry that held the blob once (the first other one is tried). */
+  mountFrom?: string[];
+  onProgress?: (sent: number) => void;
+}
+
 type SendInit = Omit<RequestInit, 'body'> & { ok: number[]; body?: BodyInit | (() => BodyInit); retry?: boolean };
 
 export class RegistryClient {
@@ -43,7 +49,7 @@ export class RegistryClient {
   /** The Authorization header that last worked, per repository ('' for /v2/ itself). */
   private auth = new Map<string, { header: string; expiresAt: number }>();
   private creds: Promise<Credentials | undefined> | undefined;
-  readonly stats = { blobBytesSent: 0, blobsSkipped: 0, retries: 0 };
+  readonly stats = { blobBytesSent: 0, blobsSkipped: 0, blobsMounted: 0, retries: 0 };
   private readonly chunkSize: number;
 
   constructor(readonly registry: string, private readonly options: ClientOptions = {}) {
@@ -184,24 +190,37 @@ export class RegistryClient {
   }
 
   /**
-   * Uploads a blob unless the repository has it already (false then: no bytes sent). Small blobs
-   * go in one PUT; a file of chunkSize or more goes in PATCH chunks of chunkSize (ECR wants at
-   * least 5 MB per chunk, and answers a PATCH with 201 where the spec says 202), then a PUT with
-   * the digest. A failed chunked upload starts over in a new session.
+   * Makes repo hold a blob: nothing when it has it; a cross-repository mount when `mountFrom`
+   * names another repository of this registry that had it (nothing crosses the network); else
+   * an upload. Small blobs go in one PUT; a file of chunkSize or more goes in PATCH chunks of
+   * chunkSize (ECR wants at least 5 MB per chunk, and answers a PATCH with 201 where the spec says
+   * 202), then a PUT with the digest. A failed upload starts over in a new session. onProgress
+   * hears the bytes of this blob sent so far (from 0 again when an upload restarts).
    */
-  async pushBlob(repo: string, digest: string, size: number, body: BlobBody): Promise<boolean> {
+  async pushBlob(repo: string, digest: string, size: number, body: BlobBody, o: BlobPushOptions = {}): Promise<'present' | 'mounted' | 'uploaded'> {
     if (await this.hasBlob(repo, digest)) {
       this.stats.blobsSkipped++;
-      return false;
+      return 'present';
+    }
+    const from = o.mountFrom?.find((r) => r !== repo);
+    // A registry that cannot mount (no such blob there, no pull access) opens a plain upload instead.
+    // Refused outright (say, no pull access to `from`), the mount is just skipped.
+    const opened = from ? await this.startUpload(repo, { digest, from }).catch((e: unknown) => (e instanceof RegistryError && e.status < 500 ? undefined : Promise.reject(e))) : undefined;
+    if (opened === 'mounted') {
+      this.stats.blobsMounted++;
+      return 'mounted';
     }
     const chunked = !Buffer.isBuffer(body) && size >= this.chunkSize;
+    let session: URL | undefined = opened;
     for (let attempt = 1; ; attempt++) {
       try {
-        await (chunked ? this.uploadChunked(repo, digest, size, (body as { path: string }).path) : this.uploadWhole(repo, digest, size, body));
+        session ??= (await this.startUpload(repo)) as URL;
+        await (chunked ? this.uploadChunked(session, digest, size, (body as { path: string }).path, o.onProgress) : this.uploadWhole(session, digest, size, body, o.onProgress));
         this.stats.blobBytesSent += size;
-        return true;
+        return 'uploaded';
       } catch (e) {
         if (attempt >= 3 || !isTransient(e)) throw e;
+        session = undefined;
         this.stats.retries++;
         this.options.onRetry?.(`upload of ${digest.slice(0, 19)} to ${repo} failed (${(e as Error).message}); starting it again`);
       }
@@ -215,30 +234,29 @@ export class RegistryClient {
    */
   async copyBlob(repo: string, from: string, digest: string): Promise<'present' | 'mounted' | 'copied'> {
     if (await this.hasBlob(repo, digest)) return 'present';
-    const res = await this.send('POST', `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`, { ok: [201, 202] });
-    if (res.status === 201) return 'mounted';
-    const location = res.headers.get('location');
-    if (!location) throw new MabError('E_REGISTRY', `registry ${this.registry} gave no upload location`, 'the registry does not follow the distribution spec');
+    const session = await this.startUpload(repo, { digest, from });
+    if (session === 'mounted') return 'mounted';
     const data = await this.getBlob(from, digest);
-    const url = new URL(location, this.base);
-    url.searchParams.set('digest', digest);
-    await this.send('PUT', url.toString(), { headers: { 'Content-Type': 'application/octet-stream' }, body: () => new Uint8Array(data), ok: [201] });
+    await this.uploadWhole(session, digest, data.length, data);
     this.stats.blobBytesSent += data.length;
     return 'copied';
   }
 
-  private async startUpload(repo: string): Promise<URL> {
-    const start = await this.send('POST', `/v2/${repo}/blobs/uploads/`, { ok: [202] });
+  /** Opens an upload session, or, asked to mount and answered 201, reports the blob mounted. */
+  private async startUpload(repo: string, mount?: { digest: string; from: string }): Promise<URL | 'mounted'> {
+    const query = mount ? `?mount=${encodeURIComponent(mount.digest)}&from=${encodeURIComponent(mount.from)}` : '';
+    const start = await this.send('POST', `/v2/${repo}/blobs/uploads/${query}`, { ok: mount ? [201, 202] : [202] });
+    if (start.status === 201) return 'mounted';
     const location = start.headers.get('location');
     if (!location) throw new MabError('E_REGISTRY', `registry ${this.registry} gave no upload location`, 'the registry does not follow the distribution spec');
     return new URL(location, this.base);
   }
 
-  private async uploadWhole(repo: string, digest: string, size: number, body: BlobBody): Promise<void> {
-    const url = await this.startUpload(repo);
+  private async uploadWhole(session: URL, digest: string, size: number, body: BlobBody, onProgress?: (sent: number) => void): Promise<void> {
+    const url = new URL(session);
     url.searchParams.set('digest', digest);
     // A factory: a stream can be sent once, and a 401 (an expired token) means sending it again.
-    const data = (): BodyInit => (Buffer.isBuffer(body) ? new Uint8Array(body) : (Readable.toWeb(createReadStream(body.path)) as unknown as BodyInit));
+    const data = (): BodyInit => (Buffer.isBuffer(body) ? new Uint8Array(body) : webStream(createReadStream(body.path), 0, onProgress));
     await this.send('PUT', url.toString(), {
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
       body: data,
@@ -246,15 +264,16 @@ export class RegistryClient {
       // Node's fetch requires this for a streamed request body.
       ...({ duplex: 'half' } as object),
     });
+    if (Buffer.isBuffer(body)) onProgress?.(size);
   }
 
-  private async uploadChunked(repo: string, digest: string, size: number, file: string): Promise<void> {
-    let url = await this.startUpload(repo);
+  private async uploadChunked(session: URL, digest: string, size: number, file: string, onProgress?: (sent: number) => void): Promise<void> {
+    let url = session;
     for (let start = 0; start < size; start += this.chunkSize) {
       const end = Math.min(start + this.chunkSize, size) - 1;
       const res = await this.send('PATCH', url.toString(), {
         headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(end - start + 1), 'Content-Range': `${start}-${end}` },
-        body: () => Readable.toWeb(createReadStream(file, { start, end })) as unknown as BodyInit,
+        body: () => webStream(createReadStream(file, { start, end }), start, onProgress),
         ok: [202, 201],
         retry: false,
         ...({ duplex: 'half' } as object),
@@ -265,6 +284,19 @@ export class RegistryClient {
     url.searchParams.set('digest', digest);
     await this.send('PUT', url.toString(), { headers: { 'Content-Length': '0' }, ok: [201] });
   }
+}
+
+/** A file stream as a fetch body, telling onProgress the running byte count (from `start`). */
+function webStream(file: Readable, start: number, onProgress?: (sent: number) => void): BodyInit {
+  async function* counted() {
+    let sent = start;
+    for await (const chunk of file) {
+      sent += (chunk as Buffer).length;
+      onProgress?.(sent);
+      yield chunk as Buffer;
+    }
+  }
+  return Readable.toWeb(Readable.from(counted())) as unknown as BodyInit;
 }
 
 /** Failures worth another try: the network, timeouts, throttling, server errors. */

@@ -14,6 +14,8 @@ import { assembleIndex, type IndexChild } from '../oci/index.js';
 import { INDEX_TYPES, MediaType, type Descriptor, type ImageConfig, type Index, type IndexFormat, type Manifest } from '../oci/types.js';
 import { formatPlatform } from '../platform/platform.js';
 import type { Store } from '../store/layout.js';
+import { PushedBlobs } from '../store/pushed.js';
+import { formatBytes } from '../util/io.js';
 import type { RegistryClient } from './client.js';
 
 export interface PushResult {
@@ -23,7 +25,10 @@ export interface PushResult {
   children: { platform: string; digest: string; manifest: Manifest }[];
   blobBytesSent: number;
   blobsSkipped: number;
+  blobsMounted: number;
   retries: number;
+  /** Per-platform tags ({arch} templates), each naming that platform's manifest. */
+  platformTags: Record<string, string[]>;
 }
 
 const DOCKER_TYPES: Record<string, string> = {
@@ -49,11 +54,24 @@ async function eachLimited<T>(items: T[], jobs: number, fn: (item: T) => Promise
   }));
 }
 
-export async function pushFromStore(store: Store, storeTag: string, client: RegistryClient, repo: string, o: { tags: string[]; format: IndexFormat; jobs?: number; log?: (m: string) => void }): Promise<PushResult> {
+export interface PushOptions {
+  tags: string[];
+  format: IndexFormat;
+  /** Tags for each platform's own manifest (from {arch} templates), given the platforms pushed. */
+  platformTags?: (platforms: string[]) => Record<string, string[]>;
+  /** Blobs uploaded at once (default 3). */
+  jobs?: number;
+  log?: (m: string) => void;
+  /** How often a platform's byte progress is logged while it uploads (default 2 s). */
+  progressMs?: number;
+}
+
+export async function pushFromStore(store: Store, storeTag: string, client: RegistryClient, repo: string, o: PushOptions): Promise<PushResult> {
   const top = await store.resolve(storeTag);
   if (!top) throw new MabError('E_STORE_TAG', `the store ${store.dir} has no tag "${storeTag}"`, 'see `mab store ls`');
   const entries: Descriptor[] = INDEX_TYPES.includes(top.mediaType) ? (JSON.parse((await store.readBlob(top.digest)).toString()) as Index).manifests : [top];
   const before = { ...client.stats };
+  const pushed = await PushedBlobs.open(store.dir, client.registry);
 
   const children: (IndexChild & { platform: string; manifestJson: Manifest })[] = [];
   for (const entry of entries) {
@@ -61,21 +79,33 @@ export async function pushFromStore(store: Store, storeTag: string, client: Regi
     const config = JSON.parse((await store.readBlob(stored.config.digest)).toString()) as ImageConfig;
     const platform = entry.platform ? formatPlatform(entry.platform) : `${config.os}/${config.architecture}`;
     const blobs = [stored.config, ...stored.layers];
-    let sent = 0;
-    await eachLimited(blobs, o.jobs ?? 3, async (b) => {
-      if (await client.pushBlob(repo, b.digest, b.size, { path: store.blobPath(b.digest) })) sent += b.size;
-    });
+    const how = { present: 0, mounted: 0, uploaded: 0 };
+    const progress = byteProgress(platform, blobs, o);
+    try {
+      await eachLimited(blobs, o.jobs ?? 3, async (b) => {
+        const mountFrom = pushed.repositories(b.digest);
+        how[await client.pushBlob(repo, b.digest, b.size, { path: store.blobPath(b.digest) }, { mountFrom, onProgress: (n) => progress.set(b.digest, n) })]++;
+        progress.set(b.digest, b.size);
+        await pushed.record(b.digest, repo);
+      });
+    } finally {
+      progress.stop();
+    }
     const manifestJson = o.format === 'docker' ? toDockerManifest(stored) : stored;
     const bytes = jsonBytes(manifestJson);
     const digest = await client.putManifest(repo, sha256Digest(bytes), manifestJson.mediaType, bytes);
-    o.log?.(`[${platform}] ${repo}@${digest}: ${blobs.length} blobs, ${sent} bytes sent`);
+    o.log?.(`[${platform}] ${repo}@${digest}: ${blobs.length} blobs (${how.uploaded} uploaded, ${how.mounted} mounted, ${how.present} already there)`);
     children.push({ manifest: { mediaType: manifestJson.mediaType, digest, size: bytes.length }, config, source: `${storeTag} ${platform}`, platform, manifestJson });
   }
 
-  // Every child must be in the repository before an index names it.
+  // Every child must be in the repository before an index or a tag names it.
   for (const c of children) {
     const there = await client.headManifest(repo, c.manifest.digest);
     if (!there) throw new MabError('E_PUSH_CHILD_MISSING', `${repo}@${c.manifest.digest} (${c.platform}) is not in the repository after its push`, 'nothing was tagged; push again');
+  }
+  const platformTags = o.platformTags?.(children.map((c) => c.platform)) ?? {};
+  for (const c of children) {
+    for (const tag of platformTags[c.platform] ?? []) await client.putManifest(repo, tag, c.manifest.mediaType, jsonBytes(c.manifestJson));
   }
   const index = INDEX_TYPES.includes(top.mediaType) ? assembleIndex(children, o.format) : undefined;
   const bytes = index ? jsonBytes(index) : undefined;
@@ -90,7 +120,34 @@ export async function pushFromStore(store: Store, storeTag: string, client: Regi
     children: children.map((c) => ({ platform: c.platform, digest: c.manifest.digest, manifest: c.manifestJson })),
     blobBytesSent: client.stats.blobBytesSent - before.blobBytesSent,
     blobsSkipped: client.stats.blobsSkipped - before.blobsSkipped,
+    blobsMounted: client.stats.blobsMounted - before.blobsMounted,
     retries: client.stats.retries - before.retries,
+    platformTags,
   };
 }
 
+/** One line on what a push moved, for logs. */
+export function pushSummary(r: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries'>): string {
+  return `${formatBytes(r.blobBytesSent)} of blobs sent, ${r.blobsMounted} mounted from other repositories, ${r.blobsSkipped} already there${r.retries ? `, ${r.retries} retries` : ''}`;
+}
+
+/**
+ * A platform's upload progress: bytes of its blobs done so far (present or mounted blobs count
+ * whole), logged every progressMs while it changes, as plain lines a CI log keeps.
+ */
+function byteProgress(platform: string, blobs: Descriptor[], o: PushOptions) {
+  const total = blobs.reduce((n, b) => n + b.size, 0);
+  const done = new Map<string, number>();
+  let shown = -1;
+  const show = () => {
+    const sent = [...done.values()].reduce((n, x) => n + x, 0);
+    if (sent === shown) return;
+    shown = sent;
+    o.log?.(`[${platform}] blobs: ${formatBytes(sent)} of ${formatBytes(total)} (${Math.floor((100 * sent) / Math.max(total, 1))}%)`);
+  };
+  const timer = setInterval(show, o.progressMs ?? 2000);
+  return {
+    set: (digest: string, n: number) => void done.set(digest, n),
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,5 +1,6 @@
 import { formatBytes } from '../util/io.js';
 import type { BuildResult } from '../build/execute.js';
+import { pushSummary } from '../registry/push.js';
 
 /** Left-aligned columns, widths from the content. */
 export function table(head: string[], rows: string[][]): string {
@@ -24,7 +25,8 @@ export function formatBuildReport(r: BuildResult): string {
   if (r.index) {
     const kind = r.index.mediaType.includes('docker') ? 'Docker manifest list v2' : 'OCI image index';
     lines.push(`index: ${r.index.reference} (${r.index.tags.join(', ')}) ${r.index.digest}, ${kind}`);
-    if (r.push) lines.push(`pushed from the store: ${formatBytes(r.push.blobBytesSent)} of blobs sent, ${r.push.blobsSkipped} blobs already there${r.push.retries ? `, ${r.push.retries} retries` : ''}`);
+    if (r.push) lines.push(`pushed from the store: ${pushSummary(r.push)}`);
+    for (const [platform, tags] of Object.entries(r.push?.platformTags ?? {})) lines.push(`${platform} manifest also tagged ${tags.join(', ')}`);
   } else {
     lines.push('* compressed = the gzip -6 layers mab stored, what a push sends.');
     if (r.store) lines.push(`store: ${r.store.dir} (${r.store.tags.join(', ')}) ${r.store.digest}, OCI image index; skopeo inspect oci:${r.store.dir}:${r.store.tags[1]}`);

@@ -90,9 +90,16 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
   };
 }
 
-/** Stores an OCI index over exported platform images and points tags at it. */
-export async function storeIndex(store: Store, images: { exported: Exported; platform: string; source: string }[], tags: string[]): Promise<Descriptor> {
-  const index = assembleIndex(images.map((i) => ({ manifest: i.exported.manifest, config: i.exported.config, expected: parsePlatform(i.platform), source: i.source })), 'oci');
+/** What a stored index says about the build it came from (OCI annotation keys where they exist). */
+export const BUILD_ANNOTATIONS = { title: 'org.opencontainers.image.title', version: 'org.opencontainers.image.version', strategy: 'dev.mab.strategy' } as const;
+
+/**
+ * Stores an OCI index over exported platform images and points tags at it. The index is annotated
+ * with the recipe, version and strategy, so a push or a report later knows what it holds.
+ */
+export async function storeIndex(store: Store, images: { exported: Exported; platform: string; source: string }[], tags: string[], build?: { title: string; version: string; strategy: string }): Promise<Descriptor> {
+  const annotations = build ? Object.fromEntries(Object.entries(BUILD_ANNOTATIONS).map(([k, key]) => [key, build[k as keyof typeof build]])) : undefined;
+  const index = assembleIndex(images.map((i) => ({ manifest: i.exported.manifest, config: i.exported.config, expected: parsePlatform(i.platform), source: i.source })), 'oci', annotations);
   const desc = await store.putBytes(Buffer.from(JSON.stringify(index)), MediaType.OciIndex);
   await store.tag(tags, desc);
   return desc;

@@ -15,7 +15,7 @@ import { pushFromStore } from '../../src/registry/push.js';
 import { Store } from '../../src/store/layout.js';
 import { REGISTRY, mab, sh } from './helpers.js';
 
-interface Report { platforms: { manifest: string }[]; index: { digest: string }; push: { blobBytesSent: number; blobsSkipped: number; retries: number } }
+interface Report { platforms: { manifest: string }[]; index: { digest: string }; push: { blobBytesSent: number; blobsSkipped: number; blobsMounted: number; retries: number } }
 
 let store: string;
 beforeAll(async () => {
@@ -37,7 +37,7 @@ describe('mab build --push, from the store', () => {
     const first = await build(repo);
     expect(first.push.blobBytesSent).toBeGreaterThan(100_000);
     const again = await build(repo);
-    expect(again.push).toEqual({ blobBytesSent: 0, blobsSkipped: 4, retries: 0 });
+    expect(again.push).toEqual({ blobBytesSent: 0, blobsSkipped: 4, blobsMounted: 0, retries: 0, platformTags: {} });
     expect(again.index.digest).toBe(first.index.digest);
   });
 });
@@ -57,6 +57,27 @@ describe('tags', () => {
     const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--store', store, '--push', repo, '--tag', '{version}-{strategy}', '--tag', 'edge', '--json', '--quiet']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { index: { tags: string[] } }).index.tags).toEqual(['1.0.0-minimal', 'edge']);
+  });
+});
+
+describe('mab push: mounts and per-platform tags', () => {
+  it('mounts blobs it pushed to one repository into another of the registry; {arch} tags name each platform manifest', async () => {
+    const hex = randomBytes(4).toString('hex');
+    const [a, b] = [`${REGISTRY}/mabtest/mount-a-${hex}`, `${REGISTRY}/mabtest/mount-b-${hex}`];
+    const first = await mab(['push', 'http-endpoint-c:1.0.0', a, '--store', store, '--quiet']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const second = await mab(['push', 'http-endpoint-c:1.0.0', b, '--store', store, '--json', '--tag', '{version}-{strategy}', '--tag', '{version}-{arch}']);
+    expect(second.exitCode, second.stderr).toBe(0);
+    const r = JSON.parse(second.stdout) as { tags: string[]; blobBytesSent: number; blobsMounted: number; platformTags: Record<string, string[]>; children: { platform: string; digest: string }[] };
+    expect(r).toMatchObject({ tags: ['1.0.0-minimal'], blobBytesSent: 0, blobsMounted: 4, platformTags: { 'linux/amd64': ['1.0.0-amd64'], 'linux/arm64': ['1.0.0-arm64'] } });
+    expect(second.stderr).toMatch(/\[linux\/arm64\] mabtest\/mount-b-\w+@sha256:\w+: 2 blobs \(0 uploaded, 2 mounted, 0 already there\)/);
+    // The arch tag is the platform's own manifest, which tools that know no index can pull.
+    const arm64 = r.children.find((c) => c.platform === 'linux/arm64')!;
+    const raw = await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${b}:1.0.0-arm64`]);
+    expect(sha256Digest(Buffer.from(raw))).toBe(arm64.digest);
+    expect(JSON.parse(raw).mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    const config = JSON.parse(await sh('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${b}:1.0.0-arm64`])) as { architecture: string };
+    expect(config.architecture).toBe('arm64');
   });
 });
 
@@ -196,8 +217,13 @@ describe('chunked uploads against ECR\'s rules', () => {
     await writeFile(file, data);
     const digest = sha256Digest(data);
     const repo = `mabtest/ecr-chunks-${randomBytes(4).toString('hex')}`;
-    expect(await new RegistryClient(proxy.address, { chunkSize: 5 * 1024 * 1024 }).pushBlob(repo, digest, data.length, { path: file })).toBe(true);
+    const progress: number[] = [];
+    expect(await new RegistryClient(proxy.address, { chunkSize: 5 * 1024 * 1024 }).pushBlob(repo, digest, data.length, { path: file }, { onProgress: (n) => progress.push(n) })).toBe('uploaded');
     expect(proxy.patches).toEqual([5 * 1024 * 1024, 5 * 1024 * 1024, 2 * 1024 * 1024]);
+    // Byte progress rises through every chunk to the blob's size.
+    expect(progress.length).toBeGreaterThan(3);
+    expect(progress.every((n, i) => i === 0 || n > progress[i - 1]!)).toBe(true);
+    expect(progress.at(-1)).toBe(data.length);
     expect((await new RegistryClient(REGISTRY).getBlob(repo, digest)).equals(data)).toBe(true);
 
     const tooSmall = new RegistryClient(proxy.address, { chunkSize: 1024 * 1024 });

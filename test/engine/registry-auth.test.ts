@@ -130,9 +130,20 @@ describe('AWS ECR (real SDK, loopback stand-in for the ECR API, real registry)',
 describe('token auth scopes', () => {
   let reg: TestRegistry;
   beforeAll(async () => {
-    reg = await tokenAuthRegistry({ ann: PASSWORD });
+    reg = await tokenAuthRegistry({ ann: PASSWORD, bob: PASSWORD }, { bob: ['mab/ann-only'] });
   });
   afterAll(async () => reg?.stop());
+
+  it('a mount from a repository the user may not read falls back to an upload; one it may read mounts', async () => {
+    const blob = Buffer.from('a layer in two repositories');
+    const digest = sha256Digest(blob);
+    const ann = new RegistryClient(reg.address, { credentials: GOOD });
+    expect(await ann.pushBlob('mab/ann-only', digest, blob.length, blob)).toBe('uploaded');
+    const bob = new RegistryClient(reg.address, { credentials: { username: 'bob', password: PASSWORD } });
+    expect(await bob.pushBlob('mab/bob', digest, blob.length, blob, { mountFrom: ['mab/ann-only'] })).toBe('uploaded');
+    expect(await ann.pushBlob('mab/ann-too', digest, blob.length, blob, { mountFrom: ['mab/ann-only'] })).toBe('mounted');
+    expect((await bob.getBlob('mab/bob', digest)).equals(blob)).toBe(true);
+  });
 
   it('anonymous callers may pull but not push; the token asked for names the repository', async () => {
     await pushImage(new RegistryClient(reg.address, { credentials: GOOD }), 'mab/public', 'v1');
