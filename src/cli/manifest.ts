@@ -39,8 +39,9 @@ export const manifest: Command = {
       const sources = await Promise.all(spec.manifests.map((m) => readChild(client, m.image.repository, { reference: m.image.digest ?? m.image.tag!, expected: parsePlatform(m.platform) })));
       assembleIndex(sources.map((c, i) => ({ ...c, source: spec.manifests[i]!.source })), spec.format);
       const children = [];
-      for (const m of spec.manifests) {
-        const r = await ensureInRepo(client, m.image, repo);
+      for (const [i, m] of spec.manifests.entries()) {
+        // By the digest readChild resolved: an index listed in the spec was unwrapped to its image.
+        const r = await ensureInRepo(client, { ...m.image, digest: sources[i]!.manifest.digest }, repo);
         log(`[${m.platform}] ${repo}@${r.digest}${m.image.repository === repo ? '' : ` (from ${m.image.repository}: ${r.blobs.mounted} blobs mounted, ${r.blobs.copied} copied, ${r.blobs.present} there)`}`);
         children.push({ reference: r.digest, expected: parsePlatform(m.platform) });
       }

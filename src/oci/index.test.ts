@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assembleIndex, type IndexChild } from './index.js';
+import { assembleIndex, imageEntries, type IndexChild } from './index.js';
 import { MediaType, type ImageConfig } from './types.js';
 import { parsePlatform } from '../platform/platform.js';
 import type { MabError } from '../errors.js';
@@ -54,5 +54,15 @@ describe('assembleIndex', () => {
 
   it('refuses an empty index', () => {
     expect(() => assembleIndex([], 'oci')).toThrow(/no images/);
+  });
+});
+
+describe('imageEntries', () => {
+  const image = (arch: string) => ({ mediaType: MediaType.OciManifest, digest: `sha256:${arch.padEnd(64, '0')}`, size: 1, platform: { os: 'linux', architecture: arch } });
+  it('drops BuildKit attestations (unknown/unknown, or annotated as attestation-manifest) and keeps the images', () => {
+    const attestation = { mediaType: MediaType.OciManifest, digest: `sha256:${'f'.repeat(64)}`, size: 1, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': image('a').digest } };
+    const annotatedOnly = { ...attestation, platform: { os: 'linux', architecture: 'amd64' } };
+    const bareUnknown = { ...attestation, annotations: {} };
+    expect(imageEntries({ manifests: [image('a'), attestation, image('b'), annotatedOnly, bareUnknown] })).toEqual([image('a'), image('b')]);
   });
 });

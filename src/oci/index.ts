@@ -24,6 +24,15 @@ export interface IndexChild {
   source: string;
 }
 
+/**
+ * The entries of an index that are images. BuildKit lists its provenance and SBOM attestations
+ * beside the images, as platform unknown/unknown with a vnd.docker.reference.type annotation; old
+ * clients pick them as if they were images, so an index mab assembles never carries them.
+ */
+export function imageEntries(index: Pick<Index, 'manifests'>): Descriptor[] {
+  return index.manifests.filter((d) => d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' && !(d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'));
+}
+
 export function platformOfConfig(config: ImageConfig): Platform & { 'os.version'?: string } {
   return {
     os: config.os,

@@ -10,7 +10,7 @@
  */
 import { MabError } from '../errors.js';
 import { jsonBytes, sha256Digest } from '../oci/digest.js';
-import { assembleIndex, type IndexChild } from '../oci/index.js';
+import { assembleIndex, imageEntries, type IndexChild } from '../oci/index.js';
 import { INDEX_TYPES, MediaType, type Descriptor, type ImageConfig, type Index, type IndexFormat, type Manifest } from '../oci/types.js';
 import { formatPlatform } from '../platform/platform.js';
 import type { Store } from '../store/layout.js';
@@ -69,7 +69,8 @@ export interface PushOptions {
 export async function pushFromStore(store: Store, storeTag: string, client: RegistryClient, repo: string, o: PushOptions): Promise<PushResult> {
   const top = await store.resolve(storeTag);
   if (!top) throw new MabError('E_STORE_TAG', `the store ${store.dir} has no tag "${storeTag}"`, 'see `mab store ls`');
-  const entries: Descriptor[] = INDEX_TYPES.includes(top.mediaType) ? (JSON.parse((await store.readBlob(top.digest)).toString()) as Index).manifests : [top];
+  // Attestations a store written by other tools may hold are not pushed (imageEntries).
+  const entries: Descriptor[] = INDEX_TYPES.includes(top.mediaType) ? imageEntries(JSON.parse((await store.readBlob(top.digest)).toString()) as Index) : [top];
   const before = { ...client.stats };
   const pushed = await PushedBlobs.open(store.dir, client.registry);
 

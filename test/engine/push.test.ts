@@ -116,6 +116,57 @@ describe('mab manifest push SPEC (images already in the registry)', () => {
 });
 
 /**
+ * An index as buildx pushes one with provenance: the images, each followed by its attestation
+ * manifest (platform unknown/unknown, an in-toto layer, annotations pointing at the image).
+ */
+async function withAttestations(client: RegistryClient, repo: string, tag: string, images: { digest: string; platform: string }[]): Promise<void> {
+  const entries = [];
+  for (const img of images) {
+    const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2', subject: [{ digest: { sha256: img.digest.slice(7) } }] }));
+    const config = Buffer.from(JSON.stringify({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [sha256Digest(statement)] } }));
+    for (const b of [statement, config]) await client.pushBlob(repo, sha256Digest(b), b.length, b);
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.in-toto+json', digest: sha256Digest(statement), size: statement.length, annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' } }],
+    }));
+    const digest = await client.putManifest(repo, sha256Digest(manifest), 'application/vnd.oci.image.manifest.v1+json', manifest);
+    const [os, architecture] = img.platform.split('/');
+    const head = await client.headManifest(repo, img.digest);
+    entries.push({ mediaType: head!.mediaType, digest: img.digest, size: head!.size, platform: { os, architecture } });
+    entries.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: manifest.length, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.digest': img.digest, 'vnd.docker.reference.type': 'attestation-manifest' } });
+  }
+  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: entries }));
+  await client.putManifest(repo, tag, 'application/vnd.oci.image.index.v1+json', index);
+}
+
+describe('mab manifest push from indexes with attestations', () => {
+  it('unwraps a single-image index, picks the listed platform from a multi-image one, and drops every attestation', async () => {
+    const src = `mabtest/att-src-${randomBytes(4).toString('hex')}`;
+    const pushed = await mab(['push', 'http-endpoint-c:1.0.0', `${REGISTRY}/${src}`, '--store', store, '--json', '--quiet']);
+    expect(pushed.exitCode, pushed.stderr).toBe(0);
+    const children = (JSON.parse(pushed.stdout) as { children: { platform: string; digest: string }[] }).children;
+    const client = new RegistryClient(REGISTRY);
+    await withAttestations(client, src, 'amd64-only', children.filter((c) => c.platform === 'linux/amd64'));
+    await withAttestations(client, src, 'both', children);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-att-'));
+    const target = `mabtest/att-${randomBytes(4).toString('hex')}`;
+    const spec = (arm64: string) => `image: ${REGISTRY}/${target}\ntags: [1.0.0]\nmanifests:\n  - image: ${REGISTRY}/${src}:amd64-only\n    platform: linux/amd64\n  - image: ${REGISTRY}/${src}:${arm64}\n    platform: linux/arm64\n`;
+
+    // An index with one image is not one for arm64: named, with what it does have.
+    await writeFile(path.join(dir, 'bad.yaml'), spec('amd64-only'));
+    const bad = await mab(['manifest', 'push', path.join(dir, 'bad.yaml')]);
+    expect(bad.stderr).toMatch(/listed as linux\/arm64 but its config says linux\/amd64/);
+
+    await writeFile(path.join(dir, 'ok.yaml'), spec('both'));
+    const ok = await mab(['manifest', 'push', path.join(dir, 'ok.yaml'), '--json']);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const index = JSON.parse(await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${REGISTRY}/${target}:1.0.0`])) as { manifests: { digest: string; platform: { os: string; architecture: string } }[] };
+    expect(index.manifests.map((m) => [m.digest, `${m.platform.os}/${m.platform.architecture}`])).toEqual(children.map((c) => [c.digest, c.platform]));
+  });
+});
+
+/**
  * A proxy in front of the real registry. `intercept` may answer a request itself (true), and
  * `status` may change what the registry answered. The Host header stays the proxy's, so upload
  * locations the registry hands out point back here.
