@@ -1,5 +1,5 @@
 import { MabError } from '../errors.js';
-import { loadManifestSpec } from '../manifest/spec.js';
+import { formatFor, loadManifestSpec } from '../manifest/spec.js';
 import { assembleIndex } from '../oci/index.js';
 import { INDEX_TYPES, type Index } from '../oci/types.js';
 import { formatPlatform, parsePlatform } from '../platform/platform.js';
@@ -37,7 +37,8 @@ export const manifest: Command = {
       // Check every image against its listed platform (and the format) where it is now, before
       // anything is copied into the target repository.
       const sources = await Promise.all(spec.manifests.map((m) => readChild(client, m.image.repository, { reference: m.image.digest ?? m.image.tag!, expected: parsePlatform(m.platform) })));
-      assembleIndex(sources.map((c, i) => ({ ...c, source: spec.manifests[i]!.source })), spec.format);
+      const format = formatFor(spec, sources.map((c) => c.manifest.mediaType));
+      assembleIndex(sources.map((c, i) => ({ ...c, source: spec.manifests[i]!.source })), format);
       const children = [];
       for (const [i, m] of spec.manifests.entries()) {
         // By the digest readChild resolved: an index listed in the spec was unwrapped to its image.
@@ -45,7 +46,7 @@ export const manifest: Command = {
         log(`[${m.platform}] ${repo}@${r.digest}${m.image.repository === repo ? '' : ` (from ${m.image.repository}: ${r.blobs.mounted} blobs mounted, ${r.blobs.copied} copied, ${r.blobs.present} there)`}`);
         children.push({ reference: r.digest, expected: parsePlatform(m.platform) });
       }
-      const published = await publishIndex(client, repo, children, spec.tags, spec.format, spec.annotations);
+      const published = await publishIndex(client, repo, children, spec.tags, format, spec.annotations);
       const ref = `${spec.target.registry}/${repo}`;
       io.out(opts.json
         ? JSON.stringify({ schemaVersion: 1, reference: ref, digest: published.digest, mediaType: published.index.mediaType, tags: spec.tags, manifests: published.index.manifests }, null, 2) + '\n'

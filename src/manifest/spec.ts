@@ -4,7 +4,8 @@
  *
  *   image: registry.example.com/edge/sysbench      # where the index goes
  *   tags: [1.0.20, latest]
- *   format: docker                                 # or oci (which also carries annotations)
+ *   format: docker         # or oci (which also carries annotations); default: docker when every
+ *                          # image is a Docker v2 manifest and there are no annotations, else oci
  *   annotations: { org.opencontainers.image.source: https://… }
  *   manifests:
  *     - image: registry.example.com/edge/sysbench-amd64:1.0.20
@@ -17,7 +18,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Node } from 'yaml';
 import { MabError } from '../errors.js';
-import type { IndexFormat } from '../oci/types.js';
+import { MediaType, type IndexFormat } from '../oci/types.js';
 import { formatPlatform } from '../platform/platform.js';
 import { parseReference, type Reference } from '../ref/reference.js';
 import { Reader, platformAt, seq } from '../recipe/reader.js';
@@ -26,7 +27,8 @@ export interface ManifestSpec {
   file: string;
   target: Reference;
   tags: string[];
-  format: IndexFormat;
+  /** Unset: chosen from the images (formatFor). */
+  format?: IndexFormat;
   annotations?: Record<string, string>;
   manifests: { image: Reference; platform: string; source: string }[];
 }
@@ -46,7 +48,7 @@ export function parseManifestSpec(file: string, text: string): ManifestSpec {
   if (target.tag || target.digest) throw r.fail(r.node(top, 'image'), `image "${r.str(top, 'image', 'spec')}" names a tag or digest`, 'give the repository only; tags go in "tags:"');
   const tags = r.list(top, 'tags', 'spec', /^[\w][\w.-]{0,127}$/, 'a tag (letters, digits, . _ -)');
   if (!tags.length) throw r.fail(r.node(top, 'tags'), 'tags is empty', 'list at least one tag');
-  const format = (r.str(top, 'format', 'spec', /^(docker|oci)$/, 'docker or oci') ?? 'docker') as IndexFormat;
+  const format = r.str(top, 'format', 'spec', /^(docker|oci)$/, 'docker or oci') as IndexFormat | undefined;
   const annotations = top.has('annotations') ? r.stringMap(r.node(top, 'annotations')!, 'annotations', /^[a-z0-9][a-z0-9.-]*(\.[a-z0-9-]+)+$|^[a-z0-9.-]+\/[\w.-]+$/, 'a reverse-DNS key, e.g. org.opencontainers.image.source') : undefined;
   if (annotations && format === 'docker') throw r.fail(r.node(top, 'annotations'), 'a Docker manifest list has no annotations', 'set format: oci, or drop annotations');
   const seen = new Map<string, number>();
@@ -62,7 +64,7 @@ export function parseManifestSpec(file: string, text: string): ManifestSpec {
     seen.set(platform, i);
     return { image, platform, source: `${file}: manifests[${i}] (${imageText})` };
   });
-  return { file, target, tags, format, ...(annotations ? { annotations } : {}), manifests };
+  return { file, target, tags, ...(format ? { format } : {}), ...(annotations ? { annotations } : {}), manifests };
 }
 
 export async function loadManifestSpec(file: string): Promise<ManifestSpec> {
@@ -70,4 +72,9 @@ export async function loadManifestSpec(file: string): Promise<ManifestSpec> {
     throw new MabError('E_MANIFEST_SPEC', `cannot read ${file}: ${e.code ?? e.message}`, 'give the path of a manifests/*.yaml spec');
   });
   return parseManifestSpec(file, text);
+}
+
+/** The index format a spec asks for, or, unset, docker where every image allows it, else oci. */
+export function formatFor(spec: Pick<ManifestSpec, 'format' | 'annotations'>, childTypes: string[]): IndexFormat {
+  return spec.format ?? (!spec.annotations && childTypes.every((t) => t === MediaType.DockerManifest) ? 'docker' : 'oci');
 }
