@@ -14,6 +14,7 @@ import { semverTags } from '../plan/tags.js';
 import { fetchAll, type Mirror } from '../source/fetch.js';
 import type { ImageSize } from '../report/measure.js';
 import { Store } from '../store/layout.js';
+import { recordBuild } from '../store/builds.js';
 import { exportImage, storeIndex } from '../store/export.js';
 import { buildTarget, makeContext, removeContext } from './buildx.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
@@ -98,6 +99,11 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
     images.push({ exported: e, platform: r.platform, source: r.image });
   }
   const { name, version } = plan.recipe;
+  // Beside the images, for reports: how each was made.
+  const base = plan.bases.runtime ?? plan.bases.build;
+  for (const r of results) {
+    await recordBuild(o.storeDir, r.manifest!, { recipe: name, version, strategy: plan.strategy, platform: r.platform, builtAt: new Date().toISOString(), buildSeconds: r.buildSeconds, smoke: r.smoke.map(({ name: n, passed, seconds }) => ({ name: n, passed, seconds })), ...(base !== 'scratch' ? { base } : {}) });
+  }
   const storeTags = [`${version}-${plan.strategy}`, version, 'latest'].map((t) => `${name}:${t}`);
   const stored = await storeIndex(store, images, storeTags, { title: name, version, strategy: plan.strategy });
   o.log(`store ${o.storeDir}: ${storeTags.join(', ')} → ${stored.digest}`);

@@ -13,9 +13,10 @@ import { PACKAGE_ROOT } from './context.js';
 import { generate } from './generate.js';
 import { manifest } from './manifest.js';
 import { push } from './push.js';
+import { report } from './report.js';
 import { store } from './store.js';
 
-export const COMMANDS: Command[] = [build, generate, base, push, manifest, store];
+export const COMMANDS: Command[] = [build, generate, base, push, manifest, store, report];
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -1,0 +1,89 @@
+import { appendFile } from 'node:fs/promises';
+import { MabError } from '../errors.js';
+import { listRecipes } from '../recipe/find.js';
+import { parseReference } from '../ref/reference.js';
+import { RegistryClient } from '../registry/client.js';
+import { baseLookup } from '../report/base.js';
+import { budgetMessage, checkBudgets, parseBudgets } from '../report/budget.js';
+import { reportMarkdown, reportText } from '../report/format.js';
+import { sizeReport } from '../report/report.js';
+import { registrySource, storeSource, type ImageSource } from '../report/source.js';
+import { buildRecord } from '../store/builds.js';
+import { Store } from '../store/layout.js';
+import type { Io } from '../util/io.js';
+import type { Command, Values } from './command.js';
+import { recipesDir, storeDirOf } from './context.js';
+
+/**
+ * TARGET: with a '/', a registry reference; otherwise a store tag, where a bare name means its
+ * latest build (RECIPE:latest).
+ */
+async function sourceOf(target: string, opts: Values, io: Io): Promise<ImageSource> {
+  if (target.includes('/')) {
+    const ref = parseReference(target, { defaultTag: 'latest' });
+    return registrySource(new RegistryClient(ref.registry, { env: io.env }), ref.repository, ref.digest ?? ref.tag!);
+  }
+  const dir = storeDirOf(opts, io);
+  const store = await Store.open(dir);
+  const tag = target.includes(':') ? target : `${target}:latest`;
+  if (!(await store.resolve(tag)) && (await listRecipes(recipesDir(opts, io))).includes(target)) {
+    throw new MabError('E_REPORT_TARGET', `recipe ${target} has no build in the store ${dir}`, `build it first: mab build ${target}`);
+  }
+  return storeSource(store, tag);
+}
+
+export const report: Command = {
+  name: 'report',
+  args: 'TARGET',
+  summary: 'image sizes per platform and per layer, largest files, wasted bytes, budgets',
+  description: [
+    'TARGET is a recipe (its latest build in the store), a store tag (sysbench:1.0.20-cross) or a',
+    'registry reference (127.0.0.1:5000/mab/sysbench:1.0.20). For every platform: the download size',
+    '(config + compressed layers) and the unpacked size; each layer with the instruction that made',
+    'it, whether it came with the base image and whether other platforms share it; the largest',
+    'files; bytes wasted on files that later layers overwrite or delete (dive\'s definition) and the',
+    'efficiency score; build time and smoke results when mab built it into this store. Layers are',
+    'streamed through gunzip and read as tar, never unpacked to disk.',
+    '--max-size makes the command exit 1 when a platform\'s download size is over its budget.',
+  ].join('\n'),
+  options: {
+    format: { type: 'string', value: 'FORMAT', default: 'text', description: 'text (a terminal table) or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)' },
+    json: { type: 'boolean', description: 'print the report as JSON (schema: docs/reports.md)' },
+    'max-size': { type: 'string', value: '[PLATFORM=]SIZE', multiple: true, description: 'budget for the download size, e.g. linux/arm64=60MB, or 60MB for every platform' },
+    base: { type: 'string', value: 'IMAGE', description: 'base image to count shared layers against, when the store has no build record naming one' },
+    top: { type: 'string', value: 'N', default: '10', description: 'largest files and wasted paths listed per platform' },
+    store: { type: 'string', value: 'DIR', description: 'the store (default: $MAB_STORE, else the cache dir\'s store/)' },
+    recipes: { type: 'string', value: 'DIR', description: 'recipes directory (default: the bundled recipes/)' },
+  },
+  examples: ['mab report sysbench', 'mab report sysbench:1.0.20-cross --max-size linux/arm64=60MB --format md', 'mab report 127.0.0.1:5000/mab/sysbench:1.0.20 --json'],
+  async run(args, opts, io) {
+    const [target] = args;
+    if (!target || args.length > 1) throw new MabError('E_USAGE', 'mab report takes one TARGET', 'e.g. mab report sysbench');
+    const format = String(opts.format);
+    if (format !== 'text' && format !== 'md') throw new MabError('E_USAGE', `--format "${format}" is not text or md`, 'use --json for JSON');
+    const top = Number(opts.top);
+    if (!Number.isInteger(top) || top < 0) throw new MabError('E_USAGE', `--top "${String(opts.top)}" is not a whole number`);
+    const budgets = parseBudgets((opts['max-size'] as string[] | undefined) ?? []);
+    const source = await sourceOf(target, opts, io);
+    const storeDir = source.kind === 'store' ? storeDirOf(opts, io) : undefined;
+    const r = await sizeReport(source, {
+      top,
+      base: baseLookup(io.env),
+      ...(opts.base ? { baseName: String(opts.base) } : {}),
+      ...(storeDir ? { builds: (d: string) => buildRecord(storeDir, d) } : {}),
+    });
+    const results = checkBudgets(r, budgets);
+    if (opts.json) {
+      io.out(JSON.stringify({ ...r, ...(results.length ? { budgets: results } : {}) }, null, 2) + '\n');
+    } else {
+      const text = format === 'md' ? reportMarkdown(r) : reportText(r);
+      const budgetLines = results.map((b) => (format === 'md' ? `- ${b.over ? '❌' : '✅'} ${budgetMessage(b)}` : budgetMessage(b)));
+      const out = text + (budgetLines.length ? `\n${budgetLines.join('\n')}\n` : '');
+      io.out(out);
+      if (format === 'md' && io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, out + '\n');
+    }
+    const over = results.filter((b) => b.over);
+    if (over.length) throw new MabError('E_BUDGET', `over budget: ${over.map(budgetMessage).join('; ')}`, 'see the largest layers and files in the report; a multistage or minimal strategy may help, or raise --max-size');
+    return 0;
+  },
+};
