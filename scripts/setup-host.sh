@@ -16,9 +16,10 @@ export DEBIAN_FRONTEND=noninteractive
 # git, bzip2 and xz-utils: mab fetches git sources and unpacks compressed artifacts on the host;
 # gnupg (gpg, gpgv): it checks apt repository signatures (the tests build .deb files with dpkg-deb,
 # part of dpkg); openssl and apache2-utils (htpasswd): the auth tests make certificates and users;
-# umoci: a second OCI tool that must read the local store.
+# umoci: a second OCI tool that must read the local store; chromium: the test that opens the HTML
+# size report headless and screenshots its charts.
 pkgs=(docker.io qemu-user-static binfmt-support docker-registry apache2-utils mmdebstrap skopeo
-      uidmap arch-test ca-certificates curl git bzip2 xz-utils gnupg gpgv openssl umoci)
+      uidmap arch-test ca-certificates curl git bzip2 xz-utils gnupg gpgv openssl umoci chromium)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ] || [ ! -x /usr/libexec/docker/cli-plugins/docker-buildx ]; then

@@ -10,6 +10,7 @@ import type { BuildPlan } from '../plan/plan.js';
 import type { Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
 import { pushFromStore, pushSummary, type PushResult } from '../registry/push.js';
+import { targetDigest } from '../plan/digest.js';
 import { semverTags } from '../plan/tags.js';
 import { fetchAll, type Mirror } from '../source/fetch.js';
 import type { ImageSize } from '../report/measure.js';
@@ -101,8 +102,11 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
   const { name, version } = plan.recipe;
   // Beside the images, for reports: how each was made.
   const base = plan.bases.runtime ?? plan.bases.build;
-  for (const r of results) {
-    await recordBuild(o.storeDir, r.manifest!, { recipe: name, version, strategy: plan.strategy, platform: r.platform, builtAt: new Date().toISOString(), buildSeconds: r.buildSeconds, smoke: r.smoke.map(({ name: n, passed, seconds }) => ({ name: n, passed, seconds })), ...(base !== 'scratch' ? { base } : {}) });
+  for (const [i, r] of results.entries()) {
+    await recordBuild(o.storeDir, r.manifest!, {
+      recipe: name, version, strategy: plan.strategy, platform: r.platform, builtAt: new Date().toISOString(), buildSeconds: r.buildSeconds,
+      smoke: r.smoke.map(({ name: n, passed, seconds }) => ({ name: n, passed, seconds })), ...(base !== 'scratch' ? { base } : {}), planDigest: await targetDigest(plan.targets[i]!),
+    });
   }
   const storeTags = [`${version}-${plan.strategy}`, version, 'latest'].map((t) => `${name}:${t}`);
   const stored = await storeIndex(store, images, storeTags, { title: name, version, strategy: plan.strategy });

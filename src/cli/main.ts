@@ -14,9 +14,10 @@ import { generate } from './generate.js';
 import { manifest } from './manifest.js';
 import { push } from './push.js';
 import { report } from './report.js';
+import { compare } from './compare.js';
 import { store } from './store.js';
 
-export const COMMANDS: Command[] = [build, generate, base, push, manifest, store, report];
+export const COMMANDS: Command[] = [build, generate, base, push, manifest, store, report, compare];
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -1,4 +1,5 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { MabError } from '../errors.js';
 import { listRecipes } from '../recipe/find.js';
 import { parseReference } from '../ref/reference.js';
@@ -6,6 +7,7 @@ import { RegistryClient } from '../registry/client.js';
 import { baseLookup } from '../report/base.js';
 import { budgetMessage, checkBudgets, parseBudgets } from '../report/budget.js';
 import { reportMarkdown, reportText } from '../report/format.js';
+import { reportHtml } from '../report/html.js';
 import { sizeReport } from '../report/report.js';
 import { registrySource, storeSource, type ImageSource } from '../report/source.js';
 import { buildRecord } from '../store/builds.js';
@@ -49,6 +51,7 @@ export const report: Command = {
   options: {
     format: { type: 'string', value: 'FORMAT', default: 'text', description: 'text (a terminal table) or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)' },
     json: { type: 'boolean', description: 'print the report as JSON (schema: docs/reports.md)' },
+    html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML page with a chart of every platform\'s layers' },
     'max-size': { type: 'string', value: '[PLATFORM=]SIZE', multiple: true, description: 'budget for the download size, e.g. linux/arm64=60MB, or 60MB for every platform' },
     base: { type: 'string', value: 'IMAGE', description: 'base image to count shared layers against, when the store has no build record naming one' },
     top: { type: 'string', value: 'N', default: '10', description: 'largest files and wasted paths listed per platform' },
@@ -73,6 +76,7 @@ export const report: Command = {
       ...(storeDir ? { builds: (d: string) => buildRecord(storeDir, d) } : {}),
     });
     const results = checkBudgets(r, budgets);
+    if (opts.html) await writeFile(path.resolve(io.cwd, String(opts.html)), reportHtml({ title: `Image sizes: ${r.target}`, reports: { [r.strategy ?? r.target]: r } }));
     if (opts.json) {
       io.out(JSON.stringify({ ...r, ...(results.length ? { budgets: results } : {}) }, null, 2) + '\n');
     } else {

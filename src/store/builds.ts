@@ -23,6 +23,8 @@ export interface BuildRecord {
   smoke: { name: string; passed: boolean; seconds: number }[];
   /** The FROM of the image's last stage, as the Dockerfile names it (scratch: none). */
   base?: string;
+  /** targetDigest of the plan that built it: the same digest would build the same image. */
+  planDigest?: string;
 }
 
 const fileOf = (storeDir: string, digest: string) => path.join(storeDir, 'mab', 'builds', `${assertDigest(digest, 'manifest').slice('sha256:'.length)}.json`);

@@ -4,12 +4,13 @@
  * registry mirror, and the same report from the store and from the registry after a push.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Comparison } from '../../src/report/compare.js';
 import type { SizeReport } from '../../src/report/report.js';
-import { REGISTRY, mab, sh } from './helpers.js';
+import { REGISTRY, ROOT, mab, sh } from './helpers.js';
 
 let store: string;
 const report = async (args: string[]) => {
@@ -66,5 +67,41 @@ describe('mab report on what mab built', () => {
     expect(remote.source).toBe('registry');
     const figures = (x: SizeReport) => x.platforms.map((p) => [p.platform, p.compressed, p.uncompressed, p.finalBytes, p.wasted, p.largest, p.layers.map((l) => [l.digest, l.uncompressed, l.files, l.createdBy])]);
     expect(figures(remote)).toEqual(figures(local));
+  });
+});
+
+describe('mab compare', () => {
+  it('reuses what the store holds, gives ratios against single, and draws its charts in Chromium', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-compare-'));
+    const html = path.join(dir, 'compare.html');
+    const args = ['compare', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'single,minimal', '--store', store, '--json'];
+    const first = await mab([...args, '--html', html]);
+    expect(first.exitCode, first.stderr.slice(-3000)).toBe(0);
+    const c = JSON.parse(first.stdout) as Comparison;
+    // minimal was built by beforeAll with the same plan: reused; single was not in this store.
+    expect(c.cells.map((x) => [x.strategy, x.platform, x.reused])).toEqual([['single', 'linux/amd64', false], ['single', 'linux/arm64', false], ['minimal', 'linux/amd64', true], ['minimal', 'linux/arm64', true]]);
+    expect(first.stderr).toMatch(/minimal: http-endpoint-c:1\.0\.0-minimal in the store is up to date; reusing it/);
+    for (const x of c.cells.filter((y) => y.strategy === 'minimal')) {
+      const single = c.cells.find((y) => y.strategy === 'single' && y.platform === x.platform)!;
+      expect(x.vsBaseline!.compressed).toBeCloseTo(single.compressed / x.compressed, 9);
+      expect(x.compressed).toBe(c.reports.minimal!.platforms.find((p) => p.platform === x.platform)!.compressed);
+    }
+    const again = await mab(args);
+    expect((JSON.parse(again.stdout) as Comparison).cells.every((x) => x.reused)).toBe(true);
+
+    // A real browser runs the page's script: it must draw the two matrix charts and the layer chart.
+    const chromium = ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1200,1400'];
+    const dom = await sh('chromium', [...chromium, '--dump-dom', `file://${html}`]);
+    expect(dom).toContain('data-charts-drawn="3"');
+    const bars = [...dom.matchAll(/<rect class="bar"[^>]*data-strategy="(\w+)" data-platform="([\w/]+)" data-bytes="(\d+)"/g)].map((m) => [m[1], m[2], Number(m[3])]);
+    expect(bars.slice(0, 4).sort()).toEqual(c.cells.map((x) => [x.strategy, x.platform, x.compressed]).sort());
+    expect(bars).toHaveLength(8);
+    expect(dom.match(/<rect class="layer"/g)?.length).toBe(c.cells.reduce((n, x) => n + x.layers, 0));
+    const png = path.join(ROOT, '.mab', 'test-artifacts', 'compare.png');
+    await sh('mkdir', ['-p', path.dirname(png)]);
+    await sh('chromium', [...chromium, `--screenshot=${png}`, `file://${html}`]);
+    const head = await readFile(png);
+    expect(head.subarray(1, 4).toString()).toBe('PNG');
+    expect(head.readUInt32BE(16)).toBe(1200);
   });
 });

@@ -1,0 +1,103 @@
+import { appendFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { executePlan } from '../build/execute.js';
+import { MabError } from '../errors.js';
+import { targetDigest } from '../plan/digest.js';
+import { supportedStrategies, type BuildPlan } from '../plan/plan.js';
+import { findRecipe } from '../recipe/find.js';
+import { baseLookup } from '../report/base.js';
+import { compareMarkdown, compareReports, compareText } from '../report/compare.js';
+import { reportHtml } from '../report/html.js';
+import { sizeReport, type SizeReport } from '../report/report.js';
+import { storeSource } from '../report/source.js';
+import { buildRecord } from '../store/builds.js';
+import { Store } from '../store/layout.js';
+import { defaultCacheDir, type Io } from '../util/io.js';
+import type { Command } from './command.js';
+import { hostOf, logger, mirrorsOf, recipesDir, storeDirOf } from './context.js';
+import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
+
+/** Whether the store already holds this plan's build: every platform, each from the same plan. */
+async function upToDate(store: Store, tag: string, plan: BuildPlan): Promise<boolean> {
+  if (!(await store.resolve(tag))) return false;
+  const images = (await storeSource(store, tag)).images;
+  if (images.map((i) => i.platform).sort().join() !== plan.targets.map((t) => t.platform).sort().join()) return false;
+  for (const t of plan.targets) {
+    const record = await buildRecord(store.dir, images.find((i) => i.platform === t.platform)!.manifest.digest);
+    if (record?.planDigest !== (await targetDigest(t))) return false;
+  }
+  return true;
+}
+
+export const compare: Command = {
+  name: 'compare',
+  args: 'RECIPE',
+  summary: 'build every strategy of a recipe per platform and compare sizes, build times and smoke results',
+  description: [
+    'Builds the recipe with each strategy (--strategy all: every one it supports) for each platform,',
+    'reusing a strategy\'s build from the store when its plan (Dockerfile, pinned sources, context',
+    'files, smoke checks) is unchanged. Then prints the strategy × platform matrix: download and',
+    'unpacked size, each as a ratio to the single strategy (the baseline; else the first one),',
+    'build time and smoke result. --html writes a self-contained page with bar charts of the',
+    'matrix and of every image\'s layers.',
+  ].join('\n'),
+  options: {
+    ...PLAN_OPTIONS,
+    strategy: { type: 'string', value: 'LIST', default: 'all', description: 'strategies to compare, comma-separated, or all (every one the recipe supports)' },
+    format: { type: 'string', value: 'FORMAT', default: 'text', description: 'text or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)' },
+    json: { type: 'boolean', description: 'print the comparison as JSON (kind mab/compare, schemaVersion 1; each strategy\'s size report included)' },
+    html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML page with the charts' },
+    rebuild: { type: 'boolean', description: 'build every strategy even when the store has it' },
+    smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks per image: quick or all' },
+    mirror: { type: 'string', value: 'PREFIX=REPLACEMENT', multiple: true, description: 'fetch sources whose URL starts with PREFIX from REPLACEMENT; also $MAB_MIRRORS' },
+    cache: { type: 'string', value: 'DIR', description: 'cache for sources (default: $MAB_CACHE or ~/.cache/mab)' },
+    store: { type: 'string', value: 'DIR', description: 'the store builds go to and are reused from (default: $MAB_STORE, else the cache dir\'s store/)' },
+    verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output' },
+    quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
+  },
+  examples: ['mab compare http-endpoint-c --arch amd64,arm64', 'mab compare sysbench --strategy single,cross --format md --html sizes.html'],
+  async run(args, opts, io) {
+    const [name] = args;
+    if (!name || args.length > 1) throw new MabError('E_USAGE', 'mab compare takes one RECIPE', 'e.g. mab compare http-endpoint-c --arch amd64,arm64');
+    const format = String(opts.format);
+    if (format !== 'text' && format !== 'md') throw new MabError('E_USAGE', `--format "${format}" is not text or md`, 'use --json for JSON');
+    const recipe = await findRecipe(name, recipesDir(opts, io));
+    const supported = supportedStrategies(recipe);
+    const strategies = String(opts.strategy) === 'all' ? supported : String(opts.strategy).split(',').map((s) => s.trim());
+    const log = logger(io, Boolean(opts.quiet));
+    const dir = storeDirOf(opts, io);
+    const store = await Store.open(dir);
+    const base = baseLookup(io.env);
+    const reports: Record<string, SizeReport> = {};
+    const reused: Record<string, boolean> = {};
+    for (const strategy of strategies) {
+      const plan = await resolvePlan(name, { ...opts, strategy }, io);
+      const tag = `${recipe.name}:${recipe.version}-${strategy}`;
+      reused[strategy] = !opts.rebuild && (await upToDate(store, tag, plan));
+      if (reused[strategy]) {
+        log(`${strategy}: ${tag} in the store is up to date; reusing it`);
+      } else {
+        log(`${strategy}: building ${plan.targets.map((t) => t.platform).join(', ')}`);
+        await executePlan(plan, {
+          host: hostOf(io), cacheDir: (opts.cache as string | undefined) ?? defaultCacheDir(io.env), storeDir: dir, mirrors: mirrorsOf(opts, io),
+          keepContext: false, verbose: Boolean(opts.verbose), log: (m) => log(`${strategy}: ${m}`),
+        });
+      }
+      reports[strategy] = await sizeReport(await storeSource(store, tag), { builds: (d) => buildRecord(dir, d), base, top: 5 });
+    }
+    const c = compareReports(recipe.name, recipe.version, reports, reused);
+    if (opts.html) {
+      const file = path.resolve(io.cwd, String(opts.html));
+      await writeFile(file, reportHtml({ title: `${recipe.name} ${recipe.version}: image size by build strategy`, cells: c.cells, baseline: c.baseline, reports }));
+      log(`wrote ${file}`);
+    }
+    if (opts.json) {
+      io.out(JSON.stringify(c, null, 2) + '\n');
+    } else {
+      const text = format === 'md' ? compareMarkdown(c) : compareText(c);
+      io.out(text);
+      if (format === 'md' && io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, text + '\n');
+    }
+    return 0;
+  },
+};
