@@ -1,7 +1,7 @@
 import { appendFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MabError } from '../errors.js';
-import { listRecipes } from '../recipe/find.js';
+import { findRecipe, listRecipes } from '../recipe/find.js';
 import { parseReference } from '../ref/reference.js';
 import { RegistryClient } from '../registry/client.js';
 import { baseLookup } from '../report/base.js';
@@ -52,7 +52,7 @@ export const report: Command = {
     format: { type: 'string', value: 'FORMAT', default: 'text', description: 'text (a terminal table) or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)' },
     json: { type: 'boolean', description: 'print the report as JSON (schema: docs/reports.md)' },
     html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML page with a chart of every platform\'s layers' },
-    'max-size': { type: 'string', value: '[PLATFORM=]SIZE', multiple: true, description: 'budget for the download size, e.g. linux/arm64=60MB, or 60MB for every platform' },
+    'max-size': { type: 'string', value: '[PLATFORM=]SIZE', multiple: true, description: 'budget for the download size, e.g. linux/arm64=60MB, or 60MB for every platform; replaces the recipe\'s max_size' },
     base: { type: 'string', value: 'IMAGE', description: 'base image to count shared layers against, when the store has no build record naming one' },
     top: { type: 'string', value: 'N', default: '10', description: 'largest files and wasted paths listed per platform' },
     store: { type: 'string', value: 'DIR', description: 'the store (default: $MAB_STORE, else the cache dir\'s store/)' },
@@ -75,7 +75,9 @@ export const report: Command = {
       ...(opts.base ? { baseName: String(opts.base) } : {}),
       ...(storeDir ? { builds: (d: string) => buildRecord(storeDir, d) } : {}),
     });
-    const results = checkBudgets(r, budgets);
+    // --max-size replaces the recipe's max_size; without it, the recipe's budgets apply.
+    const fromRecipe = !Object.keys(budgets).length && r.recipe && (await listRecipes(recipesDir(opts, io))).includes(r.recipe) ? (await findRecipe(r.recipe, recipesDir(opts, io))).maxSize : {};
+    const results = checkBudgets(r, Object.keys(budgets).length ? budgets : fromRecipe);
     if (opts.html) await writeFile(path.resolve(io.cwd, String(opts.html)), reportHtml({ title: `Image sizes: ${r.target}`, reports: { [r.strategy ?? r.target]: r } }));
     if (opts.json) {
       io.out(JSON.stringify({ ...r, ...(results.length ? { budgets: results } : {}) }, null, 2) + '\n');

@@ -111,6 +111,14 @@ overrides:
     expect(r.healthcheck).toEqual({ run: ['demo', '--ping'], interval: '30s', retries: 3 });
   });
 
+  it('reads size budgets: one for every platform, or one per platform', () => {
+    expect(parseRecipe('r.yaml', GOOD).maxSize).toEqual({});
+    expect(parseRecipe('r.yaml', GOOD + 'max_size: 60MB\n').maxSize).toEqual({ '*': 60_000_000 });
+    expect(parseRecipe('r.yaml', GOOD + 'max_size: { aarch64: 1.5 MiB, linux/amd64: 2000 }\n').maxSize).toEqual({ 'linux/arm64': 1572864, 'linux/amd64': 2000 });
+    expect(errorOf(GOOD + 'max_size: { arm64: sixty }\n')).toMatch(/^r\.yaml:20:20: max_size\.linux\/arm64: "sixty" is not a size[\s\S]*60MB/);
+    expect(errorOf(GOOD + 'max_size: { arm/v7: 10MB }\n')).toMatch(/^r\.yaml:20:13: max_size\.linux\/arm\/v7: linux\/arm\/v7 is not in platforms/);
+  });
+
   it('defaults to the single and multistage strategies', () => {
     expect(parseRecipe('r.yaml', GOOD).strategies).toEqual({ single: { keep: [] }, multistage: { keep: [] } });
   });

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 import semver from 'semver';
+import { parseSize } from '../report/budget.js';
 import { MabError } from '../errors.js';
 import { formatPlatform, type Platform } from '../platform/platform.js';
 import { readArtifacts, readSources } from './load-sources.js';
@@ -14,7 +15,7 @@ import { STRATEGY_NAMES, type Healthcheck, type PlatformParts, type Recipe, type
 
 /** Keys a per-platform override may set; each replaces the recipe's value for that platform. */
 const PART_KEYS = ['sources', 'artifacts', 'build', 'runtime', 'entrypoint', 'cmd', 'env', 'smoke'] as const;
-const TOP_KEYS = ['name', 'version', 'description', 'homepage', 'license', 'platforms', 'unsupported', 'overrides', 'files', 'strategies', 'workdir', 'user', 'ports', 'labels', 'healthcheck', ...PART_KEYS] as const;
+const TOP_KEYS = ['name', 'version', 'description', 'homepage', 'license', 'platforms', 'unsupported', 'overrides', 'files', 'strategies', 'workdir', 'user', 'ports', 'labels', 'healthcheck', 'max_size', ...PART_KEYS] as const;
 const REL_PATH_RE = /^[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]*$/;
 const USER_RE = /^([a-z_][a-z0-9_-]*|\d+)(:([a-z_][a-z0-9_-]*|\d+))?$/;
 const PKG = 'a Debian package name (lowercase letters, digits, + . -)';
@@ -69,6 +70,7 @@ export function parseRecipe(file: string, text: string): Recipe {
     ports,
     labels: top.has('labels') ? r.stringMap(r.node(top, 'labels')!, 'labels', LABEL_KEY_RE, 'a label key in reverse-DNS form (org.example.thing)') : {},
     ...(top.has('healthcheck') ? { healthcheck: readHealthcheck(r, r.node(top, 'healthcheck')) } : {}),
+    maxSize: readMaxSize(r, r.node(top, 'max_size'), platformNames),
     smoke: parts.smoke ?? [],
   };
 }
@@ -123,6 +125,23 @@ function readUnsupported(r: Reader, node: Node | undefined, supported: string[])
     if (supported.includes(p)) throw r.fail(key, `${p} is both in platforms and in unsupported`, 'keep it in one of the two');
   });
   return Object.fromEntries(entries.map(([p, v]) => [p, r.scalar(v, `unsupported.${p}`)]));
+}
+
+/** Download-size budgets for `mab report`: one size for every platform, or one per platform. */
+function readMaxSize(r: Reader, node: Node | undefined, supported: string[]): Record<string, number> {
+  if (node === undefined) return {};
+  const size = (n: Node, what: string) => {
+    try {
+      return parseSize(r.scalar(n, what), what);
+    } catch (e) {
+      throw r.fail(n, (e as MabError).message, (e as MabError).hint);
+    }
+  };
+  if (!isMap(node)) return { '*': size(node, 'max_size') };
+  const entries = platformKeyed(r, node, 'max_size', (p, key) => {
+    if (!supported.includes(p)) throw r.fail(key, `max_size.${p}: ${p} is not in platforms`, `give a budget for one of ${supported.join(', ')}`);
+  });
+  return Object.fromEntries(entries.map(([p, v]) => [p, size(v, `max_size.${p}`)]));
 }
 
 function readOverrides(r: Reader, node: Node | undefined, supported: string[]): Record<string, Partial<PlatformParts>> {

@@ -108,6 +108,8 @@ export interface Recipe extends PlatformParts {
   /** Extra image labels, beside the org.opencontainers.image.* ones mab derives. */
   labels: Record<string, string>;
   healthcheck?: Healthcheck;
+  /** Download-size budgets by platform ('*': every platform), bytes; `mab report` checks them. */
+  maxSize: Record<string, number>;
   /** As EXPOSE takes them: 8080/tcp, 5683/udp. */
   ports: string[];
 }

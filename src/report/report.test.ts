@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,16 @@ describe('mab report', () => {
     const within = await run(['--max-size', `${arm64!.compressed}B`, '--json']);
     expect(within.code).toBe(0);
     expect((JSON.parse(within.out) as { budgets: { over: boolean }[] }).budgets.map((b) => b.over)).toEqual([false, false]);
+  });
+
+  it('applies the recipe\'s max_size unless --max-size is given', async () => {
+    const recipes = path.join(dir, 'recipes');
+    await mkdir(recipes, { recursive: true });
+    await writeFile(path.join(recipes, 'known.yaml'), 'name: known\nversion: 1.0.0\nplatforms: [amd64, arm64]\nentrypoint: [tool]\nmax_size: { arm64: 1KB }\n');
+    const byRecipe = await run(['--recipes', recipes]);
+    expect(byRecipe.code).toBe(1);
+    expect(byRecipe.err).toMatch(/linux\/arm64: .* is over its budget of 1\.00 KB/);
+    expect((await run(['--recipes', recipes, '--max-size', '1GB'])).code).toBe(0);
   });
 
   it('appends the Markdown to $GITHUB_STEP_SUMMARY', async () => {
