@@ -62,7 +62,7 @@ export async function storeSource(store: Store, tag: string): Promise<ImageSourc
     return { bytes, mediaType: (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ?? '' };
   };
   const got = await collect({ ...(await read(top.digest)), mediaType: top.mediaType, digest: top.digest }, read, (d) => store.readBlob(d), tag);
-  return { name: tag, kind: 'store', ...got, open: async (layer) => createReadStream(store.blobPath(layer.digest)) };
+  return { name: tag, kind: 'store', ...got, open: async (layer) => createReadStream(store.blobPath(layer.digest), { highWaterMark: 1024 * 1024 }) };
 }
 
 export async function registrySource(client: RegistryClient, repo: string, reference: string): Promise<ImageSource> {
