@@ -61,6 +61,8 @@ interface Present {
   size: number;
   layer: number;
   dir: boolean;
+  /** A regular file (not a link or device): only these count as the image's files. */
+  regular: boolean;
 }
 
 const GZIP = new Set(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip']);
@@ -133,7 +135,7 @@ export async function analyzeLayers(layers: Descriptor[], history: HistoryEntry[
         if (regular) row.files++;
         row.fileBytes += size;
         touch(p, size);
-        present.set(p, { size, layer: i, dir: header.type === 'directory' });
+        present.set(p, { size, layer: i, dir: header.type === 'directory', regular });
       }
       stream.on('end', next);
       stream.resume();
@@ -163,7 +165,7 @@ export async function analyzeLayers(layers: Descriptor[], history: HistoryEntry[
     if (s.cumulative > 0) paths.push({ path: `/${p}`, layers: s.count, bytes: s.cumulative });
   }
   const top = o.top ?? 10;
-  const files = [...present].filter(([, v]) => !v.dir);
+  const files = [...present].filter(([, v]) => v.regular);
   return {
     layers: rows,
     largest: files.sort((a, b) => b[1].size - a[1].size || a[0].localeCompare(b[0])).slice(0, top).map(([p, v]) => ({ path: `/${p}`, size: v.size, layer: v.layer + 1 })),
