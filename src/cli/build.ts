@@ -44,6 +44,9 @@ export const build: Command = {
   ],
   async run(args, opts, io) {
     const plan = await resolvePlan(args[0], opts, io, opts.push as string | undefined);
+    if (!opts.strategy && plan.strategy === 'cross' && !opts.print) {
+      logger(io, Boolean(opts.quiet))(`strategy cross: the recipe supports it, so no build step is emulated (--strategy multistage for the emulated build)`);
+    }
     if (opts.print) {
       io.out(JSON.stringify(plan, null, 2) + '\n');
       return 0;

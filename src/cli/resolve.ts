@@ -13,7 +13,7 @@ import { PACKAGE_ROOT, recipesDir } from './context.js';
 
 export const PLAN_OPTIONS: Record<string, OptionSpec> = {
   arch: { type: 'string', value: 'LIST', description: 'platforms, comma-separated: amd64, arm64, arm/v7, … (aliases such as aarch64, x86_64, armhf work; amd64/v2, /v3, /v4 are the x86-64 levels); default: every platform the recipe supports' },
-  strategy: { type: 'string', value: 'NAME', description: `build strategy: ${STRATEGY_NAMES.join(', ')}; default: multistage when the recipe supports it` },
+  strategy: { type: 'string', value: 'NAME', description: `build strategy: ${STRATEGY_NAMES.join(', ')}; default: cross when the recipe supports it (builds run on the build platform, no emulation), else multistage` },
   recipes: { type: 'string', value: 'DIR', description: 'directory of recipes (default: $MAB_RECIPES, else the recipes shipped with mab)' },
   templates: { type: 'string', value: 'DIR', description: 'directory of strategy templates (default: the templates shipped with mab)' },
 };

@@ -59,7 +59,7 @@ export interface PlanInput {
   recipe: Recipe;
   /** Path shown in generated files (relative to the project when possible). */
   recipePath: string;
-  /** undefined: multistage when the recipe supports it, else its first supported strategy. */
+  /** undefined: cross when the recipe supports it (no emulated step), else multistage, else its first. */
   strategy?: string;
   platforms: Platform[];
   template: { dockerfile: string; dir: string };
@@ -77,7 +77,8 @@ export function supportedStrategies(recipe: Recipe): Strategy[] {
 
 export function chooseStrategy(recipe: Recipe, requested: string | undefined): Strategy {
   const supported = supportedStrategies(recipe);
-  if (requested === undefined) return supported.includes('multistage') ? 'multistage' : supported[0]!;
+  // Cross when the recipe can: the same image as multistage without emulating a single build step.
+  if (requested === undefined) return supported.includes('cross') ? 'cross' : supported.includes('multistage') ? 'multistage' : supported[0]!;
   if (!(STRATEGY_NAMES as readonly string[]).includes(requested)) {
     throw new MabError('E_STRATEGY', `unknown strategy "${requested}"`, `use one of: ${STRATEGY_NAMES.join(', ')}`);
   }

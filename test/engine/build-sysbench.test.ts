@@ -29,6 +29,7 @@ beforeAll(async () => {
 
 describe('mab build sysbench --arch arm64,amd64 --push', () => {
   it('streams progress per platform and reports both platforms as smoke-tested, the seed workload included', () => {
+    expect(stderr).toMatch(/strategy cross: the recipe supports it, so no build step is emulated/);
     expect(stderr).toMatch(/\[linux\/arm64\] #\d+ \[/);
     expect(stderr).toMatch(/\[linux\/amd64\] smoke cpu: pass/);
     expect(report.platforms.map((p) => p.platform)).toEqual(['linux/arm64', 'linux/amd64']);
@@ -37,7 +38,7 @@ describe('mab build sysbench --arch arm64,amd64 --push', () => {
       expect(p.smoke.every((s) => s.passed)).toBe(true);
       expect(p.size.compressed).toBeGreaterThan(1_000_000);
       expect(p.size.uncompressed).toBeGreaterThan(p.size.compressed);
-      expect(p.size.layers).toBeGreaterThanOrEqual(3);
+      expect(p.size.layers).toBeGreaterThanOrEqual(2);
     }
   });
 
