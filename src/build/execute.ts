@@ -20,6 +20,7 @@ import { exportImage, storeIndex } from '../store/export.js';
 import { buildTarget, makeContext, removeContext } from './buildx.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
 import { runSmoke, type SmokeResult } from './smoke.js';
+import { mapLimited } from '../util/limit.js';
 
 export interface ExecuteOptions {
   host: Host;
@@ -30,6 +31,8 @@ export interface ExecuteOptions {
   storeDir: string;
   /** Registry credentials for --push; otherwise docker's config (or ECR's token) is used. */
   credentials?: Credentials;
+  /** Platforms built at once (default 1). */
+  jobs?: number;
   /** Print every build line, or only step headers. */
   verbose: boolean;
   log: (msg: string) => void;
@@ -66,8 +69,10 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
 
   const cached = await fetchAll(plan, o.cacheDir, o.mirrors, o.log);
 
-  const results: PlatformResult[] = [];
-  for (const [i, t] of plan.targets.entries()) {
+  // Platforms build side by side (--jobs); every log line carries its platform's prefix.
+  const jobs = Math.max(1, o.jobs ?? 1);
+  if (jobs > 1 && plan.targets.length > 1) o.log(`building ${Math.min(jobs, plan.targets.length)} platforms at a time`);
+  const results: PlatformResult[] = await mapLimited(plan.targets, jobs, async (t, i) => {
     const prefix = `[${t.platform}]`;
     o.log(`${prefix} building ${plan.recipe.name} ${plan.recipe.version} (${i + 1}/${plan.targets.length}, ${plan.strategy})`);
     const context = await makeContext(t, cached);
@@ -86,19 +91,18 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
     if (failed.length) {
       throw new MabError('E_SMOKE', `${t.platform}: smoke check "${failed[0]!.name}" failed; output:\n${failed[0]!.output}`, `the image is in the engine as ${t.image} to debug: docker run --rm -it --platform ${t.platform} --entrypoint sh ${t.image}`);
     }
-    results.push({ platform: t.platform, image: t.image, imageId: built.id, buildSeconds: built.seconds, smoke, size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true }, ...(o.keepContext ? { context } : {}) });
-  }
+    return { platform: t.platform, image: t.image, imageId: built.id, buildSeconds: built.seconds, smoke, size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true }, ...(o.keepContext ? { context } : {}) };
+  });
 
   // Into the local store: each platform's manifest, then the index over them, then the tags.
   const store = await Store.open(o.storeDir);
-  const images = [];
-  for (const r of results) {
+  const images = await mapLimited(results, jobs, async (r) => {
     o.log(`[${r.platform}] exporting to the store ${o.storeDir}`);
     const e = await exportImage(store, r.image, o.host.env);
     r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: !plan.publish };
     r.manifest = e.manifest.digest;
-    images.push({ exported: e, platform: r.platform, source: r.image });
-  }
+    return { exported: e, platform: r.platform, source: r.image };
+  });
   const { name, version } = plan.recipe;
   // Beside the images, for reports: how each was made.
   const base = plan.bases.runtime ?? plan.bases.build;

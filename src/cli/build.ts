@@ -4,7 +4,7 @@ import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { hostOf, logger, mirrorsOf, storeDirOf } from './context.js';
+import { JOBS_OPTION, hostOf, jobsOf, logger, mirrorsOf, storeDirOf } from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
@@ -33,6 +33,7 @@ export const build: Command = {
     cache: { type: 'string', value: 'DIR', description: 'cache for sources and base rootfs (default: $MAB_CACHE or ~/.cache/mab)' },
     store: { type: 'string', value: 'DIR', description: 'OCI image layout the images go to without --push (default: $MAB_STORE, else the cache dir\'s store/); skopeo reads it as oci:DIR:RECIPE:VERSION' },
     'keep-context': { type: 'boolean', description: 'keep each generated build context and print its path' },
+    jobs: JOBS_OPTION,
     verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output (default: step headers only)' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr, only the report' },
     json: { type: 'boolean', description: 'print the report as JSON on stdout' },
@@ -65,6 +66,7 @@ export const build: Command = {
       storeDir: storeDirOf(opts, io),
       mirrors: mirrorsOf(opts, io),
       keepContext: Boolean(opts['keep-context']),
+      jobs: jobsOf(opts),
       verbose: Boolean(opts.verbose),
       log: logger(io, Boolean(opts.quiet)),
     });

@@ -14,7 +14,7 @@ import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
 import { defaultCacheDir, type Io } from '../util/io.js';
 import type { Command } from './command.js';
-import { hostOf, logger, mirrorsOf, recipesDir, storeDirOf } from './context.js';
+import { JOBS_OPTION, hostOf, jobsOf, logger, mirrorsOf, recipesDir, storeDirOf } from './context.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
 /** Whether the store already holds this plan's build: every platform, each from the same plan. */
@@ -52,6 +52,7 @@ export const compare: Command = {
     mirror: { type: 'string', value: 'PREFIX=REPLACEMENT', multiple: true, description: 'fetch sources whose URL starts with PREFIX from REPLACEMENT; also $MAB_MIRRORS' },
     cache: { type: 'string', value: 'DIR', description: 'cache for sources (default: $MAB_CACHE or ~/.cache/mab)' },
     store: { type: 'string', value: 'DIR', description: 'the store builds go to and are reused from (default: $MAB_STORE, else the cache dir\'s store/)' },
+    jobs: JOBS_OPTION,
     verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
   },
@@ -80,7 +81,8 @@ export const compare: Command = {
         log(`${strategy}: building ${plan.targets.map((t) => t.platform).join(', ')}`);
         await executePlan(plan, {
           host: hostOf(io), cacheDir: (opts.cache as string | undefined) ?? defaultCacheDir(io.env), storeDir: dir, mirrors: mirrorsOf(opts, io),
-          keepContext: false, verbose: Boolean(opts.verbose), log: (m) => log(`${strategy}: ${m}`),
+          keepContext: false, jobs: jobsOf(opts),
+      verbose: Boolean(opts.verbose), log: (m) => log(`${strategy}: ${m}`),
         });
       }
       reports[strategy] = await sizeReport(await storeSource(store, tag), { builds: (d) => buildRecord(dir, d), base, top: 5 });

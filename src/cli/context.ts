@@ -1,9 +1,11 @@
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { platformFromNodeArch } from '../platform/platform.js';
 import type { Host } from '../build/preflight.js';
 import { defaultCacheDir, type Io } from '../util/io.js';
 import { parseMirror, type Mirror } from '../source/fetch.js';
+import { MabError } from '../errors.js';
 import type { Values } from './command.js';
 
 /** The installed package's root (recipes/ and templates/ ship with it). */
@@ -29,4 +31,13 @@ export function mirrorsOf(opts: Values, io: Io): Mirror[] {
 
 export function logger(io: Io, quiet: boolean): (msg: string) => void {
   return quiet ? () => {} : (msg) => io.err(msg + '\n');
+}
+
+/** --jobs: platforms built at once; by default one per core, as each build is mostly one compiler or QEMU process at a time. */
+export const JOBS_OPTION = { type: 'string', value: 'N', description: `platforms built and exported at the same time (default: the number of cores, ${os.availableParallelism()} here)` } as const;
+
+export function jobsOf(opts: Values): number {
+  const n = Number(opts.jobs ?? os.availableParallelism());
+  if (!Number.isInteger(n) || n < 1) throw new MabError('E_USAGE', `--jobs "${String(opts.jobs)}" is not a whole number of 1 or more`);
+  return n;
 }

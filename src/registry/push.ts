@@ -16,6 +16,7 @@ import { formatPlatform } from '../platform/platform.js';
 import type { Store } from '../store/layout.js';
 import { PushedBlobs } from '../store/pushed.js';
 import { formatBytes } from '../util/io.js';
+import { mapLimited } from '../util/limit.js';
 import type { RegistryClient } from './client.js';
 
 export interface PushResult {
@@ -44,14 +45,6 @@ export function toDockerManifest(m: Manifest): Manifest {
     return { mediaType, digest: d.digest, size: d.size };
   };
   return { schemaVersion: 2, mediaType: MediaType.DockerManifest, config: convert(m.config), layers: m.layers.map(convert) };
-}
-
-/** Runs fn over items with at most `jobs` at a time. */
-async function eachLimited<T>(items: T[], jobs: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
 }
 
 export interface PushOptions {
@@ -83,7 +76,7 @@ export async function pushFromStore(store: Store, storeTag: string, client: Regi
     const how = { present: 0, mounted: 0, uploaded: 0 };
     const progress = byteProgress(platform, blobs, o);
     try {
-      await eachLimited(blobs, o.jobs ?? 3, async (b) => {
+      await mapLimited(blobs, o.jobs ?? 3, async (b) => {
         const mountFrom = pushed.repositories(b.digest);
         how[await client.pushBlob(repo, b.digest, b.size, { path: store.blobPath(b.digest) }, { mountFrom, onProgress: (n) => progress.set(b.digest, n) })]++;
         progress.set(b.digest, b.size);

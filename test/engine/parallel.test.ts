@@ -1,0 +1,31 @@
+/**
+ * Platforms built side by side (--jobs): they overlap in time, each line of output carries the
+ * prefix of the platform it came from, and the report keeps the order the platforms were given in.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mab } from './helpers.js';
+
+describe('mab build --jobs 2', () => {
+  it('builds both platforms at once without mixing their output', async () => {
+    const store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-jobs-')), 'store');
+    const r = await mab(['build', 'http-endpoint-c', '--arch', 'arm64,amd64', '--jobs', '2', '--verbose', '--store', store, '--json']);
+    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+    const lines = r.stderr.split('\n');
+    expect(lines).toContain('building 2 platforms at a time');
+    // Both started before either finished.
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    const firstDone = Math.min(at(/^\[linux\/arm64\] built in/), at(/^\[linux\/amd64\] built in/));
+    expect(at(/^\[linux\/arm64\] building http-endpoint-c/)).toBeLessThan(firstDone);
+    expect(at(/^\[linux\/amd64\] building http-endpoint-c/)).toBeLessThan(firstDone);
+    // A line from one platform's build never carries the other's prefix: arm64 is compiled with
+    // the aarch64 cross compiler, amd64 with the native gcc.
+    const compiler = lines.filter((l) => / RUN .*-static -s -o \/usr\/local\/bin\/http-endpoint/.test(l));
+    expect(compiler.length).toBeGreaterThanOrEqual(2);
+    for (const l of compiler) expect(l.startsWith(l.includes('aarch64-linux-gnu-gcc') ? '[linux/arm64] ' : '[linux/amd64] ')).toBe(true);
+    expect(lines.filter((l) => l.startsWith('[linux/') && !/^\[linux\/(arm64|amd64)\] /.test(l))).toEqual([]);
+    expect((JSON.parse(r.stdout) as { platforms: { platform: string }[] }).platforms.map((p) => p.platform)).toEqual(['linux/arm64', 'linux/amd64']);
+  });
+});
