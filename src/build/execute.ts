@@ -16,7 +16,7 @@ import { fetchAll, type Mirror } from '../source/fetch.js';
 import type { ImageSize } from '../report/measure.js';
 import { Store } from '../store/layout.js';
 import { recordBuild } from '../store/builds.js';
-import { exportImage, storeIndex } from '../store/export.js';
+import { exportImage, storedExport, storeIndex } from '../store/export.js';
 import { buildTarget, makeContext, removeContext } from './buildx.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
 import { runSmoke, type SmokeResult } from './smoke.js';
@@ -97,8 +97,10 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
   // Into the local store: each platform's manifest, then the index over them, then the tags.
   const store = await Store.open(o.storeDir);
   const images = await mapLimited(results, jobs, async (r) => {
-    o.log(`[${r.platform}] exporting to the store ${o.storeDir}`);
-    const e = await exportImage(store, r.image, o.host.env);
+    // The same image ID as an earlier export is the same image: nothing to save or compress.
+    const earlier = await storedExport(store, r.imageId);
+    o.log(earlier ? `[${r.platform}] already in the store ${o.storeDir} (image ${r.imageId.slice(7, 19)}), not exported again` : `[${r.platform}] exporting to the store ${o.storeDir}`);
+    const e = earlier ?? (await exportImage(store, r.image, o.host.env));
     r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: !plan.publish };
     r.manifest = e.manifest.digest;
     return { exported: e, platform: r.platform, source: r.image };

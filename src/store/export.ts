@@ -5,6 +5,8 @@
  * checked against the config's diff_ids, and an OCI manifest written over config and layers.
  */
 import { createHash } from 'node:crypto';
+import { readFile, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { execa } from 'execa';
@@ -14,6 +16,8 @@ import { MabError } from '../errors.js';
 import { assembleIndex, platformOfConfig } from '../oci/index.js';
 import { MediaType, type Descriptor, type ImageConfig } from '../oci/types.js';
 import { parsePlatform } from '../platform/platform.js';
+import { assertDigest, isDigest } from '../oci/digest.js';
+import { atomicWrite } from '../util/io.js';
 import type { Store } from './layout.js';
 
 export interface Exported {
@@ -81,13 +85,37 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
   const configDesc = await store.putBytes(configBytes, MediaType.OciConfig);
   const manifestJson = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: ordered.map((l) => l.blob) };
   const manifest = await store.putBytes(Buffer.from(JSON.stringify(manifestJson)), MediaType.OciManifest);
-  return {
+  const exported: Exported = {
     manifest: { ...manifest, platform: platformOfConfig(config) },
     config,
     compressed: configDesc.size + ordered.reduce((n, l) => n + l.blob.size, 0),
     uncompressed: ordered.reduce((n, l) => n + l.size, 0),
     layers: ordered.length,
   };
+  await atomicWrite(exportRecord(store, configDesc.digest), (tmp) => writeFile(tmp, JSON.stringify(exported)));
+  return exported;
+}
+
+/**
+ * Every export is remembered under its config digest, which is the engine's image ID. A rebuild
+ * that gives the same image ID is the same image, so it need not be saved and compressed again:
+ *   DIR/mab/exports/HEX.json
+ */
+const exportRecord = (store: Store, configDigest: string) => path.join(store.dir, 'mab', 'exports', `${assertDigest(configDigest, 'config').slice(7)}.json`);
+
+/** The earlier export of image ID `imageId`, when the store still holds its manifest and every blob. */
+export async function storedExport(store: Store, imageId: string): Promise<Exported | undefined> {
+  if (!isDigest(imageId)) return undefined;
+  const text = await readFile(exportRecord(store, imageId), 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  const e = JSON.parse(text) as Exported;
+  if (!(await store.hasBlob(e.manifest))) return undefined;
+  const m = JSON.parse((await store.readBlob(e.manifest.digest)).toString()) as { config: Descriptor; layers: Descriptor[] };
+  for (const d of [m.config, ...m.layers]) if (!(await store.hasBlob(d))) return undefined;
+  // Fresh mtimes: `store gc` spares young blobs, and these are about to be tagged again.
+  const now = new Date();
+  for (const d of [e.manifest, m.config, ...m.layers]) await utimes(store.blobPath(d.digest), now, now);
+  return e;
 }
 
 /** What a stored index says about the build it came from (OCI annotation keys where they exist). */

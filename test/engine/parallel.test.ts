@@ -2,15 +2,17 @@
  * Platforms built side by side (--jobs): they overlap in time, each line of output carries the
  * prefix of the platform it came from, and the report keeps the order the platforms were given in.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mab } from './helpers.js';
 
+let store: string;
+
 describe('mab build --jobs 2', () => {
   it('builds both platforms at once without mixing their output', async () => {
-    const store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-jobs-')), 'store');
+    store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-jobs-')), 'store');
     const r = await mab(['build', 'http-endpoint-c', '--arch', 'arm64,amd64', '--jobs', '2', '--verbose', '--store', store, '--json']);
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     const lines = r.stderr.split('\n');
@@ -27,5 +29,25 @@ describe('mab build --jobs 2', () => {
     for (const l of compiler) expect(l.startsWith(l.includes('aarch64-linux-gnu-gcc') ? '[linux/arm64] ' : '[linux/amd64] ')).toBe(true);
     expect(lines.filter((l) => l.startsWith('[linux/') && !/^\[linux\/(arm64|amd64)\] /.test(l))).toEqual([]);
     expect((JSON.parse(r.stdout) as { platforms: { platform: string }[] }).platforms.map((p) => p.platform)).toEqual(['linux/arm64', 'linux/amd64']);
+  });
+});
+
+describe('a rebuild with nothing changed', () => {
+  it('does not export an image the store already has, and exports again when a blob of it is gone', async () => {
+    const build = async () => {
+      const r = await mab(['build', 'http-endpoint-c', '--arch', 'arm64,amd64', '--store', store, '--json']);
+      expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+      return { stderr: r.stderr, report: JSON.parse(r.stdout) as { store: { digest: string }; platforms: { manifest: string }[] } };
+    };
+    const first = await build();
+    expect(first.stderr.match(/\] already in the store .* not exported again/g)).toHaveLength(2);
+    // Remove the arm64 image's layer: that platform must be exported again, the other not.
+    const manifest = JSON.parse(await readFile(path.join(store, 'blobs/sha256', first.report.platforms[0]!.manifest.slice(7)), 'utf8')) as { layers: { digest: string }[] };
+    await rm(path.join(store, 'blobs/sha256', manifest.layers.at(-1)!.digest.slice(7)));
+    const second = await build();
+    expect(second.stderr).toMatch(/\[linux\/arm64\] exporting to the store/);
+    expect(second.stderr).toMatch(/\[linux\/amd64\] already in the store/);
+    expect(second.report.store.digest).toBe(first.report.store.digest);
+    expect((await mab(['store', 'verify', '--store', store])).exitCode).toBe(0);
   });
 });
