@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './lib.mjs';
 
-const ALL = ['report-analysis'];
+const ALL = ['report-analysis', 'builds'];
 const only = process.argv.slice(2);
 const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryBytes: os.totalmem(), kernel: os.release(), node: process.version };
 const fmt = (s) => `${s.min.toFixed(2)} / ${s.median.toFixed(2)} / ${s.max.toFixed(2)} s`;
@@ -27,5 +27,17 @@ for (const name of only.length ? only : ALL) {
     console.log(`ratio analysis ÷ gzip -dc (medians): ${r.ratio.value.toFixed(2)}×  (goal ≤ ${r.ratio.goal}×: ${r.ratio.met ? 'met' : 'NOT met'})`);
     console.log(`peak memory: ${mb(r.memory.big.maxRssBytes)} for ${mb(r.memory.big.uncompressed)} unpacked, ${mb(r.memory.small.maxRssBytes)} for ${mb(r.memory.small.uncompressed)}`);
     console.log(`  image ${r.memory.imageRatio.toFixed(1)}× larger → memory ${r.memory.rssRatio.toFixed(2)}× larger`);
+  }
+  if (name === 'builds') {
+    const met = (ok) => (ok ? 'met' : 'NOT met');
+    console.log(`cold amd64 native (multistage)   min / median / max  ${fmt(r.cold.seconds.amd64)}`);
+    console.log(`cold arm64 cross                 min / median / max  ${fmt(r.cold.seconds.arm64Cross)}`);
+    console.log(`cold arm64 emulated (multistage) min / median / max  ${fmt(r.cold.seconds.arm64Emulated)}`);
+    console.log(`ratio arm64 cross ÷ amd64: ${r.cold.crossRatio.toFixed(2)}× (goal ≤ ${r.cold.goal}×: ${met(r.cold.crossRatio <= r.cold.goal)}); emulated ÷ amd64: ${r.cold.emulatedRatio.toFixed(2)}×`);
+    console.log(`warm rebuild, amd64 + arm64      min / median / max  ${fmt(r.warm.seconds)}  (goal ≤ ${r.warm.goal} s: ${met(r.warm.seconds.median <= r.warm.goal)})`);
+    console.log(`no-op republish, 2 platforms     min / median / max  ${fmt(r.republish.seconds)}  ${r.republish.blobBytesSent} blob bytes sent (goal 0 and ≤ ${r.republish.goal} s: ${met(r.republish.blobBytesSent === 0 && r.republish.seconds.median <= r.republish.goal)})`);
+    console.log(`export + push (mab)              min / median / max  ${fmt(r.exportPush.mab)}`);
+    console.log(`docker push                      min / median / max  ${fmt(r.exportPush.dockerPush)}`);
+    console.log(`ratio mab export + push ÷ docker push: ${r.exportPush.ratio.toFixed(2)}× (goal ≤ ${r.exportPush.goal}×: ${met(r.exportPush.ratio <= r.exportPush.goal)})`);
   }
 }

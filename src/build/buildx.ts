@@ -46,10 +46,10 @@ export interface BuildOutput {
   seconds: number;
 }
 
-export async function buildTarget(target: TargetPlan, context: string, onLine: (l: string) => void, env?: NodeJS.ProcessEnv): Promise<BuildOutput> {
+export async function buildTarget(target: TargetPlan, context: string, onLine: (l: string) => void, env?: NodeJS.ProcessEnv, noCache = false): Promise<BuildOutput> {
   const started = Date.now();
   await dockerStreaming(
-    ['buildx', 'build', '--pull', '--platform', target.platform, '--provenance=false', '--progress=plain', '--load', '-t', target.image, '-f', path.join(context, 'Dockerfile'), context],
+    ['buildx', 'build', '--pull', ...(noCache ? ['--no-cache'] : []), '--platform', target.platform, '--provenance=false', '--progress=plain', '--load', '-t', target.image, '-f', path.join(context, 'Dockerfile'), context],
     onLine,
     { env, what: `build of ${target.platform}` },
   );

@@ -31,6 +31,8 @@ export interface ExecuteOptions {
   storeDir: string;
   /** Registry credentials for --push; otherwise docker's config (or ECR's token) is used. */
   credentials?: Credentials;
+  /** Build every step again (buildx --no-cache): for cold timings. */
+  noCache?: boolean;
   /** Platforms built at once (default 1). */
   jobs?: number;
   /** Print every build line, or only step headers. */
@@ -80,7 +82,7 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
     try {
       built = await buildTarget(t, context, (line) => {
         if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d)/.test(line)) o.log(`${prefix} ${line}`);
-      }, o.host.env);
+      }, o.host.env, o.noCache);
     } finally {
       if (!o.keepContext) await removeContext(context);
     }

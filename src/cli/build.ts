@@ -32,6 +32,7 @@ export const build: Command = {
     mirror: { type: 'string', value: 'PREFIX=REPLACEMENT', multiple: true, description: 'fetch sources whose URL starts with PREFIX from REPLACEMENT (a URL or local directory); also $MAB_MIRRORS, comma-separated' },
     cache: { type: 'string', value: 'DIR', description: 'cache for sources and base rootfs (default: $MAB_CACHE or ~/.cache/mab)' },
     store: { type: 'string', value: 'DIR', description: 'OCI image layout the images go to without --push (default: $MAB_STORE, else the cache dir\'s store/); skopeo reads it as oci:DIR:RECIPE:VERSION' },
+    'no-cache': { type: 'boolean', description: 'run every build step again instead of taking it from BuildKit\'s cache (cold timings)' },
     'keep-context': { type: 'boolean', description: 'keep each generated build context and print its path' },
     jobs: JOBS_OPTION,
     verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output (default: step headers only)' },
@@ -67,6 +68,7 @@ export const build: Command = {
       mirrors: mirrorsOf(opts, io),
       keepContext: Boolean(opts['keep-context']),
       jobs: jobsOf(opts),
+      noCache: Boolean(opts['no-cache']),
       verbose: Boolean(opts.verbose),
       log: logger(io, Boolean(opts.quiet)),
     });
