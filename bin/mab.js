@@ -6,5 +6,6 @@ const code = await runCli(process.argv.slice(2), {
   err: (t) => process.stderr.write(t),
   env: process.env,
   cwd: process.cwd(),
+  ...(process.stderr.isTTY ? { terminalColumns: process.stderr.columns || 80 } : {}),
 });
 process.exitCode = code;

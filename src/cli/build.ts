@@ -4,7 +4,7 @@ import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { JOBS_OPTION, hostOf, jobsOf, logger, mirrorsOf, storeDirOf } from './context.js';
+import { JOBS_OPTION, buildLogger, hostOf, jobsOf, logger, mirrorsOf, storeDirOf } from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
@@ -60,6 +60,7 @@ export const build: Command = {
       const ref = parseReference(plan.publish.repository);
       await createEcrRepository(ref.registry, ref.repository, io.env, logger(io, Boolean(opts.quiet)));
     }
+    const progress = buildLogger(io, opts);
     const result = await executePlan(plan, {
       host: hostOf(io),
       cacheDir: (opts.cache as string | undefined) ?? defaultCacheDir(io.env),
@@ -70,8 +71,8 @@ export const build: Command = {
       jobs: jobsOf(opts),
       noCache: Boolean(opts['no-cache']),
       verbose: Boolean(opts.verbose),
-      log: logger(io, Boolean(opts.quiet)),
-    });
+      log: progress.log,
+    }).finally(progress.done);
     io.out(opts.json ? JSON.stringify({ schemaVersion: 1, ...result }, null, 2) + '\n' : formatBuildReport(result) + '\n');
     return 0;
   },

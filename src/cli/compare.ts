@@ -14,7 +14,7 @@ import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
 import { defaultCacheDir, type Io } from '../util/io.js';
 import type { Command } from './command.js';
-import { JOBS_OPTION, hostOf, jobsOf, logger, mirrorsOf, recipesDir, storeDirOf } from './context.js';
+import { JOBS_OPTION, buildLogger, hostOf, jobsOf, logger, mirrorsOf, recipesDir, storeDirOf } from './context.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
 /** Whether the store already holds this plan's build: every platform, each from the same plan. */
@@ -79,11 +79,11 @@ export const compare: Command = {
         log(`${strategy}: ${tag} in the store is up to date; reusing it`);
       } else {
         log(`${strategy}: building ${plan.targets.map((t) => t.platform).join(', ')}`);
+        const progress = buildLogger(io, opts, `${strategy}: `);
         await executePlan(plan, {
           host: hostOf(io), cacheDir: (opts.cache as string | undefined) ?? defaultCacheDir(io.env), storeDir: dir, mirrors: mirrorsOf(opts, io),
-          keepContext: false, jobs: jobsOf(opts),
-      verbose: Boolean(opts.verbose), log: (m) => log(`${strategy}: ${m}`),
-        });
+          keepContext: false, jobs: jobsOf(opts), verbose: Boolean(opts.verbose), log: progress.log,
+        }).finally(progress.done);
       }
       reports[strategy] = await sizeReport(await storeSource(store, tag), { builds: (d) => buildRecord(dir, d), base, top: 5 });
     }

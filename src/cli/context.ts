@@ -6,6 +6,7 @@ import type { Host } from '../build/preflight.js';
 import { defaultCacheDir, type Io } from '../util/io.js';
 import { parseMirror, type Mirror } from '../source/fetch.js';
 import { MabError } from '../errors.js';
+import { liveStatus } from './live.js';
 import type { Values } from './command.js';
 
 /** The installed package's root (recipes/ and templates/ ship with it). */
@@ -31,6 +32,16 @@ export function mirrorsOf(opts: Values, io: Io): Mirror[] {
 
 export function logger(io: Io, quiet: boolean): (msg: string) => void {
   return quiet ? () => {} : (msg) => io.err(msg + '\n');
+}
+
+/** Build progress: live lines per platform on a terminal (unless --verbose), else plain lines. */
+export function buildLogger(io: Io, opts: Values, prefix = ''): { log: (msg: string) => void; done: () => void } {
+  if (opts.quiet || opts.verbose || !io.terminalColumns) {
+    const log = logger(io, Boolean(opts.quiet));
+    return { log: (m) => log(prefix + m), done: () => {} };
+  }
+  const live = liveStatus((t) => io.err(t), io.terminalColumns);
+  return { log: (m) => live.log(m), done: () => live.done() };
 }
 
 /** --jobs: platforms built at once; by default one per core, as each build is mostly one compiler or QEMU process at a time. */

@@ -30,6 +30,8 @@ export interface Io {
   err(text: string): void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** stderr is a terminal of this many columns (live progress lines); unset: plain lines. */
+  terminalColumns?: number;
 }
 
 export function formatBytes(n: number): string {

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mab } from './helpers.js';
+import { ROOT, mab, sh } from './helpers.js';
 
 let store: string;
 
@@ -49,5 +49,17 @@ describe('a rebuild with nothing changed', () => {
     expect(second.stderr).toMatch(/\[linux\/amd64\] already in the store/);
     expect(second.report.store.digest).toBe(first.report.store.digest);
     expect((await mab(['store', 'verify', '--store', store])).exitCode).toBe(0);
+  });
+});
+
+describe('on a terminal', () => {
+  it('shows a live line per platform, rewritten in place, above the report', async () => {
+    // script(1) gives mab a pseudo-terminal, as an interactive user has.
+    const log = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-tty-')), 'typescript');
+    const cmd = `COLUMNS=100 node ${path.join(ROOT, 'bin/mab.js')} build http-endpoint-c --arch arm64,amd64 --store ${store}`;
+    await sh('script', ['-qec', cmd, log]);
+    const out = await readFile(log, 'utf8');
+    expect(out).toMatch(/\x1b\[2F\x1b\[J\[linux\/arm64\] /);
+    expect(out).toMatch(/^linux\/amd64 +[\d.]+ s +pass/m);
   });
 });
