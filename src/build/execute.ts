@@ -6,7 +6,7 @@
 import { MabError } from '../errors.js';
 import { parsePlatform } from '../platform/platform.js';
 import { parseReference } from '../ref/reference.js';
-import type { BuildPlan } from '../plan/plan.js';
+import type { BuildPlan, TargetPlan } from '../plan/plan.js';
 import type { Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
 import { pushFromStore, pushSummary, type PushResult } from '../registry/push.js';
@@ -15,7 +15,7 @@ import { semverTags } from '../plan/tags.js';
 import { fetchAll, type Mirror } from '../source/fetch.js';
 import type { ImageSize } from '../report/measure.js';
 import { Store } from '../store/layout.js';
-import { recordBuild } from '../store/builds.js';
+import { buildRecord, recordBuild, type BuildRecord } from '../store/builds.js';
 import { exportImage, storedExport, storeIndex } from '../store/export.js';
 import { buildTarget, makeContext, removeContext } from './buildx.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
@@ -31,6 +31,8 @@ export interface ExecuteOptions {
   storeDir: string;
   /** Registry credentials for --push; otherwise docker's config (or ECR's token) is used. */
   credentials?: Credentials;
+  /** Run the smoke checks even on an image an earlier build already checked. */
+  rerunSmoke?: boolean;
   /** Build every step again (buildx --no-cache): for cold timings. */
   noCache?: boolean;
   /** Platforms built at once (default 1). */
@@ -46,6 +48,8 @@ export interface PlatformResult {
   imageId: string;
   buildSeconds: number;
   smoke: SmokeResult[];
+  /** The smoke results are those of an earlier build of this same image (same plan). */
+  smokeReused?: boolean;
   size: ImageSize;
   /** Manifest digest in the registry, when pushed. */
   manifest?: string;
@@ -64,6 +68,13 @@ export interface BuildResult {
   push?: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries' | 'platformTags'>;
 }
 
+/** The build record of this very image, when an earlier build with the same plan passed its smoke checks. */
+async function earlierSmoke(store: Store, imageId: string, t: TargetPlan): Promise<BuildRecord | undefined> {
+  const stored = await storedExport(store, imageId);
+  const record = stored && (await buildRecord(store.dir, stored.manifest.digest));
+  return record && record.planDigest === (await targetDigest(t)) && record.smoke.every((x) => x.passed) ? record : undefined;
+}
+
 export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {
   const engine = await checkEngine(o.host);
   o.log(`engine ${engine.server}, ${engine.buildx.split(' ').slice(0, 2).join(' ')}`);
@@ -71,6 +82,7 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
 
   const cached = await fetchAll(plan, o.cacheDir, o.mirrors, o.log);
 
+  const store = await Store.open(o.storeDir);
   // Platforms build side by side (--jobs); every log line carries its platform's prefix.
   const jobs = Math.max(1, o.jobs ?? 1);
   if (jobs > 1 && plan.targets.length > 1) o.log(`building ${Math.min(jobs, plan.targets.length)} platforms at a time`);
@@ -86,18 +98,19 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
     } finally {
       if (!o.keepContext) await removeContext(context);
     }
-    o.log(`${prefix} built in ${built.seconds.toFixed(1)} s; smoke testing`);
-    const smoke = await runSmoke(t.image, t.platform, t.smoke, o.host.env);
-    for (const s of smoke) o.log(`${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${s.seconds.toFixed(1)} s)`);
+    // The very image an earlier build with the same plan smoke-tested: its results stand.
+    const earlier = o.rerunSmoke ? undefined : await earlierSmoke(store, built.id, t);
+    o.log(`${prefix} built in ${built.seconds.toFixed(1)} s; ${earlier ? `smoke checks passed on this same image (${built.id.slice(7, 19)}) at ${earlier.builtAt}, not run again` : 'smoke testing'}`);
+    const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, o.host.env);
+    for (const s of smoke) o.log(`${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${earlier ? 'earlier run, ' : ''}${s.seconds.toFixed(1)} s)`);
     const failed = smoke.filter((s) => !s.passed);
     if (failed.length) {
       throw new MabError('E_SMOKE', `${t.platform}: smoke check "${failed[0]!.name}" failed; output:\n${failed[0]!.output}`, `the image is in the engine as ${t.image} to debug: docker run --rm -it --platform ${t.platform} --entrypoint sh ${t.image}`);
     }
-    return { platform: t.platform, image: t.image, imageId: built.id, buildSeconds: built.seconds, smoke, size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true }, ...(o.keepContext ? { context } : {}) };
+    return { platform: t.platform, image: t.image, imageId: built.id, buildSeconds: built.seconds, smoke, ...(earlier ? { smokeReused: true } : {}), size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true }, ...(o.keepContext ? { context } : {}) };
   });
 
   // Into the local store: each platform's manifest, then the index over them, then the tags.
-  const store = await Store.open(o.storeDir);
   const images = await mapLimited(results, jobs, async (r) => {
     // The same image ID as an earlier export is the same image: nothing to save or compress.
     const earlier = await storedExport(store, r.imageId);

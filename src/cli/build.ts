@@ -32,6 +32,7 @@ export const build: Command = {
     mirror: { type: 'string', value: 'PREFIX=REPLACEMENT', multiple: true, description: 'fetch sources whose URL starts with PREFIX from REPLACEMENT (a URL or local directory); also $MAB_MIRRORS, comma-separated' },
     cache: { type: 'string', value: 'DIR', description: 'cache for sources and base rootfs (default: $MAB_CACHE or ~/.cache/mab)' },
     store: { type: 'string', value: 'DIR', description: 'OCI image layout the images go to without --push (default: $MAB_STORE, else the cache dir\'s store/); skopeo reads it as oci:DIR:RECIPE:VERSION' },
+    'rerun-smoke': { type: 'boolean', description: 'run the smoke checks even when this same image passed them in an earlier build with the same plan' },
     'no-cache': { type: 'boolean', description: 'run every build step again instead of taking it from BuildKit\'s cache (cold timings)' },
     'keep-context': { type: 'boolean', description: 'keep each generated build context and print its path' },
     jobs: JOBS_OPTION,
@@ -70,6 +71,7 @@ export const build: Command = {
       keepContext: Boolean(opts['keep-context']),
       jobs: jobsOf(opts),
       noCache: Boolean(opts['no-cache']),
+      rerunSmoke: Boolean(opts['rerun-smoke']),
       verbose: Boolean(opts.verbose),
       log: progress.log,
     }).finally(progress.done);

@@ -15,7 +15,7 @@ export function formatBuildReport(r: BuildResult): string {
   const rows = r.platforms.map((p) => [
     p.platform,
     `${p.buildSeconds.toFixed(1)} s`,
-    p.smoke.every((s) => s.passed) ? `pass (${p.smoke.length})` : 'FAIL',
+    p.smoke.every((s) => s.passed) ? `pass (${p.smoke.length}${p.smokeReused ? ', earlier' : ''})` : 'FAIL',
     String(p.size.layers),
     formatBytes(p.size.compressed) + (p.size.estimated ? '*' : ''),
     formatBytes(p.size.uncompressed),

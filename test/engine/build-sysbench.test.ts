@@ -19,7 +19,7 @@ let report: Report;
 let stderr: string;
 
 beforeAll(async () => {
-  const run = await mab(['build', 'sysbench', '--arch', 'arm64,amd64', '--push', REPO, '--smoke', 'all', '--json']);
+  const run = await mab(['build', 'sysbench', '--arch', 'arm64,amd64', '--push', REPO, '--smoke', 'all', '--rerun-smoke', '--json']);
   stderr = run.stderr;
   if (run.exitCode !== 0) throw new Error(`mab build failed (${run.exitCode}):\n${run.stderr.slice(-4000)}`);
   report = JSON.parse(run.stdout) as Report;

@@ -23,7 +23,7 @@ describe('a recipe compiled from source, without --push', () => {
     // Leave armhf bases in the local image store: engine 20.10's BuildKit would take them for the
     // arm64 build unless mab makes it pull per platform.
     for (const tag of ['bookworm', 'bookworm-slim']) await sh('docker', ['pull', '--platform', 'linux/arm/v7', `debian:${tag}`]);
-    const r = await mab(['build', 'primes', '--recipes', `${FIXTURES}/recipes`, '--arch', 'arm64,amd64', '--mirror', MIRROR, '--json']);
+    const r = await mab(['build', 'primes', '--recipes', `${FIXTURES}/recipes`, '--arch', 'arm64,amd64', '--mirror', MIRROR, '--rerun-smoke', '--json']);
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     const report = JSON.parse(r.stdout) as { platforms: { platform: string; size: { estimated: boolean; compressed: number; uncompressed: number } }[]; index?: unknown };
     expect(report.index).toBeUndefined();

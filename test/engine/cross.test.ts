@@ -39,7 +39,7 @@ async function fileList(image: string, platform: string): Promise<string[]> {
 interface Report { strategy: string; platforms: { platform: string; smoke: { passed: boolean }[]; size: { uncompressed: number } }[] }
 
 async function build(recipe: string, strategy: string): Promise<Report> {
-  const r = await mab(['build', recipe, '--arch', 'amd64,arm64', '--strategy', strategy, '--json', '--quiet']);
+  const r = await mab(['build', recipe, '--arch', 'amd64,arm64', '--strategy', strategy, '--rerun-smoke', '--json', '--quiet']);
   expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
   return JSON.parse(r.stdout) as Report;
 }

@@ -26,7 +26,7 @@ describe.skipIf(skip)('mab build openface --arch amd64 (multistage, every smoke 
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-openface-'));
     const { recipes, mirrorArgs } = await openfaceFixtures(dir);
     // A cache of its own, so the fetches happen (and are checked) in this run.
-    const r = await mab(['build', 'openface', '--recipes', recipes, ...mirrorArgs, '--cache', path.join(dir, 'cache'), '--arch', 'amd64', '--strategy', 'multistage', '--smoke', 'all', '--json']);
+    const r = await mab(['build', 'openface', '--recipes', recipes, ...mirrorArgs, '--cache', path.join(dir, 'cache'), '--arch', 'amd64', '--strategy', 'multistage', '--smoke', 'all', '--rerun-smoke', '--json']);
     stderr = r.stderr;
     if (r.exitCode !== 0) throw new Error(`mab build openface failed (${r.exitCode}):\n${r.stderr.slice(-4000)}`);
     report = JSON.parse(r.stdout) as Report;

@@ -33,18 +33,22 @@ describe('mab build --jobs 2', () => {
 });
 
 describe('a rebuild with nothing changed', () => {
-  it('does not export an image the store already has, and exports again when a blob of it is gone', async () => {
-    const build = async () => {
-      const r = await mab(['build', 'http-endpoint-c', '--arch', 'arm64,amd64', '--store', store, '--json']);
+  it('neither exports nor smoke-tests again an image the store already has; exports again when a blob of it is gone', async () => {
+    const build = async (extra: string[] = []) => {
+      const r = await mab(['build', 'http-endpoint-c', '--arch', 'arm64,amd64', '--store', store, '--json', ...extra]);
       expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
       return { stderr: r.stderr, report: JSON.parse(r.stdout) as { store: { digest: string }; platforms: { manifest: string }[] } };
     };
     const first = await build();
     expect(first.stderr.match(/\] already in the store .* not exported again/g)).toHaveLength(2);
+    // Same image, same plan: the smoke results of the earlier build stand, and say so.
+    expect(first.stderr.match(/; smoke checks passed on this same image \(\w+\) at [\d-]+T[\d:.]+Z, not run again/g)).toHaveLength(2);
+    expect(first.report.platforms.map((p) => (p as { smokeReused?: boolean }).smokeReused)).toEqual([true, true]);
     // Remove the arm64 image's layer: that platform must be exported again, the other not.
     const manifest = JSON.parse(await readFile(path.join(store, 'blobs/sha256', first.report.platforms[0]!.manifest.slice(7)), 'utf8')) as { layers: { digest: string }[] };
     await rm(path.join(store, 'blobs/sha256', manifest.layers.at(-1)!.digest.slice(7)));
-    const second = await build();
+    const second = await build(['--rerun-smoke']);
+    expect(second.stderr).toMatch(/\[linux\/arm64\] built in [\d.]+ s; smoke testing/);
     expect(second.stderr).toMatch(/\[linux\/arm64\] exporting to the store/);
     expect(second.stderr).toMatch(/\[linux\/amd64\] already in the store/);
     expect(second.report.store.digest).toBe(first.report.store.digest);

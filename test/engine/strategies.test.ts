@@ -27,7 +27,7 @@ describe.each(RECIPES)('%s', (recipe) => {
   const sizes: Record<string, Record<string, number>> = {};
 
   it.each(STRATEGIES[recipe]!)('builds and smoke-tests %s for amd64 and arm64', async (strategy) => {
-    const r = await mab(['build', recipe, '--arch', 'amd64,arm64', '--strategy', strategy, '--json', '--quiet']);
+    const r = await mab(['build', recipe, '--arch', 'amd64,arm64', '--strategy', strategy, '--rerun-smoke', '--json', '--quiet']);
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     const report = JSON.parse(r.stdout) as { strategy: string; platforms: Row[] };
     expect(report.strategy).toBe(strategy);

@@ -24,7 +24,7 @@ describe.skipIf(skip)('mab build tf-serving --arch amd64,amd64/v3 --push', () =>
   let stderr: string;
   beforeAll(async () => {
     fixtures = await tfServingFixtures(await mkdtemp(path.join(os.tmpdir(), 'mab-tf-serving-')));
-    const r = await mab(['build', 'tf-serving', '--recipes', fixtures.recipes, ...fixtures.mirrorArgs, '--arch', 'amd64,amd64/v3', '--push', REPO, '--json']);
+    const r = await mab(['build', 'tf-serving', '--recipes', fixtures.recipes, ...fixtures.mirrorArgs, '--arch', 'amd64,amd64/v3', '--push', REPO, '--rerun-smoke', '--json']);
     stderr = r.stderr;
     if (r.exitCode !== 0) throw new Error(`mab build tf-serving failed (${r.exitCode}):\n${r.stderr.slice(-4000)}`);
     report = JSON.parse(r.stdout) as Report;

@@ -42,7 +42,7 @@ interface Row { platform: string; buildSeconds: number; smoke: { name: string; p
 describe.each(recipes.map((r) => [r.name, r] as const))('%s', (name, recipe) => {
   it.each(supportedStrategies(recipe))('%s on every supported platform, every smoke check', async (strategy) => {
     const platforms = recipe.platforms.map(formatPlatform).filter((p) => !UNBUILDABLE_HERE[strategy]?.includes(p));
-    const r = await mab(['build', name, ...(await extraArgs(name)), '--strategy', strategy, '--arch', platforms.join(','), '--smoke', 'all', '--json', '--quiet']);
+    const r = await mab(['build', name, ...(await extraArgs(name)), '--strategy', strategy, '--arch', platforms.join(','), '--smoke', 'all', '--rerun-smoke', '--json', '--quiet']);
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     const report = JSON.parse(r.stdout) as { platforms: Row[] };
     expect(report.platforms.map((p) => p.platform)).toEqual(platforms);
