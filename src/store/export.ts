@@ -5,7 +5,9 @@
  * checked against the config's diff_ids, and an OCI manifest written over config and layers.
  */
 import { createHash } from 'node:crypto';
-import { readFile, utimes, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -41,6 +43,21 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
   const save = execa(DOCKER, ['save', image], { buffer: false, env, stdin: 'ignore', encoding: 'buffer' });
   const layers = new Map<string, SavedLayer>();
   const json = new Map<string, Buffer>();
+  // Each layer is written raw to a temp file as the save stream passes (hashed on the way), then
+  // compressed from there while the stream goes on to the next layer: the layers of an image
+  // compress side by side, one per core, and at most that many raw files wait on disk.
+  const jobs: Promise<void>[] = [];
+  const running = new Set<Promise<unknown>>();
+  const limit = os.availableParallelism();
+  const compress = (name: string, raw: string, diffId: string, size: number) => {
+    const job = store.putStream(createReadStream(raw, { highWaterMark: 1024 * 1024 }).pipe(createGzip({ level: 6 })), MediaType.OciLayerGzip)
+      .then((blob) => void layers.set(name, { blob, diffId, size }))
+      .finally(() => rm(raw, { force: true }));
+    jobs.push(job);
+    // Settles either way: errors are collected from `jobs` at the end.
+    const slot: Promise<unknown> = job.catch(() => undefined).finally(() => running.delete(slot));
+    running.add(slot);
+  };
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
     if (header.name.endsWith('/layer.tar')) {
@@ -50,12 +67,14 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
         diff.update(c as Buffer);
         size += (c as Buffer).length;
       });
-      const gz = createGzip({ level: 6 });
-      stream.pipe(gz);
-      store.putStream(gz, MediaType.OciLayerGzip).then((blob) => {
-        layers.set(header.name, { blob, diffId: `sha256:${diff.digest('hex')}`, size });
-        next();
-      }, next);
+      const raw = store.tempPath();
+      pipeline(stream, createWriteStream(raw))
+        .then(async () => {
+          compress(header.name, raw, `sha256:${diff.digest('hex')}`, size);
+          while (running.size >= limit) await Promise.race(running);
+          next();
+        })
+        .catch(next);
     } else if (header.name.endsWith('.json')) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: unknown) => {
@@ -68,6 +87,10 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
     }
   });
   await Promise.all([pipeline(save.stdout, extract), save]);
+  // A failed compression rejects here; the others are waited for, so no temp file is left behind.
+  const results = await Promise.allSettled(jobs);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 
   const saved = JSON.parse(json.get('manifest.json')?.toString() ?? 'null') as { Config: string; Layers: string[] }[] | null;
   const entry = saved?.[0];

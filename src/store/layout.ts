@@ -202,7 +202,8 @@ export class Store {
     return `sha256:${hash.digest('hex')}`;
   }
 
-  private tempPath(): string {
+  /** A temp file name in the store that `gc` removes once this process is gone. */
+  tempPath(): string {
     return path.join(this.dir, 'blobs', 'sha256', `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
