@@ -64,6 +64,7 @@ export async function pushFromStore(store: Store, storeTag: string, client: Regi
   if (!top) throw new MabError('E_STORE_TAG', `the store ${store.dir} has no tag "${storeTag}"`, 'see `mab store ls`');
   // Attestations a store written by other tools may hold are not pushed (imageEntries).
   const entries: Descriptor[] = INDEX_TYPES.includes(top.mediaType) ? imageEntries(JSON.parse((await store.readBlob(top.digest)).toString()) as Index) : [top];
+  if (!entries.length) throw new MabError('E_STORE_TAG', `${storeTag} in the store ${store.dir} is an index with no images`, 'build the recipe again');
   const before = { ...client.stats };
   const pushed = await PushedBlobs.open(store.dir, client.registry);
 
