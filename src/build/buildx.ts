@@ -9,7 +9,7 @@
  * gets armhf content under an arm64 config (seen here; test/engine/build-variants.test.ts).
  * --pull makes it resolve the base for the requested platform from the registry every time.
  */
-import { copyFile, lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TargetPlan } from '../plan/plan.js';
@@ -28,9 +28,14 @@ export async function makeContext(target: TargetPlan, cached: Map<string, Cached
     for (const s of list) await placeSource(cached.get(cacheKey(s))!, path.join(dir, sub), s.file);
   }
   for (const f of target.files) {
-    // A symlink could point anywhere on the host: recipe files must be plain files.
+    // A symlink could point anywhere on the host: recipe files must be plain files, and no
+    // directory on the way may lead out of the recipe's own directory either.
     if ((await lstat(f.from).catch(() => undefined))?.isSymbolicLink()) {
       throw new MabError('E_CONTEXT', `${f.from} is a symbolic link; recipe files must be regular files`, 'replace the link with the file itself');
+    }
+    if (f.within) {
+      const [real, root] = await Promise.all([realpath(f.from).catch(() => f.from), realpath(f.within).catch(() => f.within!)]);
+      if (!real.startsWith(root + path.sep)) throw new MabError('E_CONTEXT', `${f.from} leads out of ${f.within} (it is ${real})`, 'recipe files must be inside the recipe\'s own directory; copy the file there');
     }
     await mkdir(path.dirname(path.join(dir, f.to)), { recursive: true });
     await copyFile(f.from, path.join(dir, f.to)).catch((e: Error) => {

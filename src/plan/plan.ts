@@ -29,6 +29,8 @@ export type ResolvedSource =
 export interface ContextFile {
   from: string;
   to: string;
+  /** The directory `from` must really be inside, symlinks resolved (a recipe's own directory). */
+  within?: string;
 }
 
 export interface TargetPlan {
@@ -112,7 +114,7 @@ export function planBuild(input: PlanInput): BuildPlan {
   const params = STRATEGY_PARAMS[strategy];
   const recipeFiles = path.join(path.dirname(recipe.file), recipe.name);
   const files: ContextFile[] = [
-    ...recipe.files.map((f) => ({ from: path.join(recipeFiles, f), to: `files/${f}` })),
+    ...recipe.files.map((f) => ({ from: path.join(recipeFiles, f), to: `files/${f}`, within: recipeFiles })),
     ...(params.collect === 'closure' ? [{ from: path.join(input.template.dir, 'collect-closure.sh'), to: 'mab/collect-closure.sh' }] : []),
     ...(params.cross ? [{ from: path.join(input.template.dir, 'unpack-target.sh'), to: 'mab/unpack-target.sh' }] : []),
   ];

@@ -3,14 +3,14 @@
  * what was expected and, for an unknown key, the closest valid one. Strings that reach RUN lines
  * (package names, paths) are checked against strict patterns: a recipe cannot inject shell there.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 import semver from 'semver';
 import { parseSize } from '../report/budget.js';
 import { MabError } from '../errors.js';
 import { formatPlatform, type Platform } from '../platform/platform.js';
 import { readArtifacts, readSources } from './load-sources.js';
-import { ABS, ENV_KEY_RE, NAME_RE, PACKAGE_RE, PATH_RE, Reader, checkPath, platformAt, platformKeyed, seq } from './reader.js';
+import { ABS, ENV_KEY_RE, NAME_RE, ONE_LINE, ONE_LINE_TEXT, PACKAGE_RE, PATH_RE, Reader, checkPath, platformAt, platformKeyed, seq } from './reader.js';
 import { STRATEGY_NAMES, type Healthcheck, type PlatformParts, type Recipe, type SmokeCheck, type Strategy, type StrategySupport } from './types.js';
 
 /** Keys a per-platform override may set; each replaces the recipe's value for that platform. */
@@ -21,11 +21,17 @@ const USER_RE = /^([a-z_][a-z0-9_-]*|\d+)(:([a-z_][a-z0-9_-]*|\d+))?$/;
 const PKG = 'a Debian package name (lowercase letters, digits, + . -)';
 const DEFAULT_STRATEGIES: Partial<Record<Strategy, StrategySupport>> = { single: { keep: [] }, multistage: { keep: [] } };
 
+/** Far above any real recipe (the largest shipped is under 5 KB), far below what could hurt. */
+export const MAX_RECIPE_BYTES = 1024 * 1024;
+
 export async function loadRecipeFile(file: string): Promise<Recipe> {
   let text: string;
   try {
+    const size = (await stat(file)).size;
+    if (size > MAX_RECIPE_BYTES) throw new MabError('E_RECIPE_SIZE', `recipe ${file} is ${size} bytes; a recipe may be at most ${MAX_RECIPE_BYTES}`, 'large data belongs in sources or artifacts (fetched by URL and checksum), not in the recipe');
     text = await readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof MabError) throw e;
     throw new MabError('E_RECIPE_READ', `cannot read recipe ${file}: ${(e as Error).message}`);
   }
   return parseRecipe(file, text);
@@ -50,9 +56,9 @@ export function parseRecipe(file: string, text: string): Recipe {
     file,
     name,
     version,
-    description: r.str(top, 'description', 'recipe'),
-    homepage: r.str(top, 'homepage', 'recipe'),
-    license: r.str(top, 'license', 'recipe'),
+    description: r.str(top, 'description', 'recipe', ONE_LINE, ONE_LINE_TEXT),
+    homepage: r.str(top, 'homepage', 'recipe', ONE_LINE, ONE_LINE_TEXT),
+    license: r.str(top, 'license', 'recipe', ONE_LINE, ONE_LINE_TEXT),
     platforms,
     unsupported: readUnsupported(r, r.node(top, 'unsupported'), platformNames),
     overrides: readOverrides(r, r.node(top, 'overrides'), platformNames),

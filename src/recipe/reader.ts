@@ -13,6 +13,9 @@ export const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const NAME_RE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 export const SHA256_RE = /^[a-f0-9]{64}$/;
 export const ABS = 'an absolute path without spaces or shell characters';
+/** Values that become ENV or LABEL lines: a line break would end the instruction. */
+export const ONE_LINE = /^[^\r\n]*$/;
+export const ONE_LINE_TEXT = 'text on one line';
 
 export class Reader {
   private lines = new LineCounter();
@@ -69,12 +72,12 @@ export class Reader {
     return this.str(map, key, where, /^(true|false)$/, 'true or false') === 'true';
   }
 
-  /** A mapping of free-form keys (each matching keyRe) to string values: env, labels. */
+  /** A mapping of free-form keys (each matching keyRe) to one-line string values: env, labels. */
   stringMap(node: Node, where: string, keyRe: RegExp, expected: string): Record<string, string> {
     const m = this.map(node, where, (isMap(node) ? node.items : []).map((p) => String((p.key as { value?: unknown })?.value)));
     return Object.fromEntries(m.items.map((pair) => {
       const key = this.scalar(pair.key as Node, `${where} key`, keyRe, expected);
-      return [key, this.scalar(pair.value as Node, `${where}.${key}`)];
+      return [key, this.scalar(pair.value as Node, `${where}.${key}`, ONE_LINE, ONE_LINE_TEXT)];
     }));
   }
 

