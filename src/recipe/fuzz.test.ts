@@ -10,27 +10,11 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { GOOD_RECIPE } from '../../test/fixtures/recipe-text.js';
 import { MabError } from '../errors.js';
 import { MAX_RECIPE_BYTES, loadRecipeFile, parseRecipe } from './load.js';
 
-const GOOD = `name: demo
-version: 1.2.3
-platforms: [linux/amd64, arm64]
-sources:
-  - file: demo.tar.gz
-    url: https://example.org/demo-{version}.tar.gz
-    sha256: ${'a'.repeat(64)}
-build:
-  packages: [build-essential]
-  steps: [make]
-runtime:
-  packages: [libfoo1]
-  keep: [/usr/local/bin/demo]
-entrypoint: [demo]
-smoke:
-  - run: [demo, --version]
-    expect: 'demo'
-`;
+const GOOD = GOOD_RECIPE;
 
 const KEYS = ['name', 'version', 'platforms', 'unsupported', 'overrides', 'files', 'strategies', 'workdir', 'user', 'ports', 'labels', 'healthcheck', 'max_size', 'sources', 'artifacts', 'build', 'runtime', 'entrypoint', 'cmd', 'env', 'smoke', 'packages', 'keep', 'steps', 'url', 'sha256', 'file', 'path', 'run', 'expect', 'http', 'port'];
 // Values a hostile or careless author writes: shell, traversal, absolute paths, control bytes, huge.
@@ -79,21 +63,22 @@ describe('hostile recipe files', () => {
 
   it('keeps shell out of every field that reaches a RUN line', () => {
     const inject = '$(touch /tmp/pwned)';
-    const fields: [string, string][] = [
-      ['build.packages', GOOD.replace('[build-essential]', `["${inject}"]`)],
-      ['runtime.packages', GOOD.replace('[libfoo1]', `["${inject}"]`)],
-      ['runtime.keep', GOOD.replace('[/usr/local/bin/demo]', `["/usr/${inject}"]`)],
-      ['sources[0].file', GOOD.replace('file: demo.tar.gz', `file: "${inject}"`)],
-      ['workdir', GOOD + `workdir: "/srv/${inject}"\n`],
-      ['user', GOOD + `user: "${inject}"\n`],
-      ['files', GOOD + `files: ["${inject}"]\n`],
-      ['env key', GOOD + `env: { "A=1 ${inject}": x }\n`],
+    // Each with the message fragment that shows it failed for that field, not for something else.
+    const fields: [string, string, string][] = [
+      ['build.packages', GOOD.replace('[build-essential, libfoo-dev]', `["${inject}"]`), 'build.packages[0]: "$(touch /tmp/pwned)" is not a Debian package name'],
+      ['runtime.packages', GOOD.replace('[libfoo1]', `["${inject}"]`), 'runtime.packages[0]: "$(touch'],
+      ['runtime.keep', GOOD.replace('keep: [/usr/local/bin/demo]', `keep: ["/usr/${inject}"]`), 'runtime.keep[0]: "/usr/$(touch'],
+      ['sources[0].file', GOOD.replace('file: demo.tar.gz', `file: "${inject}"`), 'sources[0].file: "$(touch'],
+      ['workdir', GOOD + `workdir: "/srv/${inject}"\n`, 'recipe.workdir: "/srv/$(touch'],
+      ['user', GOOD + `user: "${inject}"\n`, 'recipe.user: "$(touch'],
+      ['files', GOOD + `files: ["${inject}"]\n`, 'recipe.files[0]: "$(touch'],
+      ['env key', GOOD.replace('DEMO_MODE: fast', `"A=1 ${inject}": x`), 'env key: "A=1 $(touch'],
       // A line break would end an ENV or LABEL instruction and start one of the recipe's choosing.
-      ['env value', GOOD.replace('build:', `env: { A: "x\\nRUN ${inject}" }\nbuild:`)],
-      ['label value', GOOD + `labels: { org.example.a: "x\\nRUN ${inject}" }\n`],
-      ['description', GOOD + `description: "x\\nRUN ${inject}"\n`],
+      ['env value', GOOD.replace('DEMO_MODE: fast', `DEMO_MODE: "x\\nRUN ${inject}"`), 'env.DEMO_MODE: "x\nRUN'],
+      ['label value', GOOD + `labels: { org.example.a: "x\\nRUN ${inject}" }\n`, 'labels.org.example.a: "x\nRUN'],
+      ['description', GOOD + `description: "x\\nRUN ${inject}"\n`, 'recipe.description: "x\nRUN'],
     ];
-    for (const [field, text] of fields) {
+    for (const [field, text, fragment] of fields) {
       let error = '';
       try {
         parseRecipe('r.yaml', text);
@@ -101,6 +86,7 @@ describe('hostile recipe files', () => {
         error = (e as MabError).format();
       }
       expect(error, field).toMatch(/^r\.yaml:\d+:\d+: /);
+      expect(error, field).toContain(fragment);
     }
   });
 });

@@ -2,28 +2,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MabError } from '../errors.js';
 import { formatPlatform } from '../platform/platform.js';
+import { GOOD_RECIPE } from '../../test/fixtures/recipe-text.js';
 import { loadRecipeFile, parseRecipe } from './load.js';
 
-const GOOD = `name: demo
-version: 1.2.3
-platforms: [linux/amd64, arm64]
-sources:
-  - file: demo.tar.gz
-    url: https://example.org/demo-{version}.tar.gz
-    sha256: ${'a'.repeat(64)}
-build:
-  packages: [build-essential, libfoo-dev]
-  steps: [make]
-runtime:
-  packages: [libfoo1]
-  keep: [/usr/local/bin/demo]
-entrypoint: [demo]
-env:
-  DEMO_MODE: fast
-smoke:
-  - run: [demo, --version]
-    expect: 'demo 1\\.2'
-`;
+const GOOD = GOOD_RECIPE;
 
 function errorOf(text: string): string {
   try {
