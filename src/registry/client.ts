@@ -4,7 +4,8 @@
  * registries; everything else is HTTPS.
  */
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
 import { MabError } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import { INDEX_TYPES, MANIFEST_TYPES } from '../oci/types.js';
@@ -184,9 +185,27 @@ export class RegistryClient {
     return bytes;
   }
 
+  /**
+   * A blob as a stream, hashed as it passes: a registry that serves other bytes than the digest
+   * names makes the stream fail at its end, so no reader takes wrong content for the blob.
+   */
   async blobStream(repo: string, digest: string): Promise<Readable> {
     const res = await this.send('GET', `/v2/${repo}/blobs/${digest}`, { ok: [200] });
-    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    const hash = createHash('sha256');
+    const registry = this.registry;
+    const check = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+      flush(cb) {
+        const got = `sha256:${hash.digest('hex')}`;
+        cb(got === digest ? null : new MabError('E_DIGEST_MISMATCH', `blob ${digest} from ${registry}/${repo} has digest ${got}`, 'the registry content is corrupt; push the image again'));
+      },
+    });
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    body.on('error', (e) => check.destroy(e));
+    return body.pipe(check);
   }
 
   /**

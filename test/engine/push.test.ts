@@ -232,6 +232,39 @@ describe('the client under faults, and in chunks', () => {
   });
 });
 
+describe('a registry that serves wrong bytes', () => {
+  it('is caught by the digest check whether the blob is read whole or streamed', async () => {
+    const repo = `mabtest/corrupt-${randomBytes(4).toString('hex')}`;
+    const blob = randomBytes(200_000);
+    const digest = sha256Digest(blob);
+    await new RegistryClient(REGISTRY).pushBlob(repo, digest, blob.length, blob);
+    // The proxy flips one byte of every blob it serves.
+    const proxy = await registryProxy((req, res) => {
+      if (req.method !== 'GET' || !/\/blobs\/sha256:/.test(req.url ?? '')) return false;
+      const [host, port] = REGISTRY.split(':');
+      request({ host, port, method: 'GET', path: req.url, headers: req.headers }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => {
+          const body = Buffer.concat(chunks);
+          body[1000] = body[1000]! ^ 0xff;
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          res.end(body);
+        });
+      }).end();
+      return true;
+    });
+    try {
+      const client = new RegistryClient(proxy.address);
+      await expect(client.getBlob(repo, digest)).rejects.toThrow(/does not match its digest/);
+      const stream = await client.blobStream(repo, digest);
+      await expect((async () => { for await (const _ of stream) void _; })()).rejects.toThrow(new RegExp(`blob ${digest} from ${proxy.address}/${repo} has digest sha256:`));
+    } finally {
+      proxy.server.close();
+    }
+  });
+});
+
 /** Uploads behave as ECR's do: PATCH is answered 201 (not 202), and a chunk below 5 MiB may only
  * be the last one (ECR's LayerPartTooSmallException). */
 async function ecrLikeProxy() {
