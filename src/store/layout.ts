@@ -180,9 +180,12 @@ export class Store {
     const dir = path.join(this.dir, 'blobs', 'sha256');
     const blobs = [];
     const temps = [];
-    for (const name of await readdir(this.dir)) {
-      const m = /\.tmp-(\d+)-[a-f0-9]+$/.exec(name);
-      if (m) temps.push({ file: path.join(this.dir, name), pid: Number(m[1]) });
+    // index.json's and mab's own records' temp files (atomicWrite: NAME.tmp-PID-N).
+    for (const sub of ['.', 'mab/builds', 'mab/exports']) {
+      for (const name of await readdir(path.join(this.dir, sub)).catch(() => [] as string[])) {
+        const m = /\.tmp-(\d+)-[a-f0-9]+$/.exec(name);
+        if (m) temps.push({ file: path.join(this.dir, sub, name), pid: Number(m[1]) });
+      }
     }
     for (const name of await readdir(dir)) {
       const m = /^\.tmp-(\d+)-/.exec(name);
