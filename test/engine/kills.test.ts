@@ -96,3 +96,26 @@ describe('SIGKILL at random points', () => {
     expect(await leftovers(source)).toEqual([]);
   });
 });
+
+describe('two pushes at once', () => {
+  it('of different images that share their base layer, into one repository: both complete and both tags hold', async () => {
+    const store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-concurrent-')), 'store');
+    for (const recipe of ['http-endpoint-c', 'http-endpoint-go']) {
+      const r = await mab(['build', recipe, '--arch', 'amd64,arm64', '--strategy', 'multistage', '--store', store, '--quiet']);
+      expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
+    }
+    const client = new RegistryClient(REGISTRY);
+    for (let round = 0; round < 3; round++) {
+      const repo = `mabtest/concurrent-${randomBytes(4).toString('hex')}`;
+      const push = (tag: string, image: string) => mab(['push', image, `${REGISTRY}/${repo}:${tag}`, '--store', store, '--json', '--quiet']);
+      const [c, go] = await Promise.all([push('c', 'http-endpoint-c:1.0.0-multistage'), push('go', 'http-endpoint-go:1.0.0-multistage')]);
+      expect([c.exitCode, go.exitCode], c.stderr + go.stderr).toEqual([0, 0]);
+      await tagsComplete(client, repo);
+      // The shared bookworm-slim layer is in both images' manifests and in the repository once.
+      const digests = [JSON.parse(c.stdout) as { children: { digest: string }[] }, JSON.parse(go.stdout) as { children: { digest: string }[] }];
+      const layers = await Promise.all(digests.map(async (d) => (JSON.parse((await client.getManifest(repo, d.children[0]!.digest)).bytes.toString()) as Manifest).layers[0]!.digest));
+      expect(layers[0]).toBe(layers[1]);
+    }
+    expect((await mab(['store', 'verify', '--store', store])).exitCode).toBe(0);
+  });
+});
