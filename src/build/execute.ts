@@ -19,7 +19,7 @@ import { buildRecord, recordBuild, type BuildRecord } from '../store/builds.js';
 import { exportImage, storedExport, storeIndex } from '../store/export.js';
 import { buildTarget, makeContext, removeContext } from './buildx.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
-import { runSmoke, type SmokeResult } from './smoke.js';
+import { removeOrphanedSmokeContainers, runSmoke, type SmokeResult } from './smoke.js';
 import { mapLimited } from '../util/limit.js';
 
 export interface ExecuteOptions {
@@ -79,6 +79,8 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
   const engine = await checkEngine(o.host);
   o.log(`engine ${engine.server}, ${engine.buildx.split(' ').slice(0, 2).join(' ')}`);
   await checkEmulation(plan.targets.map((t) => parsePlatform(t.platform)), o.host);
+  const orphans = await removeOrphanedSmokeContainers(o.host.env);
+  if (orphans) o.log(`removed ${orphans} smoke-check container${orphans > 1 ? 's' : ''} left by killed mab runs`);
 
   const cached = await fetchAll(plan, o.cacheDir, o.mirrors, o.log);
 

@@ -8,6 +8,7 @@
  */
 import { execa } from 'execa';
 import type { SmokeCheck, SmokeCommand, SmokeHttp } from '../recipe/types.js';
+import { alive } from '../store/layout.js';
 import { DOCKER } from './docker.js';
 import { httpGet } from '../util/http-get.js';
 
@@ -28,8 +29,22 @@ async function runCommand(image: string, platform: string, check: SmokeCommand, 
   return [r.exitCode === 0 && new RegExp(check.expect, 'm').test(output), tail(output)];
 }
 
+/** Label on the server containers HTTP checks start, naming the mab process that owns them. */
+const OWNER = 'dev.mab.smoke.owner';
+
+/**
+ * Removes server containers left by mab processes that are gone: a killed run cannot remove
+ * its own, and they would serve (and, under QEMU, burn CPU) forever.
+ */
+export async function removeOrphanedSmokeContainers(env?: NodeJS.ProcessEnv): Promise<number> {
+  const ps = await execa(DOCKER, ['ps', '-a', '--filter', `label=${OWNER}`, '--format', `{{.ID}} {{.Label "${OWNER}"}}`], { reject: false, env });
+  const orphans = ps.stdout.split('\n').map((l) => l.trim().split(' ')).filter(([id, pid]) => id && !alive(Number(pid))).map(([id]) => id!);
+  if (orphans.length) await execa(DOCKER, ['rm', '-f', ...orphans], { reject: false, env });
+  return orphans.length;
+}
+
 async function runHttp(image: string, platform: string, check: SmokeHttp, env?: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<[boolean, string]> {
-  const run = await execa(DOCKER, ['run', '-d', '--platform', platform, '-p', `127.0.0.1::${check.http.port}`, image], { reject: false, env, stdin: 'ignore' });
+  const run = await execa(DOCKER, ['run', '-d', '--label', `${OWNER}=${process.pid}`, '--platform', platform, '-p', `127.0.0.1::${check.http.port}`, image], { reject: false, env, stdin: 'ignore' });
   if (run.exitCode !== 0) return [false, tail(run.stderr)];
   const id = run.stdout.trim();
   try {

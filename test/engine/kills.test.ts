@@ -1,7 +1,8 @@
 /**
  * SIGKILL at random points: `mab build` (while it builds, smoke-tests, exports or tags) and `mab
  * push` (while blobs, manifests or tags go up). After each kill, running the same command again
- * completes; the store verifies and, after a gc, holds no temp file or lock; the registry never
+ * completes; the store verifies and, after a gc, holds no temp file or lock; no smoke-check
+ * container is left running; the registry never
  * has a tag that names a missing manifest or blob. The kill times come from a seeded generator,
  * printed, so a failure can be replayed (MAB_KILL_SEED).
  */
@@ -74,6 +75,8 @@ describe('SIGKILL at random points', () => {
       expect((await mab(['store', 'gc', '--grace', '0', '--store', store])).exitCode).toBe(0);
       expect(await leftovers(store)).toEqual([]);
     }
+    // Server containers of HTTP checks cut off by a kill were removed by the next run.
+    expect((await execa('docker', ['ps', '-aq', '--filter', 'label=dev.mab.smoke.owner'])).stdout.trim()).toBe('');
     console.log(`mab build: ${landed} of 15 kills landed before it finished`);
     expect(landed).toBeGreaterThanOrEqual(10);
   });
