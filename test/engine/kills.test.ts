@@ -21,6 +21,14 @@ let state = SEED;
 /** A number in [0, n): a small LCG, so the kill points replay from the seed. */
 const rand = (n: number) => ((state = (state * 1103515245 + 12345) % 2 ** 31), state % n);
 
+/** Seconds one uncut run of args takes: kill points are drawn inside it, so they land on a quiet machine and a busy one alike. */
+async function duration(args: string[]): Promise<number> {
+  const start = Date.now();
+  const r = await mab(args);
+  expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
+  return Date.now() - start;
+}
+
 /** Starts mab, kills it with SIGKILL after ms (if still running); true when the kill landed. */
 async function killAfter(args: string[], ms: number): Promise<boolean> {
   const p = execa('node', [path.join(ROOT, 'bin/mab.js'), ...args], { reject: false, stdin: 'ignore', cwd: ROOT });
@@ -63,11 +71,14 @@ describe('SIGKILL at random points', () => {
 
   it('mab build, 15 times: rerun completes, store verifies, gc leaves no temp file', async () => {
     let landed = 0;
+    const fresh = async () => path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-kill-')), 'store');
+    const buildArgs = (store: string) => ['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--rerun-smoke', '--store', store, '--quiet'];
+    const full = await duration(buildArgs(await fresh()));
     for (let i = 0; i < 15; i++) {
       // A fresh store each time, so the export really runs (and can be cut) after the build.
-      const store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-kill-')), 'store');
-      const args = ['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--store', store, '--quiet'];
-      if (await killAfter(args, 300 + rand(6000))) landed++;
+      const store = await fresh();
+      const args = buildArgs(store);
+      if (await killAfter(args, Math.round(full * (0.05 + rand(850) / 1000)))) landed++;
       const again = await mab(args);
       expect(again.exitCode, again.stderr.slice(-2000)).toBe(0);
       const verify = await mab(['store', 'verify', '--store', store]);
@@ -84,10 +95,12 @@ describe('SIGKILL at random points', () => {
   it('mab push, 20 times: no tag ever names missing content, and a rerun completes', async () => {
     const client = new RegistryClient(REGISTRY);
     let landed = 0;
+    const pushArgs = (repo: string) => ['push', 'http-endpoint-c:1.0.0', `${REGISTRY}/${repo}`, '--store', source, '--quiet'];
+    const full = await duration(pushArgs(`mabtest/kill-${randomBytes(4).toString('hex')}`));
     for (let i = 0; i < 20; i++) {
       const repo = `mabtest/kill-${randomBytes(4).toString('hex')}`;
-      const args = ['push', 'http-endpoint-c:1.0.0', `${REGISTRY}/${repo}`, '--store', source, '--quiet'];
-      if (await killAfter(args, 100 + rand(1200))) landed++;
+      const args = pushArgs(repo);
+      if (await killAfter(args, Math.round(full * (0.05 + rand(850) / 1000)))) landed++;
       await tagsComplete(client, repo);
       const again = await mab(args);
       expect(again.exitCode, again.stderr.slice(-2000)).toBe(0);
