@@ -6,17 +6,16 @@
 import { MabError } from '../errors.js';
 import { parsePlatform } from '../platform/platform.js';
 import { parseReference } from '../ref/reference.js';
-import type { BuildPlan, TargetPlan } from '../plan/plan.js';
+import type { BuildPlan } from '../plan/plan.js';
 import type { Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
 import { pushFromStore, pushSummary, type PushResult } from '../registry/push.js';
 import { targetDigest } from '../plan/digest.js';
 import { semverTags } from '../plan/tags.js';
 import { fetchAll, type Mirror } from '../source/fetch.js';
-import type { ImageSize } from '../report/measure.js';
 import { Store } from '../store/layout.js';
 import { buildRecord, recordBuild, type BuildRecord } from '../store/builds.js';
-import { exportImage, storedExport, storeIndex } from '../store/export.js';
+import { exportImage, storedExport, storeIndex, type Exported } from '../store/export.js';
 import { buildTarget, makeContext, removeContext } from './buildx.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
 import { removeOrphanedSmokeContainers, runSmoke, type SmokeResult } from './smoke.js';
@@ -40,6 +39,15 @@ export interface ExecuteOptions {
   /** Print every build line, or only step headers. */
   verbose: boolean;
   log: (msg: string) => void;
+}
+
+/** Sizes as a board experiences them: compressed is what a pull downloads, uncompressed what the layers unpack to. */
+export interface ImageSize {
+  compressed: number;
+  uncompressed: number;
+  layers: number;
+  /** true when compressed is mab's own gzip of the layers (the store's), not a registry's figure. */
+  estimated: boolean;
 }
 
 export interface PlatformResult {
@@ -69,10 +77,9 @@ export interface BuildResult {
 }
 
 /** The build record of this very image, when an earlier build with the same plan passed its smoke checks. */
-async function earlierSmoke(store: Store, imageId: string, t: TargetPlan): Promise<BuildRecord | undefined> {
-  const stored = await storedExport(store, imageId);
+async function earlierSmoke(store: Store, stored: Exported | undefined, planDigest: string): Promise<BuildRecord | undefined> {
   const record = stored && (await buildRecord(store.dir, stored.manifest.digest));
-  return record && record.planDigest === (await targetDigest(t)) && record.smoke.every((x) => x.passed) ? record : undefined;
+  return record && record.planDigest === planDigest && record.smoke.every((x) => x.passed) ? record : undefined;
 }
 
 export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {
@@ -88,6 +95,9 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
   // Platforms build side by side (--jobs); every log line carries its platform's prefix.
   const jobs = Math.max(1, o.jobs ?? 1);
   if (jobs > 1 && plan.targets.length > 1) o.log(`building ${Math.min(jobs, plan.targets.length)} platforms at a time`);
+  // Per target, found once after its build: its plan digest, and the store's earlier export of
+  // the same image ID (which spares the smoke checks and the export).
+  const known: { planDigest: string; stored?: Exported }[] = [];
   const results: PlatformResult[] = await mapLimited(plan.targets, jobs, async (t, i) => {
     const prefix = `[${t.platform}]`;
     o.log(`${prefix} building ${plan.recipe.name} ${plan.recipe.version} (${i + 1}/${plan.targets.length}, ${plan.strategy})`);
@@ -100,8 +110,10 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
     } finally {
       if (!o.keepContext) await removeContext(context);
     }
+    const stored = await storedExport(store, built.id);
+    known[i] = { planDigest: await targetDigest(t), ...(stored ? { stored } : {}) };
     // The very image an earlier build with the same plan smoke-tested: its results stand.
-    const earlier = o.rerunSmoke ? undefined : await earlierSmoke(store, built.id, t);
+    const earlier = o.rerunSmoke ? undefined : await earlierSmoke(store, stored, known[i]!.planDigest);
     o.log(`${prefix} built in ${built.seconds.toFixed(1)} s; ${earlier ? `smoke checks passed on this same image (${built.id.slice(7, 19)}) at ${earlier.builtAt}, not run again` : 'smoke testing'}`);
     const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, o.host.env);
     for (const s of smoke) o.log(`${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${earlier ? 'earlier run, ' : ''}${s.seconds.toFixed(1)} s)`);
@@ -113,9 +125,9 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
   });
 
   // Into the local store: each platform's manifest, then the index over them, then the tags.
-  const images = await mapLimited(results, jobs, async (r) => {
+  const images = await mapLimited(results, jobs, async (r, i) => {
     // The same image ID as an earlier export is the same image: nothing to save or compress.
-    const earlier = await storedExport(store, r.imageId);
+    const earlier = known[i]!.stored;
     o.log(earlier ? `[${r.platform}] already in the store ${o.storeDir} (image ${r.imageId.slice(7, 19)}), not exported again` : `[${r.platform}] exporting to the store ${o.storeDir}`);
     const e = earlier ?? (await exportImage(store, r.image, o.host.env));
     r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: !plan.publish };
@@ -128,7 +140,7 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
   for (const [i, r] of results.entries()) {
     await recordBuild(o.storeDir, r.manifest!, {
       recipe: name, version, strategy: plan.strategy, platform: r.platform, builtAt: new Date().toISOString(), buildSeconds: r.buildSeconds,
-      smoke: r.smoke.map(({ name: n, passed, seconds }) => ({ name: n, passed, seconds })), ...(base !== 'scratch' ? { base } : {}), planDigest: await targetDigest(plan.targets[i]!),
+      smoke: r.smoke.map(({ name: n, passed, seconds }) => ({ name: n, passed, seconds })), ...(base !== 'scratch' ? { base } : {}), planDigest: known[i]!.planDigest,
     });
   }
   const storeTags = [`${version}-${plan.strategy}`, version, 'latest'].map((t) => `${name}:${t}`);

@@ -1,4 +1,4 @@
-import { appendFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { executePlan } from '../build/execute.js';
 import { MabError } from '../errors.js';
@@ -12,9 +12,9 @@ import { sizeReport, type SizeReport } from '../report/report.js';
 import { storeSource } from '../report/source.js';
 import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
-import { defaultCacheDir, type Io } from '../util/io.js';
+import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { JOBS_OPTION, buildLogger, hostOf, jobsOf, logger, mirrorsOf, recipesDir, storeDirOf } from './context.js';
+import { JOBS_OPTION, buildLogger, hostOf, jobsOf, logger, mirrorsOf, printReport, recipesDir, reportFormatOf, storeDirOf } from './context.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
 /** Whether the store already holds this plan's build: every platform, each from the same plan. */
@@ -60,8 +60,7 @@ export const compare: Command = {
   async run(args, opts, io) {
     const [name] = args;
     if (!name || args.length > 1) throw new MabError('E_USAGE', 'mab compare takes one RECIPE', 'e.g. mab compare http-endpoint-c --arch amd64,arm64');
-    const format = String(opts.format);
-    if (format !== 'text' && format !== 'md') throw new MabError('E_USAGE', `--format "${format}" is not text or md`, 'use --json for JSON');
+    const format = reportFormatOf(opts);
     const recipe = await findRecipe(name, recipesDir(opts, io));
     const supported = supportedStrategies(recipe);
     const strategies = String(opts.strategy) === 'all' ? supported : String(opts.strategy).split(',').map((s) => s.trim());
@@ -96,9 +95,7 @@ export const compare: Command = {
     if (opts.json) {
       io.out(JSON.stringify(c, null, 2) + '\n');
     } else {
-      const text = format === 'md' ? compareMarkdown(c) : compareText(c);
-      io.out(text);
-      if (format === 'md' && io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, text + '\n');
+      await printReport(io, format, format === 'md' ? compareMarkdown(c) : compareText(c));
     }
     return 0;
   },

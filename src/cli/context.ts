@@ -1,3 +1,4 @@
+import { appendFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,4 +52,17 @@ export function jobsOf(opts: Values): number {
   const n = Number(opts.jobs ?? os.availableParallelism());
   if (!Number.isInteger(n) || n < 1) throw new MabError('E_USAGE', `--jobs "${String(opts.jobs)}" is not a whole number of 1 or more`);
   return n;
+}
+
+/** --format of the reporting commands: text (a terminal table) or md (Markdown). */
+export function reportFormatOf(opts: Values): 'text' | 'md' {
+  const format = String(opts.format);
+  if (format !== 'text' && format !== 'md') throw new MabError('E_USAGE', `--format "${format}" is not text or md`, 'use --json for JSON');
+  return format;
+}
+
+/** Prints a report; Markdown also goes to a CI job summary ($GITHUB_STEP_SUMMARY) when there is one. */
+export async function printReport(io: Io, format: 'text' | 'md', text: string): Promise<void> {
+  io.out(text);
+  if (format === 'md' && io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, text + '\n');
 }

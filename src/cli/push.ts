@@ -2,7 +2,6 @@ import { text } from 'node:stream/consumers';
 import semver from 'semver';
 import { MabError } from '../errors.js';
 import { perPlatform, platformTags, semverTags, templateTags } from '../plan/tags.js';
-import { parsePlatform, platformSlug } from '../platform/platform.js';
 import { BUILD_ANNOTATIONS } from '../store/export.js';
 import { INDEX_TYPES, type Index, type IndexFormat } from '../oci/types.js';
 import { parseReference } from '../ref/reference.js';
@@ -88,10 +87,9 @@ export const push: Command = {
     const forIndex = templates.filter((t) => !perPlatform(t));
     const { version } = vars;
     const tags = forIndex.length ? templateTags(forIndex, vars) : ref.tag ? [ref.tag] : semver.valid(version) ? semverTags(version, await client.listTags(ref.repository)) : [version];
-    const slugs = (platforms: string[]) => Object.fromEntries(platforms.map((p) => [p, platformSlug(parsePlatform(p))]));
     const r = await pushFromStore(store, storeTag, client, ref.repository, {
       tags,
-      platformTags: (platforms) => platformTags(templates, vars, slugs(platforms), tags),
+      platformTags: (platforms) => platformTags(templates, vars, platforms, tags),
       format,
       jobs: Math.max(1, Number(opts.jobs) || 3),
       log,

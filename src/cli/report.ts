@@ -1,4 +1,4 @@
-import { appendFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MabError } from '../errors.js';
 import { findRecipe, listRecipes } from '../recipe/find.js';
@@ -14,7 +14,7 @@ import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
 import type { Io } from '../util/io.js';
 import type { Command, Values } from './command.js';
-import { recipesDir, storeDirOf } from './context.js';
+import { printReport, recipesDir, reportFormatOf, storeDirOf } from './context.js';
 
 /**
  * TARGET: with a '/', a registry reference; otherwise a store tag, where a bare name means its
@@ -62,8 +62,7 @@ export const report: Command = {
   async run(args, opts, io) {
     const [target] = args;
     if (!target || args.length > 1) throw new MabError('E_USAGE', 'mab report takes one TARGET', 'e.g. mab report sysbench');
-    const format = String(opts.format);
-    if (format !== 'text' && format !== 'md') throw new MabError('E_USAGE', `--format "${format}" is not text or md`, 'use --json for JSON');
+    const format = reportFormatOf(opts);
     const top = Number(opts.top);
     if (!Number.isInteger(top) || top < 0) throw new MabError('E_USAGE', `--top "${String(opts.top)}" is not a whole number`);
     const budgets = parseBudgets((opts['max-size'] as string[] | undefined) ?? []);
@@ -84,9 +83,7 @@ export const report: Command = {
     } else {
       const text = format === 'md' ? reportMarkdown(r) : reportText(r);
       const budgetLines = results.map((b) => (format === 'md' ? `- ${b.over ? '❌' : '✅'} ${budgetMessage(b)}` : budgetMessage(b)));
-      const out = text + (budgetLines.length ? `\n${budgetLines.join('\n')}\n` : '');
-      io.out(out);
-      if (format === 'md' && io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, out + '\n');
+      await printReport(io, format, text + (budgetLines.length ? `\n${budgetLines.join('\n')}\n` : ''));
     }
     const over = results.filter((b) => b.over);
     if (over.length) throw new MabError('E_BUDGET', `over budget: ${over.map(budgetMessage).join('; ')}`, 'see the largest layers and files in the report; a multistage or minimal strategy may help, or raise --max-size');

@@ -145,8 +145,7 @@ function publishTags(input: PlanInput, version: string, strategy: string): { tag
   const tags = forIndex.length ? templateTags(forIndex, { version, strategy }) : semverTags(version, []);
   const tagRule = forIndex.length ? 'explicit' : 'semver';
   if (!templates.some(perPlatform)) return { tags, tagRule };
-  const slugs = Object.fromEntries(input.platforms.map((p) => [formatPlatform(p), platformSlug(p)]));
-  return { tags, tagRule, platformTags: platformTags(templates, { version, strategy }, slugs, tags) };
+  return { tags, tagRule, platformTags: platformTags(templates, { version, strategy }, input.platforms.map(formatPlatform), tags) };
 }
 
 function publishTarget(push: string): Reference {

@@ -52,12 +52,12 @@ describe('--tag templates', () => {
 });
 
 describe('per-platform tags ({arch})', () => {
-  const slugs = { 'linux/amd64': 'amd64', 'linux/arm64': 'arm64', 'linux/arm/v7': 'arm-v7' };
+  const platforms = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'];
 
   it('expands {arch} templates once per platform and leaves the others to the index', () => {
     const templates = ['{version}', '{version}-{arch}', '{arch}'];
     expect(templates.filter(perPlatform)).toEqual(['{version}-{arch}', '{arch}']);
-    expect(platformTags(templates, { version: '1.0.20', strategy: 'cross' }, slugs, ['1.0.20'])).toEqual({
+    expect(platformTags(templates, { version: '1.0.20', strategy: 'cross' }, platforms, ['1.0.20'])).toEqual({
       'linux/amd64': ['1.0.20-amd64', 'amd64'],
       'linux/arm64': ['1.0.20-arm64', 'arm64'],
       'linux/arm/v7': ['1.0.20-arm-v7', 'arm-v7'],
@@ -65,7 +65,7 @@ describe('per-platform tags ({arch})', () => {
   });
 
   it('refuses a tag that would name both the index and a platform', () => {
-    expect(() => platformTags(['{arch}'], { version: '1.0.0' }, slugs, ['arm64', 'latest'])).toThrow(/tag "arm64" would name both the index and linux\/arm64/);
+    expect(() => platformTags(['{arch}'], { version: '1.0.0' }, platforms, ['arm64', 'latest'])).toThrow(/tag "arm64" would name both the index and linux\/arm64/);
   });
 
   it('without a strategy to fill in, {strategy} is named as unknown', () => {

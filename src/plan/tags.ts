@@ -10,6 +10,7 @@
  */
 import semver from 'semver';
 import { MabError } from '../errors.js';
+import { parsePlatform, platformSlug } from '../platform/platform.js';
 
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
@@ -48,11 +49,11 @@ export function templateTags(templates: string[], vars: { version: string; strat
  * Per-platform tags from the {arch} templates, keyed by platform; a tag two platforms (or a
  * platform and the index) would share is refused, since the second push would move it.
  */
-export function platformTags(templates: string[], vars: { version: string; strategy?: string }, slugs: Record<string, string>, indexTags: string[]): Record<string, string[]> {
+export function platformTags(templates: string[], vars: { version: string; strategy?: string }, platforms: string[], indexTags: string[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   const owner = new Map(indexTags.map((t) => [t, 'the index']));
-  for (const [platform, arch] of Object.entries(slugs)) {
-    out[platform] = templateTags(templates.filter(perPlatform), { ...vars, arch });
+  for (const platform of platforms) {
+    out[platform] = templateTags(templates.filter(perPlatform), { ...vars, arch: platformSlug(parsePlatform(platform)) });
     for (const tag of out[platform]) {
       const other = owner.get(tag);
       if (other) throw new MabError('E_TAG', `tag "${tag}" would name both ${other} and ${platform}`, 'per-platform --tag templates need {arch}; index templates must not give the same tag');

@@ -222,8 +222,8 @@ export class RegistryClient {
       return 'present';
     }
     const from = o.mountFrom?.find((r) => r !== repo);
-    // A registry that cannot mount (no such blob there, no pull access) opens a plain upload instead.
-    // Refused outright (say, no pull access to `from`), the mount is just skipped.
+    // A registry that cannot mount (no such blob there) opens a plain upload instead; one that
+    // refuses outright (a 4xx, say no pull access to `from`) gets a plain upload of its own.
     const opened = from ? await this.startUpload(repo, { digest, from }).catch((e: unknown) => (e instanceof RegistryError && e.status < 500 ? undefined : Promise.reject(e))) : undefined;
     if (opened === 'mounted') {
       this.stats.blobsMounted++;

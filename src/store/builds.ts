@@ -8,9 +8,8 @@
  * Written with atomicWrite: a reader sees the old record or the new one, never half of one.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { assertDigest } from '../oci/digest.js';
 import { atomicWrite } from '../util/io.js';
+import { recordFile } from './layout.js';
 
 export interface BuildRecord {
   recipe: string;
@@ -27,7 +26,7 @@ export interface BuildRecord {
   planDigest?: string;
 }
 
-const fileOf = (storeDir: string, digest: string) => path.join(storeDir, 'mab', 'builds', `${assertDigest(digest, 'manifest').slice('sha256:'.length)}.json`);
+const fileOf = (storeDir: string, digest: string) => recordFile(storeDir, 'builds', digest);
 
 export async function recordBuild(storeDir: string, manifestDigest: string, record: BuildRecord): Promise<void> {
   await atomicWrite(fileOf(storeDir, manifestDigest), (tmp) => writeFile(tmp, JSON.stringify(record, null, 2) + '\n'));

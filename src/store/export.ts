@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { execa } from 'execa';
@@ -16,11 +15,11 @@ import tar from 'tar-stream';
 import { DOCKER } from '../build/docker.js';
 import { MabError } from '../errors.js';
 import { assembleIndex, platformOfConfig } from '../oci/index.js';
-import { MediaType, type Descriptor, type ImageConfig } from '../oci/types.js';
+import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../oci/types.js';
 import { parsePlatform } from '../platform/platform.js';
-import { assertDigest, isDigest } from '../oci/digest.js';
+import { isDigest } from '../oci/digest.js';
 import { atomicWrite } from '../util/io.js';
-import type { Store } from './layout.js';
+import { recordFile, type Store } from './layout.js';
 
 export interface Exported {
   /** The OCI manifest, with the platform its config declares. */
@@ -124,7 +123,7 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
  * that gives the same image ID is the same image, so it need not be saved and compressed again:
  *   DIR/mab/exports/HEX.json
  */
-const exportRecord = (store: Store, configDigest: string) => path.join(store.dir, 'mab', 'exports', `${assertDigest(configDigest, 'config').slice(7)}.json`);
+const exportRecord = (store: Store, configDigest: string) => recordFile(store.dir, 'exports', configDigest);
 
 /** The earlier export of image ID `imageId`, when the store still holds its manifest and every blob. */
 export async function storedExport(store: Store, imageId: string): Promise<Exported | undefined> {
@@ -133,7 +132,7 @@ export async function storedExport(store: Store, imageId: string): Promise<Expor
   if (!text) return undefined;
   const e = JSON.parse(text) as Exported;
   if (!(await store.hasBlob(e.manifest))) return undefined;
-  const m = JSON.parse((await store.readBlob(e.manifest.digest)).toString()) as { config: Descriptor; layers: Descriptor[] };
+  const m = JSON.parse((await store.readBlob(e.manifest.digest)).toString()) as Manifest;
   for (const d of [m.config, ...m.layers]) if (!(await store.hasBlob(d))) return undefined;
   // Fresh mtimes: `store gc` spares young blobs, and these are about to be tagged again.
   const now = new Date();

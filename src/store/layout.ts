@@ -37,6 +37,17 @@ export const alive = (pid: number) => {
   }
 };
 
+/**
+ * mab's own records beside the layout, one JSON file per digest (DIR/mab/KIND/HEX.json): how
+ * an image was built, and which image ID an export came from. Written with atomicWrite; `gc`
+ * removes the temp files a killed writer leaves in these directories.
+ */
+export const RECORD_KINDS = ['builds', 'exports'] as const;
+
+export function recordFile(storeDir: string, kind: (typeof RECORD_KINDS)[number], digest: string): string {
+  return path.join(storeDir, 'mab', kind, `${assertDigest(digest, kind).slice('sha256:'.length)}.json`);
+}
+
 export class Store {
   private constructor(readonly dir: string) {}
 
@@ -181,7 +192,7 @@ export class Store {
     const blobs = [];
     const temps = [];
     // index.json's and mab's own records' temp files (atomicWrite: NAME.tmp-PID-N).
-    for (const sub of ['.', 'mab/builds', 'mab/exports']) {
+    for (const sub of ['.', ...RECORD_KINDS.map((k) => `mab/${k}`)]) {
       for (const name of await readdir(path.join(this.dir, sub)).catch(() => [] as string[])) {
         const m = /\.tmp-(\d+)-[a-f0-9]+$/.exec(name);
         if (m) temps.push({ file: path.join(this.dir, sub, name), pid: Number(m[1]) });

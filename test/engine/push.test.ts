@@ -81,12 +81,17 @@ describe('mab push: mounts and per-platform tags', () => {
   });
 });
 
+/** The store's http-endpoint-c:1.0.0 pushed to a new repository: its name and the platform images there. */
+async function pushedToNewRepo(prefix: string): Promise<{ src: string; children: { platform: string; digest: string }[] }> {
+  const src = `mabtest/${prefix}-${randomBytes(4).toString('hex')}`;
+  const pushed = await mab(['push', 'http-endpoint-c:1.0.0', `${REGISTRY}/${src}`, '--store', store, '--json', '--quiet']);
+  expect(pushed.exitCode, pushed.stderr).toBe(0);
+  return { src, children: (JSON.parse(pushed.stdout) as { children: { platform: string; digest: string }[] }).children };
+}
+
 describe('mab manifest push SPEC (images already in the registry)', () => {
   it('mounts images from another repository, checks each platform against its config, then tags the index', async () => {
-    const src = `mabtest/spec-src-${randomBytes(4).toString('hex')}`;
-    const pushed = await mab(['push', 'http-endpoint-c:1.0.0', `${REGISTRY}/${src}`, '--store', store, '--json', '--quiet']);
-    expect(pushed.exitCode, pushed.stderr).toBe(0);
-    const children = (JSON.parse(pushed.stdout) as { children: { platform: string; digest: string }[] }).children;
+    const { src, children } = await pushedToNewRepo('spec-src');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-spec-'));
     const target = `${REGISTRY}/mabtest/spec-${randomBytes(4).toString('hex')}`;
     const spec = (platforms: string[]) => [
@@ -142,10 +147,7 @@ async function withAttestations(client: RegistryClient, repo: string, tag: strin
 
 describe('mab manifest push from indexes with attestations', () => {
   it('unwraps a single-image index, picks the listed platform from a multi-image one, and drops every attestation', async () => {
-    const src = `mabtest/att-src-${randomBytes(4).toString('hex')}`;
-    const pushed = await mab(['push', 'http-endpoint-c:1.0.0', `${REGISTRY}/${src}`, '--store', store, '--json', '--quiet']);
-    expect(pushed.exitCode, pushed.stderr).toBe(0);
-    const children = (JSON.parse(pushed.stdout) as { children: { platform: string; digest: string }[] }).children;
+    const { src, children } = await pushedToNewRepo('att-src');
     const client = new RegistryClient(REGISTRY);
     await withAttestations(client, src, 'amd64-only', children.filter((c) => c.platform === 'linux/amd64'));
     await withAttestations(client, src, 'both', children);
