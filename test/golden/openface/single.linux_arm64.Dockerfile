@@ -11,7 +11,8 @@ COPY sources/ /src/
 COPY files/ /src/
 WORKDIR /src
 RUN tar -xjf dlib.tar.bz2 && python3 dlib-pybind11.py dlib-19.24+dfsg
-RUN cmake -S dlib-19.24+dfsg/tools/python -B dlib-build -DCMAKE_BUILD_TYPE=Release -DDLIB_NO_GUI_SUPPORT=ON -DDLIB_USE_CUDA=OFF -DDLIB_LINK_WITH_SQLITE3=OFF -DDLIB_GIF_SUPPORT=OFF -DDLIB_WEBP_SUPPORT=OFF -DSSE4_IS_AVAILABLE_ON_HOST=0 -DAVX_IS_AVAILABLE_ON_HOST=0 -DUSE_SSE4_INSTRUCTIONS=OFF -DUSE_AVX_INSTRUCTIONS=OFF -DPYTHON_EXECUTABLE=/usr/bin/python3 -DCMAKE_LIBRARY_OUTPUT_DIRECTORY=/usr/local/lib/python3.11/dist-packages
+RUN cmake -S dlib-19.24+dfsg/tools/python -B dlib-build -DCMAKE_BUILD_TYPE=Release -DDLIB_NO_GUI_SUPPORT=ON -DDLIB_USE_CUDA=OFF -DDLIB_LINK_WITH_SQLITE3=OFF -DDLIB_GIF_SUPPORT=OFF -DDLIB_WEBP_SUPPORT=OFF -DSSE4_IS_AVAILABLE_ON_HOST=0 -DAVX_IS_AVAILABLE_ON_HOST=0 -DUSE_SSE4_INSTRUCTIONS=OFF -DUSE_AVX_INSTRUCTIONS=OFF -DPYTHON_EXECUTABLE=/usr/bin/python3 -DCMAKE_LIBRARY_OUTPUT_DIRECTORY=/usr/local/lib/python3.11/dist-packages -DCMAKE_INTERPROCEDURAL_OPTIMIZATION=OFF
+RUN cmake --build dlib-build --target dlib -j "$(nproc)"
 RUN cmake --build dlib-build -j "$(nproc)"
 RUN python3 -c 'import dlib; print("dlib", dlib.__version__, "cuda", dlib.DLIB_USE_CUDA)'
 RUN mkdir -p /opt/openface/models/dlib /opt/openface/models/openface && cp -a openface/. /opt/openface/ && ln -s /usr/share/dlib/shape_predictor_68_face_landmarks.dat /opt/openface/models/dlib/ && cp mmod_human_face_detector.dat /opt/openface/models/dlib/ && cp nn4.small2.v1.pt /opt/openface/models/openface/
