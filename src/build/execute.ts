@@ -7,8 +7,7 @@ import { MabError } from '../errors.js';
 import { parsePlatform } from '../platform/platform.js';
 import { parseReference } from '../ref/reference.js';
 import type { BuildPlan } from '../plan/plan.js';
-import type { Credentials } from '../registry/auth.js';
-import { RegistryClient } from '../registry/client.js';
+import { RegistryClient, type ClientOptions } from '../registry/client.js';
 import { pushFromStore, pushSummary, type PushResult } from '../registry/push.js';
 import { targetDigest } from '../plan/digest.js';
 import { semverTags } from '../plan/tags.js';
@@ -28,8 +27,11 @@ export interface ExecuteOptions {
   keepContext: boolean;
   /** The local OCI store every image goes to (and is pushed from). */
   storeDir: string;
-  /** Registry credentials for --push; otherwise docker's config (or ECR's token) is used. */
-  credentials?: Credentials;
+  /**
+   * For --push: credentials (otherwise docker's config, or ECR's token) and trust settings; the
+   * client's retries are logged either way.
+   */
+  registry?: ClientOptions;
   /** Run the smoke checks even on an image an earlier build already checked. */
   rerunSmoke?: boolean;
   /** Build every step again (buildx --no-cache): for cold timings. */
@@ -73,7 +75,7 @@ export interface BuildResult {
   /** Where the images went without --push: the store, the index's digest and its tags there. */
   store?: { dir: string; digest: string; tags: string[] };
   /** What the push sent: zero blob bytes when the repository had everything. */
-  push?: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries' | 'platformTags'>;
+  push?: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries' | 'platformTags'> & { retried: string[] };
 }
 
 /** The build record of this very image, when an earlier build with the same plan passed its smoke checks. */
@@ -151,7 +153,7 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
 
   // From the store with mab's own client: blobs, then platform manifests, then the index.
   const repoRef = parseReference(plan.publish.repository);
-  const client = new RegistryClient(repoRef.registry, { env: o.host.env, ...(o.credentials ? { credentials: o.credentials } : {}), onRetry: (m) => o.log(`retry: ${m}`) });
+  const client = new RegistryClient(repoRef.registry, { env: o.host.env, onRetry: (m) => o.log(`retry: ${m}`), ...o.registry });
   const tags = plan.publish.tagRule === 'semver' ? semverTags(version, await client.listTags(repoRef.repository)) : plan.publish.tags;
   o.log(`pushing to ${plan.publish.repository}`);
   const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, { tags, platformTags: () => plan.publish!.platformTags ?? {}, format: plan.publish.indexFormat, log: o.log });
@@ -160,7 +162,7 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
   return {
     ...result,
     index: { reference: `${plan.publish.repository}:${tags[0]}`, digest: pushed.digest, mediaType: pushed.mediaType, tags },
-    push: { blobBytesSent: pushed.blobBytesSent, blobsSkipped: pushed.blobsSkipped, blobsMounted: pushed.blobsMounted, retries: pushed.retries, platformTags: pushed.platformTags },
+    push: { blobBytesSent: pushed.blobBytesSent, blobsSkipped: pushed.blobsSkipped, blobsMounted: pushed.blobsMounted, retries: client.retried.length, retried: client.retried, platformTags: pushed.platformTags },
   };
 }
 

@@ -4,7 +4,7 @@ import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { JOBS_OPTION, buildLogger, hostOf, jobsOf, logger, mirrorsOf, storeDirOf } from './context.js';
+import { JOBS_OPTION, REGISTRY_OPTIONS, buildLogger, hostOf, jobsOf, logger, mirrorsOf, registryOptions, storeDirOf } from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
@@ -21,6 +21,7 @@ export const build: Command = {
   ].join('\n'),
   options: {
     ...PLAN_OPTIONS,
+    ...REGISTRY_OPTIONS,
     push: { type: 'string', value: 'REPOSITORY', description: 'publish to REGISTRY/REPOSITORY, e.g. 127.0.0.1:5000/mab/sysbench' },
     tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform\'s own manifest instead; default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
     username: { type: 'string', value: 'USER', description: 'with --push: registry user name (with --password-stdin); default: docker\'s credentials' },
@@ -62,10 +63,11 @@ export const build: Command = {
       await createEcrRepository(ref.registry, ref.repository, io.env, logger(io, Boolean(opts.quiet)));
     }
     const progress = buildLogger(io, opts);
+    const registry = plan.publish ? { ...(await registryOptions(parseReference(plan.publish.repository).registry, opts, io, progress.log)), ...(credentials ? { credentials } : {}) } : undefined;
     const result = await executePlan(plan, {
       host: hostOf(io),
       cacheDir: (opts.cache as string | undefined) ?? defaultCacheDir(io.env),
-      ...(credentials ? { credentials } : {}),
+      ...(registry ? { registry } : {}),
       storeDir: storeDirOf(opts, io),
       mirrors: mirrorsOf(opts, io),
       keepContext: Boolean(opts['keep-context']),

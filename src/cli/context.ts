@@ -8,7 +8,9 @@ import { defaultCacheDir, type Io } from '../util/io.js';
 import { parseMirror, type Mirror } from '../source/fetch.js';
 import { MabError } from '../errors.js';
 import { liveStatus } from './live.js';
-import type { Values } from './command.js';
+import type { OptionSpec, Values } from './command.js';
+import type { ClientOptions } from '../registry/client.js';
+import { registryTls } from '../registry/tls.js';
 
 /** The installed package's root (recipes/ and templates/ ship with it). */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -65,4 +67,17 @@ export function reportFormatOf(opts: Values): 'text' | 'md' {
 export async function printReport(io: Io, format: 'text' | 'md', text: string): Promise<void> {
   io.out(text);
   if (format === 'md' && io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, text + '\n');
+}
+
+/** How every command that talks to a registry is told whom to trust. */
+export const REGISTRY_OPTIONS: Record<string, OptionSpec> = {
+  'ca-cert': { type: 'string', value: 'FILE', multiple: true, description: 'trust this CA certificate (PEM) for the registry, beside the system\'s CAs and Docker\'s /etc/docker/certs.d/REGISTRY/*.crt (repeatable)' },
+  'insecure-registry': { type: 'string', value: 'REGISTRY', multiple: true, description: 'do not check the certificate of this registry (HOST or HOST:PORT), and use plain HTTP if it speaks no TLS; for registries you control only (repeatable)' },
+};
+
+/** A registry client's options from REGISTRY_OPTIONS (with a warning for an insecure registry), logging its retries. */
+export async function registryOptions(registry: string, opts: Values, io: Io, log: (m: string) => void): Promise<ClientOptions> {
+  const tls = await registryTls(registry, { caFiles: opts['ca-cert'] as string[] | undefined, insecure: opts['insecure-registry'] as string[] | undefined });
+  if (tls.insecure) log(`warning: registry ${registry} is marked insecure: its certificate is not checked, and plain HTTP is used if it speaks no TLS`);
+  return { env: io.env, tls, onRetry: (m) => log(`retry: ${m}`) };
 }

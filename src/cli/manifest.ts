@@ -9,7 +9,7 @@ import { ensureInRepo } from '../registry/copy.js';
 import { publishIndex, readChild } from '../registry/publish.js';
 import { table } from '../report/table.js';
 import type { Command } from './command.js';
-import { logger } from './context.js';
+import { REGISTRY_OPTIONS, logger, registryOptions } from './context.js';
 
 export const manifest: Command = {
   name: 'manifest',
@@ -25,6 +25,7 @@ export const manifest: Command = {
   options: {
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
     json: { type: 'boolean', description: 'push: the result as JSON; inspect: the raw manifest JSON' },
+    ...REGISTRY_OPTIONS,
   },
   examples: ['mab manifest push manifests/sysbench.yaml', 'mab manifest inspect 127.0.0.1:5000/mab/sysbench:1.0.20'],
   async run(args, opts, io) {
@@ -32,7 +33,7 @@ export const manifest: Command = {
     const log = logger(io, Boolean(opts.quiet));
     if (action === 'push' && arg && args.length === 2) {
       const spec = await loadManifestSpec(arg);
-      const client = new RegistryClient(spec.target.registry, { env: io.env, onRetry: (m) => log(`retry: ${m}`) });
+      const client = new RegistryClient(spec.target.registry, await registryOptions(spec.target.registry, opts, io, log));
       const repo = spec.target.repository;
       // Check every image against its listed platform (and the format) where it is now, before
       // anything is copied into the target repository.
@@ -55,7 +56,7 @@ export const manifest: Command = {
     }
     if (action === 'inspect' && arg && args.length === 2) {
       const ref = parseReference(arg);
-      const client = new RegistryClient(ref.registry, { env: io.env });
+      const client = new RegistryClient(ref.registry, await registryOptions(ref.registry, opts, io, log));
       const top = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest');
       if (opts.json) {
         io.out(top.bytes.toString() + '\n');

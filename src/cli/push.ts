@@ -11,7 +11,7 @@ import { ecrTarget, ensureEcrRepository } from '../registry/ecr.js';
 import { pushFromStore, pushSummary } from '../registry/push.js';
 import { Store } from '../store/layout.js';
 import type { Command, Values } from './command.js';
-import { logger, storeDirOf } from './context.js';
+import { REGISTRY_OPTIONS, logger, registryOptions, storeDirOf } from './context.js';
 
 /** The password from stdin (one line), as `docker login --password-stdin` reads it. */
 async function passwordFromStdin(): Promise<string> {
@@ -64,6 +64,7 @@ export const push: Command = {
     username: { type: 'string', value: 'USER', description: 'registry user name (with --password-stdin)' },
     'password-stdin': { type: 'boolean', description: 'read the registry password from stdin' },
     jobs: { type: 'string', value: 'N', default: '3', description: 'blobs uploaded at once' },
+    ...REGISTRY_OPTIONS,
     'create-repository': { type: 'boolean', description: 'AWS ECR: create the repository first if it does not exist (ECR rejects pushes to a missing one)' },
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
     json: { type: 'boolean', description: 'print the result as JSON on stdout' },
@@ -79,7 +80,7 @@ export const push: Command = {
     if (ref.digest) throw new MabError('E_USAGE', `cannot push to a digest (${target})`, 'give a repository, optionally with :TAG');
     const dir = storeDirOf(opts, io);
     const log = logger(io, Boolean(opts.quiet));
-    const client = new RegistryClient(ref.registry, { env: io.env, ...(credentials ? { credentials } : {}), onRetry: (m) => log(`retry: ${m}`) });
+    const client = new RegistryClient(ref.registry, { ...(await registryOptions(ref.registry, opts, io, log)), ...(credentials ? { credentials } : {}) });
     if (opts['create-repository']) await createEcrRepository(ref.registry, ref.repository, io.env, log);
     const store = await Store.open(dir);
     const vars = await buildOf(store, storeTag);
@@ -96,7 +97,7 @@ export const push: Command = {
     });
     const perArch = Object.entries(r.platformTags).map(([p, t]) => `; ${p} tagged ${t.join(', ')}`).join('');
     const summary = `${ref.registry}/${ref.repository}@${r.digest} tagged ${tags.join(', ')}${perArch}; ${pushSummary(r)}`;
-    io.out(opts.json ? JSON.stringify({ schemaVersion: 1, reference: `${ref.registry}/${ref.repository}`, ...r, children: r.children.map(({ platform, digest }) => ({ platform, digest })) }, null, 2) + '\n' : summary + '\n');
+    io.out(opts.json ? JSON.stringify({ schemaVersion: 1, reference: `${ref.registry}/${ref.repository}`, ...r, children: r.children.map(({ platform, digest }) => ({ platform, digest })), retries: client.retried.length, retried: client.retried }, null, 2) + '\n' : summary + '\n');
     return 0;
   },
 };

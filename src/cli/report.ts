@@ -14,7 +14,7 @@ import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
 import type { Io } from '../util/io.js';
 import type { Command, Values } from './command.js';
-import { printReport, recipesDir, reportFormatOf, storeDirOf } from './context.js';
+import { REGISTRY_OPTIONS, logger, printReport, recipesDir, registryOptions, reportFormatOf, storeDirOf } from './context.js';
 
 /**
  * TARGET: with a '/', a registry reference; otherwise a store tag, where a bare name means its
@@ -23,7 +23,7 @@ import { printReport, recipesDir, reportFormatOf, storeDirOf } from './context.j
 async function sourceOf(target: string, opts: Values, io: Io): Promise<ImageSource> {
   if (target.includes('/')) {
     const ref = parseReference(target, { defaultTag: 'latest' });
-    return registrySource(new RegistryClient(ref.registry, { env: io.env }), ref.repository, ref.digest ?? ref.tag!);
+    return registrySource(new RegistryClient(ref.registry, await registryOptions(ref.registry, opts, io, logger(io, false))), ref.repository, ref.digest ?? ref.tag!);
   }
   const dir = storeDirOf(opts, io);
   const store = await Store.open(dir);
@@ -57,6 +57,7 @@ export const report: Command = {
     top: { type: 'string', value: 'N', default: '10', description: 'largest files and wasted paths listed per platform' },
     store: { type: 'string', value: 'DIR', description: 'the store (default: $MAB_STORE, else the cache dir\'s store/)' },
     recipes: { type: 'string', value: 'DIR', description: 'recipes directory (default: the bundled recipes/)' },
+    ...REGISTRY_OPTIONS,
   },
   examples: ['mab report sysbench', 'mab report sysbench:1.0.20-cross --max-size linux/arm64=60MB --format md', 'mab report 127.0.0.1:5000/mab/sysbench:1.0.20 --json'],
   async run(args, opts, io) {

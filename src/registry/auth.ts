@@ -94,7 +94,7 @@ export async function dockerCredentials(registry: string, env: NodeJS.ProcessEnv
 export const basicHeader = (c: Credentials) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 
 /** A bearer token for the challenge's realm, service and scope. */
-export async function fetchToken(ch: Challenge, creds: Credentials | undefined, registry: string): Promise<{ token: string; expiresAt: number }> {
+export async function fetchToken(ch: Challenge, creds: Credentials | undefined, registry: string, dispatcher?: object): Promise<{ token: string; expiresAt: number }> {
   const realm = ch.params.realm;
   if (!realm) throw new MabError('E_AUTH', `registry ${registry} asked for a bearer token without saying where to get it (no realm)`);
   const url = new URL(realm);
@@ -105,7 +105,8 @@ export async function fetchToken(ch: Challenge, creds: Credentials | undefined, 
   for (const s of (ch.params.scope ?? '').split(' ').filter(Boolean)) url.searchParams.append('scope', s);
   let res: Response;
   try {
-    res = await fetch(url, { headers: creds ? { Authorization: basicHeader(creds) } : {} });
+    // The registry's own trust settings (a token server on the registry's host has its certificate).
+    res = await fetch(url, { headers: creds ? { Authorization: basicHeader(creds) } : {}, ...({ dispatcher } as object) });
   } catch (e) {
     throw new MabError('E_AUTH', `cannot reach the token server of ${registry} (${redactUrl(realm)}): ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
   }

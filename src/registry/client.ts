@@ -1,7 +1,7 @@
 /**
  * A small client for the OCI distribution API (https://github.com/opencontainers/distribution-spec/
- * blob/main/spec.md): manifests and blobs, by tag or digest. Plain HTTP is used only for loopback
- * registries; everything else is HTTPS.
+ * blob/main/spec.md): manifests and blobs, by tag or digest. HTTPS, except for loopback registries
+ * and ones marked insecure (see tls.ts).
  */
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -12,6 +12,8 @@ import { INDEX_TYPES, MANIFEST_TYPES } from '../oci/types.js';
 import { basicHeader, dockerCredentials, fetchToken, parseChallenge, type Credentials } from './auth.js';
 import { ecrCredentials, ecrTarget, type EcrTarget } from './ecr.js';
 import { RegistryError, registryError } from './errors.js';
+import { dispatcherFor, schemeFor, tlsError, tlsFailure, type RegistryTls } from './tls.js';
+import { isTransient, registryTimeout, uploadRefused, watchdog, webStream } from './transfer.js';
 
 const ACCEPT = [...MANIFEST_TYPES, ...INDEX_TYPES].join(', ');
 
@@ -35,6 +37,14 @@ export interface ClientOptions {
   backoffMs?: number;
   /** Treat the registry as AWS ECR (found from the host name otherwise). */
   ecr?: EcrTarget;
+  /**
+   * A request that makes no progress (no answer, no body bytes sent or received) for this long is
+   * abandoned and counts as a network failure, so it is retried (default: $MAB_REGISTRY_TIMEOUT
+   * seconds, else 60 s). Without it a registry that stalls holds a push for ever.
+   */
+  timeoutMs?: number;
+  /** CAs to trust, or no checks at all (--insecure-registry); see registryTls. */
+  tls?: RegistryTls;
 }
 
 export interface BlobPushOptions {
@@ -43,20 +53,33 @@ export interface BlobPushOptions {
   onProgress?: (sent: number) => void;
 }
 
-type SendInit = Omit<RequestInit, 'body'> & { ok: number[]; body?: BodyInit | (() => BodyInit); retry?: boolean };
+type SendInit = Omit<RequestInit, 'body'> & {
+  ok: number[];
+  /** A factory for bodies that can be sent once (streams); it gets a callback for each chunk sent. */
+  body?: BodyInit | ((progress: () => void) => BodyInit);
+  retry?: boolean;
+  /** Read the whole answer inside the try, so a connection lost mid-body is retried too. */
+  read?: boolean;
+};
 
 export class RegistryClient {
-  readonly base: string;
+  /** https://REGISTRY, or http:// for loopback, or once an insecure registry turned out to speak no TLS. */
+  base: string;
   /** The Authorization header that last worked, per repository ('' for /v2/ itself). */
   private auth = new Map<string, { header: string; expiresAt: number }>();
   private creds: Promise<Credentials | undefined> | undefined;
   readonly stats = { blobBytesSent: 0, blobsSkipped: 0, blobsMounted: 0, retries: 0 };
+  /** What was retried, one line each, for reports (mab says what it retried). */
+  readonly retried: string[] = [];
   private readonly chunkSize: number;
+  private readonly timeoutMs: number;
+  private readonly dispatcher: ReturnType<typeof dispatcherFor>;
 
   constructor(readonly registry: string, private readonly options: ClientOptions = {}) {
-    const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(registry);
-    this.base = `${loopback ? 'http' : 'https'}://${registry}`;
+    this.base = `${schemeFor(registry, options.tls ?? {})}://${registry}`;
+    this.dispatcher = dispatcherFor(options.tls ?? {});
     this.chunkSize = Math.max(options.chunkSize ?? 16 * 1024 * 1024, 1);
+    this.timeoutMs = options.timeoutMs ?? registryTimeout(options.env ?? process.env);
   }
 
   /** Given credentials, else an ECR token for an ECR registry, else docker's; asked once. */
@@ -76,35 +99,51 @@ export class RegistryClient {
       if (!creds) throw new MabError('E_AUTH_DENIED', `registry ${this.registry} needs a user name and password`, 'docker login, or --username with --password-stdin');
       this.auth.set(repo, { header: basicHeader(creds), expiresAt: Infinity });
     } else {
-      const { token, expiresAt } = await fetchToken(ch, creds, this.registry);
+      const { token, expiresAt } = await fetchToken(ch, creds, this.registry, this.dispatcher);
       this.auth.set(repo, { header: `Bearer ${token}`, expiresAt });
     }
     return this.auth.get(repo)!.header;
   }
 
   private async send(method: string, path: string, init: SendInit): Promise<Response> {
-    const url = path.startsWith('http') ? path : `${this.base}${path}`;
-    const repo = /\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(new URL(url).pathname)?.[1] ?? '';
-    const attempt = async (authorization?: string) => {
+    const repo = /\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(new URL(path, this.base).pathname)?.[1] ?? '';
+    const urlOf = () => (path.startsWith('http') ? path : `${this.base}${path}`);
+    const attempt = async (authorization?: string): Promise<Response> => {
+      const url = urlOf();
       const headers = new Headers(init.headers);
       if (authorization) headers.set('Authorization', authorization);
-      const body = typeof init.body === 'function' ? init.body() : init.body;
+      const watch = watchdog(this.timeoutMs);
+      const body = typeof init.body === 'function' ? init.body(watch.touch) : init.body;
       try {
-        return await fetch(url, { ...init, headers, body, method, redirect: 'follow' });
+        const res = await fetch(url, { ...init, headers, body, method, redirect: 'follow', signal: watch.signal, ...({ dispatcher: this.dispatcher } as object) });
+        if (!init.read || !init.ok.includes(res.status)) return watch.follow(res);
+        const bytes = new Uint8Array(await watch.follow(res).arrayBuffer());
+        return new Response(bytes, { status: res.status, statusText: res.statusText, headers: res.headers });
       } catch (e) {
-        const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+        const tls = tlsFailure(e);
+        if (tls?.kind === 'plain-http' && this.options.tls?.insecure && url.startsWith('https:')) {
+          // Docker's rule for an insecure registry: HTTPS first, plain HTTP when it speaks no TLS.
+          this.base = `http://${this.registry}`;
+          return attempt(authorization);
+        }
+        if (tls) throw tlsError(this.registry, tls);
+        const cause = watch.expired() ? `no progress for ${this.timeoutMs / 1000} s` : ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message);
         throw new MabError('E_REGISTRY_UNREACHABLE', `cannot reach registry ${this.registry} (${method} ${path.split('?')[0]}): ${cause}`, 'check that the registry is running (scripts/setup-host.sh starts the local one on 127.0.0.1:5000)');
       }
     };
     const cached = this.auth.get(repo);
-    let res = await this.retrying(method, path, init.retry !== false, () => attempt(cached && cached.expiresAt > Date.now() ? cached.header : undefined));
-    if (res.status === 401) {
-      await res.arrayBuffer().catch(() => undefined);
-      res = await attempt(await this.answer(res, repo));
-      if (res.status === 401) throw await registryError(method, url, res);
+    let authorization = cached && cached.expiresAt > Date.now() ? cached.header : undefined;
+    // At most one challenge is answered; the request after it is retried like the first.
+    for (let answered = false; ; answered = true) {
+      const res = await this.retrying(method, path, init.retry !== false, () => attempt(authorization));
+      if (res.status === 401 && !answered) {
+        await res.arrayBuffer().catch(() => undefined);
+        authorization = await this.answer(res, repo);
+        continue;
+      }
+      if (!init.ok.includes(res.status)) throw await registryError(method, urlOf(), res);
+      return res;
     }
-    if (!init.ok.includes(res.status)) throw await registryError(method, url, res);
-    return res;
   }
 
   /**
@@ -129,14 +168,19 @@ export class RegistryClient {
       const after = Number(res?.headers.get('retry-after'));
       const wait = Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 60_000) : base * 2 ** (tryNo - 1);
       await res?.arrayBuffer().catch(() => undefined);
-      this.stats.retries++;
-      this.options.onRetry?.(`${method} ${path.split('?')[0]} ${error ? (error as Error).message : `→ ${res!.status}`}; try ${tryNo + 1} in ${(wait / 1000).toFixed(1)} s`);
+      this.retry(`${method} ${path.split('?')[0]} ${error ? (error as Error).message : `→ ${res!.status}`}; try ${tryNo + 1} in ${(wait / 1000).toFixed(1)} s`);
       await new Promise((r) => setTimeout(r, wait));
     }
   }
 
+  private retry(what: string): void {
+    this.stats.retries++;
+    this.retried.push(what);
+    this.options.onRetry?.(what);
+  }
+
   async getManifest(repo: string, reference: string): Promise<FetchedManifest> {
-    const res = await this.send('GET', `/v2/${repo}/manifests/${reference}`, { headers: { Accept: ACCEPT }, ok: [200] });
+    const res = await this.send('GET', `/v2/${repo}/manifests/${reference}`, { headers: { Accept: ACCEPT }, ok: [200], read: true });
     const bytes = Buffer.from(await res.arrayBuffer());
     const digest = sha256Digest(bytes);
     if (reference.startsWith('sha256:') && reference !== digest) {
@@ -151,7 +195,7 @@ export class RegistryClient {
     const tags: string[] = [];
     let next: string | undefined = `/v2/${repo}/tags/list?n=1000`;
     while (next) {
-      const res: Response = await this.send('GET', next, { ok: [200, 404] });
+      const res: Response = await this.send('GET', next, { ok: [200, 404], read: true });
       if (res.status === 404) return tags;
       tags.push(...(((await res.json()) as { tags?: string[] | null }).tags ?? []));
       const link = /<([^>]+)>;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
@@ -179,7 +223,7 @@ export class RegistryClient {
   }
 
   async getBlob(repo: string, digest: string): Promise<Buffer> {
-    const res = await this.send('GET', `/v2/${repo}/blobs/${digest}`, { ok: [200] });
+    const res = await this.send('GET', `/v2/${repo}/blobs/${digest}`, { ok: [200], read: true });
     const bytes = Buffer.from(await res.arrayBuffer());
     if (sha256Digest(bytes) !== digest) throw new MabError('E_DIGEST_MISMATCH', `blob ${digest} from ${this.registry}/${repo} does not match its digest`, 'the registry content is corrupt');
     return bytes;
@@ -213,7 +257,9 @@ export class RegistryClient {
    * names another repository of this registry that had it (nothing crosses the network); else
    * an upload. Small blobs go in one PUT; a file of chunkSize or more goes in PATCH chunks of
    * chunkSize (ECR wants at least 5 MB per chunk, and answers a PATCH with 201 where the spec says
-   * 202), then a PUT with the digest. A failed upload starts over in a new session. onProgress
+   * 202), then a PUT with the digest; a chunk cut off resumes where the registry says its copy
+   * ends. A failed upload (the network, or the registry refusing bytes a broken connection
+   * mangled) starts over in a new session, unless the registry has the blob by then. onProgress
    * hears the bytes of this blob sent so far (from 0 again when an upload restarts).
    */
   async pushBlob(repo: string, digest: string, size: number, body: BlobBody, o: BlobPushOptions = {}): Promise<'present' | 'mounted' | 'uploaded'> {
@@ -233,15 +279,16 @@ export class RegistryClient {
     let session: URL | undefined = opened;
     for (let attempt = 1; ; attempt++) {
       try {
+        // An earlier attempt may have landed after all (its answer was lost).
+        if (attempt > 1 && (await this.hasBlob(repo, digest))) return 'uploaded';
         session ??= (await this.startUpload(repo)) as URL;
         await (chunked ? this.uploadChunked(session, digest, size, (body as { path: string }).path, o.onProgress) : this.uploadWhole(session, digest, size, body, o.onProgress));
         this.stats.blobBytesSent += size;
         return 'uploaded';
       } catch (e) {
-        if (attempt >= 3 || !isTransient(e)) throw e;
+        if (attempt >= 4 || !(isTransient(e) || uploadRefused(e))) throw e;
         session = undefined;
-        this.stats.retries++;
-        this.options.onRetry?.(`upload of ${digest.slice(0, 19)} to ${repo} failed (${(e as Error).message}); starting it again`);
+        this.retry(`upload of ${digest.slice(0, 19)} to ${repo} failed (${(e as Error).message}); starting it again`);
       }
     }
   }
@@ -275,7 +322,7 @@ export class RegistryClient {
     const url = new URL(session);
     url.searchParams.set('digest', digest);
     // A factory: a stream can be sent once, and a 401 (an expired token) means sending it again.
-    const data = (): BodyInit => (Buffer.isBuffer(body) ? new Uint8Array(body) : webStream(createReadStream(body.path), 0, onProgress));
+    const data = (touch: () => void): BodyInit => (Buffer.isBuffer(body) ? new Uint8Array(body) : webStream(createReadStream(body.path), 0, touch, onProgress));
     await this.send('PUT', url.toString(), {
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
       body: data,
@@ -288,38 +335,33 @@ export class RegistryClient {
 
   private async uploadChunked(session: URL, digest: string, size: number, file: string, onProgress?: (sent: number) => void): Promise<void> {
     let url = session;
-    for (let start = 0; start < size; start += this.chunkSize) {
+    let resumes = 0;
+    for (let start = 0; start < size; ) {
       const end = Math.min(start + this.chunkSize, size) - 1;
-      const res = await this.send('PATCH', url.toString(), {
-        headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(end - start + 1), 'Content-Range': `${start}-${end}` },
-        body: () => webStream(createReadStream(file, { start, end }), start, onProgress),
-        ok: [202, 201],
-        retry: false,
-        ...({ duplex: 'half' } as object),
-      });
-      const next = res.headers.get('location');
-      if (next) url = new URL(next, this.base);
+      try {
+        const res = await this.send('PATCH', url.toString(), {
+          headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(end - start + 1), 'Content-Range': `${start}-${end}` },
+          body: (touch) => webStream(createReadStream(file, { start, end }), start, touch, onProgress),
+          ok: [202, 201],
+          retry: false,
+          ...({ duplex: 'half' } as object),
+        });
+        const next = res.headers.get('location');
+        if (next) url = new URL(next, this.base);
+        start = end + 1;
+      } catch (e) {
+        if (!isTransient(e) || ++resumes > 4) throw e;
+        // Part of the chunk may have arrived: ask the session how far the registry's copy goes.
+        const status = await this.send('GET', url.toString(), { ok: [204] });
+        const range = /^(?:bytes=)?0-(\d+)$/.exec(status.headers.get('range') ?? '');
+        // "0-0" is what registries say for both 0 and 1 byte held; 0 is the safe reading.
+        start = range && range[1] !== '0' ? Number(range[1]) + 1 : 0;
+        const next = status.headers.get('location');
+        if (next) url = new URL(next, this.base);
+        this.retry(`a chunk of ${digest.slice(0, 19)} was cut off (${(e as Error).message}); resuming at byte ${start}`);
+      }
     }
     url.searchParams.set('digest', digest);
     await this.send('PUT', url.toString(), { headers: { 'Content-Length': '0' }, ok: [201] });
   }
-}
-
-/** A file stream as a fetch body, telling onProgress the running byte count (from `start`). */
-function webStream(file: Readable, start: number, onProgress?: (sent: number) => void): BodyInit {
-  async function* counted() {
-    let sent = start;
-    for await (const chunk of file) {
-      sent += (chunk as Buffer).length;
-      onProgress?.(sent);
-      yield chunk as Buffer;
-    }
-  }
-  return Readable.toWeb(Readable.from(counted())) as unknown as BodyInit;
-}
-
-/** Failures worth another try: the network, timeouts, throttling, server errors. */
-export function isTransient(e: unknown): boolean {
-  if (e instanceof RegistryError) return [408, 429, 500, 502, 503, 504].includes(e.status);
-  return e instanceof MabError && e.code === 'E_REGISTRY_UNREACHABLE';
 }

@@ -4,7 +4,6 @@
  * front of the real registry) are retried and reported, and the result is the same image.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { sha256Digest } from '../../src/oci/digest.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { pushFromStore } from '../../src/registry/push.js';
 import { Store } from '../../src/store/layout.js';
+import { forward, registryProxy } from '../fixtures/fault-proxy.js';
 import { REGISTRY, mab, sh } from './helpers.js';
 
 interface Report { platforms: { manifest: string }[]; index: { digest: string }; push: { blobBytesSent: number; blobsSkipped: number; blobsMounted: number; retries: number } }
@@ -37,7 +37,7 @@ describe('mab build --push, from the store', () => {
     const first = await build(repo);
     expect(first.push.blobBytesSent).toBeGreaterThan(100_000);
     const again = await build(repo);
-    expect(again.push).toEqual({ blobBytesSent: 0, blobsSkipped: 4, blobsMounted: 0, retries: 0, platformTags: {} });
+    expect(again.push).toEqual({ blobBytesSent: 0, blobsSkipped: 4, blobsMounted: 0, retries: 0, retried: [], platformTags: {} });
     expect(again.index.digest).toBe(first.index.digest);
   });
 });
@@ -168,29 +168,11 @@ describe('mab manifest push from indexes with attestations', () => {
   });
 });
 
-/**
- * A proxy in front of the real registry. `intercept` may answer a request itself (true), and
- * `status` may change what the registry answered. The Host header stays the proxy's, so upload
- * locations the registry hands out point back here.
- */
-function registryProxy(intercept: (req: IncomingMessage, res: ServerResponse) => boolean, status = (_req: IncomingMessage, code: number) => code): Promise<{ server: Server; address: string }> {
-  const server = createServer((req, res) => {
-    if (intercept(req, res)) return;
-    const [host, port] = REGISTRY.split(':');
-    const up = request({ host, port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(status(req, r.statusCode ?? 502), r.headers);
-      r.pipe(res);
-    });
-    req.pipe(up);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, address: `127.0.0.1:${(server.address() as { port: number }).port}` })));
-}
-
 /** Answers the first request of each listed kind with a fault, forwards the rest. */
 async function faultyProxy(faults: { method: string; path: RegExp; status: number; retryAfter?: string }[]) {
   const pending = [...faults];
   const injected: string[] = [];
-  const proxy = await registryProxy((req, res) => {
+  const proxy = await registryProxy(REGISTRY, (req, res) => {
     const i = pending.findIndex((f) => f.method === req.method && f.path.test(req.url ?? ''));
     if (i < 0) return false;
     const f = pending.splice(i, 1)[0]!;
@@ -213,7 +195,7 @@ describe('the client under faults, and in chunks', () => {
       { method: 'HEAD', path: /\/manifests\//, status: 500 },
     ]);
   });
-  afterAll(() => proxy?.server.close());
+  afterAll(() => proxy?.close());
 
   it('retries 5xx and 429 (after Retry-After), restarts a failed chunked upload, and pushes the same image', async () => {
     const s = await Store.open(store);
@@ -241,10 +223,9 @@ describe('a registry that serves wrong bytes', () => {
     const digest = sha256Digest(blob);
     await new RegistryClient(REGISTRY).pushBlob(repo, digest, blob.length, blob);
     // The proxy flips one byte of every blob it serves.
-    const proxy = await registryProxy((req, res) => {
+    const proxy = await registryProxy(REGISTRY, (req, res) => {
       if (req.method !== 'GET' || !/\/blobs\/sha256:/.test(req.url ?? '')) return false;
-      const [host, port] = REGISTRY.split(':');
-      request({ host, port, method: 'GET', path: req.url, headers: req.headers }, (r) => {
+      forward(REGISTRY, req, (r) => {
         const chunks: Buffer[] = [];
         r.on('data', (c: Buffer) => chunks.push(c));
         r.on('end', () => {
@@ -253,7 +234,7 @@ describe('a registry that serves wrong bytes', () => {
           res.writeHead(r.statusCode ?? 502, r.headers);
           res.end(body);
         });
-      }).end();
+      });
       return true;
     });
     try {
@@ -262,7 +243,7 @@ describe('a registry that serves wrong bytes', () => {
       const stream = await client.blobStream(repo, digest);
       await expect((async () => { for await (const _ of stream) void _; })()).rejects.toThrow(new RegExp(`blob ${digest} from ${proxy.address}/${repo} has digest sha256:`));
     } finally {
-      proxy.server.close();
+      proxy.close();
     }
   });
 });
@@ -272,7 +253,7 @@ describe('a registry that serves wrong bytes', () => {
 async function ecrLikeProxy() {
   const patches: number[] = [];
   const small = new Set<string>();
-  const proxy = await registryProxy((req, res) => {
+  const proxy = await registryProxy(REGISTRY, (req, res) => {
     if (req.method !== 'PATCH') return false;
     const upload = /\/blobs\/uploads\/([^/?]+)/.exec(req.url ?? '')?.[1] ?? '';
     const length = Number(req.headers['content-length']);
@@ -294,7 +275,7 @@ describe('chunked uploads against ECR\'s rules', () => {
   beforeAll(async () => {
     proxy = await ecrLikeProxy();
   });
-  afterAll(() => proxy?.server.close());
+  afterAll(() => proxy?.close());
 
   it('sends a 12 MiB blob in 5 MiB parts (PATCH answered 201) that the registry accepts; 1 MiB parts are refused', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-ecr-chunks-'));
