@@ -45,7 +45,7 @@ COPY files/ /src/
 {{/has_files}}
 WORKDIR /src
 {{#build_steps}}
-RUN {{.}}
+RUN {{secret_mounts}}{{.}}
 {{/build_steps}}
 {{#inline_runtime_packages}}
 RUN apt-get update \

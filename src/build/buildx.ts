@@ -15,6 +15,7 @@ import path from 'node:path';
 import type { TargetPlan } from '../plan/plan.js';
 import { cacheKey, placeSource, type Cached } from '../source/fetch.js';
 import { docker, dockerStreaming } from './docker.js';
+import { secretArgs, type BuildSecret } from './secrets.js';
 import { MabError } from '../errors.js';
 import { formatPlatform, parsePlatform } from '../platform/platform.js';
 
@@ -51,10 +52,10 @@ export interface BuildOutput {
   seconds: number;
 }
 
-export async function buildTarget(target: TargetPlan, context: string, onLine: (l: string) => void, env?: NodeJS.ProcessEnv, noCache = false): Promise<BuildOutput> {
+export async function buildTarget(target: TargetPlan, context: string, onLine: (l: string) => void, env?: NodeJS.ProcessEnv, o: { noCache?: boolean; secrets?: BuildSecret[] } = {}): Promise<BuildOutput> {
   const started = Date.now();
   await dockerStreaming(
-    ['buildx', 'build', '--pull', ...(noCache ? ['--no-cache'] : []), '--platform', target.platform, '--provenance=false', '--progress=plain', '--load', '-t', target.image, '-f', path.join(context, 'Dockerfile'), context],
+    ['buildx', 'build', '--pull', ...(o.noCache ? ['--no-cache'] : []), ...secretArgs(o.secrets ?? []), '--platform', target.platform, '--provenance=false', '--progress=plain', '--load', '-t', target.image, '-f', path.join(context, 'Dockerfile'), context],
     onLine,
     { env, what: `build of ${target.platform}` },
   );

@@ -16,6 +16,7 @@ import { Store } from '../store/layout.js';
 import { buildRecord, recordBuild, type BuildRecord } from '../store/builds.js';
 import { exportImage, storedExport, storeIndex, type Exported } from '../store/export.js';
 import { buildTarget, makeContext, removeContext } from './buildx.js';
+import { redactor, secretValues, type BuildSecret } from './secrets.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
 import { removeOrphanedSmokeContainers, runSmoke, type SmokeResult } from './smoke.js';
 import { mapLimited } from '../util/limit.js';
@@ -36,6 +37,8 @@ export interface ExecuteOptions {
   rerunSmoke?: boolean;
   /** Build every step again (buildx --no-cache): for cold timings. */
   noCache?: boolean;
+  /** Where the recipe's build secrets come from (--secret). */
+  secrets?: BuildSecret[];
   /** Platforms built at once (default 1). */
   jobs?: number;
   /** Print every build line, or only step headers. */
@@ -84,7 +87,19 @@ async function earlierSmoke(store: Store, stored: Exported | undefined, planDige
   return record && record.planDigest === planDigest && record.smoke.every((x) => x.passed) ? record : undefined;
 }
 
-export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {
+/**
+ * Builds, checks, stores and pushes. With build secrets, whatever the build prints passes through
+ * a filter that blanks their values, errors included.
+ */
+export async function executePlan(plan: BuildPlan, options: ExecuteOptions): Promise<BuildResult> {
+  const redact = redactor(await secretValues(plan.secrets, options.secrets ?? [], options.host.env ?? process.env, plan.recipe.file));
+  const o = { ...options, log: (m: string) => options.log(redact(m)) };
+  return execute(plan, o).catch((e: unknown) => {
+    throw e instanceof MabError ? new MabError(e.code, redact(e.message), e.hint) : e;
+  });
+}
+
+async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {
   const engine = await checkEngine(o.host);
   o.log(`engine ${engine.server}, ${engine.buildx.split(' ').slice(0, 2).join(' ')}`);
   await checkEmulation(plan.targets.map((t) => parsePlatform(t.platform)), o.host);
@@ -108,7 +123,7 @@ export async function executePlan(plan: BuildPlan, o: ExecuteOptions): Promise<B
     try {
       built = await buildTarget(t, context, (line) => {
         if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d)/.test(line)) o.log(`${prefix} ${line}`);
-      }, o.host.env, o.noCache);
+      }, o.host.env, { noCache: o.noCache, secrets: o.secrets });
     } finally {
       if (!o.keepContext) await removeContext(context);
     }

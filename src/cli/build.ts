@@ -4,7 +4,7 @@ import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { JOBS_OPTION, REGISTRY_OPTIONS, buildLogger, hostOf, jobsOf, logger, mirrorsOf, registryOptions, storeDirOf } from './context.js';
+import { JOBS_OPTION, REGISTRY_OPTIONS, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, registryOptions, storeDirOf } from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
@@ -22,6 +22,7 @@ export const build: Command = {
   options: {
     ...PLAN_OPTIONS,
     ...REGISTRY_OPTIONS,
+    ...SECRET_OPTION,
     push: { type: 'string', value: 'REPOSITORY', description: 'publish to REGISTRY/REPOSITORY, e.g. 127.0.0.1:5000/mab/sysbench' },
     tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform\'s own manifest instead; default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
     username: { type: 'string', value: 'USER', description: 'with --push: registry user name (with --password-stdin); default: docker\'s credentials' },
@@ -73,6 +74,7 @@ export const build: Command = {
       keepContext: Boolean(opts['keep-context']),
       jobs: jobsOf(opts),
       noCache: Boolean(opts['no-cache']),
+      secrets: secretsOf(opts, io),
       rerunSmoke: Boolean(opts['rerun-smoke']),
       verbose: Boolean(opts.verbose),
       log: progress.log,

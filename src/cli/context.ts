@@ -11,6 +11,7 @@ import { liveStatus } from './live.js';
 import type { OptionSpec, Values } from './command.js';
 import type { ClientOptions } from '../registry/client.js';
 import { registryTls } from '../registry/tls.js';
+import { parseSecret, type BuildSecret } from '../build/secrets.js';
 
 /** The installed package's root (recipes/ and templates/ ship with it). */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -67,6 +68,15 @@ export function reportFormatOf(opts: Values): 'text' | 'md' {
 export async function printReport(io: Io, format: 'text' | 'md', text: string): Promise<void> {
   io.out(text);
   if (format === 'md' && io.env.GITHUB_STEP_SUMMARY) await appendFile(io.env.GITHUB_STEP_SUMMARY, text + '\n');
+}
+
+/** --secret, for the commands that build. */
+export const SECRET_OPTION: Record<string, OptionSpec> = {
+  secret: { type: 'string', value: 'id=ID,env=VAR|src=FILE', multiple: true, description: 'a build secret the recipe declares (secrets:), from an environment variable or a file; build steps read it as /run/secrets/ID, and it is kept out of the image, its history and mab\'s output (repeatable)' },
+};
+
+export function secretsOf(opts: Values, io: Io): BuildSecret[] {
+  return ((opts.secret as string[] | undefined) ?? []).map((s) => parseSecret(s, io.cwd));
 }
 
 /** How every command that talks to a registry is told whom to trust. */

@@ -50,6 +50,8 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
     has_sources: recipe.sources.length > 0,
     has_files: recipe.files.length > 0,
     build_steps: cross ? cross.steps : recipe.build.steps,
+    // Each step sees the recipe's build secrets as files, for that step only (nothing is stored).
+    secret_mounts: recipe.secrets.map((id) => `--mount=type=secret,id=${id},required `).join(''),
     // Data files go straight into the final stage, one layer each, after everything built.
     artifacts: recipe.artifacts.map((a) => `artifacts/${a.file} ${a.path}`),
     collect_paths: p.collect === 'paths',

@@ -46,6 +46,8 @@ export interface TargetPlan {
 
 export interface BuildPlan {
   recipe: { name: string; version: string; file: string };
+  /** Ids of the build secrets the recipe needs (their values are never part of a plan). */
+  secrets: string[];
   strategy: Strategy;
   bases: { build: string; runtime?: string };
   targets: TargetPlan[];
@@ -120,6 +122,7 @@ export function planBuild(input: PlanInput): BuildPlan {
   ];
   return {
     recipe: { name: recipe.name, version: recipe.version, file: recipe.file },
+    secrets: recipe.secrets,
     strategy,
     bases: { build: params.build, ...(params.runtime ? { runtime: params.runtime } : {}) },
     targets: input.platforms.map((platform) => {

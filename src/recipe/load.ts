@@ -15,7 +15,7 @@ import { STRATEGY_NAMES, type Healthcheck, type PlatformParts, type Recipe, type
 
 /** Keys a per-platform override may set; each replaces the recipe's value for that platform. */
 const PART_KEYS = ['sources', 'artifacts', 'build', 'runtime', 'entrypoint', 'cmd', 'env', 'smoke'] as const;
-const TOP_KEYS = ['name', 'version', 'description', 'homepage', 'license', 'platforms', 'unsupported', 'overrides', 'files', 'strategies', 'workdir', 'user', 'ports', 'labels', 'healthcheck', 'max_size', ...PART_KEYS] as const;
+const TOP_KEYS = ['name', 'version', 'description', 'homepage', 'license', 'platforms', 'unsupported', 'overrides', 'files', 'strategies', 'workdir', 'user', 'ports', 'labels', 'healthcheck', 'max_size', 'secrets', ...PART_KEYS] as const;
 const REL_PATH_RE = /^[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]*$/;
 const USER_RE = /^([a-z_][a-z0-9_-]*|\d+)(:([a-z_][a-z0-9_-]*|\d+))?$/;
 const PKG = 'a Debian package name (lowercase letters, digits, + . -)';
@@ -77,10 +77,13 @@ export function parseRecipe(file: string, text: string): Recipe {
     labels: top.has('labels') ? r.stringMap(r.node(top, 'labels')!, 'labels', LABEL_KEY_RE, 'a label key in reverse-DNS form (org.example.thing)') : {},
     ...(top.has('healthcheck') ? { healthcheck: readHealthcheck(r, r.node(top, 'healthcheck')) } : {}),
     maxSize: readMaxSize(r, r.node(top, 'max_size'), platformNames),
+    secrets: r.list(top, 'secrets', 'recipe', SECRET_ID_RE, 'a secret id (lowercase letters, digits, _ and -)'),
     smoke: parts.smoke ?? [],
   };
 }
 
+// Build secret ids: they become /run/secrets/ID inside build steps.
+export const SECRET_ID_RE = /^[a-z][a-z0-9_-]{0,63}$/;
 // Label keys as the OCI image spec recommends: reverse-DNS, lowercase.
 const LABEL_KEY_RE = /^[a-z0-9]+([.-][a-z0-9]+)*$/;
 const DURATION_RE = /^\d+(ms|s|m|h)$/;

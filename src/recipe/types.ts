@@ -110,6 +110,12 @@ export interface Recipe extends PlatformParts {
   healthcheck?: Healthcheck;
   /** Download-size budgets by platform ('*': every platform), bytes; `mab report` checks them. */
   maxSize: Record<string, number>;
+  /**
+   * Build secrets by id (a token for a private package index, say): each build step finds one as
+   * the file /run/secrets/ID, mounted by BuildKit for that step only, so it is in no layer, no
+   * ARG, ENV or label, and no history. `mab build --secret id=ID,env=VAR|src=FILE` supplies them.
+   */
+  secrets: string[];
   /** As EXPOSE takes them: 8080/tcp, 5683/udp. */
   ports: string[];
 }
