@@ -75,6 +75,8 @@ export interface BuildResult {
   strategy: string;
   platforms: PlatformResult[];
   index?: { reference: string; digest: string; mediaType: string; tags: string[] };
+  /** With --push: the repository the platform manifests (`manifest` of each platform) are in. */
+  repository?: string;
   /** Where the images went without --push: the store, the index's digest and its tags there. */
   store?: { dir: string; digest: string; tags: string[] };
   /** What the push sent: zero blob bytes when the repository had everything. */
@@ -172,11 +174,14 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   const tags = plan.publish.tagRule === 'semver' ? semverTags(version, await client.listTags(repoRef.repository)) : plan.publish.tags;
   o.log(`pushing to ${plan.publish.repository}`);
   const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, { tags, platformTags: () => plan.publish!.platformTags ?? {}, format: plan.publish.indexFormat, log: o.log });
-  o.log(`index ${plan.publish.repository}@${pushed.digest} tagged ${tags.join(', ')}; ${pushSummary(pushed)}`);
+  o.log(tags.length
+    ? `index ${plan.publish.repository}@${pushed.digest} tagged ${tags.join(', ')}; ${pushSummary(pushed)}`
+    : `by digest, untagged: ${pushed.children.map((c) => `${c.platform} ${plan.publish!.repository}@${c.digest}`).join(', ')}; ${pushSummary(pushed)}`);
   for (const [i, r] of results.entries()) r.manifest = pushed.children[i]!.digest;
   return {
     ...result,
-    index: { reference: `${plan.publish.repository}:${tags[0]}`, digest: pushed.digest, mediaType: pushed.mediaType, tags },
+    ...(tags.length ? { index: { reference: `${plan.publish.repository}:${tags[0]}`, digest: pushed.digest, mediaType: pushed.mediaType, tags } } : {}),
+    repository: plan.publish.repository,
     push: { blobBytesSent: pushed.blobBytesSent, blobsSkipped: pushed.blobsSkipped, blobsMounted: pushed.blobsMounted, retries: client.retried.length, retried: client.retried, platformTags: pushed.platformTags },
   };
 }

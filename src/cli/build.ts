@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { executePlan } from '../build/execute.js';
 import { MabError } from '../errors.js';
+import { buildMetadata, writeMetadata } from '../manifest/metadata.js';
 import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
@@ -28,6 +30,8 @@ export const build: Command = {
     username: { type: 'string', value: 'USER', description: 'with --push: registry user name (with --password-stdin); default: docker\'s credentials' },
     'password-stdin': { type: 'boolean', description: 'with --push: read the registry password from stdin' },
     'create-repository': { type: 'boolean', description: 'with --push to AWS ECR: create the repository first if missing (checked before building, so bad AWS credentials fail fast)' },
+    'by-digest': { type: 'boolean', description: 'with --push: push each platform\'s manifest by digest only, no tags and no index (one CI runner per platform; then mab manifest merge)' },
+    'metadata-file': { type: 'string', value: 'FILE', description: 'with --push: write what was built and pushed (platform, manifest digest, sizes, smoke results) as JSON, for mab manifest merge' },
     'index-format': { type: 'string', value: 'FORMAT', default: 'docker', description: 'fat manifest format: docker (manifest list v2, understood by old engines on edge boards) or oci (image index)' },
   smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks to run in each image: quick (skips checks the recipe marks slow, such as benchmark workloads) or all' },
     print: { type: 'boolean', description: 'print the resolved build plan as JSON and stop; touches no engine' },
@@ -46,6 +50,7 @@ export const build: Command = {
     'mab build sysbench --arch arm64,amd64',
     'mab build sysbench --arch arm64,amd64 --push 127.0.0.1:5000/mab/sysbench',
     'mab build sysbench --arch arm/v7 --print',
+    'mab build sysbench --arch arm64 --push 127.0.0.1:5000/mab/sysbench --by-digest --metadata-file out/arm64.json',
   ],
   async run(args, opts, io) {
     const plan = await resolvePlan(args[0], opts, io, opts.push as string | undefined);
@@ -58,6 +63,7 @@ export const build: Command = {
     }
     const credentials = await credentialsOf(opts);
     if (credentials && !plan.publish) throw new MabError('E_USAGE', '--username and --password-stdin need --push');
+    for (const flag of ['by-digest', 'metadata-file']) if (opts[flag] && !plan.publish) throw new MabError('E_USAGE', `--${flag} needs --push`, 'e.g. --push 127.0.0.1:5000/mab/sysbench --by-digest --metadata-file out/arm64.json');
     if (opts['create-repository']) {
       if (!plan.publish) throw new MabError('E_USAGE', '--create-repository needs --push');
       const ref = parseReference(plan.publish.repository);
@@ -79,6 +85,7 @@ export const build: Command = {
       verbose: Boolean(opts.verbose),
       log: progress.log,
     }).finally(progress.done);
+    if (opts['metadata-file']) await writeMetadata(path.resolve(io.cwd, String(opts['metadata-file'])), buildMetadata(result, plan.publish!.indexFormat));
     io.out(opts.json ? JSON.stringify({ schemaVersion: 1, ...result }, null, 2) + '\n' : formatBuildReport(result) + '\n');
     return 0;
   },

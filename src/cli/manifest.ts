@@ -1,7 +1,11 @@
+import path from 'node:path';
 import { MabError } from '../errors.js';
+import { readMetadata } from '../manifest/metadata.js';
+import { mergeIndex, mergePlan } from '../manifest/merge.js';
+import { perPlatform, semverTags, templateTags } from '../plan/tags.js';
 import { formatFor, loadManifestSpec } from '../manifest/spec.js';
 import { assembleIndex } from '../oci/index.js';
-import { INDEX_TYPES, type Index } from '../oci/types.js';
+import { INDEX_TYPES, type Index, type IndexFormat } from '../oci/types.js';
 import { formatPlatform, parsePlatform } from '../platform/platform.js';
 import { parseReference } from '../ref/reference.js';
 import { RegistryClient } from '../registry/client.js';
@@ -13,21 +17,27 @@ import { REGISTRY_OPTIONS, logger, registryOptions } from './context.js';
 
 export const manifest: Command = {
   name: 'manifest',
-  args: 'push SPEC.yaml | inspect REFERENCE',
-  summary: 'assemble an index from images already in a registry (spec files in manifests/), or show one',
+  args: 'push SPEC.yaml | merge METADATA... | inspect REFERENCE',
+  summary: 'assemble an index from images already in a registry (a spec in manifests/, or split runners\' build metadata), or show one',
   description: [
     '`push` reads a spec (manifests/*.yaml: image, tags, format, annotations, and the',
     'per-platform images), brings every image into the target repository (blobs by cross-repository',
     'mount, else copied), checks each image\'s config against the platform it is listed under, and',
-    'only then pushes the index under its tags. `inspect` shows an index (or a single image) as a',
-    'table of platforms, or the raw JSON with --json. Credentials as for mab push.',
+    'only then pushes the index under its tags. `merge` takes the files `mab build --push REPO',
+    '--by-digest --metadata-file FILE` wrote on each CI runner: it checks they describe one build,',
+    'that every platform manifest is in the repository and says the platform its runner built, and',
+    'only then pushes the index, under --tag templates or the semver tags mab push would use.',
+    '`inspect` shows an index (or a single image) as a table of platforms, or the raw JSON with',
+    '--json. Credentials as for mab push.',
   ].join('\n'),
   options: {
     quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
-    json: { type: 'boolean', description: 'push: the result as JSON; inspect: the raw manifest JSON' },
+    json: { type: 'boolean', description: 'push, merge: the result as JSON; inspect: the raw manifest JSON' },
+    tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'merge: tag the index with these ({version}, {major}, {minor}, {patch}, {strategy}); default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
+    'index-format': { type: 'string', value: 'FORMAT', description: 'merge: docker (manifest list v2) or oci (image index); default: the format the runners pushed for' },
     ...REGISTRY_OPTIONS,
   },
-  examples: ['mab manifest push manifests/sysbench.yaml', 'mab manifest inspect 127.0.0.1:5000/mab/sysbench:1.0.20'],
+  examples: ['mab manifest push manifests/sysbench.yaml', 'mab manifest merge out/amd64.json out/arm64.json', 'mab manifest inspect 127.0.0.1:5000/mab/sysbench:1.0.20'],
   async run(args, opts, io) {
     const [action, arg] = args;
     const log = logger(io, Boolean(opts.quiet));
@@ -54,6 +64,23 @@ export const manifest: Command = {
         : `${ref}@${published.digest} tagged ${spec.tags.join(', ')} (${published.index.manifests.map((m) => formatPlatform(m.platform!)).join(', ')})\n`);
       return 0;
     }
+    if (action === 'merge' && arg) {
+      const files = await Promise.all(args.slice(1).map(async (file) => ({ file, metadata: await readMetadata(path.resolve(io.cwd, file)) })));
+      const plan = mergePlan(files);
+      const ref = parseReference(plan.repository);
+      const format = ((opts['index-format'] as string | undefined) ?? plan.format) as IndexFormat;
+      if (format !== 'docker' && format !== 'oci') throw new MabError('E_USAGE', `--index-format "${format}" is not docker or oci`);
+      const templates = (opts.tag as string[] | undefined) ?? [];
+      if (templates.some(perPlatform)) throw new MabError('E_USAGE', 'merge tags the index; an {arch} tag names one platform\'s manifest', 'tag platform manifests on the runners, or use mab push');
+      const client = new RegistryClient(ref.registry, await registryOptions(ref.registry, opts, io, log));
+      const tags = templates.length ? templateTags(templates, plan) : semverTags(plan.version, await client.listTags(ref.repository));
+      const published = await mergeIndex(client, ref.repository, plan, tags, format);
+      for (const c of plan.children) log(`[${c.platform}] ${plan.repository}@${c.digest} (${c.file})`);
+      io.out(opts.json
+        ? JSON.stringify({ schemaVersion: 1, reference: plan.repository, digest: published.digest, mediaType: published.index.mediaType, tags, recipe: plan.recipe, version: plan.version, strategy: plan.strategy, manifests: published.index.manifests }, null, 2) + '\n'
+        : `${plan.repository}@${published.digest} tagged ${tags.join(', ')} (${plan.children.map((c) => c.platform).join(', ')})\n`);
+      return 0;
+    }
     if (action === 'inspect' && arg && args.length === 2) {
       const ref = parseReference(arg);
       const client = new RegistryClient(ref.registry, await registryOptions(ref.registry, opts, io, log));
@@ -69,6 +96,6 @@ export const manifest: Command = {
       io.out(`${arg} ${top.digest} ${top.mediaType}\n${table(['PLATFORM', 'DIGEST', 'SIZE', 'TYPE'], rows)}\n`);
       return 0;
     }
-    throw new MabError('E_USAGE', 'mab manifest takes push SPEC.yaml or inspect REFERENCE', 'e.g. mab manifest push manifests/sysbench.yaml');
+    throw new MabError('E_USAGE', 'mab manifest takes push SPEC.yaml, merge METADATA... or inspect REFERENCE', 'e.g. mab manifest push manifests/sysbench.yaml');
   },
 };

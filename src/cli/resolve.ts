@@ -38,6 +38,7 @@ export async function resolvePlan(recipeArg: string | undefined, opts: Values, i
     template: { dockerfile, dir: templatesDir },
     ...(push ? { push } : {}),
     ...(opts.tag ? { tags: opts.tag as string[] } : {}),
+    ...(opts['by-digest'] ? { byDigest: true } : {}),
     indexFormat: format,
     smoke,
   });

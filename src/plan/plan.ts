@@ -54,9 +54,10 @@ export interface BuildPlan {
   /**
    * tags: with tagRule semver, the most a push moves (VERSION, MAJOR.MINOR, MAJOR, latest; the
    * floating ones only when no higher release is in the repository: src/plan/tags.ts); with
-   * explicit, exactly the --tag templates expanded.
+   * explicit, exactly the --tag templates expanded; with by-digest, none: each platform's manifest
+   * goes up by digest alone, for a later `mab manifest merge` (split CI runners).
    */
-  publish?: { repository: string; tags: string[]; tagRule: 'semver' | 'explicit'; indexFormat: IndexFormat; platformTags?: Record<string, string[]> };
+  publish?: { repository: string; tags: string[]; tagRule: TagRule; indexFormat: IndexFormat; platformTags?: Record<string, string[]> };
 }
 
 export interface PlanInput {
@@ -70,6 +71,8 @@ export interface PlanInput {
   push?: string;
   /** --tag templates; without them the semver rule applies. */
   tags?: string[];
+  /** Push platform manifests by digest only: no tags, no index. */
+  byDigest?: boolean;
   indexFormat: IndexFormat;
   /** quick (default): skip checks marked slow; all: run every check. */
   smoke?: 'quick' | 'all';
@@ -142,8 +145,14 @@ export function planBuild(input: PlanInput): BuildPlan {
   };
 }
 
-function publishTags(input: PlanInput, version: string, strategy: string): { tags: string[]; tagRule: 'semver' | 'explicit'; platformTags?: Record<string, string[]> } {
+type TagRule = 'semver' | 'explicit' | 'by-digest';
+
+function publishTags(input: PlanInput, version: string, strategy: string): { tags: string[]; tagRule: TagRule; platformTags?: Record<string, string[]> } {
   const templates = input.tags ?? [];
+  if (input.byDigest) {
+    if (templates.length) throw new MabError('E_USAGE', '--by-digest pushes no tags, so it takes no --tag', 'tag when merging: mab manifest merge METADATA... --tag TEMPLATE');
+    return { tags: [], tagRule: 'by-digest' };
+  }
   const forIndex = templates.filter((t) => !perPlatform(t));
   const tags = forIndex.length ? templateTags(forIndex, { version, strategy }) : semverTags(version, []);
   const tagRule = forIndex.length ? 'explicit' : 'semver';

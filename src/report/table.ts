@@ -27,6 +27,9 @@ export function formatBuildReport(r: BuildResult): string {
     lines.push(`index: ${r.index.reference} (${r.index.tags.join(', ')}) ${r.index.digest}, ${kind}`);
     if (r.push) lines.push(`pushed from the store: ${pushSummary(r.push)}`);
     for (const [platform, tags] of Object.entries(r.push?.platformTags ?? {})) lines.push(`${platform} manifest also tagged ${tags.join(', ')}`);
+  } else if (r.repository && r.push) {
+    lines.push(`pushed by digest to ${r.repository}, untagged (no index): ${pushSummary(r.push)}`);
+    lines.push('Merge the runners\' metadata files into one tagged index with: mab manifest merge FILE...');
   } else {
     lines.push('* compressed = the gzip -6 layers mab stored, what a push sends.');
     if (r.store) lines.push(`store: ${r.store.dir} (${r.store.tags.join(', ')}) ${r.store.digest}, OCI image index; skopeo inspect oci:${r.store.dir}:${r.store.tags[1]}`);
