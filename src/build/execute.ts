@@ -15,6 +15,7 @@ import { fetchAll, type Mirror } from '../source/fetch.js';
 import { Store } from '../store/layout.js';
 import { buildRecord, recordBuild, type BuildRecord } from '../store/builds.js';
 import { exportImage, storedExport, storeIndex, type Exported } from '../store/export.js';
+import { builderEnv, resolveBuilders } from './builders.js';
 import { buildTarget, makeContext, removeContext } from './buildx.js';
 import { redactor, secretValues, type BuildSecret } from './secrets.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
@@ -39,6 +40,8 @@ export interface ExecuteOptions {
   noCache?: boolean;
   /** Where the recipe's build secrets come from (--secret). */
   secrets?: BuildSecret[];
+  /** Platforms that build elsewhere (--builder PLATFORM=NAME): a docker context or buildx builder. */
+  builders?: Map<string, string>;
   /** Platforms built at once (default 1). */
   jobs?: number;
   /** Print every build line, or only step headers. */
@@ -104,7 +107,11 @@ export async function executePlan(plan: BuildPlan, options: ExecuteOptions): Pro
 async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {
   const engine = await checkEngine(o.host);
   o.log(`engine ${engine.server}, ${engine.buildx.split(' ').slice(0, 2).join(' ')}`);
-  await checkEmulation(plan.targets.map((t) => parsePlatform(t.platform)), o.host);
+  const builders = await resolveBuilders(o.builders ?? new Map(), plan.targets.map((t) => t.platform), o.host.env);
+  for (const [platform, b] of builders) o.log(`[${platform}] builds on ${b.kind === 'context' ? `docker context ${b.name}${b.host ? ` (${b.host})` : ''}` : `buildx builder ${b.name}`}`);
+  // Emulation here matters for what runs here: a context's platform builds, runs and exports on
+  // its own engine (checked above); a buildx builder's image comes back here for its smoke checks.
+  await checkEmulation(plan.targets.filter((t) => builders.get(t.platform)?.kind !== 'context').map((t) => parsePlatform(t.platform)), o.host);
   const orphans = await removeOrphanedSmokeContainers(o.host.env);
   if (orphans) o.log(`removed ${orphans} smoke-check container${orphans > 1 ? 's' : ''} left by killed mab runs`);
 
@@ -125,7 +132,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     try {
       built = await buildTarget(t, context, (line) => {
         if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d)/.test(line)) o.log(`${prefix} ${line}`);
-      }, o.host.env, { noCache: o.noCache, secrets: o.secrets });
+      }, builderEnv(builders.get(t.platform), o.host.env, true), { noCache: o.noCache, secrets: o.secrets });
     } finally {
       if (!o.keepContext) await removeContext(context);
     }
@@ -134,7 +141,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     // The very image an earlier build with the same plan smoke-tested: its results stand.
     const earlier = o.rerunSmoke ? undefined : await earlierSmoke(store, stored, known[i]!.planDigest);
     o.log(`${prefix} built in ${built.seconds.toFixed(1)} s; ${earlier ? `smoke checks passed on this same image (${built.id.slice(7, 19)}) at ${earlier.builtAt}, not run again` : 'smoke testing'}`);
-    const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, o.host.env);
+    const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, builderEnv(builders.get(t.platform), o.host.env, false), builders.get(t.platform)?.host);
     for (const s of smoke) o.log(`${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${earlier ? 'earlier run, ' : ''}${s.seconds.toFixed(1)} s)`);
     const failed = smoke.filter((s) => !s.passed);
     if (failed.length) {
@@ -148,7 +155,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     // The same image ID as an earlier export is the same image: nothing to save or compress.
     const earlier = known[i]!.stored;
     o.log(earlier ? `[${r.platform}] already in the store ${o.storeDir} (image ${r.imageId.slice(7, 19)}), not exported again` : `[${r.platform}] exporting to the store ${o.storeDir}`);
-    const e = earlier ?? (await exportImage(store, r.image, o.host.env));
+    const e = earlier ?? (await exportImage(store, r.image, builderEnv(builders.get(r.platform), o.host.env, false)));
     r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: !plan.publish };
     r.manifest = e.manifest.digest;
     return { exported: e, platform: r.platform, source: r.image };

@@ -43,13 +43,18 @@ export async function removeOrphanedSmokeContainers(env?: NodeJS.ProcessEnv): Pr
   return orphans.length;
 }
 
-async function runHttp(image: string, platform: string, check: SmokeHttp, env?: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<[boolean, string]> {
-  const run = await execa(DOCKER, ['run', '-d', '--label', `${OWNER}=${process.pid}`, '--platform', platform, '-p', `127.0.0.1::${check.http.port}`, image], { reject: false, env, stdin: 'ignore' });
+/**
+ * `host` is where the engine runs: this machine (the port is then published on loopback only), or
+ * a remote engine's address (published on its interfaces, reached there).
+ */
+async function runHttp(image: string, platform: string, check: SmokeHttp, env?: NodeJS.ProcessEnv, host = '127.0.0.1', timeoutMs = 120_000): Promise<[boolean, string]> {
+  const publish = host === '127.0.0.1' ? `127.0.0.1::${check.http.port}` : String(check.http.port);
+  const run = await execa(DOCKER, ['run', '-d', '--label', `${OWNER}=${process.pid}`, '--platform', platform, '-p', publish, image], { reject: false, env, stdin: 'ignore' });
   if (run.exitCode !== 0) return [false, tail(run.stderr)];
   const id = run.stdout.trim();
   try {
     const port = (await execa(DOCKER, ['port', id, `${check.http.port}/tcp`], { env })).stdout.trim().split('\n')[0]!.split(':').pop();
-    const url = `http://127.0.0.1:${port}${check.http.path}`;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${check.http.path}`;
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
@@ -71,11 +76,11 @@ async function runHttp(image: string, platform: string, check: SmokeHttp, env?: 
   }
 }
 
-export async function runSmoke(image: string, platform: string, checks: SmokeCheck[], env?: NodeJS.ProcessEnv): Promise<SmokeResult[]> {
+export async function runSmoke(image: string, platform: string, checks: SmokeCheck[], env?: NodeJS.ProcessEnv, host?: string): Promise<SmokeResult[]> {
   const results: SmokeResult[] = [];
   for (const check of checks) {
     const started = Date.now();
-    const [passed, output] = 'http' in check ? await runHttp(image, platform, check, env) : await runCommand(image, platform, check, env);
+    const [passed, output] = 'http' in check ? await runHttp(image, platform, check, env, host) : await runCommand(image, platform, check, env);
     results.push({ name: check.name, passed, seconds: (Date.now() - started) / 1000, output });
   }
   return results;

@@ -6,7 +6,7 @@ import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { JOBS_OPTION, REGISTRY_OPTIONS, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, registryOptions, storeDirOf } from './context.js';
+import { BUILDER_OPTION, JOBS_OPTION, REGISTRY_OPTIONS, SECRET_OPTION, buildLogger, buildersOf, secretsOf, hostOf, jobsOf, logger, mirrorsOf, registryOptions, storeDirOf } from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
@@ -25,6 +25,7 @@ export const build: Command = {
     ...PLAN_OPTIONS,
     ...REGISTRY_OPTIONS,
     ...SECRET_OPTION,
+    ...BUILDER_OPTION,
     push: { type: 'string', value: 'REPOSITORY', description: 'publish to REGISTRY/REPOSITORY, e.g. 127.0.0.1:5000/mab/sysbench' },
     tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform\'s own manifest instead; default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
     username: { type: 'string', value: 'USER', description: 'with --push: registry user name (with --password-stdin); default: docker\'s credentials' },
@@ -51,6 +52,7 @@ export const build: Command = {
     'mab build sysbench --arch arm64,amd64 --push 127.0.0.1:5000/mab/sysbench',
     'mab build sysbench --arch arm/v7 --print',
     'mab build sysbench --arch arm64 --push 127.0.0.1:5000/mab/sysbench --by-digest --metadata-file out/arm64.json',
+    'mab build sysbench --arch arm64,amd64 --builder linux/arm64=arm-board',
   ],
   async run(args, opts, io) {
     const plan = await resolvePlan(args[0], opts, io, opts.push as string | undefined);
@@ -81,6 +83,7 @@ export const build: Command = {
       jobs: jobsOf(opts),
       noCache: Boolean(opts['no-cache']),
       secrets: secretsOf(opts, io),
+      builders: buildersOf(opts, io),
       rerunSmoke: Boolean(opts['rerun-smoke']),
       verbose: Boolean(opts.verbose),
       log: progress.log,

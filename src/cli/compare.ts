@@ -14,7 +14,7 @@ import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { JOBS_OPTION, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, printReport, recipesDir, reportFormatOf, storeDirOf } from './context.js';
+import { BUILDER_OPTION, JOBS_OPTION, SECRET_OPTION, buildLogger, buildersOf, secretsOf, hostOf, jobsOf, logger, mirrorsOf, printReport, recipesDir, reportFormatOf, storeDirOf } from './context.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
 /** Whether the store already holds this plan's build: every platform, each from the same plan. */
@@ -44,6 +44,7 @@ export const compare: Command = {
   options: {
     ...PLAN_OPTIONS,
     ...SECRET_OPTION,
+    ...BUILDER_OPTION,
     strategy: { type: 'string', value: 'LIST', default: 'all', description: 'strategies to compare, comma-separated, or all (every one the recipe supports)' },
     format: { type: 'string', value: 'FORMAT', default: 'text', description: 'text or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)' },
     json: { type: 'boolean', description: 'print the comparison as JSON (kind mab/compare, schemaVersion 1; each strategy\'s size report included)' },
@@ -82,7 +83,7 @@ export const compare: Command = {
         const progress = buildLogger(io, opts, `${strategy}: `);
         await executePlan(plan, {
           host: hostOf(io), cacheDir: (opts.cache as string | undefined) ?? defaultCacheDir(io.env), storeDir: dir, mirrors: mirrorsOf(opts, io),
-          keepContext: false, jobs: jobsOf(opts), verbose: Boolean(opts.verbose), log: progress.log, secrets: secretsOf(opts, io),
+          keepContext: false, jobs: jobsOf(opts), verbose: Boolean(opts.verbose), log: progress.log, secrets: secretsOf(opts, io), builders: buildersOf(opts, io),
         }).finally(progress.done);
       }
       reports[strategy] = await sizeReport(await storeSource(store, tag), { builds: (d) => buildRecord(dir, d), base, top: 5 });
