@@ -10,6 +10,7 @@ import { base } from './base.js';
 import { build } from './build.js';
 import { commandHelp, parseCommandArgs, type Command } from './command.js';
 import { PACKAGE_ROOT } from './context.js';
+import { bake } from './bake.js';
 import { generate } from './generate.js';
 import { manifest } from './manifest.js';
 import { push } from './push.js';
@@ -17,7 +18,7 @@ import { report } from './report.js';
 import { compare } from './compare.js';
 import { store } from './store.js';
 
-export const COMMANDS: Command[] = [build, generate, base, push, manifest, store, report, compare];
+export const COMMANDS: Command[] = [build, generate, bake, base, push, manifest, store, report, compare];
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
