@@ -6,8 +6,9 @@ import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { BUILDER_OPTION, JOBS_OPTION, REGISTRY_OPTIONS, SECRET_OPTION, buildLogger, buildersOf, secretsOf, hostOf, jobsOf, logger, mirrorsOf, registryOptions, storeDirOf } from './context.js';
+import { BUILDER_OPTION, JOBS_OPTION, REGISTRY_OPTIONS, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, registryOptions, storeDirOf } from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
+import { buildersOf } from './config.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
 export const build: Command = {
@@ -83,7 +84,7 @@ export const build: Command = {
       jobs: jobsOf(opts),
       noCache: Boolean(opts['no-cache']),
       secrets: secretsOf(opts, io),
-      builders: buildersOf(opts, io),
+      builders: await buildersOf(opts, io),
       rerunSmoke: Boolean(opts['rerun-smoke']),
       verbose: Boolean(opts.verbose),
       log: progress.log,

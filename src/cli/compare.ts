@@ -14,7 +14,8 @@ import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { BUILDER_OPTION, JOBS_OPTION, SECRET_OPTION, buildLogger, buildersOf, secretsOf, hostOf, jobsOf, logger, mirrorsOf, printReport, recipesDir, reportFormatOf, storeDirOf } from './context.js';
+import { BUILDER_OPTION, JOBS_OPTION, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, printReport, recipesDir, reportFormatOf, storeDirOf } from './context.js';
+import { buildersOf } from './config.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
 /** Whether the store already holds this plan's build: every platform, each from the same plan. */
@@ -83,7 +84,7 @@ export const compare: Command = {
         const progress = buildLogger(io, opts, `${strategy}: `);
         await executePlan(plan, {
           host: hostOf(io), cacheDir: (opts.cache as string | undefined) ?? defaultCacheDir(io.env), storeDir: dir, mirrors: mirrorsOf(opts, io),
-          keepContext: false, jobs: jobsOf(opts), verbose: Boolean(opts.verbose), log: progress.log, secrets: secretsOf(opts, io), builders: buildersOf(opts, io),
+          keepContext: false, jobs: jobsOf(opts), verbose: Boolean(opts.verbose), log: progress.log, secrets: secretsOf(opts, io), builders: await buildersOf(opts, io),
         }).finally(progress.done);
       }
       reports[strategy] = await sizeReport(await storeSource(store, tag), { builds: (d) => buildRecord(dir, d), base, top: 5 });

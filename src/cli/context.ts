@@ -12,7 +12,6 @@ import type { OptionSpec, Values } from './command.js';
 import type { ClientOptions } from '../registry/client.js';
 import { registryTls } from '../registry/tls.js';
 import { parseSecret, type BuildSecret } from '../build/secrets.js';
-import { parseBuilderSpecs } from '../build/builders.js';
 
 /** The installed package's root (recipes/ and templates/ ship with it). */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -73,13 +72,8 @@ export async function printReport(io: Io, format: 'text' | 'md', text: string): 
 
 /** --builder, for the commands that build. */
 export const BUILDER_OPTION: Record<string, OptionSpec> = {
-  builder: { type: 'string', value: 'PLATFORM=NAME', multiple: true, description: 'build PLATFORM on NAME, a docker context (a remote engine: build, smoke checks and export run there) or a buildx builder (the build runs there); also $MAB_BUILDERS, comma-separated (repeatable)' },
+  builder: { type: 'string', value: 'PLATFORM=NAME', multiple: true, description: 'build PLATFORM on NAME, a docker context (a remote engine: build, smoke checks and export run there) or a buildx builder (the build runs there); also $MAB_BUILDERS, comma-separated, and builders: in mab.yaml ($MAB_CONFIG) (repeatable)' },
 };
-
-export function buildersOf(opts: Values, io: Io): Map<string, string> {
-  const fromEnv = (io.env.MAB_BUILDERS ?? '').split(',').filter(Boolean);
-  return parseBuilderSpecs([...((opts.builder as string[] | undefined) ?? []), ...fromEnv]);
-}
 
 /** --secret, for the commands that build. */
 export const SECRET_OPTION: Record<string, OptionSpec> = {

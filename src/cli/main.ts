@@ -41,7 +41,7 @@ export function mainHelp(): string {
     'Environment: MAB_CACHE (cache dir), MAB_STORE (local OCI store), MAB_RECIPES (recipes dir),',
     'MAB_MIRRORS (source mirrors), MAB_REGISTRY_TIMEOUT (seconds a registry request may make no',
     'progress before it is retried; default 60), MAB_BUILDERS (PLATFORM=NAME builders, comma-separated),',
-    'DOCKER_HOST (engine to use).',
+    'MAB_CONFIG (config file; default ./mab.yaml), DOCKER_HOST (engine to use).',
   ].join('\n');
 }
 

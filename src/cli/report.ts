@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MabError } from '../errors.js';
+import { metadataRecords, readMetadata } from '../manifest/metadata.js';
 import { findRecipe, listRecipes } from '../recipe/find.js';
 import { parseReference } from '../ref/reference.js';
 import { RegistryClient } from '../registry/client.js';
@@ -57,6 +58,7 @@ export const report: Command = {
     top: { type: 'string', value: 'N', default: '10', description: 'largest files and wasted paths listed per platform' },
     store: { type: 'string', value: 'DIR', description: 'the store (default: $MAB_STORE, else the cache dir\'s store/)' },
     recipes: { type: 'string', value: 'DIR', description: 'recipes directory (default: the bundled recipes/)' },
+    metadata: { type: 'string', value: 'FILE', multiple: true, description: 'build times and smoke results from these build metadata files (mab build --metadata-file, on split runners) instead of the store\'s records (repeatable)' },
     ...REGISTRY_OPTIONS,
   },
   examples: ['mab report sysbench', 'mab report sysbench:1.0.20-cross --max-size linux/arm64=60MB --format md', 'mab report 127.0.0.1:5000/mab/sysbench:1.0.20 --json'],
@@ -69,11 +71,14 @@ export const report: Command = {
     const budgets = parseBudgets((opts['max-size'] as string[] | undefined) ?? []);
     const source = await sourceOf(target, opts, io);
     const storeDir = source.kind === 'store' ? storeDirOf(opts, io) : undefined;
+    // Build times and smoke results: the store's records, or split runners' metadata files.
+    const files = (opts.metadata as string[] | undefined) ?? [];
+    const fromFiles = files.length ? metadataRecords(await Promise.all(files.map((f) => readMetadata(path.resolve(io.cwd, f))))) : undefined;
     const r = await sizeReport(source, {
       top,
       base: baseLookup(io.env),
       ...(opts.base ? { baseName: String(opts.base) } : {}),
-      ...(storeDir ? { builds: (d: string) => buildRecord(storeDir, d) } : {}),
+      ...(fromFiles ? { builds: async (d: string) => fromFiles.get(d) } : storeDir ? { builds: (d: string) => buildRecord(storeDir, d) } : {}),
     });
     // --max-size replaces the recipe's max_size; without it, the recipe's budgets apply.
     const fromRecipe = !Object.keys(budgets).length && r.recipe && (await listRecipes(recipesDir(opts, io))).includes(r.recipe) ? (await findRecipe(r.recipe, recipesDir(opts, io))).maxSize : {};

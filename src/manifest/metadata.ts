@@ -5,13 +5,14 @@
  * only thing the runners share besides the registry.
  *
  *   { "kind": "mab.build-metadata", "schemaVersion": 1, "recipe", "version", "strategy",
- *     "repository": "REGISTRY/REPO", "format": "docker" | "oci",
+ *     "repository": "REGISTRY/REPO", "format": "docker" | "oci", "builtAt": ISO time,
  *     "platforms": [{ "platform", "digest", "size": {compressed, uncompressed, layers},
  *                     "buildSeconds", "smoke": [{name, passed, seconds}] }] }
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildResult } from '../build/execute.js';
+import type { BuildRecord } from '../store/builds.js';
 import { MabError } from '../errors.js';
 import type { IndexFormat } from '../oci/types.js';
 import { parsePlatform, formatPlatform } from '../platform/platform.js';
@@ -26,6 +27,7 @@ export interface BuildMetadata {
   strategy: string;
   repository: string;
   format: IndexFormat;
+  builtAt: string;
   platforms: { platform: string; digest: string; size?: { compressed: number; uncompressed: number; layers: number }; buildSeconds: number; smoke: { name: string; passed: boolean; seconds: number }[] }[];
 }
 
@@ -39,6 +41,7 @@ export function buildMetadata(r: BuildResult, format: IndexFormat): BuildMetadat
     strategy: r.strategy,
     repository: r.repository,
     format,
+    builtAt: new Date().toISOString(),
     platforms: r.platforms.map((p) => ({
       platform: p.platform,
       digest: p.manifest!,
@@ -47,6 +50,17 @@ export function buildMetadata(r: BuildResult, format: IndexFormat): BuildMetadat
       smoke: p.smoke.map(({ name, passed, seconds }) => ({ name, passed, seconds })),
     })),
   };
+}
+
+/** The build records (for reports) the metadata files hold, by platform manifest digest. */
+export function metadataRecords(files: BuildMetadata[]): Map<string, BuildRecord> {
+  const out = new Map<string, BuildRecord>();
+  for (const m of files) {
+    for (const p of m.platforms) {
+      out.set(p.digest, { recipe: m.recipe, version: m.version, strategy: m.strategy, platform: p.platform, builtAt: m.builtAt, buildSeconds: p.buildSeconds, smoke: p.smoke });
+    }
+  }
+  return out;
 }
 
 /** Written whole or not at all (temp file, then rename), so a killed runner leaves no half file. */

@@ -70,7 +70,7 @@ describe('split runners', () => {
     expect(await registry.listTags(name)).toEqual([]);
   });
 
-  it('merge into one tagged index that skopeo, buildx and mab report read', async () => {
+  it('merge into one tagged index that skopeo, buildx and mab report (with the runners\' metadata) read', async () => {
     const r = await mab(['manifest', 'merge', file('amd64.json'), file('arm64.json'), '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const merged = JSON.parse(r.stdout) as { digest: string; tags: string[]; mediaType: string };
@@ -82,8 +82,11 @@ describe('split runners', () => {
     const buildx = await sh('docker', ['buildx', 'imagetools', 'inspect', `${repo}:1.0.0`]);
     expect(buildx).toMatch(/Platform:\s+linux\/amd64/);
     expect(buildx).toMatch(/Platform:\s+linux\/arm64/);
-    const report = JSON.parse((await mab(['report', `${repo}:latest`, '--json'])).stdout) as { platforms: { platform: string }[] };
+    // The report reads sizes from the registry and, from the runners' files, build times and smoke results.
+    const report = JSON.parse((await mab(['report', `${repo}:latest`, '--json', '--metadata', file('amd64.json'), '--metadata', file('arm64.json')])).stdout) as { platforms: { platform: string; build?: { buildSeconds: number; smoke: unknown[] } }[] };
     expect(report.platforms.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(report.platforms.map((p) => p.build?.buildSeconds)).toEqual([amd64.platforms[0]!.buildSeconds, arm64.platforms[0]!.buildSeconds]);
+    expect(report.platforms[1]!.build?.smoke).toEqual(arm64.platforms[0]!.smoke);
     // A later merge with --tag templates adds tags to the same index.
     const again = await mab(['manifest', 'merge', file('amd64.json'), file('arm64.json'), '--tag', '{version}-{strategy}', '--json']);
     expect(again.exitCode, again.stderr).toBe(0);
