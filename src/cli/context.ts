@@ -72,12 +72,12 @@ export async function printReport(io: Io, format: 'text' | 'md', text: string): 
 
 /** --builder, for the commands that build. */
 export const BUILDER_OPTION: Record<string, OptionSpec> = {
-  builder: { type: 'string', value: 'PLATFORM=NAME', multiple: true, description: 'build PLATFORM on NAME, a docker context (a remote engine: build, smoke checks and export run there) or a buildx builder (the build runs there); also $MAB_BUILDERS, comma-separated, and builders: in mab.yaml ($MAB_CONFIG) (repeatable)' },
+  builder: { type: 'string', value: 'PLATFORM=NAME', multiple: true, description: 'build PLATFORM on NAME, a docker context (a remote engine: build, smoke checks and export run there) or a buildx builder (the build runs there); also $MAB_BUILDERS, comma-separated, and builders: in mab.yaml ($MAB_CONFIG)' },
 };
 
 /** --secret, for the commands that build. */
 export const SECRET_OPTION: Record<string, OptionSpec> = {
-  secret: { type: 'string', value: 'id=ID,env=VAR|src=FILE', multiple: true, description: 'a build secret the recipe declares (secrets:), from an environment variable or a file; build steps read it as /run/secrets/ID, and it is kept out of the image, its history and mab\'s output (repeatable)' },
+  secret: { type: 'string', value: 'id=ID,env=VAR|src=FILE', multiple: true, description: 'a build secret the recipe declares (secrets:), from an environment variable or a file; build steps read it as /run/secrets/ID, and it is kept out of the image, its history and mab\'s output' },
 };
 
 export function secretsOf(opts: Values, io: Io): BuildSecret[] {
@@ -86,8 +86,8 @@ export function secretsOf(opts: Values, io: Io): BuildSecret[] {
 
 /** How every command that talks to a registry is told whom to trust. */
 export const REGISTRY_OPTIONS: Record<string, OptionSpec> = {
-  'ca-cert': { type: 'string', value: 'FILE', multiple: true, description: 'trust this CA certificate (PEM) for the registry, beside the system\'s CAs and Docker\'s /etc/docker/certs.d/REGISTRY/*.crt (repeatable)' },
-  'insecure-registry': { type: 'string', value: 'REGISTRY', multiple: true, description: 'do not check the certificate of this registry (HOST or HOST:PORT), and use plain HTTP if it speaks no TLS; for registries you control only (repeatable)' },
+  'ca-cert': { type: 'string', value: 'FILE', multiple: true, description: 'trust this CA certificate (PEM) for the registry, beside the system\'s CAs and Docker\'s /etc/docker/certs.d/REGISTRY/*.crt' },
+  'insecure-registry': { type: 'string', value: 'REGISTRY', multiple: true, description: 'do not check the certificate of this registry (HOST or HOST:PORT), and use plain HTTP if it speaks no TLS; for registries you control only' },
 };
 
 /** A registry client's options from REGISTRY_OPTIONS (with a warning for an insecure registry), logging its retries. */

@@ -58,7 +58,7 @@ export const report: Command = {
     top: { type: 'string', value: 'N', default: '10', description: 'largest files and wasted paths listed per platform' },
     store: { type: 'string', value: 'DIR', description: 'the store (default: $MAB_STORE, else the cache dir\'s store/)' },
     recipes: { type: 'string', value: 'DIR', description: 'recipes directory (default: the bundled recipes/)' },
-    metadata: { type: 'string', value: 'FILE', multiple: true, description: 'build times and smoke results from these build metadata files (mab build --metadata-file, on split runners) instead of the store\'s records (repeatable)' },
+    metadata: { type: 'string', value: 'FILE', multiple: true, description: 'build times and smoke results from these build metadata files (mab build --metadata-file, on split runners) instead of the store\'s records' },
     ...REGISTRY_OPTIONS,
   },
   examples: ['mab report sysbench', 'mab report sysbench:1.0.20-cross --max-size linux/arm64=60MB --format md', 'mab report 127.0.0.1:5000/mab/sysbench:1.0.20 --json'],
