@@ -126,6 +126,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   const known: { planDigest: string; stored?: Exported }[] = [];
   const results: PlatformResult[] = await mapLimited(plan.targets, jobs, async (t, i) => {
     const prefix = `[${t.platform}]`;
+    // The engine this platform's image lives in: its builder's (a docker context), else this host's.
+    const engineEnv = builderEnv(builders.get(t.platform), o.host.env, false);
     o.log(`${prefix} building ${plan.recipe.name} ${plan.recipe.version} (${i + 1}/${plan.targets.length}, ${plan.strategy})`);
     const context = await makeContext(t, cached);
     let built;
@@ -141,7 +143,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     // The very image an earlier build with the same plan smoke-tested: its results stand.
     const earlier = o.rerunSmoke ? undefined : await earlierSmoke(store, stored, known[i]!.planDigest);
     o.log(`${prefix} built in ${built.seconds.toFixed(1)} s; ${earlier ? `smoke checks passed on this same image (${built.id.slice(7, 19)}) at ${earlier.builtAt}, not run again` : 'smoke testing'}`);
-    const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, builderEnv(builders.get(t.platform), o.host.env, false), builders.get(t.platform)?.host);
+    const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, engineEnv, builders.get(t.platform)?.host);
     for (const s of smoke) o.log(`${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${earlier ? 'earlier run, ' : ''}${s.seconds.toFixed(1)} s)`);
     const failed = smoke.filter((s) => !s.passed);
     if (failed.length) {

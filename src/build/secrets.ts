@@ -49,9 +49,12 @@ export async function secretValues(declared: string[], given: BuildSecret[], env
   return [...new Set(values.filter((v) => v.length > 0))];
 }
 
-/** buildx arguments: names and paths, never values. */
+/** A secret as buildx (and bake) names it: id with a variable's name or a file's path, never the value. */
+export const secretSpec = (g: BuildSecret) => (g.env !== undefined ? `id=${g.id},env=${g.env}` : `id=${g.id},src=${g.src}`);
+
+/** buildx arguments for the secrets. */
 export function secretArgs(given: BuildSecret[]): string[] {
-  return given.flatMap((g) => ['--secret', g.env !== undefined ? `id=${g.id},env=${g.env}` : `id=${g.id},src=${g.src}`]);
+  return given.flatMap((g) => ['--secret', secretSpec(g)]);
 }
 
 /** Replaces every secret value in a text with ***. */

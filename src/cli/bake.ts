@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeContext } from '../build/buildx.js';
+import { secretSpec } from '../build/secrets.js';
 import { MabError } from '../errors.js';
 import { supportedStrategies } from '../plan/plan.js';
 import { platformSlug, parsePlatform } from '../platform/platform.js';
@@ -48,13 +49,15 @@ export const bake: Command = {
     const out = path.resolve(io.cwd, String(opts.output));
     const recipe = await findRecipe(name, recipesDir(opts, io));
     const strategies = String(opts.strategy) === 'all' ? supportedStrategies(recipe) : String(opts.strategy).split(',').map((s) => s.trim());
-    const secrets = secretsOf(opts, io).map((s) => (s.env !== undefined ? `id=${s.id},env=${s.env}` : `id=${s.id},src=${s.src}`));
+    const given = secretsOf(opts, io);
+    const secrets = given.map(secretSpec);
     const log = logger(io, false);
     const target: Record<string, BakeTarget> = {};
     const group: Record<string, { targets: string[] }> = { default: { targets: [] } };
     for (const strategy of strategies) {
       const plan = await resolvePlan(name, { ...opts, strategy }, io);
-      const missing = plan.secrets.filter((id) => !secrets.some((s) => s.startsWith(`id=${id},`)));
+      // Declared ones must be given; their values are read when bake runs, not now.
+      const missing = plan.secrets.filter((id) => !given.some((s) => s.id === id));
       if (missing.length) throw new MabError('E_SECRET', `recipe ${recipe.file} needs the build secret "${missing[0]}"`, `pass it as mab build takes it: --secret id=${missing[0]},env=VARIABLE or --secret id=${missing[0]},src=FILE`);
       const cached = await fetchAll(plan, (opts.cache as string | undefined) ?? defaultCacheDir(io.env), mirrorsOf(opts, io), log);
       group[strategy] = { targets: [] };
