@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { MabError } from '../errors.js';
+import { isLoopback } from './tls.js';
 import { redactUrl } from './errors.js';
 
 export interface Credentials {
@@ -98,7 +99,7 @@ export async function fetchToken(ch: Challenge, creds: Credentials | undefined, 
   const realm = ch.params.realm;
   if (!realm) throw new MabError('E_AUTH', `registry ${registry} asked for a bearer token without saying where to get it (no realm)`);
   const url = new URL(realm);
-  if (url.protocol !== 'https:' && !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname)) {
+  if (url.protocol !== 'https:' && !isLoopback(url.hostname)) {
     throw new MabError('E_AUTH', `registry ${registry} sends credentials to a token server over plain HTTP (${redactUrl(realm)})`, 'refused: the password would cross the network unencrypted');
   }
   if (ch.params.service) url.searchParams.set('service', ch.params.service);
