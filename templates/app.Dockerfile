@@ -7,12 +7,17 @@ FROM {{runtime_base}} AS target
 
 {{/cross_unpack}}
 # --- build stage: base with build tools, sources, build steps --------------------------------
+{{#apt_cached}}
+# apt's lists and .debs live in BuildKit cache mounts, never in a layer. The base's docker-clean
+# would delete the .debs after each install; a config that clears its hooks lives for one RUN.
+{{/apt_cached}}
 FROM {{build_from}} AS build
 ARG DEBIAN_FRONTEND=noninteractive
 {{#build_packages}}
-RUN apt-get update \
+RUN {{apt_mounts}}{{keep_debs_on}} \
+ && apt-get update \
  && apt-get install -y --no-install-recommends {{build_packages}} \
- && rm -rf /var/lib/apt/lists/*
+ && {{keep_debs_off}}
 {{/build_packages}}
 {{#cross}}
 # Cross build: this stage runs on the build platform, so nothing here is emulated. {{debian_arch}}
@@ -20,11 +25,12 @@ RUN apt-get update \
 # (build-essential when the build platform is {{debian_arch}} itself).
 {{/cross}}
 {{#cross_install}}
-RUN if [ "$(dpkg --print-architecture)" = {{debian_arch}} ]; then toolchain=build-essential; \
+RUN {{cross_apt_mounts}}if [ "$(dpkg --print-architecture)" = {{debian_arch}} ]; then toolchain=build-essential; \
     else dpkg --add-architecture {{debian_arch}}; toolchain=crossbuild-essential-{{debian_arch}}; fi \
+ && {{keep_debs_on}} \
  && apt-get update \
  && apt-get install -y --no-install-recommends {{cross_install}} \
- && rm -rf /var/lib/apt/lists/*
+ && {{keep_debs_off}}
 {{/cross_install}}
 {{#cross_env}}
 ENV {{.}}
@@ -45,12 +51,13 @@ COPY files/ /src/
 {{/has_files}}
 WORKDIR /src
 {{#build_steps}}
-RUN {{secret_mounts}}{{.}}
+RUN {{step_mounts}}{{.}}
 {{/build_steps}}
 {{#inline_runtime_packages}}
-RUN apt-get update \
+RUN {{apt_mounts}}{{keep_debs_on}} \
+ && apt-get update \
  && apt-get install -y --no-install-recommends {{inline_runtime_packages}} \
- && rm -rf /var/lib/apt/lists/*
+ && {{keep_debs_off}}
 {{/inline_runtime_packages}}
 {{#collect_paths}}
 # Only the kept paths travel to the runtime stage.
@@ -67,9 +74,10 @@ RUN sh /usr/local/lib/mab/collect-closure.sh /out {{keep}}
 FROM {{runtime_base}}
 {{#runtime_packages}}
 ARG DEBIAN_FRONTEND=noninteractive
-RUN apt-get update \
+RUN {{apt_mounts}}{{keep_debs_on}} \
+ && apt-get update \
  && apt-get install -y --no-install-recommends {{runtime_packages}} \
- && rm -rf /var/lib/apt/lists/*
+ && {{keep_debs_off}}
 {{/runtime_packages}}
 COPY --from=build /out/ /
 {{/runtime_stage}}

@@ -65,6 +65,23 @@ describe('generated details', async () => {
     expect(text).not.toContain('COPY --from=build');
   });
 
+  it('mounts apt\'s caches per architecture and kind of stage, and the recipe\'s caches on each step', () => {
+    const go = recipes.find((r) => r.name === 'http-endpoint-go')!;
+    const arm64 = go.platforms[1]!;
+    const apt = (text: string) => [...text.matchAll(/id=(mab-apt-[^,]+),target=([^,]+),sharing=locked/g)].map((m) => `${m[1]} ${m[2]}`);
+    const multistage = generateDockerfile(template, 'multistage', go, arm64, 'r.yaml');
+    expect(apt(multistage)).toEqual(['mab-apt-var-cache-apt-arm64 /var/cache/apt', 'mab-apt-var-lib-apt-lists-arm64 /var/lib/apt/lists']);
+    const cross = generateDockerfile(template, 'cross', go, arm64, 'r.yaml');
+    expect(apt(cross)).toEqual(['mab-apt-var-cache-apt-cross-arm64 /var/cache/apt', 'mab-apt-var-lib-apt-lists-cross-arm64 /var/lib/apt/lists']);
+    // Every apt install clears docker-clean's hooks for itself only, and lists stay in the mount.
+    expect(multistage.match(/zz-mab-keep-debs/g)).toHaveLength(2);
+    expect(multistage).not.toContain('rm -rf /var/lib/apt/lists');
+    expect(cross).toMatch(/^RUN --mount=type=cache,id=mab-http-endpoint-go-cross-arm64-root-\.cache-go-build,target=\/root\/\.cache\/go-build CGO_ENABLED=0 go build/m);
+    const secret = generateDockerfile(template, 'multistage', { ...go, secrets: ['token'] }, arm64, 'r.yaml');
+    expect(secret).toMatch(/^RUN --mount=type=cache,id=mab-http-endpoint-go-arm64-root-\.cache-go-build,target=\/root\/\.cache\/go-build --mount=type=secret,id=token,required CGO_ENABLED=0/m);
+    expect(validate(secret)).toEqual([]);
+  });
+
   it('minimal keeps the strategy\'s extra paths after the recipe\'s', () => {
     const py = recipes.find((r) => r.name === 'http-endpoint-python')!;
     const text = generateDockerfile(template, 'minimal', py, amd64, 'r.yaml');

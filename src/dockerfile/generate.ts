@@ -31,7 +31,16 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
   const support = recipe.strategies[strategy];
   const cross = p.cross && support && 'keep' in support ? support.cross : undefined;
   const arch = platformInfo(platform);
+  const apt = {
+    build_packages: cross ? '' : recipe.build.packages.join(' '),
+    cross_install: cross ? [...(cross.toolchain ? ['"$toolchain"'] : []), ...cross.tools, ...cross.packages.map((pkg) => `${pkg}:${arch.debian}`)].join(' ') : '',
+    // A single-stage image installs the runtime packages into the build stage itself.
+    inline_runtime_packages: p.runtime === undefined ? runtimePackages : '',
+    runtime_packages: p.runtimeApt ? runtimePackages : '',
+  };
   return {
+    ...apt,
+    apt_cached: Object.values(apt).some((v) => v !== ''),
     recipe_file: recipePath,
     platform: formatPlatform(platform),
     strategy,
@@ -39,19 +48,22 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
     build_from: cross ? `--platform=$BUILDPLATFORM ${p.build}` : p.build,
     runtime_base: p.runtime ?? '',
     runtime_stage: p.runtime !== undefined,
-    build_packages: cross ? '' : recipe.build.packages.join(' '),
     cross: cross !== undefined,
-    cross_install: cross ? [...(cross.toolchain ? ['"$toolchain"'] : []), ...cross.tools, ...cross.packages.map((pkg) => `${pkg}:${arch.debian}`)].join(' ') : '',
     cross_env: cross ? crossEnv(platform) : [],
     cross_unpack: cross ? runtimePackages : '',
-    // A single-stage image installs the runtime packages into the build stage itself.
-    inline_runtime_packages: p.runtime === undefined ? runtimePackages : '',
-    runtime_packages: p.runtimeApt ? runtimePackages : '',
     has_sources: recipe.sources.length > 0,
     has_files: recipe.files.length > 0,
     build_steps: cross ? cross.steps : recipe.build.steps,
-    // Each step sees the recipe's build secrets as files, for that step only (nothing is stored).
-    secret_mounts: recipe.secrets.map((id) => `--mount=type=secret,id=${id},required `).join(''),
+    apt_mounts: aptMounts(arch.debian),
+    keep_debs_on: `printf '#clear DPkg::Post-Invoke;\\n#clear APT::Update::Post-Invoke;\\n' > ${KEEP_DEBS}`,
+    keep_debs_off: `rm ${KEEP_DEBS}`,
+    cross_apt_mounts: aptMounts(`cross-${arch.debian}`),
+    step_mounts: [
+      // The recipe's caches outlive the build, one per recipe, path and kind of build stage.
+      ...recipe.build.caches.map((dir) => `--mount=type=cache,id=mab-${recipe.name}${cross ? '-cross' : ''}-${arch.debian}${dir.replace(/\/+/g, '-')},target=${dir}`),
+      // Each step sees the recipe's build secrets as files, for that step only (nothing is stored).
+      ...recipe.secrets.map((id) => `--mount=type=secret,id=${id},required`),
+    ].map((m) => `${m} `).join(''),
     // Data files go straight into the final stage, one layer each, after everything built.
     artifacts: recipe.artifacts.map((a) => `artifacts/${a.file} ${a.path}`),
     collect_paths: p.collect === 'paths',
@@ -74,6 +86,21 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
     entrypoint: execForm(recipe.entrypoint),
     cmd: recipe.cmd.length ? execForm(recipe.cmd) : undefined,
   };
+}
+
+/** Clears the base's docker-clean hooks (they delete the cached .debs) for one RUN only. */
+const KEEP_DEBS = '/etc/apt/apt.conf.d/zz-mab-keep-debs';
+
+/**
+ * BuildKit cache mounts for apt's package lists and downloaded .debs, so a step that reruns (a
+ * changed package list, --no-cache) downloads only what changed. One pair per Debian architecture
+ * (and per cross stage, whose lists are the build platform's plus the target's): a shared lists
+ * directory would mix architectures, and `locked` only serialises steps of the same architecture.
+ */
+function aptMounts(key: string): string {
+  return ['/var/cache/apt', '/var/lib/apt/lists']
+    .map((dir) => `--mount=type=cache,id=mab-apt${dir.replace(/\//g, '-')}-${key},target=${dir},sharing=locked `)
+    .join('');
 }
 
 /** What cross build steps find in their environment: Debian's, GNU's and Go's names for the target. */

@@ -160,6 +160,9 @@ overrides:
     ['shell in an override package', GOOD + 'overrides:\n  arm64:\n    build: { packages: ["gcc;id"] }\n', /overrides\.linux\/arm64\.build\.packages\[0\]: "gcc;id" is not a Debian package name/],
     ['a label key with shell', GOOD + 'labels:\n  "a;b": x\n', /labels key: "a;b" is not a label key in reverse-DNS form/],
     ['a healthcheck interval without unit', GOOD + 'healthcheck:\n  run: [demo]\n  interval: 30\n', /healthcheck\.interval: "30" is not a duration such as 30s/],
+    ['a build cache at the root', GOOD.replace('  steps: [make]', '  steps: [make]\n  caches: [/]'), /build\.caches cannot be "\/"[\s\S]*name the cache directory itself/],
+    ['a relative build cache', GOOD.replace('  steps: [make]', '  steps: [make]\n  caches: [.cache]'), /build\.caches\[0\]: "\.cache" is not an absolute path/],
+    ['a build cache escaping', GOOD.replace('  steps: [make]', '  steps: [make]\n  caches: [/root/../../etc]'), /path "\/root\/\.\.\/\.\.\/etc" contains "\.\."/],
     ['a cross strategy without steps', GOOD + 'strategies:\n  cross:\n', /strategies\.cross needs its own build: steps/],
   ])('%s', (_name, text, want) => {
     expect(errorOf(text)).toMatch(want);

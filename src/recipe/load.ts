@@ -66,7 +66,7 @@ export function parseRecipe(file: string, text: string): Recipe {
     artifacts: parts.artifacts ?? [],
     files,
     strategies: readStrategies(r, r.node(top, 'strategies')),
-    build: parts.build ?? { packages: [], steps: [] },
+    build: parts.build ?? { packages: [], steps: [], caches: [] },
     runtime: parts.runtime ?? { packages: [], keep: [] },
     entrypoint: parts.entrypoint ?? [],
     cmd: parts.cmd ?? [],
@@ -108,8 +108,15 @@ function readParts(r: Reader, m: YAMLMap<unknown, unknown>, prefix: string, plat
   const out: Partial<PlatformParts> = {};
   const at = (k: string) => `${prefix}${k}`;
   if (m.has('build')) {
-    const b = r.map(r.node(m, 'build'), at('build'), ['packages', 'steps']);
-    out.build = { packages: r.list(b, 'packages', at('build'), PACKAGE_RE, PKG), steps: r.list(b, 'steps', at('build')) };
+    const b = r.map(r.node(m, 'build'), at('build'), ['packages', 'steps', 'caches']);
+    out.build = {
+      packages: r.list(b, 'packages', at('build'), PACKAGE_RE, PKG),
+      steps: r.list(b, 'steps', at('build')),
+      caches: r.list(b, 'caches', at('build'), PATH_RE, ABS).map((p) => {
+        if (p.replace(/\/+$/, '') === '') throw r.fail(b, 'build.caches cannot be "/": it would hide the whole build stage', 'name the cache directory itself, e.g. /root/.cache/go-build');
+        return checkPath(r, b, p);
+      }),
+    };
   }
   if (m.has('runtime')) {
     const rt = r.map(r.node(m, 'runtime'), at('runtime'), ['packages', 'keep'], ['keep']);

@@ -79,7 +79,11 @@ export interface Healthcheck {
 export interface PlatformParts {
   sources: SourceSpec[];
   artifacts: ArtifactSpec[];
-  build: { packages: string[]; steps: string[] };
+  /**
+   * caches: directories the build steps reuse from one build to the next (a compiler's cache,
+   * Go's build cache), as BuildKit cache mounts: never in a layer, kept per recipe and architecture.
+   */
+  build: { packages: string[]; steps: string[]; caches: string[] };
   runtime: { packages: string[]; keep: string[] };
   entrypoint: string[];
   cmd: string[];

@@ -2,16 +2,19 @@
 # change the recipe or the template and run `mab generate` again.
 
 # --- build stage: base with build tools, sources, build steps --------------------------------
+# apt's lists and .debs live in BuildKit cache mounts, never in a layer. The base's docker-clean
+# would delete the .debs after each install; a config that clears its hooks lives for one RUN.
 FROM --platform=$BUILDPLATFORM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
 # Cross build: this stage runs on the build platform, so nothing here is emulated. amd64
 # libraries come through Debian multiarch; the C toolchain is crossbuild-essential-amd64
 # (build-essential when the build platform is amd64 itself).
-RUN if [ "$(dpkg --print-architecture)" = amd64 ]; then toolchain=build-essential; \
+RUN --mount=type=cache,id=mab-apt-var-cache-apt-cross-amd64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-cross-amd64,target=/var/lib/apt/lists,sharing=locked if [ "$(dpkg --print-architecture)" = amd64 ]; then toolchain=build-essential; \
     else dpkg --add-architecture amd64; toolchain=crossbuild-essential-amd64; fi \
+ && printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
  && apt-get update \
  && apt-get install -y --no-install-recommends golang-go \
- && rm -rf /var/lib/apt/lists/*
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
 ENV DEB_HOST_ARCH=amd64
 ENV DEB_HOST_GNU_TYPE=x86_64-linux-gnu
 ENV CC=x86_64-linux-gnu-gcc
@@ -21,7 +24,7 @@ ENV GOOS=linux
 ENV GOARCH=amd64
 COPY files/ /src/
 WORKDIR /src
-RUN CGO_ENABLED=0 go build -ldflags '-s' -o /usr/local/bin/http-endpoint main.go
+RUN --mount=type=cache,id=mab-http-endpoint-go-cross-amd64-root-.cache-go-build,target=/root/.cache/go-build CGO_ENABLED=0 go build -ldflags '-s' -o /usr/local/bin/http-endpoint main.go
 # Only the kept paths travel to the runtime stage.
 RUN mkdir -p /out && cd / && cp -a --parents usr/local/bin/http-endpoint /out/
 

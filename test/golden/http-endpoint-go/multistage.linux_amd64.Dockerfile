@@ -2,14 +2,17 @@
 # change the recipe or the template and run `mab generate` again.
 
 # --- build stage: base with build tools, sources, build steps --------------------------------
+# apt's lists and .debs live in BuildKit cache mounts, never in a layer. The base's docker-clean
+# would delete the .debs after each install; a config that clears its hooks lives for one RUN.
 FROM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
-RUN apt-get update \
+RUN --mount=type=cache,id=mab-apt-var-cache-apt-amd64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-amd64,target=/var/lib/apt/lists,sharing=locked printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
+ && apt-get update \
  && apt-get install -y --no-install-recommends golang-go \
- && rm -rf /var/lib/apt/lists/*
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
 COPY files/ /src/
 WORKDIR /src
-RUN CGO_ENABLED=0 go build -ldflags '-s' -o /usr/local/bin/http-endpoint main.go
+RUN --mount=type=cache,id=mab-http-endpoint-go-amd64-root-.cache-go-build,target=/root/.cache/go-build CGO_ENABLED=0 go build -ldflags '-s' -o /usr/local/bin/http-endpoint main.go
 # Only the kept paths travel to the runtime stage.
 RUN mkdir -p /out && cd / && cp -a --parents usr/local/bin/http-endpoint /out/
 

@@ -2,18 +2,22 @@
 # change the recipe or the template and run `mab generate` again.
 
 # --- build stage: base with build tools, sources, build steps --------------------------------
+# apt's lists and .debs live in BuildKit cache mounts, never in a layer. The base's docker-clean
+# would delete the .debs after each install; a config that clears its hooks lives for one RUN.
 FROM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
-RUN apt-get update \
+RUN --mount=type=cache,id=mab-apt-var-cache-apt-arm64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-arm64,target=/var/lib/apt/lists,sharing=locked printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
+ && apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-sklearn \
- && rm -rf /var/lib/apt/lists/*
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
 COPY files/ /src/
 WORKDIR /src
 RUN install -D -m 644 -t /usr/local/lib/model-serving server.py selftest.py
 RUN python3 train.py /models 500
-RUN apt-get update \
+RUN --mount=type=cache,id=mab-apt-var-cache-apt-arm64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-arm64,target=/var/lib/apt/lists,sharing=locked printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
+ && apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-numpy python3-joblib python3-threadpoolctl libgfortran5 liblbfgsb0 libgomp1 libstdc++6 \
- && rm -rf /var/lib/apt/lists/*
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
 ENV MODEL_BASE_PATH="/models"
 ENV PYTHONDONTWRITEBYTECODE="1"
 LABEL org.opencontainers.image.title="model-serving"

@@ -2,11 +2,14 @@
 # change the recipe or the template and run `mab generate` again.
 
 # --- build stage: base with build tools, sources, build steps --------------------------------
+# apt's lists and .debs live in BuildKit cache mounts, never in a layer. The base's docker-clean
+# would delete the .debs after each install; a config that clears its hooks lives for one RUN.
 FROM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
-RUN apt-get update \
+RUN --mount=type=cache,id=mab-apt-var-cache-apt-amd64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-amd64,target=/var/lib/apt/lists,sharing=locked printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
+ && apt-get update \
  && apt-get install -y --no-install-recommends build-essential cmake pybind11-dev python3-dev python3-numpy libblas-dev liblapack-dev libjpeg-dev libpng-dev bzip2 python3-torch python3-opencv python3-sklearn python3-pandas libdlib-data \
- && rm -rf /var/lib/apt/lists/*
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
 COPY sources/ /src/
 COPY files/ /src/
 WORKDIR /src
@@ -23,9 +26,10 @@ RUN mkdir -p /out && cd / && cp -a --parents opt/openface usr/local/lib/python3.
 # --- runtime stage: debian:bookworm-slim and only what the program needs ---------------------
 FROM debian:bookworm-slim
 ARG DEBIAN_FRONTEND=noninteractive
-RUN apt-get update \
+RUN --mount=type=cache,id=mab-apt-var-cache-apt-amd64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-amd64,target=/var/lib/apt/lists,sharing=locked printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
+ && apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-numpy python3-torch python3-opencv python3-pandas python3-joblib python3-threadpoolctl libdlib-data libblas3 liblapack3 libjpeg62-turbo libpng16-16 libgfortran5 liblbfgsb0 libgomp1 \
- && rm -rf /var/lib/apt/lists/*
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
 COPY --from=build /out/ /
 ENV PYTHONPATH="/opt/openface"
 ENV PYTHONDONTWRITEBYTECODE="1"

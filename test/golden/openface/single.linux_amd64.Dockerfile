@@ -2,11 +2,14 @@
 # change the recipe or the template and run `mab generate` again.
 
 # --- build stage: base with build tools, sources, build steps --------------------------------
+# apt's lists and .debs live in BuildKit cache mounts, never in a layer. The base's docker-clean
+# would delete the .debs after each install; a config that clears its hooks lives for one RUN.
 FROM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
-RUN apt-get update \
+RUN --mount=type=cache,id=mab-apt-var-cache-apt-amd64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-amd64,target=/var/lib/apt/lists,sharing=locked printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
+ && apt-get update \
  && apt-get install -y --no-install-recommends build-essential cmake pybind11-dev python3-dev python3-numpy libblas-dev liblapack-dev libjpeg-dev libpng-dev bzip2 python3-torch python3-opencv python3-sklearn python3-pandas libdlib-data \
- && rm -rf /var/lib/apt/lists/*
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
 COPY sources/ /src/
 COPY files/ /src/
 WORKDIR /src
@@ -17,9 +20,10 @@ RUN cmake --build dlib-build -j "$(nproc)"
 RUN python3 -c 'import dlib; print("dlib", dlib.__version__, "cuda", dlib.DLIB_USE_CUDA)'
 RUN mkdir -p /opt/openface/models/dlib /opt/openface/models/openface && cp -a openface/. /opt/openface/ && ln -s /usr/share/dlib/shape_predictor_68_face_landmarks.dat /opt/openface/models/dlib/ && cp mmod_human_face_detector.dat /opt/openface/models/dlib/ && cp nn4.small2.v1.pt /opt/openface/models/openface/
 RUN python3 embed-examples.py /opt/openface /tmp/examples && PYTHONPATH=/opt/openface python3 /opt/openface/demos/classifier_new.py --cpu train /tmp/examples && cp /tmp/examples/classifier.pkl /opt/openface/models/openface/examples-classifier.pkl
-RUN apt-get update \
+RUN --mount=type=cache,id=mab-apt-var-cache-apt-amd64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-amd64,target=/var/lib/apt/lists,sharing=locked printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
+ && apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-numpy python3-torch python3-opencv python3-pandas python3-joblib python3-threadpoolctl libdlib-data libblas3 liblapack3 libjpeg62-turbo libpng16-16 libgfortran5 liblbfgsb0 libgomp1 \
- && rm -rf /var/lib/apt/lists/*
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
 ENV PYTHONPATH="/opt/openface"
 ENV PYTHONDONTWRITEBYTECODE="1"
 LABEL org.opencontainers.image.title="openface"

@@ -2,6 +2,8 @@
 # change the recipe or the template and run `mab generate` again.
 
 # --- build stage: base with build tools, sources, build steps --------------------------------
+# apt's lists and .debs live in BuildKit cache mounts, never in a layer. The base's docker-clean
+# would delete the .debs after each install; a config that clears its hooks lives for one RUN.
 FROM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
 COPY sources/ /src/
@@ -14,9 +16,10 @@ RUN mkdir -p /out && cd / && cp -a --parents usr/bin/sysbench usr/share/sysbench
 # --- runtime stage: debian:bookworm-slim and only what the program needs ---------------------
 FROM debian:bookworm-slim
 ARG DEBIAN_FRONTEND=noninteractive
-RUN apt-get update \
+RUN --mount=type=cache,id=mab-apt-var-cache-apt-amd64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-amd64,target=/var/lib/apt/lists,sharing=locked printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
+ && apt-get update \
  && apt-get install -y --no-install-recommends libaio1 libluajit-5.1-2 libmariadb3 libpq5 \
- && rm -rf /var/lib/apt/lists/*
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
 COPY --from=build /out/ /
 LABEL org.opencontainers.image.title="sysbench"
 LABEL org.opencontainers.image.version="1.0.20"
