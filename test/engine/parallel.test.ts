@@ -39,8 +39,16 @@ describe('a rebuild with nothing changed', () => {
       expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
       return { stderr: r.stderr, report: JSON.parse(r.stdout) as { store: { digest: string }; platforms: { manifest: string }[] } };
     };
-    const first = await build();
+    const first = await build(['--verbose']);
     expect(first.stderr.match(/\] already in the store .* not exported again/g)).toHaveLength(2);
+    // BuildKit ran no RUN step: each one it lists (by its vertex number, per platform) is CACHED.
+    for (const platform of ['linux/arm64', 'linux/amd64']) {
+      const lines = first.stderr.split('\n').filter((l) => l.startsWith(`[${platform}] #`)).map((l) => l.slice(platform.length + 3));
+      const runs = lines.map((l) => /^#(\d+) \[[^\]]+\] RUN /.exec(l)?.[1]).filter((n): n is string => n !== undefined);
+      expect(runs.length, platform).toBeGreaterThanOrEqual(3);
+      for (const n of runs) expect(lines, `${platform} step #${n}`).toContain(`#${n} CACHED`);
+      expect(lines.filter((l) => runs.some((n) => l.startsWith(`#${n} DONE`))), platform).toEqual([]);
+    }
     // Same image, same plan: the smoke results of the earlier build stand, and say so.
     expect(first.stderr.match(/; smoke checks passed on this same image \(\w+\) at [\d-]+T[\d:.]+Z, not run again/g)).toHaveLength(2);
     expect(first.report.platforms.map((p) => (p as { smokeReused?: boolean }).smokeReused)).toEqual([true, true]);
