@@ -1,19 +1,17 @@
 /**
  * From the engine into the store: `docker save` streamed through tar-stream; each layer is
- * gzip-compressed by mab on its way into the store (level 6, as docker push does; Node's gzip
- * writes no timestamp, so the same layer always gives the same blob), its uncompressed digest
+ * gzip-compressed by mab on its way into the store (level 6, as docker push does, on every core:
+ * oci/gzip.ts; no timestamp, so the same layer always gives the same blob), its uncompressed digest
  * checked against the config's diff_ids, and an OCI manifest written over config and layers.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { execa } from 'execa';
 import tar from 'tar-stream';
 import { DOCKER } from '../build/docker.js';
 import { MabError } from '../errors.js';
+import { parallelGzip } from '../oci/gzip.js';
 import { assembleIndex, platformOfConfig } from '../oci/index.js';
 import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../oci/types.js';
 import { parsePlatform } from '../platform/platform.js';
@@ -42,38 +40,32 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
   const save = execa(DOCKER, ['save', image], { buffer: false, env, stdin: 'ignore', encoding: 'buffer' });
   const layers = new Map<string, SavedLayer>();
   const json = new Map<string, Buffer>();
-  // Each layer is written raw to a temp file as the save stream passes (hashed on the way), then
-  // compressed from there while the stream goes on to the next layer: the layers of an image
-  // compress side by side, one per core, and at most that many raw files wait on disk.
-  const jobs: Promise<void>[] = [];
-  const running = new Set<Promise<unknown>>();
-  const limit = os.availableParallelism();
-  const compress = (name: string, raw: string, diffId: string, size: number) => {
-    const job = store.putStream(createReadStream(raw, { highWaterMark: 1024 * 1024 }).pipe(createGzip({ level: 6 })), MediaType.OciLayerGzip)
-      .then((blob) => void layers.set(name, { blob, diffId, size }))
-      .finally(() => rm(raw, { force: true }));
-    jobs.push(job);
-    // Settles either way: errors are collected from `jobs` at the end.
-    const slot: Promise<unknown> = job.catch(() => undefined).finally(() => running.delete(slot));
-    running.add(slot);
-  };
+  // Layers already streamed in and still being finished (the last pieces compressed, synced).
+  const storing: Promise<unknown>[] = [];
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
     if (header.name.endsWith('/layer.tar')) {
+      // Hashed (its diff_id) and gzipped on every core as the save stream passes, straight into
+      // the store: docker save gives the layers one after the other, so each gets all cores. The
+      // save stream moves on once the layer is read, while its blob is finished.
+      let moved = false;
+      const moveOn = (e?: unknown) => {
+        if (!moved) (moved = true), next(e as Error | undefined);
+      };
       const diff = createHash('sha256');
       let size = 0;
-      stream.on('data', (c: unknown) => {
-        diff.update(c as Buffer);
-        size += (c as Buffer).length;
-      });
-      const raw = store.tempPath();
-      pipeline(stream, createWriteStream(raw))
-        .then(async () => {
-          compress(header.name, raw, `sha256:${diff.digest('hex')}`, size);
-          while (running.size >= limit) await Promise.race(running);
-          next();
-        })
-        .catch(next);
+      const hashed = (async function* () {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          diff.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+        moveOn();
+      })();
+      const stored = store.putStream(parallelGzip(hashed), MediaType.OciLayerGzip)
+        .then((blob) => void layers.set(header.name, { blob, diffId: `sha256:${diff.digest('hex')}`, size }));
+      stored.catch(moveOn);
+      storing.push(stored);
     } else if (header.name.endsWith('.json')) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: unknown) => {
@@ -86,10 +78,7 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
     }
   });
   await Promise.all([pipeline(save.stdout, extract), save]);
-  // A failed compression rejects here; the others are waited for, so no temp file is left behind.
-  const results = await Promise.allSettled(jobs);
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  await Promise.all(storing);
 
   const saved = JSON.parse(json.get('manifest.json')?.toString() ?? 'null') as { Config: string; Layers: string[] }[] | null;
   const entry = saved?.[0];

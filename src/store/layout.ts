@@ -93,18 +93,19 @@ export class Store {
     const hash = createHash('sha256');
     let size = 0;
     const fh = await open(tmp, 'wx');
+    let digest: string;
     try {
-      for await (const chunk of chunks) {
-        hash.update(chunk);
-        size += chunk.length;
-        await fh.write(chunk);
+      try {
+        for await (const chunk of chunks) {
+          hash.update(chunk);
+          size += chunk.length;
+          await fh.write(chunk);
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
       }
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    const digest = `sha256:${hash.digest('hex')}`;
-    try {
+      digest = `sha256:${hash.digest('hex')}`;
       if (expected && expected !== digest) throw new MabError('E_STORE_DIGEST', `blob content has digest ${digest}, expected ${expected}`, 'the source served other bytes than it described; nothing was stored');
       // link() fails when the name exists: an existing blob is never replaced.
       await link(tmp, this.blobPath(digest)).catch((e: NodeJS.ErrnoException) => {
