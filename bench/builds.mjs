@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RegistryClient } from '../dist/registry/client.js';
-import { pushFromStore } from '../dist/registry/push.js';
+import { EarlyUploads, pushFromStore } from '../dist/registry/push.js';
 import { exportImage } from '../dist/store/export.js';
 import { Store } from '../dist/store/layout.js';
 import { ROOT, runs, stats, timed } from './lib.mjs';
@@ -90,9 +90,13 @@ export async function run() {
     const mabPush = async () => {
       const store = await Store.open(path.join(mkdtempSync(path.join(os.tmpdir(), 'mab-bench-')), 'store'));
       const start = process.hrtime.bigint();
-      const e = await exportImage(store, image);
+      // As `mab build --push` does it: blobs go up as the export stores them.
+      const client = new RegistryClient(REGISTRY);
+      const repo = `bench/export-push-${randomBytes(4).toString('hex')}`;
+      const early = new EarlyUploads(store, client, repo);
+      const e = await exportImage(store, image, undefined, (b) => early.add(b));
       await store.tag(['it:1'], e.manifest);
-      await pushFromStore(store, 'it:1', new RegistryClient(REGISTRY), `bench/export-push-${randomBytes(4).toString('hex')}`, { tags: ['1'], format: 'docker' });
+      await pushFromStore(store, 'it:1', client, repo, { tags: ['1'], format: 'docker', early });
       ours.push(Number(process.hrtime.bigint() - start) / 1e9);
     };
     const dockerPush = () => {

@@ -8,7 +8,7 @@ import { parsePlatform } from '../platform/platform.js';
 import { parseReference } from '../ref/reference.js';
 import type { BuildPlan } from '../plan/plan.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
-import { pushFromStore, pushSummary, type PushResult } from '../registry/push.js';
+import { EarlyUploads, pushFromStore, pushSummary, type PushResult } from '../registry/push.js';
 import { targetDigest } from '../plan/digest.js';
 import { semverTags } from '../plan/tags.js';
 import { fetchAll, type Mirror } from '../source/fetch.js';
@@ -152,12 +152,16 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     return { platform: t.platform, image: t.image, imageId: built.id, buildSeconds: built.seconds, smoke, ...(earlier ? { smokeReused: true } : {}), size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true }, ...(o.keepContext ? { context } : {}) };
   });
 
+  // With a push to come, each blob goes up as soon as the export stores it.
+  const repoRef = plan.publish ? parseReference(plan.publish.repository) : undefined;
+  const client = repoRef ? new RegistryClient(repoRef.registry, { env: o.host.env, onRetry: (m) => o.log(`retry: ${m}`), ...o.registry }) : undefined;
+  const early = repoRef && client ? new EarlyUploads(store, client, repoRef.repository) : undefined;
   // Into the local store: each platform's manifest, then the index over them, then the tags.
   const images = await mapLimited(results, jobs, async (r, i) => {
     // The same image ID as an earlier export is the same image: nothing to save or compress.
     const earlier = known[i]!.stored;
     o.log(earlier ? `[${r.platform}] already in the store ${o.storeDir} (image ${r.imageId.slice(7, 19)}), not exported again` : `[${r.platform}] exporting to the store ${o.storeDir}`);
-    const e = earlier ?? (await exportImage(store, r.image, builderEnv(builders.get(r.platform), o.host.env, false)));
+    const e = earlier ?? (await exportImage(store, r.image, builderEnv(builders.get(r.platform), o.host.env, false), early && ((b) => early.add(b))));
     r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: !plan.publish };
     r.manifest = e.manifest.digest;
     return { exported: e, platform: r.platform, source: r.image };
@@ -175,14 +179,12 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   const stored = await storeIndex(store, images, storeTags, { title: name, version, strategy: plan.strategy });
   o.log(`store ${o.storeDir}: ${storeTags.join(', ')} → ${stored.digest}`);
   const result: BuildResult = { recipe: name, version, strategy: plan.strategy, platforms: results, store: { dir: o.storeDir, digest: stored.digest, tags: storeTags } };
-  if (!plan.publish) return result;
+  if (!plan.publish || !repoRef || !client) return result;
 
   // From the store with mab's own client: blobs, then platform manifests, then the index.
-  const repoRef = parseReference(plan.publish.repository);
-  const client = new RegistryClient(repoRef.registry, { env: o.host.env, onRetry: (m) => o.log(`retry: ${m}`), ...o.registry });
   const tags = plan.publish.tagRule === 'semver' ? semverTags(version, await client.listTags(repoRef.repository)) : plan.publish.tags;
   o.log(`pushing to ${plan.publish.repository}`);
-  const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, { tags, platformTags: () => plan.publish!.platformTags ?? {}, format: plan.publish.indexFormat, log: o.log });
+  const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, { tags, platformTags: () => plan.publish!.platformTags ?? {}, format: plan.publish.indexFormat, log: o.log, ...(early ? { early } : {}) });
   o.log(tags.length
     ? `index ${plan.publish.repository}@${pushed.digest} tagged ${tags.join(', ')}; ${pushSummary(pushed)}`
     : `by digest, untagged: ${pushed.children.map((c) => `${c.platform} ${plan.publish!.repository}@${c.digest}`).join(', ')}; ${pushSummary(pushed)}`);

@@ -57,6 +57,52 @@ export interface PushOptions {
   log?: (m: string) => void;
   /** How often a platform's byte progress is logged while it uploads (default 2 s). */
   progressMs?: number;
+  /** Blobs already on their way (EarlyUploads): waited for, not uploaded again. */
+  early?: EarlyUploads;
+}
+
+type BlobOutcome = Awaited<ReturnType<RegistryClient['pushBlob']>>;
+
+/**
+ * Uploads blobs as the export stores them, so the push of a fresh image overlaps its export
+ * instead of following it; pushFromStore then waits for these. Nothing is named by a manifest or
+ * tag until pushFromStore runs, so an upload cut short leaves only an unreferenced blob.
+ */
+export class EarlyUploads {
+  private readonly started = new Map<string, Promise<BlobOutcome>>();
+  private readonly pushed: Promise<PushedBlobs>;
+  /** The client's counts before the first early upload: the push reports from here. */
+  readonly statsBefore: RegistryClient['stats'];
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly store: Store, private readonly client: RegistryClient, private readonly repo: string, private readonly jobs = 3) {
+    this.pushed = PushedBlobs.open(store.dir, client.registry);
+    this.statsBefore = { ...client.stats };
+  }
+
+  add(blob: Descriptor): void {
+    if (this.started.has(blob.digest)) return;
+    const upload = (async () => {
+      if (this.running >= this.jobs) await new Promise<void>((resolve) => this.waiting.push(resolve));
+      this.running++;
+      try {
+        const pushed = await this.pushed;
+        const how = await this.client.pushBlob(this.repo, blob.digest, blob.size, { path: this.store.blobPath(blob.digest) }, { mountFrom: pushed.repositories(blob.digest) });
+        await pushed.record(blob.digest, this.repo);
+        return how;
+      } finally {
+        this.running--;
+        this.waiting.shift()?.();
+      }
+    })();
+    // Its failure is reported by the push that waits for it.
+    upload.catch(() => undefined);
+    this.started.set(blob.digest, upload);
+  }
+
+  get(digest: string): Promise<BlobOutcome> | undefined {
+    return this.started.get(digest);
+  }
 }
 
 export async function pushFromStore(store: Store, storeTag: string, client: RegistryClient, repo: string, o: PushOptions): Promise<PushResult> {
@@ -65,7 +111,7 @@ export async function pushFromStore(store: Store, storeTag: string, client: Regi
   // Attestations a store written by other tools may hold are not pushed (imageEntries).
   const entries: Descriptor[] = INDEX_TYPES.includes(top.mediaType) ? imageEntries(JSON.parse((await store.readBlob(top.digest)).toString()) as Index) : [top];
   if (!entries.length) throw new MabError('E_STORE_TAG', `${storeTag} in the store ${store.dir} is an index with no images`, 'build the recipe again');
-  const before = { ...client.stats };
+  const before = o.early?.statsBefore ?? { ...client.stats };
   const pushed = await PushedBlobs.open(store.dir, client.registry);
 
   const children: (IndexChild & { platform: string; manifestJson: Manifest })[] = [];
@@ -78,10 +124,15 @@ export async function pushFromStore(store: Store, storeTag: string, client: Regi
     const progress = byteProgress(platform, blobs, o);
     try {
       await mapLimited(blobs, o.jobs ?? 3, async (b) => {
-        const mountFrom = pushed.repositories(b.digest);
-        how[await client.pushBlob(repo, b.digest, b.size, { path: store.blobPath(b.digest) }, { mountFrom, onProgress: (n) => progress.set(b.digest, n) })]++;
+        const early = o.early?.get(b.digest);
+        if (early) {
+          how[await early]++;
+        } else {
+          const mountFrom = pushed.repositories(b.digest);
+          how[await client.pushBlob(repo, b.digest, b.size, { path: store.blobPath(b.digest) }, { mountFrom, onProgress: (n) => progress.set(b.digest, n) })]++;
+          await pushed.record(b.digest, repo);
+        }
         progress.set(b.digest, b.size);
-        await pushed.record(b.digest, repo);
       });
     } finally {
       progress.stop();

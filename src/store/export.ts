@@ -36,7 +36,8 @@ interface SavedLayer {
 }
 
 /** Reads `docker save IMAGE` (the engine 20.10 format: <id>/layer.tar, <id>.json, manifest.json). */
-export async function exportImage(store: Store, image: string, env?: NodeJS.ProcessEnv): Promise<Exported> {
+/** `onBlob` hears of each layer and the config as soon as it is stored (to upload it early). */
+export async function exportImage(store: Store, image: string, env?: NodeJS.ProcessEnv, onBlob?: (blob: Descriptor) => void): Promise<Exported> {
   const save = execa(DOCKER, ['save', image], { buffer: false, env, stdin: 'ignore', encoding: 'buffer' });
   const layers = new Map<string, SavedLayer>();
   const json = new Map<string, Buffer>();
@@ -63,7 +64,10 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
         moveOn();
       })();
       const stored = store.putStream(parallelGzip(hashed), MediaType.OciLayerGzip)
-        .then((blob) => void layers.set(header.name, { blob, diffId: `sha256:${diff.digest('hex')}`, size }));
+        .then((blob) => {
+          layers.set(header.name, { blob, diffId: `sha256:${diff.digest('hex')}`, size });
+          onBlob?.(blob);
+        });
       stored.catch(moveOn);
       storing.push(stored);
     } else if (header.name.endsWith('.json')) {
@@ -94,6 +98,7 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
     return l;
   });
   const configDesc = await store.putBytes(configBytes, MediaType.OciConfig);
+  onBlob?.(configDesc);
   const manifestJson = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: ordered.map((l) => l.blob) };
   const manifest = await store.putBytes(Buffer.from(JSON.stringify(manifestJson)), MediaType.OciManifest);
   const exported: Exported = {
