@@ -63,6 +63,13 @@ export interface PushOptions {
 
 type BlobOutcome = Awaited<ReturnType<RegistryClient['pushBlob']>>;
 
+/** One stored blob into `repo` (mounted when this store pushed it elsewhere), then remembered there. */
+async function pushStoredBlob(store: Store, client: RegistryClient, pushed: PushedBlobs, repo: string, b: Descriptor, onProgress?: (bytes: number) => void): Promise<BlobOutcome> {
+  const how = await client.pushBlob(repo, b.digest, b.size, { path: store.blobPath(b.digest) }, { mountFrom: pushed.repositories(b.digest), ...(onProgress ? { onProgress } : {}) });
+  await pushed.record(b.digest, repo);
+  return how;
+}
+
 /**
  * Uploads blobs as the export stores them, so the push of a fresh image overlaps its export
  * instead of following it; pushFromStore then waits for these. Nothing is named by a manifest or
@@ -86,10 +93,7 @@ export class EarlyUploads {
       if (this.running >= this.jobs) await new Promise<void>((resolve) => this.waiting.push(resolve));
       this.running++;
       try {
-        const pushed = await this.pushed;
-        const how = await this.client.pushBlob(this.repo, blob.digest, blob.size, { path: this.store.blobPath(blob.digest) }, { mountFrom: pushed.repositories(blob.digest) });
-        await pushed.record(blob.digest, this.repo);
-        return how;
+        return await pushStoredBlob(this.store, this.client, await this.pushed, this.repo, blob);
       } finally {
         this.running--;
         this.waiting.shift()?.();
@@ -128,9 +132,7 @@ export async function pushFromStore(store: Store, storeTag: string, client: Regi
         if (early) {
           how[await early]++;
         } else {
-          const mountFrom = pushed.repositories(b.digest);
-          how[await client.pushBlob(repo, b.digest, b.size, { path: store.blobPath(b.digest) }, { mountFrom, onProgress: (n) => progress.set(b.digest, n) })]++;
-          await pushed.record(b.digest, repo);
+          how[await pushStoredBlob(store, client, pushed, repo, b, (n) => progress.set(b.digest, n))]++;
         }
         progress.set(b.digest, b.size);
       });

@@ -35,8 +35,10 @@ interface SavedLayer {
   size: number;
 }
 
-/** Reads `docker save IMAGE` (the engine 20.10 format: <id>/layer.tar, <id>.json, manifest.json). */
-/** `onBlob` hears of each layer and the config as soon as it is stored (to upload it early). */
+/**
+ * Reads `docker save IMAGE` (the engine 20.10 format: <id>/layer.tar, <id>.json, manifest.json).
+ * `onBlob` hears of each layer and the config as soon as it is stored (to upload it early).
+ */
 export async function exportImage(store: Store, image: string, env?: NodeJS.ProcessEnv, onBlob?: (blob: Descriptor) => void): Promise<Exported> {
   const save = execa(DOCKER, ['save', image], { buffer: false, env, stdin: 'ignore', encoding: 'buffer' });
   const layers = new Map<string, SavedLayer>();
@@ -51,7 +53,9 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
       // save stream moves on once the layer is read, while its blob is finished.
       let moved = false;
       const moveOn = (e?: unknown) => {
-        if (!moved) (moved = true), next(e as Error | undefined);
+        if (moved) return;
+        moved = true;
+        next(e as Error | undefined);
       };
       const diff = createHash('sha256');
       let size = 0;
