@@ -35,6 +35,7 @@ describe('parallelGzip', () => {
     expect(gunzipSync(a).equals(data)).toBe(true);
     // Pieces are cut at fixed offsets: other chunks and another number of jobs give the same bytes.
     expect((await gzip(data, 333_333, 1)).equals(a)).toBe(true);
+    expect((await gzip(data, 3 * MiB + 7)).equals(a)).toBe(true); // several pieces in one chunk
   });
 
   it('is read by gzip(1) as one member, and compresses as well as one deflate stream', async () => {

@@ -46,14 +46,17 @@ export async function* parallelGzip(source: AsyncIterable<Buffer>, level = 6, jo
   for await (const chunk of source) {
     buffered.push(chunk);
     length += chunk.length;
-    while (length >= PIECE) {
-      const all = Buffer.concat(buffered);
+    if (length < PIECE) continue;
+    // Joined once, then cut: a chunk of several pieces is not copied again for each.
+    let all = Buffer.concat(buffered);
+    while (all.length >= PIECE) {
       if (held) start(held, false);
       held = all.subarray(0, PIECE);
-      buffered = [all.subarray(PIECE)];
-      length -= PIECE;
+      all = all.subarray(PIECE);
       while (pending.length >= jobs) yield await pending.shift()!;
     }
+    buffered = [all];
+    length = all.length;
   }
   const rest = Buffer.concat(buffered);
   if (held && rest.length === 0) {
