@@ -7,6 +7,8 @@ import { defineConfig } from 'vitest/config';
 const engine = { fileParallelism: false, testTimeout: 30 * 60_000, hookTimeout: 30 * 60_000 };
 export default defineConfig({
   test: {
+    // One temporary directory per run, removed at its end (MAB_KEEP_TMP=1 keeps it).
+    globalSetup: ['test/fixtures/scratch.ts'],
     projects: [
       { test: { name: 'unit', include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'] } },
       {

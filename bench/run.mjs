@@ -3,10 +3,16 @@
  * ratios measured in the same run. Results also go to .mab/bench/NAME.json (with the machine
  * described) for docs/performance.md. `npm run bench -- report-analysis` runs just that one.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './lib.mjs';
+
+// Every temporary file of the run (stores, fixtures, what the mab processes write) goes under one
+// directory, removed at the end, as the test suite does (test/fixtures/scratch.ts).
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'mab-bench-run-'));
+process.env.TMPDIR = scratch;
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 const ALL = ['report-analysis', 'builds'];
 const only = process.argv.slice(2);

@@ -3,6 +3,7 @@
 # before it acts, so a second run takes seconds. Facts behind each step: shared/design/HOST-SETUP.md.
 #   MAB_REGISTRY_DIR   registry data dir (default /var/lib/mab/registry)
 #   MAB_SKIP_BASE=1    do not create the debian base images
+#   MAB_MIN_FREE_MIB   free disk space required to go on (default 6144)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REGISTRY_ADDR=127.0.0.1:5000
@@ -11,6 +12,19 @@ log() { printf '[setup] %s\n' "$*"; }
 export DEBIAN_FRONTEND=noninteractive
 
 [ "$(id -u)" = 0 ] || { echo "setup-host.sh must run as root (it installs packages and starts dockerd)" >&2; exit 1; }
+
+# --- free disk -------------------------------------------------------------------------------
+# Base images, BuildKit's cache, the registry and the engine tests' stores need several GiB; a
+# build that runs out halfway fails with errors that do not say why. Say it up front instead.
+need_mib=${MAB_MIN_FREE_MIB:-6144}
+for d in / /var/lib /tmp; do
+  free_mib=$(df -Pm "$d" | awk 'NR==2 {print $4}')
+  if [ "$free_mib" -lt "$need_mib" ]; then
+    echo "setup-host.sh: only ${free_mib} MiB free on the filesystem of $d; a build host needs ${need_mib} MiB." >&2
+    echo "  Free space (e.g. 'docker builder prune', old /tmp/mab-* directories) or set MAB_MIN_FREE_MIB." >&2
+    exit 1
+  fi
+done
 
 # --- Debian packages -------------------------------------------------------------------------
 # git, bzip2 and xz-utils: mab fetches git sources and unpacks compressed artifacts on the host;
