@@ -66,7 +66,7 @@ export async function engineImage(image: string, env?: NodeJS.ProcessEnv): Promi
 }
 
 /** The layer tar: tar-split's raw segments, with each file's content read from `files` between them. */
-async function* playBack(record: string, files: string): AsyncGenerator<Buffer> {
+export async function* playBack(record: string, files: string): AsyncGenerator<Buffer> {
   const lines = readline.createInterface({ input: createReadStream(record).pipe(zlib.createGunzip()), crlfDelay: Infinity });
   for await (const line of lines) {
     if (!line) continue;
