@@ -17,8 +17,10 @@ beforeEach(async () => {
 async function layer(files: { name: string; content: string }[], recordName?: (name: string) => string) {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((resolve) => pack.on('end', resolve));
+  pack.on('data', (c: unknown) => {
+    chunks.push(c as Buffer);
+  });
+  const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   const record: object[] = [];
   for (const f of files) {
     pack.entry({ name: f.name, mtime: new Date(0) }, f.content);
