@@ -1,9 +1,8 @@
 /**
- * From the engine into the store: each layer tar, read from the engine's layer store or from
- * `docker save`, is gzip-compressed by mab on its way into the store (level 6, as docker push does,
- * on every core: oci/gzip.ts; no timestamp, so the same layer always gives the same blob), its
- * uncompressed digest checked against the config's diff_ids, and an OCI manifest written over
- * config and layers.
+ * From the engine into the store: `docker save` streamed through tar-stream; each layer is
+ * gzip-compressed by mab on its way into the store (level 6, as docker push does, on every core:
+ * oci/gzip.ts; no timestamp, so the same layer always gives the same blob), its uncompressed digest
+ * checked against the config's diff_ids, and an OCI manifest written over config and layers.
  */
 import { createHash } from 'node:crypto';
 import { readFile, utimes, writeFile } from 'node:fs/promises';
@@ -18,8 +17,6 @@ import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../
 import { parsePlatform } from '../platform/platform.js';
 import { isDigest } from '../oci/digest.js';
 import { atomicWrite } from '../util/io.js';
-import { mapLimited } from '../util/limit.js';
-import { engineImage } from './layerdb.js';
 import { recordFile, type Store } from './layout.js';
 
 export interface Exported {
@@ -30,8 +27,6 @@ export interface Exported {
   compressed: number;
   uncompressed: number;
   layers: number;
-  /** Where the layers came from: the engine's layer store (layerdb.ts) or `docker save`. */
-  via?: 'layerdb' | 'save';
 }
 
 interface SavedLayer {
@@ -41,52 +36,10 @@ interface SavedLayer {
 }
 
 /**
- * Hashes a layer tar (its diff_id) and gzips it on every core into the store. With `diffId`
- * known beforehand, a tar that does not match fails before anything is stored.
- */
-async function storeLayer(store: Store, tar: AsyncIterable<Buffer>, diffId?: string): Promise<SavedLayer> {
-  const diff = createHash('sha256');
-  let size = 0;
-  const hashed = (async function* () {
-    for await (const chunk of tar) {
-      diff.update(chunk);
-      size += chunk.length;
-      yield chunk;
-    }
-    const got = `sha256:${diff.digest('hex')}`;
-    if (diffId && got !== diffId) throw new MabError('E_EXPORT', `a layer tar read back has diff_id ${got}, its config says ${diffId}`);
-    diffId = got;
-  })();
-  const blob = await store.putStream(parallelGzip(hashed), MediaType.OciLayerGzip);
-  return { blob, diffId: diffId!, size };
-}
-
-/**
- * Exports IMAGE from the engine into the store: from the engine's own layer store when it is on
- * this host (all layers side by side: layerdb.ts), else from `docker save`. Both give the same
- * blobs. `onBlob` hears of each layer and the config as soon as it is stored (to upload it early).
- * MAB_EXPORT=save always uses `docker save`.
+ * Reads `docker save IMAGE` (the engine 20.10 format: <id>/layer.tar, <id>.json, manifest.json).
+ * `onBlob` hears of each layer and the config as soon as it is stored (to upload it early).
  */
 export async function exportImage(store: Store, image: string, env?: NodeJS.ProcessEnv, onBlob?: (blob: Descriptor) => void): Promise<Exported> {
-  const local = process.env.MAB_EXPORT === 'save' ? undefined : await engineImage(image, env).catch(() => undefined);
-  if (local) {
-    try {
-      const layers = await mapLimited(local.layers, 3, async (l) => {
-        const saved = await storeLayer(store, l.tar(), l.diffId);
-        onBlob?.(saved.blob);
-        return saved;
-      });
-      return await finish(store, local.configBytes, layers, 'layerdb', onBlob);
-    } catch {
-      // A layer changed or vanished under us, or the record was not what layerdb.ts reads:
-      // docker save is the engine's own answer. Blobs already stored are whole and checked.
-    }
-  }
-  return exportSaved(store, image, env, onBlob);
-}
-
-/** Reads `docker save IMAGE` (the engine 20.10 format: <id>/layer.tar, <id>.json, manifest.json). */
-async function exportSaved(store: Store, image: string, env?: NodeJS.ProcessEnv, onBlob?: (blob: Descriptor) => void): Promise<Exported> {
   const save = execa(DOCKER, ['save', image], { buffer: false, env, stdin: 'ignore', encoding: 'buffer' });
   const layers = new Map<string, SavedLayer>();
   const json = new Map<string, Buffer>();
@@ -95,23 +48,30 @@ async function exportSaved(store: Store, image: string, env?: NodeJS.ProcessEnv,
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
     if (header.name.endsWith('/layer.tar')) {
-      // Into the store as the save stream passes: docker save gives the layers one after the
-      // other, so each gets all cores. The stream moves on once the layer is read, while its
-      // last pieces are compressed and its blob synced.
+      // Hashed (its diff_id) and gzipped on every core as the save stream passes, straight into
+      // the store: docker save gives the layers one after the other, so each gets all cores. The
+      // save stream moves on once the layer is read, while its blob is finished.
       let moved = false;
       const moveOn = (e?: unknown) => {
         if (moved) return;
         moved = true;
         next(e as Error | undefined);
       };
-      const read = (async function* () {
-        yield* stream as AsyncIterable<Buffer>;
+      const diff = createHash('sha256');
+      let size = 0;
+      const hashed = (async function* () {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          diff.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
         moveOn();
       })();
-      const stored = storeLayer(store, read).then((l) => {
-        layers.set(header.name, l);
-        onBlob?.(l.blob);
-      });
+      const stored = store.putStream(parallelGzip(hashed), MediaType.OciLayerGzip)
+        .then((blob) => {
+          layers.set(header.name, { blob, diffId: `sha256:${diff.digest('hex')}`, size });
+          onBlob?.(blob);
+        });
       stored.catch(moveOn);
       storing.push(stored);
     } else if (header.name.endsWith('.json')) {
@@ -139,34 +99,25 @@ async function exportSaved(store: Store, image: string, env?: NodeJS.ProcessEnv,
   const entry = saved?.[0];
   const configBytes = entry && json.get(entry.Config);
   if (!entry || !configBytes) throw new MabError('E_EXPORT', `docker save ${image} gave no manifest.json or config`, 'this engine writes another save format; mab reads the Docker 20.10 one');
-  const ordered = entry.Layers.map((p) => {
+  const config = JSON.parse(configBytes.toString()) as ImageConfig;
+  const ordered = entry.Layers.map((p, i) => {
     const l = layers.get(p);
     if (!l) throw new MabError('E_EXPORT', `docker save ${image} lists ${p} but holds no such layer`);
+    // The config names each layer by the digest of its uncompressed tar: a mismatch means the
+    // save stream and the image disagree, and the stored image would not run.
+    if (config.rootfs.diff_ids[i] !== l.diffId) throw new MabError('E_EXPORT', `layer ${i + 1} of ${image} has diff_id ${l.diffId}, its config says ${config.rootfs.diff_ids[i]}`);
     return l;
   });
-  return finish(store, configBytes, ordered, 'save', onBlob, image);
-}
-
-/** Config and OCI manifest over the stored layers, after checking them against the config. */
-async function finish(store: Store, configBytes: Buffer, layers: SavedLayer[], via: Exported['via'], onBlob?: (blob: Descriptor) => void, image?: string): Promise<Exported> {
-  const config = JSON.parse(configBytes.toString()) as ImageConfig;
-  // The config names each layer by the digest of its uncompressed tar: a mismatch means the
-  // export and the image disagree, and the stored image would not run.
-  const diffIds = config.rootfs.diff_ids;
-  if (diffIds.length !== layers.length || layers.some((l, i) => diffIds[i] !== l.diffId)) {
-    throw new MabError('E_EXPORT', `the layers exported from ${image ?? 'the engine'} (${layers.map((l) => l.diffId.slice(7, 19)).join(', ')}) are not those its config lists (${diffIds.map((d) => d.slice(7, 19)).join(', ')})`);
-  }
   const configDesc = await store.putBytes(configBytes, MediaType.OciConfig);
   onBlob?.(configDesc);
-  const manifestJson = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: layers.map((l) => l.blob) };
+  const manifestJson = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: ordered.map((l) => l.blob) };
   const manifest = await store.putBytes(Buffer.from(JSON.stringify(manifestJson)), MediaType.OciManifest);
   const exported: Exported = {
     manifest: { ...manifest, platform: platformOfConfig(config) },
     config,
-    compressed: configDesc.size + layers.reduce((n, l) => n + l.blob.size, 0),
-    uncompressed: layers.reduce((n, l) => n + l.size, 0),
-    layers: layers.length,
-    via,
+    compressed: configDesc.size + ordered.reduce((n, l) => n + l.blob.size, 0),
+    uncompressed: ordered.reduce((n, l) => n + l.size, 0),
+    layers: ordered.length,
   };
   await atomicWrite(exportRecord(store, configDesc.digest), (tmp) => writeFile(tmp, JSON.stringify(exported)));
   return exported;

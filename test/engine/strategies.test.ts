@@ -52,7 +52,7 @@ describe.each(RECIPES)('%s', (recipe) => {
     const image = `mab/${recipe}:1.0.0-minimal-arm64`;
     const r = await sh('docker', ['run', '--rm', '--platform', 'linux/arm64', '--entrypoint', '/bin/sh', image, '-c', 'echo shell']).catch((e: Error) => e.message);
     expect(r).toMatch(/no such file or directory|not found/i);
-    const files = await sh('sh', ['-c', `docker create --platform linux/arm64 ${image} >/tmp/mab-cid && docker export $(cat /tmp/mab-cid) | tar -t; docker rm $(cat /tmp/mab-cid) >/dev/null`]);
+    const files = await sh('sh', ['-c', `cid=$(docker create --platform linux/arm64 ${image}) && docker export $cid | tar -t; docker rm $cid >/dev/null`]);
     expect(files).not.toMatch(/usr\/bin\/(apt|dpkg|bash)\b/);
     expect(files).toMatch(/ld-linux-aarch64\.so\.1|http-endpoint/);
     expect(files).not.toMatch(/^src\//m); // sources and build tree stay in the build stage
