@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MabError } from '../errors.js';
 import { assertDigest } from '../oci/digest.js';
@@ -233,6 +233,9 @@ function emptyIndex(): Index {
 
 /** Creates file unless it exists (another process may create it at the same moment). */
 async function createIfMissing(file: string, content: string): Promise<void> {
+  // Looked for first: opening an existing store then writes nothing, so a process killed while
+  // opening it (a kills.test push was, once) cannot leave a temp file there.
+  if (await access(file).then(() => true, () => false)) return;
   await writeExclusive(file, content).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== 'EEXIST') throw e;
   });
