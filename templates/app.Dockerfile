@@ -35,14 +35,6 @@ RUN {{cross_apt_mounts}}if [ "$(dpkg --print-architecture)" = {{debian_arch}} ];
 {{#cross_env}}
 ENV {{.}}
 {{/cross_env}}
-{{#cross_unpack}}
-# The {{debian_arch}} runtime packages and what they need that the target lacks, unpacked into
-# /out: none of their code runs here.
-COPY --from=target /var/lib/dpkg/status /mab/target/status
-COPY --from=target /etc/dpkg/ /mab/target/dpkg/
-COPY mab/unpack-target.sh /usr/local/lib/mab/
-RUN sh /usr/local/lib/mab/unpack-target.sh {{debian_arch}} /mab/target /out {{cross_unpack}}
-{{/cross_unpack}}
 {{#has_sources}}
 COPY sources/ /src/
 {{/has_sources}}
@@ -53,6 +45,16 @@ WORKDIR /src
 {{#build_steps}}
 RUN {{step_mounts}}{{.}}
 {{/build_steps}}
+{{#cross_unpack}}
+# The {{debian_arch}} runtime packages and what they need that the target lacks, unpacked into
+# /out: none of their code runs here. After the build steps, so a changed package list does
+# not build again.
+COPY --from=target /var/lib/dpkg/status /mab/target/status
+COPY --from=target /etc/dpkg/ /mab/target/dpkg/
+COPY --from=target /var/lib/dpkg/alternatives/ /mab/target/alternatives/
+COPY mab/unpack-target.sh /usr/local/lib/mab/
+RUN sh /usr/local/lib/mab/unpack-target.sh {{debian_arch}} /mab/target /out {{cross_unpack}}
+{{/cross_unpack}}
 {{#inline_runtime_packages}}
 RUN {{apt_mounts}}{{keep_debs_on}} \
  && apt-get update \

@@ -8,8 +8,15 @@
 #    ship some files under /lib), leaving out what the target's dpkg configuration (TARGET/dpkg,
 #    its /etc/dpkg) excludes, as dpkg would; its control data is added to a copy of the status
 #    and to var/lib/dpkg/info, so dpkg in the image knows what is there.
-# Maintainer scripts do not run: a package that needs its own to work (a service, an alternative)
-# is not for this strategy.
+# Maintainer scripts do not run. Two things they commonly do are done here instead, with the build
+# platform's tools, because their results do not depend on the architecture:
+#  - `update-alternatives --install` lines written out literally (libblas3's libblas.so.3 link) run
+#    with --root OUT (starting from TARGET/alternatives, the target's own choices, for a name it
+#    already has);
+#  - Python packages whose scripts byte-compile (py3compile, py_compile.py) get their .py files
+#    compiled by the build platform's python3, which must be the target's version (same release).
+# A package that needs anything else its scripts do (a service, a generated cache) is not for
+# this strategy.
 set -eu
 arch=$1 target=$2 out=$3
 shift 3
@@ -26,22 +33,41 @@ apt-get $opts -qq install -y --download-only --no-install-recommends "$@"
 # path-exclude / path-include, in dpkg's order; the last rule that matches a path decides.
 rules=$(cat "$target/dpkg/dpkg.cfg" "$target"/dpkg/dpkg.cfg.d/* 2>/dev/null |
   sed -n 's/^[[:space:]]*\(path-exclude\|path-include\)[[:space:]=][[:space:]]*\([^[:space:]]*\).*$/\1 \2/p')
-excluded() {
-  verdict=keep
-  while read -r kind pattern; do
-    [ -n "$kind" ] || continue
-    # shellcheck disable=SC2254 # the pattern is a glob, as in dpkg (fnmatch without FNM_PATHNAME)
-    case "$1" in $pattern) if [ "$kind" = path-exclude ]; then verdict=drop; else verdict=keep; fi ;; esac
-  done <<RULES
-$rules
-RULES
-  [ "$verdict" = drop ]
+# Reads paths, prints "keep PATH", "drop PATH" or "dir PATH" for each: one awk for a whole
+# package, as the globs become regular expressions (dpkg's fnmatch without FNM_PATHNAME: * also
+# matches "/"). "dir": excluded, but kept if it is a directory or a symbolic link, as dpkg keeps
+# those when their path starts with what a path-include pattern has before its first wildcard
+# (every directory and link under /usr/share/doc, for /usr/share/doc/*/copyright).
+verdicts() {
+  awk -v rules="$rules" '
+    function regex(glob,   r, i, c) {
+      r = "^"
+      for (i = 1; i <= length(glob); i++) {
+        c = substr(glob, i, 1)
+        if (c == "*") r = r ".*"; else if (c == "?") r = r "."; else if (c ~ /[.^$+(){}|\\]/) r = r "\\" c; else r = r c
+      }
+      return r "$"
+    }
+    BEGIN {
+      n = split(rules, line, "\n")
+      for (i = 1; i <= n; i++) if (split(line[i], f, " ") == 2) {
+        k++; kind[k] = f[1]; re[k] = regex(f[2])
+        if (f[1] == "path-include") { w = match(f[2], /[*?[\\]/); prefix[++p] = w ? substr(f[2], 1, w - 2) : f[2] }
+      }
+    }
+    {
+      v = "keep"
+      for (i = 1; i <= k; i++) if ($0 ~ re[i]) v = kind[i] == "path-exclude" ? "drop" : "keep"
+      if (v == "drop") for (i = 1; i <= p; i++) if (substr($0, 1, length(prefix[i])) == prefix[i]) v = "dir"
+      print v " " $0
+    }'
 }
 
 mkdir -p "$out/usr/bin" "$out/usr/sbin" "$out/usr/lib" "$out/var/lib/dpkg/info"
 for d in bin sbin lib; do ln -sfn "usr/$d" "$out/$d"; done
 if [ "$arch" = amd64 ]; then mkdir -p "$out/usr/lib64" && ln -sfn usr/lib64 "$out/lib64"; fi
 cp "$status" "$out/var/lib/dpkg/status"
+: > "$work/py"
 for deb in "$work"/debs/*.deb; do
   [ -e "$deb" ] || continue
   # One pass: tar -v names each member as it is unpacked, which is the package's file list.
@@ -50,18 +76,59 @@ for deb in "$work"/debs/*.deb; do
   name=$pkg
   if [ "$(dpkg-deb -f "$deb" Multi-Arch)" = same ]; then name="$pkg:$arch"; fi
   { echo; echo "Package: $pkg"; echo "Status: install ok installed"; dpkg-deb -f "$deb" | grep -v '^Package:'; } >> "$out/var/lib/dpkg/status"
-  sed -e 's#^\./#/#' -e 's#/$##' -e '/^\/*$/d' "$work/members" |
-    while read -r path; do
-      if [ ! -d "$out$path" ] && excluded "$path"; then rm -f "$out$path"; else echo "$path"; fi
-    done > "$work/list"
-  # Excluded directories go too once empty (deepest first), as dpkg never creates them.
-  sort -r "$work/list" | while read -r path; do
-    if [ -d "$out$path" ] && [ ! -L "$out$path" ] && excluded "$path"; then rmdir "$out$path" 2>/dev/null || echo "$path"; else echo "$path"; fi
-  done | sort > "$out/var/lib/dpkg/info/$name.list"
+  # What the rules exclude goes; an excluded directory too once empty (deepest first, so after
+  # what was in it), as dpkg never creates it.
+  sed -e 's#^\./#/#' -e 's#/$##' -e '/^\/*$/d' "$work/members" | sort -r | verdicts |
+    while read -r verdict path; do
+      if [ "$verdict" = keep ] || { [ "$verdict" = dir ] && { [ -d "$out$path" ] || [ -L "$out$path" ]; }; }; then echo "$path"
+      elif [ -d "$out$path" ] && [ ! -L "$out$path" ]; then rmdir "$out$path" 2>/dev/null || echo "$path"
+      else rm -f "$out$path"; fi
+    done | sort > "$out/var/lib/dpkg/info/$name.list"
   rm -rf "$work/control" && dpkg-deb -e "$deb" "$work/control"
   for f in md5sums conffiles shlibs symbols triggers templates config preinst postinst prerm postrm; do
     if [ -f "$work/control/$f" ]; then cp "$work/control/$f" "$out/var/lib/dpkg/info/$name.$f"; fi
   done
+  if [ -f "$work/control/postinst" ]; then
+    # Continuation lines joined, so each command is on one line.
+    sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$work/control/postinst" > "$work/postinst"
+    # A trailing "|| true" and double quotes around plain words change nothing a shell would do.
+    grep -E '^[[:space:]]*update-alternatives[[:space:]]+--install[[:space:]]' "$work/postinst" |
+      sed -e 's/[[:space:]]*||[[:space:]]*true[[:space:]]*$//' -e 's/"\([^"$`\\[:space:]]*\)"/\1/g' | while read -r line; do
+      case "$line" in
+        *[\$\`\;\&\|\<\>\(\)\"\']*) echo "$pkg: not run (not literal): $line" >&2; continue ;;
+      esac
+      # --install LINK NAME PATH PRIORITY: a line whose PATH is not here sits in a branch that
+      # does not apply (mysql-common's migration of an old my.cnf, say).
+      alt=$(echo "$line" | awk '{print $4}') path=$(echo "$line" | awk '{print $5}')
+      [ -e "$out$path" ] || continue
+      mkdir -p "$out/etc/alternatives" "$out/var/lib/dpkg/alternatives"
+      # The target's own choices for this name, if it has any, are kept.
+      if [ -f "$target/alternatives/$alt" ] && [ ! -f "$out/var/lib/dpkg/alternatives/$alt" ]; then
+        cp "$target/alternatives/$alt" "$out/var/lib/dpkg/alternatives/$alt"
+      fi
+      # shellcheck disable=SC2086 # the line's words, checked above to hold nothing a shell expands
+      set -- ${line#*update-alternatives}
+      update-alternatives --quiet --root "$out" "$@" || echo "$pkg: update-alternatives failed: $line" >&2
+    done
+    if grep -qE 'py3compile|py_compile\.py' "$work/postinst"; then
+      grep -E '^/usr/(lib/python3[^/]*|share/python3)/.*\.py$' "$out/var/lib/dpkg/info/$name.list" >> "$work/py" || true
+    fi
+  fi
   echo "unpacked $pkg ($arch)"
 done
+if [ -s "$work/py" ]; then
+  # libpython3.X-stdlib's files are compiled by python3.X's script, so every interpreter file counts.
+  for list in "$out"/var/lib/dpkg/info/libpython3.*.list; do
+    if [ -e "$list" ]; then grep -E '^/usr/lib/python3\.[0-9]+/.*\.py$' "$list" >> "$work/py" || true; fi
+  done
+  sort -u "$work/py" | sed "s#^#$out#" > "$work/py.all"
+  if ! command -v python3 > /dev/null; then
+    echo "unpack-target: $(wc -l < "$work/py.all") Python files need byte-compiling, and the build stage has no python3: add python3 to strategies.cross.tools" >&2
+    exit 1
+  fi
+  # -s/-p record each file's path in the image, not under OUT, as the scripts would; as with
+  # py3compile, a file that does not compile is left without a .pyc.
+  python3 -m compileall -q -j 0 -s "$out" -p / -i "$work/py.all" > "$work/compile.log" 2>&1 || true
+  echo "byte-compiled $(wc -l < "$work/py.all") Python files ($(grep -c '^\*\*\*' "$work/compile.log") did not compile) with $(python3 -V)"
+fi
 rm -rf "$work"

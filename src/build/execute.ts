@@ -21,6 +21,7 @@ import { redactor, secretValues, type BuildSecret } from './secrets.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
 import { removeOrphanedSmokeContainers, runSmoke, type SmokeResult } from './smoke.js';
 import { mapLimited } from '../util/limit.js';
+import { resolveBases, unchangedBuild } from './unchanged.js';
 
 export interface ExecuteOptions {
   host: Host;
@@ -66,6 +67,8 @@ export interface PlatformResult {
   smoke: SmokeResult[];
   /** The smoke results are those of an earlier build of this same image (same plan). */
   smokeReused?: boolean;
+  /** Not built: the same plan and base images as a stored build whose image the engine still has (buildSeconds is that build's). */
+  unchanged?: boolean;
   size: ImageSize;
   /** Manifest digest in the registry, when pushed. */
   manifest?: string;
@@ -123,33 +126,43 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   if (jobs > 1 && plan.targets.length > 1) o.log(`building ${Math.min(jobs, plan.targets.length)} platforms at a time`);
   // Per target, found once after its build: its plan digest, and the store's earlier export of
   // the same image ID (which spares the smoke checks and the export).
-  const known: { planDigest: string; stored?: Exported }[] = [];
+  const known: { planDigest: string; stored?: Exported; bases?: Record<string, string>; unchanged?: BuildRecord }[] = [];
   const results: PlatformResult[] = await mapLimited(plan.targets, jobs, async (t, i) => {
     const prefix = `[${t.platform}]`;
     // The engine this platform's image lives in: its builder's (a docker context), else this host's.
     const engineEnv = builderEnv(builders.get(t.platform), o.host.env, false);
     o.log(`${prefix} building ${plan.recipe.name} ${plan.recipe.version} (${i + 1}/${plan.targets.length}, ${plan.strategy})`);
-    const context = await makeContext(t, cached);
+    const planDigest = await targetDigest(t);
+    // On this host's engine, a build the store already has from the same plan and bases is not run again.
+    const bases = builders.has(t.platform) ? undefined : await resolveBases(t.dockerfile, o.host.env);
+    const same = bases && !o.noCache && !o.keepContext ? await unchangedBuild(store, t, planDigest, bases, o.host.env) : undefined;
     let built;
-    try {
-      built = await buildTarget(t, context, (line) => {
-        if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d)/.test(line)) o.log(`${prefix} ${line}`);
-      }, builderEnv(builders.get(t.platform), o.host.env, true), { noCache: o.noCache, secrets: o.secrets });
-    } finally {
-      if (!o.keepContext) await removeContext(context);
+    let context: string | undefined;
+    if (same) {
+      o.log(`${prefix} unchanged: same plan and base images (${Object.entries(bases!).map(([b, d]) => `${b}@${d.slice(7, 19)}`).join(', ')}) as the build of ${same.record.builtAt}, whose image ${same.id.slice(7, 19)} the engine still has; not built again (--no-cache builds anyway)`);
+      built = { id: same.id, seconds: 0 };
+    } else {
+      context = await makeContext(t, cached);
+      try {
+        built = await buildTarget(t, context, (line) => {
+          if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d)/.test(line)) o.log(`${prefix} ${line}`);
+        }, builderEnv(builders.get(t.platform), o.host.env, true), { noCache: o.noCache, secrets: o.secrets });
+      } finally {
+        if (!o.keepContext) await removeContext(context);
+      }
     }
-    const stored = await storedExport(store, built.id);
-    known[i] = { planDigest: await targetDigest(t), ...(stored ? { stored } : {}) };
+    const stored = same?.stored ?? (await storedExport(store, built.id));
+    known[i] = { planDigest, ...(stored ? { stored } : {}), ...(bases ? { bases } : {}), ...(same ? { unchanged: same.record } : {}) };
     // The very image an earlier build with the same plan smoke-tested: its results stand.
     const earlier = o.rerunSmoke ? undefined : await earlierSmoke(store, stored, known[i]!.planDigest);
-    o.log(`${prefix} built in ${built.seconds.toFixed(1)} s; ${earlier ? `smoke checks passed on this same image (${built.id.slice(7, 19)}) at ${earlier.builtAt}, not run again` : 'smoke testing'}`);
+    o.log(`${prefix} ${same ? 'reused' : `built in ${built.seconds.toFixed(1)} s`}; ${earlier ? `smoke checks passed on this same image (${built.id.slice(7, 19)}) at ${earlier.builtAt}, not run again` : 'smoke testing'}`);
     const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, engineEnv, builders.get(t.platform)?.host);
     for (const s of smoke) o.log(`${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${earlier ? 'earlier run, ' : ''}${s.seconds.toFixed(1)} s)`);
     const failed = smoke.filter((s) => !s.passed);
     if (failed.length) {
       throw new MabError('E_SMOKE', `${t.platform}: smoke check "${failed[0]!.name}" failed; output:\n${failed[0]!.output}`, `the image is in the engine as ${t.image} to debug: docker run --rm -it --platform ${t.platform} --entrypoint sh ${t.image}`);
     }
-    return { platform: t.platform, image: t.image, imageId: built.id, buildSeconds: built.seconds, smoke, ...(earlier ? { smokeReused: true } : {}), size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true }, ...(o.keepContext ? { context } : {}) };
+    return { platform: t.platform, image: t.image, imageId: built.id, buildSeconds: same ? same.record.buildSeconds : built.seconds, ...(same ? { unchanged: true } : {}), smoke, ...(earlier ? { smokeReused: true } : {}), size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true }, ...(o.keepContext ? { context } : {}) };
   });
 
   // With a push to come, each blob goes up as soon as the export stores it.
@@ -170,9 +183,11 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   // Beside the images, for reports: how each was made.
   const base = plan.bases.runtime ?? plan.bases.build;
   for (const [i, r] of results.entries()) {
+    // A build not run again keeps the record of the one that ran.
+    if (known[i]!.unchanged) continue;
     await recordBuild(o.storeDir, r.manifest!, {
       recipe: name, version, strategy: plan.strategy, platform: r.platform, builtAt: new Date().toISOString(), buildSeconds: r.buildSeconds,
-      smoke: r.smoke.map(({ name: n, passed, seconds }) => ({ name: n, passed, seconds })), ...(base !== 'scratch' ? { base } : {}), planDigest: known[i]!.planDigest,
+      smoke: r.smoke.map(({ name: n, passed, seconds }) => ({ name: n, passed, seconds })), ...(base !== 'scratch' ? { base } : {}), planDigest: known[i]!.planDigest, ...(known[i]!.bases ? { bases: known[i]!.bases } : {}),
     });
   }
   const storeTags = [`${version}-${plan.strategy}`, version, 'latest'].map((t) => `${name}:${t}`);

@@ -41,7 +41,7 @@ export const build: Command = {
     cache: { type: 'string', value: 'DIR', description: 'cache for sources and base rootfs (default: $MAB_CACHE or ~/.cache/mab)' },
     store: { type: 'string', value: 'DIR', description: 'OCI image layout the images go to without --push (default: $MAB_STORE, else the cache dir\'s store/); skopeo reads it as oci:DIR:RECIPE:VERSION' },
     'rerun-smoke': { type: 'boolean', description: 'run the smoke checks even when this same image passed them in an earlier build with the same plan' },
-    'no-cache': { type: 'boolean', description: 'run every build step again instead of taking it from BuildKit\'s cache (cold timings)' },
+    'no-cache': { type: 'boolean', description: 'run every build step again instead of taking it from BuildKit\'s cache (cold timings); without it, a platform whose plan and base image digests are those of a stored build, whose image the engine still has, is not built at all' },
     'keep-context': { type: 'boolean', description: 'keep each generated build context and print its path' },
     jobs: JOBS_OPTION,
     verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output (default: step headers only)' },

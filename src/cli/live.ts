@@ -42,8 +42,9 @@ export function liveStatus(write: (text: string) => void, columns: number, now =
         if (!/^#\d+ (DONE|CACHED)/.test(m[2]!)) status.set(m[1]!, { text: m[2]!, since: prior && prior.text === m[2] ? prior.since : now() });
       } else {
         write(line + '\n');
-        // "built; smoke testing", "exporting": what the platform does now, beyond the build steps.
-        if (m && status.has(m[1]!)) status.set(m[1]!, { text: m[2]!, since: now() });
+        // "building", "unchanged", "built; smoke testing", "exporting": what the platform does
+        // now, beyond the build steps (a platform not built again has no steps at all).
+        if (m) status.set(m[1]!, { text: m[2]!, since: now() });
       }
       draw();
     },

@@ -14,7 +14,7 @@ const hasManifests = (r: BuildResult) => r.platforms.some((p) => p.manifest);
 export function formatBuildReport(r: BuildResult): string {
   const rows = r.platforms.map((p) => [
     p.platform,
-    `${p.buildSeconds.toFixed(1)} s`,
+    p.unchanged ? 'unchanged' : `${p.buildSeconds.toFixed(1)} s`,
     p.smoke.every((s) => s.passed) ? `pass (${p.smoke.length}${p.smokeReused ? ', earlier' : ''})` : 'FAIL',
     String(p.size.layers),
     formatBytes(p.size.compressed) + (p.size.estimated ? '*' : ''),

@@ -24,6 +24,8 @@ export interface BuildRecord {
   base?: string;
   /** targetDigest of the plan that built it: the same digest would build the same image. */
   planDigest?: string;
+  /** Each base image as the Dockerfile names it → the digest its tag pointed at for this build. */
+  bases?: Record<string, string>;
 }
 
 const fileOf = (storeDir: string, digest: string) => recordFile(storeDir, 'builds', digest);

@@ -4,37 +4,12 @@
  * passes its smoke checks under QEMU, and sysbench's file set matches the emulated multistage
  * build except for what only maintainer scripts and apt's logs produce.
  */
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { mab, sh } from './helpers.js';
-
-const ELF_MACHINE: Record<string, number> = { 'linux/amd64': 62, 'linux/arm64': 183 };
-
-/** e_machine of an ELF file copied out of an image with docker cp (not with mab). */
-async function elfMachine(image: string, platform: string, file: string): Promise<number> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-elf-'));
-  const id = (await sh('docker', ['create', '--platform', platform, image])).trim();
-  try {
-    await sh('docker', ['cp', '-L', `${id}:${file}`, path.join(dir, 'f')]);
-    const fh = await open(path.join(dir, 'f'));
-    const head = Buffer.alloc(20);
-    await fh.read(head, 0, 20, 0);
-    await fh.close();
-    expect(head.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
-    return head.readUInt16LE(18);
-  } finally {
-    await sh('docker', ['rm', id]);
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function fileList(image: string, platform: string): Promise<string[]> {
-  const out = await sh('sh', ['-c', `id=$(docker create --platform ${platform} ${image}) && docker export $id | tar -t; docker rm $id >/dev/null`]);
-  return out.split('\n').filter(Boolean).sort();
-}
+import { ELF_MACHINE, elfMachine, fileList, mab, sh } from './helpers.js';
 
 interface Report { strategy: string; platforms: { platform: string; smoke: { passed: boolean }[]; size: { uncompressed: number } }[] }
 
@@ -85,13 +60,16 @@ describe('sysbench: cross and emulated multistage hold the same files', () => {
       const multi = new Set(await fileList(`mab/sysbench:1.0.20-multistage-${slug}`, platform));
       const onlyMulti = [...multi].filter((f) => !cross.has(f));
       const onlyCross = [...cross].filter((f) => !multi.has(f));
-      // What postinst scripts (update-alternatives for my.cnf, mysql-common's frozen-mode dir),
-      // ldconfig's trigger and apt/dpkg logging leave behind; the emulated build also empties
-      // apt's lists directory, which the cross build never touches.
-      const explained = /^(etc\/alternatives\/my\.cnf|etc\/mysql\/my\.cnf|usr\/share\/doc\/mysql-common\/frozen-mode\/|var\/cache\/ldconfig\/aux-cache|var\/lib\/dpkg\/alternatives\/my\.cnf|var\/log\/.*)$/;
+      // What a postinst makes that the cross unpack does not (mysql-common's frozen-mode dir),
+      // ldconfig's trigger and apt/dpkg logging; the emulated build also empties apt's lists
+      // directory, which the cross build never touches. The my.cnf alternative is made by both.
+      const explained = /^(usr\/share\/doc\/mysql-common\/frozen-mode\/|var\/cache\/ldconfig\/aux-cache|var\/log\/.*)$/;
       expect(onlyMulti.filter((f) => !explained.test(f)), `${platform}: only in multistage`).toEqual([]);
       expect(onlyCross.filter((f) => !/^var\/lib\/apt\/lists\/(lock|partial\/)$/.test(f)), `${platform}: only in cross`).toEqual([]);
       expect(multi.size).toBeGreaterThan(3000);
+      // The same choice among my.cnf's alternatives (mariadb-common's, priority 500, over mysql-common's fallback).
+      const link = (image: string) => sh('docker', ['run', '--rm', '--platform', platform, '--entrypoint', 'readlink', image, '-f', '/etc/mysql/my.cnf']);
+      expect(await link(`mab/sysbench:1.0.20-cross-${slug}`)).toBe(await link(`mab/sysbench:1.0.20-multistage-${slug}`));
     }
   });
 });

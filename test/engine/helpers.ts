@@ -1,3 +1,5 @@
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 
@@ -18,4 +20,30 @@ export async function sh(cmd: string, args: string[]) {
 /** skopeo, a tool mab did not write, reading from the loopback registry. */
 export async function skopeoJson<T>(args: string[], ref: string): Promise<T> {
   return JSON.parse(await sh('skopeo', ['inspect', '--tls-verify=false', ...args, `docker://${ref}`])) as T;
+}
+
+export const ELF_MACHINE: Record<string, number> = { 'linux/amd64': 62, 'linux/arm64': 183 };
+
+/** e_machine of an ELF file copied out of an image with docker cp (not with mab). */
+export async function elfMachine(image: string, platform: string, file: string): Promise<number> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-elf-'));
+  const id = (await sh('docker', ['create', '--platform', platform, image])).trim();
+  try {
+    await sh('docker', ['cp', '-L', `${id}:${file}`, path.join(dir, 'f')]);
+    const fh = await open(path.join(dir, 'f'));
+    const head = Buffer.alloc(20);
+    await fh.read(head, 0, 20, 0);
+    await fh.close();
+    if (head.subarray(0, 4).toString('latin1') !== '\x7fELF') throw new Error(`${image}:${file} is not an ELF file`);
+    return head.readUInt16LE(18);
+  } finally {
+    await sh('docker', ['rm', id]);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every path in a container of the image, from `docker export` (not from mab), sorted. */
+export async function fileList(image: string, platform: string): Promise<string[]> {
+  const out = await sh('sh', ['-c', `id=$(docker create --platform ${platform} ${image}) && docker export $id | tar -t; docker rm $id >/dev/null`]);
+  return out.split('\n').filter(Boolean).sort();
 }

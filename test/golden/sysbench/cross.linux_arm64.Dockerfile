@@ -17,15 +17,17 @@ ENV CXX=aarch64-linux-gnu-g++
 ENV PKG_CONFIG=aarch64-linux-gnu-pkg-config
 ENV GOOS=linux
 ENV GOARCH=arm64
-# The arm64 runtime packages and what they need that the target lacks, unpacked into
-# /out: none of their code runs here.
-COPY --from=target /var/lib/dpkg/status /mab/target/status
-COPY --from=target /etc/dpkg/ /mab/target/dpkg/
-COPY mab/unpack-target.sh /usr/local/lib/mab/
-RUN sh /usr/local/lib/mab/unpack-target.sh arm64 /mab/target /out libaio1 libluajit-5.1-2 libmariadb3 libpq5
 COPY sources/ /src/
 WORKDIR /src
 RUN dpkg-deb -x sysbench.deb /
+# The arm64 runtime packages and what they need that the target lacks, unpacked into
+# /out: none of their code runs here. After the build steps, so a changed package list does
+# not build again.
+COPY --from=target /var/lib/dpkg/status /mab/target/status
+COPY --from=target /etc/dpkg/ /mab/target/dpkg/
+COPY --from=target /var/lib/dpkg/alternatives/ /mab/target/alternatives/
+COPY mab/unpack-target.sh /usr/local/lib/mab/
+RUN sh /usr/local/lib/mab/unpack-target.sh arm64 /mab/target /out libaio1 libluajit-5.1-2 libmariadb3 libpq5
 # Only the kept paths travel to the runtime stage.
 RUN mkdir -p /out && cd / && cp -a --parents usr/bin/sysbench usr/share/sysbench /out/
 
