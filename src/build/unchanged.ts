@@ -65,11 +65,12 @@ function distributionDigest(socketPath: string, image: string): Promise<string |
 /** Each base image → the digest its tag points at now; undefined if any cannot be resolved. */
 export async function resolveBases(dockerfile: string, env?: NodeJS.ProcessEnv): Promise<Record<string, string> | undefined> {
   const images = baseImages(dockerfile);
-  // Only names the endpoint takes as they are: a digest-pinned base needs no resolving anyway.
-  if (images.some((i) => !/^[\w./:-]+$/.test(i))) return undefined;
-  const socket = images.length ? await engineSocket(env) : undefined;
-  if (images.length && !socket) return undefined;
-  const digests = await Promise.all(images.map((i) => distributionDigest(socket!, i)));
+  // A digest-pinned base is its digest; anything else but a plain name:tag is not resolved.
+  const pinned = (i: string) => /@(sha256:[a-f0-9]{64})$/.exec(i)?.[1];
+  if (images.some((i) => !pinned(i) && !/^[\w./:-]+$/.test(i))) return undefined;
+  const socket = images.some((i) => !pinned(i)) ? await engineSocket(env) : undefined;
+  if (images.some((i) => !pinned(i)) && !socket) return undefined;
+  const digests = await Promise.all(images.map((i) => pinned(i) ?? distributionDigest(socket!, i)));
   if (digests.some((d) => d === undefined)) return undefined;
   return Object.fromEntries(images.map((i, n) => [i, digests[n]!]));
 }
