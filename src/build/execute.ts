@@ -21,7 +21,7 @@ import { redactor, secretValues, type BuildSecret } from './secrets.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
 import { removeOrphanedSmokeContainers, runSmoke, type SmokeResult } from './smoke.js';
 import { mapLimited } from '../util/limit.js';
-import { resolveBases, unchangedBuild } from './unchanged.js';
+import { engineSocket, resolveBases, unchangedBuild } from './unchanged.js';
 
 export interface ExecuteOptions {
   host: Host;
@@ -127,6 +127,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   // Per target, found once after its build: its plan digest, and the store's earlier export of
   // the same image ID (which spares the smoke checks and the export).
   const known: { planDigest: string; stored?: Exported; bases?: Record<string, string>; unchanged?: BuildRecord }[] = [];
+  // This host's engine socket, for resolving the base images of the platforms built on it.
+  const socket = plan.targets.some((t) => !builders.has(t.platform)) ? await engineSocket(o.host.env) : undefined;
   const results: PlatformResult[] = await mapLimited(plan.targets, jobs, async (t, i) => {
     const prefix = `[${t.platform}]`;
     // The engine this platform's image lives in: its builder's (a docker context), else this host's.
@@ -134,7 +136,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     o.log(`${prefix} building ${plan.recipe.name} ${plan.recipe.version} (${i + 1}/${plan.targets.length}, ${plan.strategy})`);
     const planDigest = await targetDigest(t);
     // On this host's engine, a build the store already has from the same plan and bases is not run again.
-    const bases = builders.has(t.platform) ? undefined : await resolveBases(t.dockerfile, o.host.env);
+    const bases = builders.has(t.platform) ? undefined : await resolveBases(t.dockerfile, socket);
     const same = bases && !o.noCache && !o.keepContext ? await unchangedBuild(store, t, planDigest, bases, o.host.env) : undefined;
     let built;
     let context: string | undefined;

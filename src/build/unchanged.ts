@@ -16,6 +16,7 @@
 import http from 'node:http';
 import { DockerfileParser } from 'dockerfile-ast';
 import type { TargetPlan } from '../plan/plan.js';
+import { isDigest } from '../oci/digest.js';
 import { buildRecord, type BuildRecord } from '../store/builds.js';
 import { storedExport, type Exported } from '../store/export.js';
 import type { Store } from '../store/layout.js';
@@ -35,7 +36,7 @@ export function baseImages(dockerfile: string): string[] {
 }
 
 /** The engine's unix socket, from the docker CLI's current context (DOCKER_HOST included). */
-async function engineSocket(env?: NodeJS.ProcessEnv): Promise<string | undefined> {
+export async function engineSocket(env?: NodeJS.ProcessEnv): Promise<string | undefined> {
   const host = (await docker(['context', 'inspect', '--format', '{{.Endpoints.docker.Host}}'], { env }).catch(() => '')).trim();
   return host.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
 }
@@ -50,7 +51,7 @@ function distributionDigest(socketPath: string, image: string): Promise<string |
         if (res.statusCode !== 200) return resolve(undefined);
         try {
           const digest = (JSON.parse(Buffer.concat(chunks).toString()) as { Descriptor?: { digest?: string } }).Descriptor?.digest;
-          resolve(typeof digest === 'string' && /^sha256:[a-f0-9]{64}$/.test(digest) ? digest : undefined);
+          resolve(typeof digest === 'string' && isDigest(digest) ? digest : undefined);
         } catch {
           resolve(undefined);
         }
@@ -62,14 +63,15 @@ function distributionDigest(socketPath: string, image: string): Promise<string |
   });
 }
 
-/** Each base image → the digest its tag points at now; undefined if any cannot be resolved. */
-export async function resolveBases(dockerfile: string, env?: NodeJS.ProcessEnv): Promise<Record<string, string> | undefined> {
+/**
+ * Each base image → the digest its tag points at now; undefined if any cannot be resolved.
+ * `socket` is engineSocket's answer, asked once per run.
+ */
+export async function resolveBases(dockerfile: string, socket: string | undefined): Promise<Record<string, string> | undefined> {
   const images = baseImages(dockerfile);
   // A digest-pinned base is its digest; anything else but a plain name:tag is not resolved.
   const pinned = (i: string) => /@(sha256:[a-f0-9]{64})$/.exec(i)?.[1];
-  if (images.some((i) => !pinned(i) && !/^[\w./:-]+$/.test(i))) return undefined;
-  const socket = images.some((i) => !pinned(i)) ? await engineSocket(env) : undefined;
-  if (images.some((i) => !pinned(i)) && !socket) return undefined;
+  if (images.some((i) => !pinned(i) && (!/^[\w./:-]+$/.test(i) || !socket))) return undefined;
   const digests = await Promise.all(images.map((i) => pinned(i) ?? distributionDigest(socket!, i)));
   if (digests.some((d) => d === undefined)) return undefined;
   return Object.fromEntries(images.map((i, n) => [i, digests[n]!]));
