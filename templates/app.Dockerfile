@@ -52,6 +52,7 @@ RUN {{step_mounts}}{{.}}
 COPY --from=target /var/lib/dpkg/status /mab/target/status
 COPY --from=target /etc/dpkg/ /mab/target/dpkg/
 COPY --from=target /var/lib/dpkg/alternatives/ /mab/target/alternatives/
+COPY --from=target /var/lib/dpkg/triggers/ /mab/target/triggers/
 COPY mab/unpack-target.sh /usr/local/lib/mab/
 RUN sh /usr/local/lib/mab/unpack-target.sh {{debian_arch}} /mab/target /out {{cross_unpack}}
 {{/cross_unpack}}

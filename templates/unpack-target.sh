@@ -14,7 +14,11 @@
 #    with --root OUT (starting from TARGET/alternatives, the target's own choices, for a name it
 #    already has);
 #  - Python packages whose scripts byte-compile (py3compile, py_compile.py) get their .py files
-#    compiled by the build platform's python3, which must be the target's version (same release).
+#    compiled by the build platform's python3, which must be the target's version (same release);
+#  - ca-certificates' first configuration: every certificate it ships enabled, linked into
+#    /etc/ssl/certs, concatenated into the bundle TLS clients read, and given openssl's
+#    subject-hash links (the build platform's openssl: the hash is the same everywhere).
+# Each package's trigger interests are registered too (TARGET/triggers is the target's own).
 # A package that needs anything else its scripts do (a service, a generated cache) is not for
 # this strategy.
 set -eu
@@ -68,6 +72,7 @@ for d in bin sbin lib; do ln -sfn "usr/$d" "$out/$d"; done
 if [ "$arch" = amd64 ]; then mkdir -p "$out/usr/lib64" && ln -sfn usr/lib64 "$out/lib64"; fi
 cp "$status" "$out/var/lib/dpkg/status"
 : > "$work/py"
+ca=
 for deb in "$work"/debs/*.deb; do
   [ -e "$deb" ] || continue
   # One pass: tar -v names each member as it is unpacked, which is the package's file list.
@@ -88,6 +93,23 @@ for deb in "$work"/debs/*.deb; do
   for f in md5sums conffiles shlibs symbols triggers templates config preinst postinst prerm postrm; do
     if [ -f "$work/control/$f" ]; then cp "$work/control/$f" "$out/var/lib/dpkg/info/$name.$f"; fi
   done
+  # The triggers it is interested in, registered as dpkg does (triggers/NAME lists the packages
+  # interested in NAME; triggers/File pairs a path with one), so that a package installed later
+  # in the image still runs, say, update-ca-certificates. The target's lists are the start.
+  if [ -f "$work/control/triggers" ]; then
+    sed -n 's/^[[:space:]]*interest\(-await\|-noawait\)\{0,1\}[[:space:]]\{1,\}\([^[:space:]]*\).*$/\2 x\1/p' "$work/control/triggers" |
+      while read -r trigger how; do
+        who=$name
+        if [ "$how" = x-noawait ]; then who="$name/noawait"; fi
+        case "$trigger" in
+          /*) file=File line="$trigger $who" ;;
+          *) file=$trigger line=$who ;;
+        esac
+        mkdir -p "$out/var/lib/dpkg/triggers"
+        if [ ! -f "$out/var/lib/dpkg/triggers/$file" ] && [ -f "$target/triggers/$file" ]; then cp "$target/triggers/$file" "$out/var/lib/dpkg/triggers/$file"; fi
+        echo "$line" >> "$out/var/lib/dpkg/triggers/$file"
+      done
+  fi
   if [ -f "$work/control/postinst" ]; then
     # Continuation lines joined, so each command is on one line.
     sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$work/control/postinst" > "$work/postinst"
@@ -114,8 +136,38 @@ for deb in "$work"/debs/*.deb; do
       grep -E '^/usr/(lib/python3[^/]*|share/python3)/.*\.py$' "$out/var/lib/dpkg/info/$name.list" >> "$work/py" || true
     fi
   fi
+  if [ "$pkg" = ca-certificates ]; then ca=1; fi
   echo "unpacked $pkg ($arch)"
 done
+if [ -n "$ca" ]; then
+  if ! command -v openssl > /dev/null; then
+    echo "unpack-target: ca-certificates needs its hash links made, and the build stage has no openssl: add openssl to strategies.cross.tools" >&2
+    exit 1
+  fi
+  # As its postinst and update-ca-certificates do on a first install (in the C locale a build
+  # runs them in): the conf lists every shipped certificate, each becomes NAME.pem in
+  # /etc/ssl/certs (with the script's renaming), the bundle is their concatenation in that
+  # order, local ones last. openssl rehash works on copies, as the links point into the image.
+  certs=$out/etc/ssl/certs
+  mkdir -p "$certs" "$out/usr/local/share/ca-certificates" "$work/rehash"
+  { echo "# Every certificate in /usr/share/ca-certificates enabled, as ca-certificates' postinst does on a"
+    echo "# first install (written by mab's unpack-target.sh). See update-ca-certificates(8)."
+    (cd "$out/usr/share/ca-certificates" && find . -type f -name '*.crt') | sed 's#^\./##' | LC_ALL=C sort; } > "$out/etc/ca-certificates.conf"
+  : > "$certs/ca-certificates.crt"
+  { sed -e '/^#/d' -e 's#^#/usr/share/ca-certificates/#' "$out/etc/ca-certificates.conf"
+    (cd "$out" && find usr/local/share/ca-certificates -type f -name '*.crt') | LC_ALL=C sort | sed 's#^#/#'; } |
+    while read -r crt; do
+      pem=$(basename "$crt" .crt | sed -e 's/ /_/g' -e 's/[()]/=/g' -e 's/,/_/g').pem
+      ln -sfn "$crt" "$certs/$pem"
+      sed -e '$a\' "$out$crt" >> "$certs/ca-certificates.crt"
+      cp "$out$crt" "$work/rehash/$pem"
+    done
+  openssl rehash "$work/rehash"
+  for link in "$work"/rehash/*; do
+    if [ -L "$link" ]; then ln -sfn "$(readlink "$link")" "$certs/${link##*/}"; fi
+  done
+  echo "ca-certificates: $(grep -c 'BEGIN CERTIFICATE' "$certs/ca-certificates.crt") certificates in /etc/ssl/certs/ca-certificates.crt"
+fi
 if [ -s "$work/py" ]; then
   # libpython3.X-stdlib's files are compiled by python3.X's script, so every interpreter file counts.
   for list in "$out"/var/lib/dpkg/info/libpython3.*.list; do

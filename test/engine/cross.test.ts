@@ -1,20 +1,21 @@
 /**
  * The `cross` strategy on the real engine: builds run on the build platform (Debian's cross gcc,
  * the target's .debs unpacked, not installed), yet the images hold target-architecture code that
- * passes its smoke checks under QEMU, and sysbench's file set matches the emulated multistage
- * build except for what only maintainer scripts and apt's logs produce.
+ * passes its smoke checks under QEMU, and the file sets of sysbench and of a Python runtime with
+ * the CA bundle (test/fixtures/recipes/pyruntime.yaml) match the emulated multistage build on
+ * every platform except for what only maintainer scripts and apt's logs produce.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { ELF_MACHINE, elfMachine, fileList, mab, sh } from './helpers.js';
+import { ELF_MACHINE, ROOT, elfMachine, fileList, mab, sh } from './helpers.js';
 
 interface Report { strategy: string; platforms: { platform: string; smoke: { passed: boolean }[]; size: { uncompressed: number } }[] }
 
-async function build(recipe: string, strategy: string): Promise<Report> {
-  const r = await mab(['build', recipe, '--arch', 'amd64,arm64', '--strategy', strategy, '--rerun-smoke', '--json', '--quiet']);
+async function build(recipe: string, strategy: string, args: readonly string[] = []): Promise<Report> {
+  const r = await mab(['build', recipe, ...args, '--arch', 'amd64,arm64', '--strategy', strategy, '--rerun-smoke', '--json', '--quiet']);
   expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
   return JSON.parse(r.stdout) as Report;
 }
@@ -52,24 +53,54 @@ describe('no emulation in a cross build', () => {
   });
 });
 
-describe('sysbench: cross and emulated multistage hold the same files', () => {
-  it('differs only by maintainer-script output and apt logs', async () => {
-    await build('sysbench', 'multistage');
+const FIXTURES = path.join(ROOT, 'test/fixtures/recipes');
+
+// What a maintainer script, trigger or apt makes that the cross unpack does not, per recipe; the
+// emulated build also empties apt's lists directory, which the cross build never touches.
+describe.each([
+  // mysql-common's postinst makes frozen-mode's dir. The my.cnf alternative is made by both.
+  ['sysbench', '1.0.20', [], 3000, /^usr\/share\/doc\/mysql-common\/frozen-mode\/$/],
+  // readline-common's postinst copies its default inputrc to /etc; python3's writes debian_config
+  // and records the interpreter; python3.11-minimal's makes the directories for local packages.
+  ['pyruntime', '1.0.0', ['--recipes', FIXTURES], 1500,
+    /^(etc\/inputrc|etc\/python3\/(debian_config)?|var\/lib\/python\/(python3\.11_installed)?|usr\/local\/lib\/python3\.11\/(dist-packages\/)?)$/],
+] as const)('%s: cross and emulated multistage hold the same files', (recipe, version, args, atLeast, scripts) => {
+  it('on both platforms, but for maintainer-script output and apt logs', async () => {
+    await build(recipe, 'cross', args);
+    await build(recipe, 'multistage', args);
     for (const [platform, slug] of [['linux/arm64', 'arm64'], ['linux/amd64', 'amd64']] as const) {
-      const cross = new Set(await fileList(`mab/sysbench:1.0.20-cross-${slug}`, platform));
-      const multi = new Set(await fileList(`mab/sysbench:1.0.20-multistage-${slug}`, platform));
-      const onlyMulti = [...multi].filter((f) => !cross.has(f));
-      const onlyCross = [...cross].filter((f) => !multi.has(f));
-      // What a postinst makes that the cross unpack does not (mysql-common's frozen-mode dir),
-      // ldconfig's trigger and apt/dpkg logging; the emulated build also empties apt's lists
-      // directory, which the cross build never touches. The my.cnf alternative is made by both.
-      const explained = /^(usr\/share\/doc\/mysql-common\/frozen-mode\/|var\/cache\/ldconfig\/aux-cache|var\/log\/.*)$/;
-      expect(onlyMulti.filter((f) => !explained.test(f)), `${platform}: only in multistage`).toEqual([]);
-      expect(onlyCross.filter((f) => !/^var\/lib\/apt\/lists\/(lock|partial\/)$/.test(f)), `${platform}: only in cross`).toEqual([]);
-      expect(multi.size).toBeGreaterThan(3000);
-      // The same choice among my.cnf's alternatives (mariadb-common's, priority 500, over mysql-common's fallback).
-      const link = (image: string) => sh('docker', ['run', '--rm', '--platform', platform, '--entrypoint', 'readlink', image, '-f', '/etc/mysql/my.cnf']);
-      expect(await link(`mab/sysbench:1.0.20-cross-${slug}`)).toBe(await link(`mab/sysbench:1.0.20-multistage-${slug}`));
+      const image = (strategy: string) => `mab/${recipe}:${version}-${strategy}-${slug}`;
+      const cross = new Set(await fileList(image('cross'), platform));
+      const multi = new Set(await fileList(image('multistage'), platform));
+      const onlyMulti = [...multi].filter((f) => !cross.has(f) && !scripts.test(f));
+      expect(onlyMulti.filter((f) => !/^(var\/cache\/ldconfig\/aux-cache|var\/log\/.*)$/.test(f)), `${platform}: only in multistage`).toEqual([]);
+      expect([...cross].filter((f) => !multi.has(f) && !/^var\/lib\/apt\/lists\/(lock|partial\/)$/.test(f)), `${platform}: only in cross`).toEqual([]);
+      expect(multi.size).toBeGreaterThan(atLeast);
+      // What the scripts make that both must have, with the same content: alternatives' choices,
+      // dpkg's trigger interests and, where ca-certificates is installed, the bundle, its conf and
+      // every link in /etc/ssl/certs.
+      const made = (strategy: string) => sh('docker', ['run', '--rm', '--platform', platform, '--entrypoint', 'sh', image(strategy), '-c',
+        'for f in /var/lib/dpkg/triggers/*; do echo "$f"; sort "$f"; done;'
+        + ' for f in /etc/alternatives/* /etc/ssl/certs/*; do [ -e "$f" ] || [ -L "$f" ] && echo "$f $(readlink "$f")"; done;'
+        + ' cat /etc/ssl/certs/ca-certificates.crt /etc/ca-certificates.conf 2>/dev/null | grep -v "^#" | sha256sum']);
+      const [a, b] = await Promise.all([made('cross'), made('multistage')]);
+      expect(a, `${platform}: alternatives and CA links`).toBe(b);
+    }
+  });
+});
+
+describe('what the unpack needs from the build stage', () => {
+  it('stops with an error naming strategies.cross.tools when openssl is missing for ca-certificates', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-cross-tools-'));
+    try {
+      const recipe = (await readFile(path.join(FIXTURES, 'pyruntime.yaml'), 'utf8')).replace('tools: [python3, openssl]', 'tools: [python3]');
+      await writeFile(path.join(dir, 'pyruntime.yaml'), recipe);
+      await cp(path.join(FIXTURES, 'pyruntime'), path.join(dir, 'pyruntime'), { recursive: true });
+      const r = await mab(['build', 'pyruntime', '--recipes', dir, '--arch', 'amd64', '--strategy', 'cross', '--json']);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr).toMatch(/ca-certificates needs its hash links made, and the build stage has no openssl: add openssl to strategies\.cross\.tools/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -27,6 +27,7 @@ RUN dpkg-deb -x sysbench.deb /
 COPY --from=target /var/lib/dpkg/status /mab/target/status
 COPY --from=target /etc/dpkg/ /mab/target/dpkg/
 COPY --from=target /var/lib/dpkg/alternatives/ /mab/target/alternatives/
+COPY --from=target /var/lib/dpkg/triggers/ /mab/target/triggers/
 COPY mab/unpack-target.sh /usr/local/lib/mab/
 RUN sh /usr/local/lib/mab/unpack-target.sh armhf /mab/target /out libaio1 libluajit-5.1-2 libmariadb3 libpq5
 # Only the kept paths travel to the runtime stage.
