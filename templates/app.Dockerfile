@@ -54,7 +54,7 @@ COPY --from=target /etc/dpkg/ /mab/target/dpkg/
 COPY --from=target /var/lib/dpkg/alternatives/ /mab/target/alternatives/
 COPY --from=target /var/lib/dpkg/triggers/ /mab/target/triggers/
 COPY mab/unpack-target.sh /usr/local/lib/mab/
-RUN sh /usr/local/lib/mab/unpack-target.sh {{debian_arch}} /mab/target /out {{cross_unpack}}
+RUN --mount=type=cache,id=mab-unpack-{{debian_arch}},target=/var/cache/mab-unpack,sharing=locked sh /usr/local/lib/mab/unpack-target.sh {{debian_arch}} /mab/target /out {{cross_unpack}}
 {{/cross_unpack}}
 {{#inline_runtime_packages}}
 RUN {{apt_mounts}}{{keep_debs_on}} \
@@ -64,7 +64,7 @@ RUN {{apt_mounts}}{{keep_debs_on}} \
 {{/inline_runtime_packages}}
 {{#collect_paths}}
 # Only the kept paths travel to the runtime stage.
-RUN mkdir -p /out && cd / && cp -a --parents {{keep}} /out/
+RUN mkdir -p /out{{#keep}} && cd / && cp -a --parents {{keep}} /out/{{/keep}}
 {{/collect_paths}}
 {{#collect_closure}}
 # The kept paths, every shared library their ELF files load (ldd), and the loader.

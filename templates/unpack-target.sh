@@ -25,14 +25,28 @@ set -eu
 arch=$1 target=$2 out=$3
 shift 3
 status=$target/status
+# apt's lists and .debs for ARCH outlive the build (a BuildKit cache mount per architecture, see
+# app.Dockerfile), so a changed package list downloads only what is new.
+cache=/var/cache/mab-unpack
 work=/tmp/mab-unpack
-mkdir -p "$work/lists/partial" "$work/debs/partial" "$work/control"
+mkdir -p "$cache/lists/partial" "$cache/debs/partial" "$work/control"
 opts="-o APT::Architecture=$arch -o APT::Architectures=$arch -o Dir::State::status=$status"
-opts="$opts -o Dir::State::Lists=$work/lists -o Dir::Cache::Archives=$work/debs"
+opts="$opts -o Dir::State::Lists=$cache/lists -o Dir::Cache::Archives=$cache/debs"
 # shellcheck disable=SC2086 # $opts holds -o KEY=VALUE pairs without spaces
 apt-get $opts -qq update
+# The closure, as the file names apt gives the .debs it downloads (an epoch's colon becomes %3a):
+# the cache holds other builds' packages too.
+# shellcheck disable=SC2086
+apt-get $opts -s install --no-install-recommends "$@" > "$work/plan"
+sed -n 's/^Inst \([^ ]*\) \(\[[^]]*\] \)\{0,1\}(\([^ ]*\) [^[]*\[\([^]]*\)\]).*$/\1_\3_\4.deb/p' "$work/plan" | sed 's/:/%3a/g' | sort > "$work/closure"
+if [ "$(grep -c '^Inst ' "$work/plan")" != "$(wc -l < "$work/closure")" ]; then
+  echo "unpack-target: could not read every package apt plans to install:" >&2; grep '^Inst ' "$work/plan" >&2; exit 1
+fi
+cached=0
+for f in $(cat "$work/closure"); do if [ -e "$cache/debs/$f" ]; then cached=$((cached + 1)); fi; done
 # shellcheck disable=SC2086
 apt-get $opts -qq install -y --download-only --no-install-recommends "$@"
+echo "$(wc -l < "$work/closure") packages for $arch, $cached of them already downloaded"
 
 # path-exclude / path-include, in dpkg's order; the last rule that matches a path decides.
 rules=$(cat "$target/dpkg/dpkg.cfg" "$target"/dpkg/dpkg.cfg.d/* 2>/dev/null |
@@ -73,8 +87,10 @@ if [ "$arch" = amd64 ]; then mkdir -p "$out/usr/lib64" && ln -sfn usr/lib64 "$ou
 cp "$status" "$out/var/lib/dpkg/status"
 : > "$work/py"
 ca=
-for deb in "$work"/debs/*.deb; do
-  [ -e "$deb" ] || continue
+# shellcheck disable=SC2013 # .deb file names hold no spaces
+for f in $(cat "$work/closure"); do
+  deb=$cache/debs/$f
+  if [ ! -e "$deb" ]; then echo "unpack-target: apt did not download $f" >&2; exit 1; fi
   # One pass: tar -v names each member as it is unpacked, which is the package's file list.
   dpkg-deb --fsys-tarfile "$deb" | tar -xv --keep-directory-symlink -C "$out" > "$work/members"
   pkg=$(dpkg-deb -f "$deb" Package)

@@ -82,6 +82,13 @@ describe('generated details', async () => {
     expect(validate(secret)).toEqual([]);
   });
 
+  it('a runtime of packages alone (keep: []) copies nothing from the build stage but /out itself', () => {
+    const text = generateDockerfile(template, 'multistage', { ...sysbench, runtime: { ...sysbench.runtime, keep: [] } }, amd64, 'r.yaml');
+    expect(text).toMatch(/^RUN mkdir -p \/out$/m);
+    expect(text).not.toContain('cp -a --parents');
+    expect(validate(text)).toEqual([]);
+  });
+
   it('minimal keeps the strategy\'s extra paths after the recipe\'s', () => {
     const py = recipes.find((r) => r.name === 'http-endpoint-python')!;
     const text = generateDockerfile(template, 'minimal', py, amd64, 'r.yaml');

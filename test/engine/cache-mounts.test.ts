@@ -2,7 +2,8 @@
  * Caches that outlive a build: apt's lists and .debs, and the directories a recipe names in
  * build.caches, live in BuildKit cache mounts. A step that runs again finds them, and no image
  * carries them. The fixture recipe's single-strategy image installs `hello` after its build steps,
- * so a changed file (a fresh nonce every build) makes that apt step run again on every build.
+ * so a changed file (a fresh nonce every build) makes that apt step run again on every build; so
+ * does the cross strategy's unpack of the target's packages, which keeps its .debs in a mount too.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -31,14 +32,34 @@ smoke:
     expect: '^Hello, world!$'
 `;
 
+// The cross strategy's unpack of the target's runtime packages runs after the build steps, so
+// the nonce reruns it too.
+const CROSS_RECIPE = `name: unpack-demo
+version: 1.0.0
+platforms: [linux/amd64, linux/arm64]
+files: [nonce.txt]
+build:
+  steps: [cat nonce.txt]
+runtime:
+  packages: [hello]
+  keep: []
+entrypoint: [hello]
+strategies:
+  cross:
+    steps: [cat nonce.txt]
+smoke:
+  - run: [hello]
+    expect: '^Hello, world!$'
+`;
+
 let recipes: string;
 
 /** Builds with a fresh nonce; returns it and the build's log (every line of BuildKit's output). */
-async function build(arch: string): Promise<{ nonce: string; log: string }> {
+async function build(arch: string, recipe = 'cache-demo'): Promise<{ nonce: string; log: string }> {
   const nonce = randomBytes(6).toString('hex');
-  await writeFile(path.join(recipes, 'cache-demo', 'nonce.txt'), nonce);
+  await writeFile(path.join(recipes, recipe, 'nonce.txt'), nonce);
   const store = path.join(recipes, `store-${nonce}`);
-  const r = await mab(['build', 'cache-demo', '--recipes', recipes, '--arch', arch, '--store', store, '--verbose']);
+  const r = await mab(['build', recipe, '--recipes', recipes, '--arch', arch, '--store', store, '--verbose']);
   expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
   return { nonce, log: r.stderr };
 }
@@ -47,6 +68,17 @@ beforeAll(async () => {
   recipes = await mkdtemp(path.join(os.tmpdir(), 'mab-cache-mounts-'));
   await writeFile(path.join(recipes, 'cache-demo.yaml'), RECIPE);
   await mkdir(path.join(recipes, 'cache-demo'));
+  await writeFile(path.join(recipes, 'unpack-demo.yaml'), CROSS_RECIPE);
+  await mkdir(path.join(recipes, 'unpack-demo'));
+});
+
+describe('the cross unpack that runs again (arm64)', () => {
+  it('finds the target-architecture .debs it downloaded before', async () => {
+    await build('arm64', 'unpack-demo');
+    const second = await build('arm64', 'unpack-demo');
+    expect(second.log).toMatch(/unpacked hello \(arm64\)/);
+    expect(second.log).toMatch(/1 packages for arm64, 1 of them already downloaded/);
+  });
 });
 
 describe.each(['amd64', 'arm64'])('a step that runs again (%s)', (arch) => {

@@ -45,7 +45,7 @@ COPY --from=target /etc/dpkg/ /mab/target/dpkg/
 COPY --from=target /var/lib/dpkg/alternatives/ /mab/target/alternatives/
 COPY --from=target /var/lib/dpkg/triggers/ /mab/target/triggers/
 COPY mab/unpack-target.sh /usr/local/lib/mab/
-RUN sh /usr/local/lib/mab/unpack-target.sh arm64 /mab/target /out python3 python3-numpy python3-torch python3-opencv python3-pandas python3-joblib python3-threadpoolctl libdlib-data libblas3 liblapack3 libjpeg62-turbo libpng16-16 libgfortran5 liblbfgsb0 libgomp1
+RUN --mount=type=cache,id=mab-unpack-arm64,target=/var/cache/mab-unpack,sharing=locked sh /usr/local/lib/mab/unpack-target.sh arm64 /mab/target /out python3 python3-numpy python3-torch python3-opencv python3-pandas python3-joblib python3-threadpoolctl libdlib-data libblas3 liblapack3 libjpeg62-turbo libpng16-16 libgfortran5 liblbfgsb0 libgomp1
 # Only the kept paths travel to the runtime stage.
 RUN mkdir -p /out && cd / && cp -a --parents opt/openface usr/local/lib/python3.11/dist-packages /out/
 

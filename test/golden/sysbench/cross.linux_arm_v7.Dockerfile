@@ -29,7 +29,7 @@ COPY --from=target /etc/dpkg/ /mab/target/dpkg/
 COPY --from=target /var/lib/dpkg/alternatives/ /mab/target/alternatives/
 COPY --from=target /var/lib/dpkg/triggers/ /mab/target/triggers/
 COPY mab/unpack-target.sh /usr/local/lib/mab/
-RUN sh /usr/local/lib/mab/unpack-target.sh armhf /mab/target /out libaio1 libluajit-5.1-2 libmariadb3 libpq5
+RUN --mount=type=cache,id=mab-unpack-armhf,target=/var/cache/mab-unpack,sharing=locked sh /usr/local/lib/mab/unpack-target.sh armhf /mab/target /out libaio1 libluajit-5.1-2 libmariadb3 libpq5
 # Only the kept paths travel to the runtime stage.
 RUN mkdir -p /out && cd / && cp -a --parents usr/bin/sysbench usr/share/sysbench /out/
 
