@@ -43,7 +43,7 @@ if [ "$(grep -c '^Inst ' "$work/plan")" != "$(wc -l < "$work/closure")" ]; then
   echo "unpack-target: could not read every package apt plans to install:" >&2; grep '^Inst ' "$work/plan" >&2; exit 1
 fi
 cached=0
-for f in $(cat "$work/closure"); do if [ -e "$cache/debs/$f" ]; then cached=$((cached + 1)); fi; done
+for file in $(cat "$work/closure"); do if [ -e "$cache/debs/$file" ]; then cached=$((cached + 1)); fi; done
 # shellcheck disable=SC2086
 apt-get $opts -qq install -y --download-only --no-install-recommends "$@"
 echo "$(wc -l < "$work/closure") packages for $arch, $cached of them already downloaded"
@@ -88,9 +88,9 @@ cp "$status" "$out/var/lib/dpkg/status"
 : > "$work/py"
 ca=
 # shellcheck disable=SC2013 # .deb file names hold no spaces
-for f in $(cat "$work/closure"); do
-  deb=$cache/debs/$f
-  if [ ! -e "$deb" ]; then echo "unpack-target: apt did not download $f" >&2; exit 1; fi
+for file in $(cat "$work/closure"); do
+  deb=$cache/debs/$file
+  if [ ! -e "$deb" ]; then echo "unpack-target: apt did not download $file" >&2; exit 1; fi
   # One pass: tar -v names each member as it is unpacked, which is the package's file list.
   dpkg-deb --fsys-tarfile "$deb" | tar -xv --keep-directory-symlink -C "$out" > "$work/members"
   pkg=$(dpkg-deb -f "$deb" Package)
@@ -118,12 +118,12 @@ for f in $(cat "$work/closure"); do
         who=$name
         if [ "$how" = x-noawait ]; then who="$name/noawait"; fi
         case "$trigger" in
-          /*) file=File line="$trigger $who" ;;
-          *) file=$trigger line=$who ;;
+          /*) list=File line="$trigger $who" ;;
+          *) list=$trigger line=$who ;;
         esac
         mkdir -p "$out/var/lib/dpkg/triggers"
-        if [ ! -f "$out/var/lib/dpkg/triggers/$file" ] && [ -f "$target/triggers/$file" ]; then cp "$target/triggers/$file" "$out/var/lib/dpkg/triggers/$file"; fi
-        echo "$line" >> "$out/var/lib/dpkg/triggers/$file"
+        if [ ! -f "$out/var/lib/dpkg/triggers/$list" ] && [ -f "$target/triggers/$list" ]; then cp "$target/triggers/$list" "$out/var/lib/dpkg/triggers/$list"; fi
+        echo "$line" >> "$out/var/lib/dpkg/triggers/$list"
       done
   fi
   if [ -f "$work/control/postinst" ]; then
