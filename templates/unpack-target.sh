@@ -81,6 +81,14 @@ verdicts() {
     }'
 }
 
+# need TOOL WHY: the build platform's TOOL does here what the target's would in a maintainer
+# script; without it the unpack stops, saying WHY it was needed and how to add it.
+need() {
+  command -v "$1" > /dev/null && return
+  echo "unpack-target: $2, and the build stage has no $1: add $1 to strategies.cross.tools" >&2
+  exit 1
+}
+
 mkdir -p "$out/usr/bin" "$out/usr/sbin" "$out/usr/lib" "$out/var/lib/dpkg/info"
 for d in bin sbin lib; do ln -sfn "usr/$d" "$out/$d"; done
 if [ "$arch" = amd64 ]; then mkdir -p "$out/usr/lib64" && ln -sfn usr/lib64 "$out/lib64"; fi
@@ -156,10 +164,7 @@ for file in $(cat "$work/closure"); do
   echo "unpacked $pkg ($arch)"
 done
 if [ -n "$ca" ]; then
-  if ! command -v openssl > /dev/null; then
-    echo "unpack-target: ca-certificates needs its hash links made, and the build stage has no openssl: add openssl to strategies.cross.tools" >&2
-    exit 1
-  fi
+  need openssl "ca-certificates needs its hash links made"
   # As its postinst and update-ca-certificates do on a first install (in the C locale a build
   # runs them in): the conf lists every shipped certificate, each becomes NAME.pem in
   # /etc/ssl/certs (with the script's renaming), the bundle is their concatenation in that
@@ -190,10 +195,7 @@ if [ -s "$work/py" ]; then
     if [ -e "$list" ]; then grep -E '^/usr/lib/python3\.[0-9]+/.*\.py$' "$list" >> "$work/py" || true; fi
   done
   sort -u "$work/py" | sed "s#^#$out#" > "$work/py.all"
-  if ! command -v python3 > /dev/null; then
-    echo "unpack-target: $(wc -l < "$work/py.all") Python files need byte-compiling, and the build stage has no python3: add python3 to strategies.cross.tools" >&2
-    exit 1
-  fi
+  need python3 "$(wc -l < "$work/py.all") Python files need byte-compiling"
   # -s/-p record each file's path in the image, not under OUT, as the scripts would; as with
   # py3compile, a file that does not compile is left without a .pyc.
   python3 -m compileall -q -j 0 -s "$out" -p / -i "$work/py.all" > "$work/compile.log" 2>&1 || true
