@@ -45,5 +45,8 @@ for (const name of only.length ? only : ALL) {
     console.log(`export + push (mab)              min / median / max  ${fmt(r.exportPush.mab)}`);
     console.log(`docker push                      min / median / max  ${fmt(r.exportPush.dockerPush)}`);
     console.log(`ratio mab export + push ÷ docker push: ${r.exportPush.ratio.toFixed(2)}× (goal ≤ ${r.exportPush.goal}×: ${met(r.exportPush.ratio <= r.exportPush.goal)})`);
+    console.log(`re-export, layers below reused   min / median / max  ${fmt(r.reexport.reused)}`);
+    console.log(`re-export into an empty store    min / median / max  ${fmt(r.reexport.empty)}`);
+    console.log(`ratio re-export reused ÷ empty store: ${r.reexport.ratio.toFixed(2)}×`);
   }
 }

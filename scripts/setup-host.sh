@@ -4,6 +4,7 @@
 #   MAB_REGISTRY_DIR   registry data dir (default /var/lib/mab/registry)
 #   MAB_SKIP_BASE=1    do not create the debian base images
 #   MAB_MIN_FREE_MIB   free disk space required to go on (default 6144)
+#   MAB_BUILD_CACHE    BuildKit cache size dockerd prunes back to after builds (default 20GB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REGISTRY_ADDR=127.0.0.1:5000
@@ -77,8 +78,11 @@ if ! curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1; then
 fi
 
 # --- dockerd, with the loopback registry as its Docker Hub mirror ----------------------------
+# BuildKit keeps every layer and cache mount it made until told otherwise: on this project's CI
+# host it reached 55 GB and stopped a run at the free-disk check above. With a keep size, BuildKit
+# prunes its least recently used records after each build, so the warm caches CI needs stay.
 mkdir -p /etc/docker
-want='{"registry-mirrors":["http://'$REGISTRY_ADDR'"],"insecure-registries":["'$REGISTRY_ADDR'"]}'
+want='{"registry-mirrors":["http://'$REGISTRY_ADDR'"],"insecure-registries":["'$REGISTRY_ADDR'"],"builder":{"gc":{"enabled":true,"defaultKeepStorage":"'${MAB_BUILD_CACHE:-20GB}'"}}}'
 restart=0
 if [ "$(cat /etc/docker/daemon.json 2>/dev/null)" != "$want" ]; then echo "$want" > /etc/docker/daemon.json; restart=1; fi
 if [ $restart = 1 ] && [ -f /var/run/docker.pid ]; then

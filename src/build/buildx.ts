@@ -50,6 +50,8 @@ export interface BuildOutput {
   /** Image ID (config digest) in the engine. */
   id: string;
   seconds: number;
+  /** The image's layers, by diff_id, bottom first (for the export to find those stored before). */
+  diffIds?: string[];
 }
 
 export async function buildTarget(target: TargetPlan, context: string, onLine: (l: string) => void, env?: NodeJS.ProcessEnv, o: { noCache?: boolean; secrets?: BuildSecret[] } = {}): Promise<BuildOutput> {
@@ -61,7 +63,7 @@ export async function buildTarget(target: TargetPlan, context: string, onLine: (
   );
   const seconds = (Date.now() - started) / 1000;
   // JSON, not a Go template: engine 20.10 omits Variant when empty and the template then fails.
-  const [info] = JSON.parse(await docker(['image', 'inspect', target.image], { env })) as { Id: string; Os: string; Architecture: string; Variant?: string }[];
+  const [info] = JSON.parse(await docker(['image', 'inspect', target.image], { env })) as { Id: string; Os: string; Architecture: string; Variant?: string; RootFS?: { Layers?: string[] } }[];
   const { Id: id, Os: os_, Architecture: arch, Variant: variant } = info!;
   // The image config must say the platform we asked for: the legacy builder, for one, writes the
   // host's architecture into foreign images, and a wrong config means a wrong index entry.
@@ -69,7 +71,7 @@ export async function buildTarget(target: TargetPlan, context: string, onLine: (
   if (built !== target.platform) {
     throw new MabError('E_BUILD_PLATFORM', `the image built for ${target.platform} says it is ${built} in its config`, 'build with BuildKit (docker buildx), not the legacy builder');
   }
-  return { id, seconds };
+  return { id, seconds, ...(info!.RootFS?.Layers ? { diffIds: info!.RootFS.Layers } : {}) };
 }
 
 export async function removeContext(dir: string): Promise<void> {

@@ -126,7 +126,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   if (jobs > 1 && plan.targets.length > 1) o.log(`building ${Math.min(jobs, plan.targets.length)} platforms at a time`);
   // Per target, found once after its build: its plan digest, and the store's earlier export of
   // the same image ID (which spares the smoke checks and the export).
-  const known: { planDigest: string; stored?: Exported; bases?: Record<string, string>; unchanged?: BuildRecord }[] = [];
+  const known: { planDigest: string; stored?: Exported; bases?: Record<string, string>; unchanged?: BuildRecord; diffIds?: string[] }[] = [];
   // This host's engine socket, for resolving the base images of the platforms built on it.
   const socket = plan.targets.some((t) => !builders.has(t.platform)) ? await engineSocket(o.host.env) : undefined;
   const results: PlatformResult[] = await mapLimited(plan.targets, jobs, async (t, i) => {
@@ -138,7 +138,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     // On this host's engine, a build the store already has from the same plan and bases is not run again.
     const bases = builders.has(t.platform) ? undefined : await resolveBases(t.dockerfile, socket);
     const same = bases && !o.noCache && !o.keepContext ? await unchangedBuild(store, t, planDigest, bases, o.host.env) : undefined;
-    let built;
+    let built: { id: string; seconds: number; diffIds?: string[] };
     let context: string | undefined;
     if (same) {
       o.log(`${prefix} unchanged: same plan and base images (${Object.entries(bases!).map(([b, d]) => `${b}@${d.slice(7, 19)}`).join(', ')}) as the build of ${same.record.builtAt}, whose image ${same.id.slice(7, 19)} the engine still has; not built again (--no-cache builds anyway)`);
@@ -154,7 +154,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
       }
     }
     const stored = same?.stored ?? (await storedExport(store, built.id));
-    known[i] = { planDigest, ...(stored ? { stored } : {}), ...(bases ? { bases } : {}), ...(same ? { unchanged: same.record } : {}) };
+    known[i] = { planDigest, ...(stored ? { stored } : {}), ...(bases ? { bases } : {}), ...(same ? { unchanged: same.record } : {}), ...(built.diffIds ? { diffIds: built.diffIds } : {}) };
     // The very image an earlier build with the same plan smoke-tested: its results stand.
     const earlier = o.rerunSmoke ? undefined : await earlierSmoke(store, stored, known[i]!.planDigest);
     o.log(`${prefix} ${same ? 'reused' : `built in ${built.seconds.toFixed(1)} s`}; ${earlier ? `smoke checks passed on this same image (${built.id.slice(7, 19)}) at ${earlier.builtAt}, not run again` : 'smoke testing'}`);
@@ -176,7 +176,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     // The same image ID as an earlier export is the same image: nothing to save or compress.
     const earlier = known[i]!.stored;
     o.log(earlier ? `[${r.platform}] already in the store ${o.storeDir} (image ${r.imageId.slice(7, 19)}), not exported again` : `[${r.platform}] exporting to the store ${o.storeDir}`);
-    const e = earlier ?? (await exportImage(store, r.image, builderEnv(builders.get(r.platform), o.host.env, false), early && ((b) => early.add(b))));
+    const e = earlier ?? (await exportImage(store, r.image, builderEnv(builders.get(r.platform), o.host.env, false), early && ((b) => early.add(b)), { diffIds: known[i]!.diffIds }));
+    if (e.reused) o.log(`[${r.platform}] ${e.reused} of ${e.layers} layers were compressed by an earlier export: hashed, not compressed again`);
     r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: !plan.publish };
     r.manifest = e.manifest.digest;
     return { exported: e, platform: r.platform, source: r.image };

@@ -3,13 +3,15 @@
  * gzip-compressed by mab on its way into the store (level 6, as docker push does, on every core:
  * oci/gzip.ts; no timestamp, so the same layer always gives the same blob), its uncompressed digest
  * checked against the config's diff_ids, and an OCI manifest written over config and layers.
+ * A layer an earlier export compressed (found by diff_id in the store's layer records) is only
+ * hashed, and its blob reused: a rebuild that changed its top layer gzips only that.
  */
 import { createHash } from 'node:crypto';
 import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import tar from 'tar-stream';
-import { DOCKER } from '../build/docker.js';
+import { DOCKER, docker } from '../build/docker.js';
 import { MabError } from '../errors.js';
 import { parallelGzip } from '../oci/gzip.js';
 import { assembleIndex, platformOfConfig } from '../oci/index.js';
@@ -27,6 +29,8 @@ export interface Exported {
   compressed: number;
   uncompressed: number;
   layers: number;
+  /** Layers an earlier export had compressed, so this one only hashed them. */
+  reused?: number;
 }
 
 interface SavedLayer {
@@ -38,42 +42,44 @@ interface SavedLayer {
 /**
  * Reads `docker save IMAGE` (the engine 20.10 format: <id>/layer.tar, <id>.json, manifest.json).
  * `onBlob` hears of each layer and the config as soon as it is stored (to upload it early).
+ * `o.diffIds` are the image's (from an inspect the caller made; else the export asks the engine),
+ * and `o.reuse: false` compresses every layer.
  */
-export async function exportImage(store: Store, image: string, env?: NodeJS.ProcessEnv, onBlob?: (blob: Descriptor) => void): Promise<Exported> {
+export async function exportImage(store: Store, image: string, env?: NodeJS.ProcessEnv, onBlob?: (blob: Descriptor) => void, o: { diffIds?: string[] | undefined; reuse?: boolean } = {}): Promise<Exported> {
   const save = execa(DOCKER, ['save', image], { buffer: false, env, stdin: 'ignore', encoding: 'buffer' });
+  // Looked up while the engine prepares the save stream, which takes longer. Records that cannot
+  // be read mean only that every layer is compressed.
+  const none = new Map<number, Map<string, SavedLayer>>();
+  const earlier = o.reuse === false ? Promise.resolve(none) : (o.diffIds ? Promise.resolve(o.diffIds) : imageDiffIds(image, env)).then((ids) => earlierLayers(store, ids)).catch(() => none);
   const layers = new Map<string, SavedLayer>();
   const json = new Map<string, Buffer>();
   // Layers already streamed in and still being finished (the last pieces compressed, synced).
   const storing: Promise<unknown>[] = [];
+  let reused = 0;
+  // A layer read only to be hashed that turned out to be none of the layers expected.
+  let missed = false;
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
     if (header.name.endsWith('/layer.tar')) {
-      // Hashed (its diff_id) and gzipped on every core as the save stream passes, straight into
-      // the store: docker save gives the layers one after the other, so each gets all cores. The
-      // save stream moves on once the layer is read, while its blob is finished.
-      let moved = false;
-      const moveOn = (e?: unknown) => {
-        if (moved) return;
-        moved = true;
-        next(e as Error | undefined);
-      };
-      const diff = createHash('sha256');
-      let size = 0;
-      const hashed = (async function* () {
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          diff.update(chunk);
-          size += chunk.length;
-          yield chunk;
-        }
-        moveOn();
-      })();
-      const stored = store.putStream(parallelGzip(hashed), MediaType.OciLayerGzip)
-        .then((blob) => {
-          layers.set(header.name, { blob, diffId: `sha256:${diff.digest('hex')}`, size });
-          onBlob?.(blob);
-        });
-      stored.catch(moveOn);
-      storing.push(stored);
+      // A layer's diff_id is known only once it is read whole, so whether an earlier export
+      // compressed it is decided by its size: one of this image's layers stored before with the
+      // same size is only hashed, and its blob used when the hash matches.
+      void earlier.then(async (bySize) => {
+        const expected = bySize.get(header.size ?? -1);
+        if (!expected) return compressLayer(header.name, stream as unknown as AsyncIterable<Buffer>, next);
+        const diff = createHash('sha256');
+        for await (const chunk of stream as AsyncIterable<Buffer>) diff.update(chunk);
+        const l = expected.get(`sha256:${diff.digest('hex')}`);
+        if (l) {
+          // A fresh mtime: `store gc` spares young blobs, and this one is about to be tagged.
+          const now = new Date();
+          await utimes(store.blobPath(l.blob.digest), now, now);
+          layers.set(header.name, l);
+          reused++;
+          onBlob?.(l.blob);
+        } else missed = true;
+        next();
+      }).catch((e: unknown) => next(e as Error));
     } else if (header.name.endsWith('.json')) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: unknown) => {
@@ -85,6 +91,35 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
       stream.resume();
     }
   });
+  // Hashed (its diff_id) and gzipped on every core as the save stream passes, straight into the
+  // store: docker save gives the layers one after the other, so each gets all cores. The save
+  // stream moves on once the layer is read, while its blob is finished.
+  const compressLayer = (name: string, stream: AsyncIterable<Buffer>, next: (e?: Error) => void) => {
+    let moved = false;
+    const moveOn = (e?: unknown) => {
+      if (moved) return;
+      moved = true;
+      next(e as Error | undefined);
+    };
+    const diff = createHash('sha256');
+    let size = 0;
+    const hashed = (async function* () {
+      for await (const chunk of stream) {
+        diff.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+      moveOn();
+    })();
+    const stored = store.putStream(parallelGzip(hashed), MediaType.OciLayerGzip).then(async (blob) => {
+      const l = { blob, diffId: `sha256:${diff.digest('hex')}`, size };
+      layers.set(name, l);
+      onBlob?.(blob);
+      await atomicWrite(layerRecord(store, l.diffId), (tmp) => writeFile(tmp, JSON.stringify(l)));
+    });
+    stored.catch(moveOn);
+    storing.push(stored);
+  };
   let stderr = '';
   save.stderr?.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-2000);
@@ -94,6 +129,8 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
     throw new MabError('E_EXPORT', `docker save ${image} failed: ${stderr.trim() || (e as Error).message}`, `the engine could not give this image's layers; rebuild it (or check \`docker image inspect ${image}\`)`);
   });
   await Promise.all(storing);
+  // Rare: a new layer the size of one stored before. Its bytes went by uncompressed; start again.
+  if (missed) return exportImage(store, image, env, onBlob, { reuse: false });
 
   const saved = JSON.parse(json.get('manifest.json')?.toString() ?? 'null') as { Config: string; Layers: string[] }[] | null;
   const entry = saved?.[0];
@@ -118,6 +155,7 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
     compressed: configDesc.size + ordered.reduce((n, l) => n + l.blob.size, 0),
     uncompressed: ordered.reduce((n, l) => n + l.size, 0),
     layers: ordered.length,
+    reused,
   };
   await atomicWrite(exportRecord(store, configDesc.digest), (tmp) => writeFile(tmp, JSON.stringify(exported)));
   return exported;
@@ -129,6 +167,29 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
  *   DIR/mab/exports/HEX.json
  */
 const exportRecord = (store: Store, configDigest: string) => recordFile(store.dir, 'exports', configDigest);
+
+/**
+ * What an export learned of each layer it compressed, by diff_id, so a later export of an image
+ * with the same layer (a rebuild that changed only what is above it) need not gzip it again:
+ *   DIR/mab/layers/HEX.json   {blob, diffId, size}
+ */
+const layerRecord = (store: Store, diffId: string) => recordFile(store.dir, 'layers', diffId);
+
+/** The image's diff_ids, bottom first; none when the engine cannot say (no reuse then). */
+const imageDiffIds = (image: string, env?: NodeJS.ProcessEnv) => docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', image], { env }).then((out) => JSON.parse(out) as string[], () => []);
+
+/** Those of `diffIds` that earlier exports stored and the store still holds, by tar size. */
+async function earlierLayers(store: Store, diffIds: string[]): Promise<Map<number, Map<string, SavedLayer>>> {
+  const bySize = new Map<number, Map<string, SavedLayer>>();
+  for (const diffId of diffIds) {
+    if (!isDigest(diffId)) continue;
+    const l = await readFile(layerRecord(store, diffId), 'utf8').then((t) => JSON.parse(t) as SavedLayer, () => undefined);
+    if (l?.diffId !== diffId || !(await store.hasBlob(l.blob))) continue;
+    if (!bySize.has(l.size)) bySize.set(l.size, new Map());
+    bySize.get(l.size)!.set(diffId, l);
+  }
+  return bySize;
+}
 
 /** The earlier export of image ID `imageId`, when the store still holds its manifest and every blob. */
 export async function storedExport(store: Store, imageId: string): Promise<Exported | undefined> {

@@ -42,7 +42,7 @@ export const alive = (pid: number) => {
  * an image was built, and which image ID an export came from. Written with atomicWrite; `gc`
  * removes the temp files a killed writer leaves in these directories.
  */
-export const RECORD_KINDS = ['builds', 'exports'] as const;
+export const RECORD_KINDS = ['builds', 'exports', 'layers'] as const;
 
 export function recordFile(storeDir: string, kind: (typeof RECORD_KINDS)[number], digest: string): string {
   return path.join(storeDir, 'mab', kind, `${assertDigest(digest, kind).slice('sha256:'.length)}.json`);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,8 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
  */
 export async function atomicWrite<T>(dest: string, write: (tmp: string) => Promise<T>): Promise<T> {
   await mkdir(path.dirname(dest), { recursive: true });
-  const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
+  // Unique within the process too: two exports may write the same record at once.
+  const tmp = `${dest}.tmp-${process.pid}-${Date.now()}${randomBytes(3).toString('hex')}`;
   try {
     const result = await write(tmp);
     await rename(tmp, dest);

@@ -74,6 +74,9 @@ describe('a rebuild with nothing changed', () => {
     const second = await build(['--rerun-smoke']);
     expect(second.stderr).toMatch(/\[linux\/arm64\] built in [\d.]+ s; smoke testing/);
     expect(second.stderr).toMatch(/\[linux\/arm64\] exporting to the store/);
+    // Every layer but the lost one was compressed by the first export: hashed, not gzipped again.
+    const reused = /\[linux\/arm64\] (\d+) of (\d+) layers were compressed by an earlier export/.exec(second.stderr);
+    expect(reused?.slice(1).map(Number)).toEqual([manifest.layers.length - 1, manifest.layers.length]);
     expect(second.stderr).toMatch(/\[linux\/amd64\] already in the store/);
     expect(second.report.store.digest).toBe(first.report.store.digest);
     expect((await mab(['store', 'verify', '--store', store])).exitCode).toBe(0);
