@@ -8,11 +8,11 @@
 #    ship some files under /lib), leaving out what the target's dpkg configuration (TARGET/dpkg,
 #    its /etc/dpkg) excludes, as dpkg would; its control data is added to a copy of the status
 #    and to var/lib/dpkg/info, so dpkg in the image knows what is there.
-# Maintainer scripts do not run. Two things they commonly do are done here instead, with the build
+# Maintainer scripts do not run. What they commonly do is done here instead, with the build
 # platform's tools, because their results do not depend on the architecture:
-#  - `update-alternatives --install` lines written out literally (libblas3's libblas.so.3 link) run
-#    with --root OUT (starting from TARGET/alternatives, the target's own choices, for a name it
-#    already has);
+#  - `update-alternatives --install` lines written out literally (libblas3's libblas.so.3 link,
+#    gcc's cc) run with --root OUT once every package is unpacked (starting from
+#    TARGET/alternatives, the target's own choices, for a name it already has);
 #  - Python packages whose scripts byte-compile (py3compile, py_compile.py) get their .py files
 #    compiled by the build platform's python3, which must be the target's version (same release);
 #  - ca-certificates' first configuration: every certificate it ships enabled, linked into
@@ -94,6 +94,7 @@ for d in bin sbin lib; do ln -sfn "usr/$d" "$out/$d"; done
 if [ "$arch" = amd64 ]; then mkdir -p "$out/usr/lib64" && ln -sfn usr/lib64 "$out/lib64"; fi
 cp "$status" "$out/var/lib/dpkg/status"
 : > "$work/py"
+: > "$work/alternatives"
 ca=
 # shellcheck disable=SC2013 # .deb file names hold no spaces
 for file in $(cat "$work/closure"); do
@@ -137,25 +138,12 @@ for file in $(cat "$work/closure"); do
   if [ -f "$work/control/postinst" ]; then
     # Continuation lines joined, so each command is on one line.
     sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$work/control/postinst" > "$work/postinst"
-    # A trailing "|| true" and double quotes around plain words change nothing a shell would do.
-    grep -E '^[[:space:]]*update-alternatives[[:space:]]+--install[[:space:]]' "$work/postinst" |
-      sed -e 's/[[:space:]]*||[[:space:]]*true[[:space:]]*$//' -e 's/"\([^"$`\\[:space:]]*\)"/\1/g' | while read -r line; do
-      case "$line" in
-        *[\$\`\;\&\|\<\>\(\)\"\']*) echo "$pkg: not run (not literal): $line" >&2; continue ;;
-      esac
-      # --install LINK NAME PATH PRIORITY: a line whose PATH is not here sits in a branch that
-      # does not apply (mysql-common's migration of an old my.cnf, say).
-      alt=$(echo "$line" | awk '{print $4}') path=$(echo "$line" | awk '{print $5}')
-      [ -e "$out$path" ] || continue
-      mkdir -p "$out/etc/alternatives" "$out/var/lib/dpkg/alternatives"
-      # The target's own choices for this name, if it has any, are kept.
-      if [ -f "$target/alternatives/$alt" ] && [ ! -f "$out/var/lib/dpkg/alternatives/$alt" ]; then
-        cp "$target/alternatives/$alt" "$out/var/lib/dpkg/alternatives/$alt"
-      fi
-      # shellcheck disable=SC2086 # the line's words, checked above to hold nothing a shell expands
-      set -- ${line#*update-alternatives}
-      update-alternatives --quiet --root "$out" "$@" || echo "$pkg: update-alternatives failed: $line" >&2
-    done
+    # Run once every package is unpacked, as dpkg configures after unpacking: a link's target may
+    # come in a package unpacked later. A trailing comment or "|| true", --quiet, and double
+    # quotes around plain words change nothing a shell would do.
+    grep -E '^[[:space:]]*update-alternatives[[:space:]].*--install[[:space:]]' "$work/postinst" |
+      sed -e 's/[[:space:]]#.*$//' -e 's/[[:space:]]*||[[:space:]]*true[[:space:]]*$//' -e 's/[[:space:]]--quiet\([[:space:]]\|$\)/ /g' \
+        -e 's/"\([^"$`\\[:space:]]*\)"/\1/g' -e "s/^[[:space:]]*/$pkg /" >> "$work/alternatives" || true
     if grep -qE 'py3compile|py_compile\.py' "$work/postinst"; then
       grep -E '^/usr/(lib/python3[^/]*|share/python3)/.*\.py$' "$out/var/lib/dpkg/info/$name.list" >> "$work/py" || true
     fi
@@ -163,6 +151,23 @@ for file in $(cat "$work/closure"); do
   if [ "$pkg" = ca-certificates ]; then ca=1; fi
   echo "unpacked $pkg ($arch)"
 done
+while read -r pkg line; do
+  case "$line" in
+    *[\$\`\;\&\|\<\>\(\)\"\']*) echo "$pkg: not run (not literal): $line" >&2; continue ;;
+  esac
+  # --install LINK NAME PATH PRIORITY: a line whose PATH is not here sits in a branch that does
+  # not apply (mysql-common's migration of an old my.cnf, say).
+  alt=$(echo "$line" | awk '{print $4}') path=$(echo "$line" | awk '{print $5}')
+  if [ ! -e "$out$path" ] && [ ! -L "$out$path" ]; then continue; fi
+  mkdir -p "$out/etc/alternatives" "$out/var/lib/dpkg/alternatives"
+  # The target's own choices for this name, if it has any, are kept.
+  if [ -f "$target/alternatives/$alt" ] && [ ! -f "$out/var/lib/dpkg/alternatives/$alt" ]; then
+    cp "$target/alternatives/$alt" "$out/var/lib/dpkg/alternatives/$alt"
+  fi
+  # shellcheck disable=SC2086 # the line's words, checked above to hold nothing a shell expands
+  set -- ${line#*update-alternatives}
+  update-alternatives --quiet --root "$out" "$@" || echo "$pkg: update-alternatives failed: $line" >&2
+done < "$work/alternatives"
 if [ -n "$ca" ]; then
   need openssl "ca-certificates needs its hash links made"
   # As its postinst and update-ca-certificates do on a first install (in the C locale a build
@@ -189,11 +194,21 @@ if [ -n "$ca" ]; then
   done
   echo "ca-certificates: $(grep -c 'BEGIN CERTIFICATE' "$certs/ca-certificates.crt") certificates in /etc/ssl/certs/ca-certificates.crt"
 fi
-if [ -s "$work/py" ]; then
-  # libpython3.X-stdlib's files are compiled by python3.X's script, so every interpreter file counts.
-  for list in "$out"/var/lib/dpkg/info/libpython3.*.list; do
-    if [ -e "$list" ]; then grep -E '^/usr/lib/python3\.[0-9]+/.*\.py$' "$list" >> "$work/py" || true; fi
+# The interpreter's own modules: python3.X-minimal's script compiles libpython3.X-minimal's
+# files, python3.X's those of libpython3.X-stdlib (not -dev's, whose config directory stays as is).
+for list in "$out"/var/lib/dpkg/info/python3.*.list; do
+  v=${list##*/python} && v=${v%.list}
+  case "$v" in
+    3.*-minimal) lib=libpython$v ;;
+    3.*-*) continue ;;
+    3.*) lib=libpython$v-stdlib ;;
+    *) continue ;;
+  esac
+  for l in "$out/var/lib/dpkg/info/$lib.list" "$out/var/lib/dpkg/info/$lib":*.list; do
+    if [ -e "$l" ]; then grep -E '^/usr/lib/python3\.[0-9]+/.*\.py$' "$l" >> "$work/py" || true; fi
   done
+done
+if [ -s "$work/py" ]; then
   sort -u "$work/py" | sed "s#^#$out#" > "$work/py.all"
   need python3 "$(wc -l < "$work/py.all") Python files need byte-compiling"
   # -s/-p record each file's path in the image, not under OUT, as the scripts would; as with

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { ELF_MACHINE, ROOT, elfMachine, fileList, mab, sh } from './helpers.js';
+import { ELF_MACHINE, ROOT, crossAgainstMultistage, elfMachine, mab } from './helpers.js';
 
 interface Report { strategy: string; platforms: { platform: string; smoke: { passed: boolean }[]; size: { uncompressed: number } }[] }
 
@@ -69,22 +69,11 @@ describe.each([
     await build(recipe, 'cross', args);
     await build(recipe, 'multistage', args);
     for (const [platform, slug] of [['linux/arm64', 'arm64'], ['linux/amd64', 'amd64']] as const) {
-      const image = (strategy: string) => `mab/${recipe}:${version}-${strategy}-${slug}`;
-      const cross = new Set(await fileList(image('cross'), platform));
-      const multi = new Set(await fileList(image('multistage'), platform));
-      const onlyMulti = [...multi].filter((f) => !cross.has(f) && !scripts.test(f));
-      expect(onlyMulti.filter((f) => !/^(var\/cache\/ldconfig\/aux-cache|var\/log\/.*)$/.test(f)), `${platform}: only in multistage`).toEqual([]);
-      expect([...cross].filter((f) => !multi.has(f) && !/^var\/lib\/apt\/lists\/(lock|partial\/)$/.test(f)), `${platform}: only in cross`).toEqual([]);
-      expect(multi.size).toBeGreaterThan(atLeast);
-      // What the scripts make that both must have, with the same content: alternatives' choices,
-      // dpkg's trigger interests and, where ca-certificates is installed, the bundle, its conf and
-      // every link in /etc/ssl/certs.
-      const made = (strategy: string) => sh('docker', ['run', '--rm', '--platform', platform, '--entrypoint', 'sh', image(strategy), '-c',
-        'for f in /var/lib/dpkg/triggers/*; do echo "$f"; sort "$f"; done;'
-        + ' for f in /etc/alternatives/* /etc/ssl/certs/*; do [ -e "$f" ] || [ -L "$f" ] && echo "$f $(readlink "$f")"; done;'
-        + ' cat /etc/ssl/certs/ca-certificates.crt /etc/ca-certificates.conf 2>/dev/null | grep -v "^#" | sha256sum']);
-      const [a, b] = await Promise.all([made('cross'), made('multistage')]);
-      expect(a, `${platform}: alternatives and CA links`).toBe(b);
+      const d = await crossAgainstMultistage((strategy) => `mab/${recipe}:${version}-${strategy}-${slug}`, platform);
+      expect(d.onlyMulti.filter((f) => !scripts.test(f) && !/^(var\/cache\/ldconfig\/aux-cache|var\/log\/.*)$/.test(f)), `${platform}: only in multistage`).toEqual([]);
+      expect(d.onlyCross.filter((f) => !/^var\/lib\/apt\/lists\/(lock|partial\/)$/.test(f)), `${platform}: only in cross`).toEqual([]);
+      expect(d.files).toBeGreaterThan(atLeast);
+      expect(d.madeCross, `${platform}: alternatives, trigger interests and CA links`).toBe(d.madeMulti);
     }
   });
 });

@@ -47,3 +47,26 @@ export async function fileList(image: string, platform: string): Promise<string[
   const out = await sh('sh', ['-c', `id=$(docker create --platform ${platform} ${image}) && docker export $id | tar -t; docker rm $id >/dev/null`]);
   return out.split('\n').filter(Boolean).sort();
 }
+
+/**
+ * What the `cross` and emulated `multistage` images of a recipe hold differently on one platform:
+ * paths only in one of them, and, for what maintainer scripts make that both must have with the
+ * same content (alternatives' choices, dpkg's trigger interests, the CA bundle, its conf and every
+ * link in /etc/ssl/certs), a listing of each.
+ */
+export async function crossAgainstMultistage(image: (strategy: 'cross' | 'multistage') => string, platform: string) {
+  const cross = new Set(await fileList(image('cross'), platform));
+  const multi = new Set(await fileList(image('multistage'), platform));
+  const made = (strategy: 'cross' | 'multistage') => sh('docker', ['run', '--rm', '--platform', platform, '--entrypoint', 'sh', image(strategy), '-c',
+    'for f in /var/lib/dpkg/triggers/*; do echo "$f"; sort "$f"; done;'
+    + ' for f in /etc/alternatives/* /etc/ssl/certs/*; do [ -e "$f" ] || [ -L "$f" ] && echo "$f $(readlink "$f")"; done;'
+    + ' cat /etc/ssl/certs/ca-certificates.crt /etc/ca-certificates.conf 2>/dev/null | grep -v "^#" | sha256sum']);
+  const [madeCross, madeMulti] = await Promise.all([made('cross'), made('multistage')]);
+  return {
+    onlyMulti: [...multi].filter((f) => !cross.has(f)),
+    onlyCross: [...cross].filter((f) => !multi.has(f)),
+    files: multi.size,
+    madeCross,
+    madeMulti,
+  };
+}
