@@ -16,7 +16,7 @@ import { Store } from '../store/layout.js';
 import { buildRecord, recordBuild, type BuildRecord } from '../store/builds.js';
 import { exportImage, storedExport, storeIndex, type Exported } from '../store/export.js';
 import { builderEnv, resolveBuilders } from './builders.js';
-import { buildTarget, makeContext, removeContext } from './buildx.js';
+import { buildTarget, makeContext, removeContext, type BuildOutput } from './buildx.js';
 import { redactor, secretValues, type BuildSecret } from './secrets.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
 import { removeOrphanedSmokeContainers, runSmoke, type SmokeResult } from './smoke.js';
@@ -138,7 +138,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     // On this host's engine, a build the store already has from the same plan and bases is not run again.
     const bases = builders.has(t.platform) ? undefined : await resolveBases(t.dockerfile, socket);
     const same = bases && !o.noCache && !o.keepContext ? await unchangedBuild(store, t, planDigest, bases, o.host.env) : undefined;
-    let built: { id: string; seconds: number; diffIds?: string[] };
+    let built: BuildOutput;
     let context: string | undefined;
     if (same) {
       o.log(`${prefix} unchanged: same plan and base images (${Object.entries(bases!).map(([b, d]) => `${b}@${d.slice(7, 19)}`).join(', ')}) as the build of ${same.record.builtAt}, whose image ${same.id.slice(7, 19)} the engine still has; not built again (--no-cache builds anyway)`);
