@@ -7,7 +7,7 @@
  * hashed, and its blob reused: a rebuild that changed its top layer gzips only that.
  */
 import { createHash } from 'node:crypto';
-import { readFile, utimes, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import tar from 'tar-stream';
@@ -71,9 +71,7 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
         for await (const chunk of stream as AsyncIterable<Buffer>) diff.update(chunk);
         const l = expected.get(`sha256:${diff.digest('hex')}`);
         if (l) {
-          // A fresh mtime: `store gc` spares young blobs, and this one is about to be tagged.
-          const now = new Date();
-          await utimes(store.blobPath(l.blob.digest), now, now);
+          await store.touch([l.blob.digest]);
           layers.set(header.name, l);
           reused++;
           onBlob?.(l.blob);
@@ -200,9 +198,7 @@ export async function storedExport(store: Store, imageId: string): Promise<Expor
   if (!(await store.hasBlob(e.manifest))) return undefined;
   const m = JSON.parse((await store.readBlob(e.manifest.digest)).toString()) as Manifest;
   for (const d of [m.config, ...m.layers]) if (!(await store.hasBlob(d))) return undefined;
-  // Fresh mtimes: `store gc` spares young blobs, and these are about to be tagged again.
-  const now = new Date();
-  for (const d of [e.manifest, m.config, ...m.layers]) await utimes(store.blobPath(d.digest), now, now);
+  await store.touch([e.manifest, m.config, ...m.layers].map((d) => d.digest));
   return e;
 }
 

@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MabError } from '../errors.js';
 import { assertDigest } from '../oci/digest.js';
@@ -115,6 +115,12 @@ export class Store {
       await rm(tmp, { force: true });
     }
     return { mediaType, digest, size };
+  }
+
+  /** Gives blobs a fresh mtime: `gc` spares young blobs, so ones about to be tagged again survive it. */
+  async touch(digests: string[]): Promise<void> {
+    const now = new Date();
+    for (const d of digests) await utimes(this.blobPath(d), now, now);
   }
 
   /** A blob's bytes, checked against its digest (a store can be damaged on disk). */
