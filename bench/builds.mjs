@@ -99,7 +99,9 @@ export async function run() {
   const reexport = { reused: [], empty: [] };
   const emptyStore = () => Store.open(path.join(mkdtempSync(path.join(os.tmpdir(), 'mab-bench-')), 'store'));
   const fresh = freshImages('mab/sysbench:1.0.20-cross-amd64');
-  for (let i = 0; i < n; i++) {
+  // The noisiest pair on this machine (medians of 3 ranged over 0.3× between evenings), and a
+  // cheap one: each run is a few seconds, so more of them.
+  for (let i = 0; i < runs(7); i++) {
     const image = fresh.next();
     const store = await emptyStore();
     // What `mab build` has from its own inspect of the image it built, before the export.

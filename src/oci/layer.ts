@@ -44,8 +44,9 @@ export async function gzipLayer(tarPath: string, outPath: string): Promise<Layer
   const blob = await atomicWrite(outPath, async (tmp) => {
     const raw = hashing();
     const gz = hashing();
-    // Level 6 is what docker push uses; gzip headers from zlib carry no timestamp, so the
-    // same tar always gives the same blob digest.
+    // Level 6, not the exports' 5 (oci/gzip.ts): base layers are made once per host and kept, so
+    // the CPU is spent once for blobs 0.1-0.4 % smaller. zlib's gzip headers carry no timestamp,
+    // so the same tar always gives the same blob digest.
     await pipeline(createReadStream(tarPath), raw.stream, createGzip({ level: 6 }), gz.stream, createWriteStream(tmp));
     const r = raw.result();
     const g = gz.result();

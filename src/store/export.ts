@@ -1,6 +1,6 @@
 /**
  * From the engine into the store: `docker save` streamed through tar-stream; each layer is
- * gzip-compressed by mab on its way into the store (level 6, as docker push does, on every core:
+ * gzip-compressed by mab on its way into the store (blobs the size docker push makes, on every core:
  * oci/gzip.ts; no timestamp, so the same layer always gives the same blob), its uncompressed digest
  * checked against the config's diff_ids, and an OCI manifest written over config and layers.
  * A layer an earlier export compressed (found by diff_id in the store's layer records) is only

@@ -14,7 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { missingSnapshots, openfaceFixtures } from '../fixtures/openface/fixtures.js';
-import { ELF_MACHINE, elfMachine, fileList, mab, sh } from '../engine/helpers.js';
+import { ELF_MACHINE, crossAgainstMultistage, elfMachine, mab, sh } from '../engine/helpers.js';
+import { onlyInCross, onlyInMultistage } from './explained.js';
 
 const only = process.env.MAB_HEAVY_RECIPES?.split(',');
 const skip = only && !only.includes('openface') ? 'MAB_HEAVY_RECIPES leaves openface out' : await missingSnapshots();
@@ -69,34 +70,13 @@ describe.skipIf(skip)('mab build openface --strategy cross --arch amd64,arm64', 
     }
   });
 
-  it('has the CA bundle and hash links ca-certificates\' scripts make, byte for byte', async () => {
-    const certs = (image: string) => sh('docker', ['run', '--rm', '--platform', 'linux/amd64', '--entrypoint', 'sh', image, '-c',
-      'cd /etc/ssl/certs && sha256sum ca-certificates.crt && for f in *; do echo "$f $(readlink "$f")"; done; grep -v "^#" /etc/ca-certificates.conf | sha256sum']);
-    const [a, b] = await Promise.all([certs(cross.platforms[0]!.image), certs(multistage.platforms[0]!.image)]);
-    expect(a.split('\n').length).toBeGreaterThan(200);
-    expect(a).toBe(b);
-  });
-
-  it('holds the same files as multistage on amd64, but for what only the emulated install leaves', async () => {
-    const a = new Set(await fileList(cross.platforms[0]!.image, 'linux/amd64'));
-    const b = new Set(await fileList(multistage.platforms[0]!.image, 'linux/amd64'));
-    const onlyMulti = [...b].filter((f) => !a.has(f));
-    const onlyCross = [...a].filter((f) => !b.has(f));
-    // What maintainer scripts and triggers make beyond alternatives and bytecode, none of which
-    // OpenFace reads: the MIME database (update-mime-database), gdk-pixbuf's loader cache,
-    // fontconfig's cache and its debconf-chosen links, directories made for local additions,
-    // adduser's lock, init-script links, config files written from templates (python3's
-    // debian_config, odbcinst.ini, readline's inputrc), group-file backups, apt/dpkg logs and
-    // ldconfig's cache.
-    const explained = new RegExp('^(usr/local/share/fonts/|usr/share/mime/.*|var/cache/fontconfig/.*|etc/fonts/conf\\.d/.*'
-      + '|usr/lib/x86_64-linux-gnu/gdk-pixbuf-2\\.0/2\\.10\\.0/loaders\\.cache|run/adduser'
-      + '|etc/rcS\\.d/.*|etc/python3/.*|var/lib/python/.*|etc/odbcinst\\.ini|etc/inputrc|etc/gshadow-'
-      + '|usr/share/doc/mysql-common/frozen-mode/|var/cache/ldconfig/aux-cache|var/log/.*)$');
-    expect(onlyMulti.filter((f) => !explained.test(f)), 'only in multistage').toEqual([]);
-    // ldconfig's trigger removes libtorch's dangling SONAME links to libraries Debian does not
-    // ship; py3compile fails on a test file in a legacy encoding that compileall reads.
-    const extra = /^(var\/lib\/apt\/lists\/(lock|partial\/)|usr\/lib\/x86_64-linux-gnu\/libcaffe2_\w+\.so\.1\.13|usr\/lib\/python3\/dist-packages\/joblib\/test\/__pycache__\/test_func_inspect_special_encoding\.cpython-311\.pyc)$/;
-    expect(onlyCross.filter((f) => !extra.test(f)), 'only in cross').toEqual([]);
-    expect(b.size).toBeGreaterThan(20000);
+  it('holds the same files as multistage on amd64, with the same alternatives, trigger interests and CA links, but for what only the emulated install leaves', async () => {
+    const image = (strategy: 'cross' | 'multistage') => (strategy === 'cross' ? cross : multistage).platforms[0]!.image;
+    const d = await crossAgainstMultistage(image, 'linux/amd64');
+    expect(d.onlyMulti.filter((f) => !onlyInMultistage('x86_64-linux-gnu').test(f)), 'only in multistage').toEqual([]);
+    expect(d.onlyCross.filter((f) => !onlyInCross('x86_64-linux-gnu').test(f)), 'only in cross').toEqual([]);
+    expect(d.files).toBeGreaterThan(20000);
+    expect(d.madeCross.split('\n').length).toBeGreaterThan(200);
+    expect(d.madeCross, 'alternatives, trigger interests and CA links').toBe(d.madeMulti);
   });
 });
