@@ -85,8 +85,11 @@ mkdir -p /etc/docker
 want='{"registry-mirrors":["http://'$REGISTRY_ADDR'"],"insecure-registries":["'$REGISTRY_ADDR'"],"builder":{"gc":{"enabled":true,"defaultKeepStorage":"'${MAB_BUILD_CACHE:-20GB}'"}}}'
 restart=0
 if [ "$(cat /etc/docker/daemon.json 2>/dev/null)" != "$want" ]; then echo "$want" > /etc/docker/daemon.json; restart=1; fi
+# A running dockerd whose bridge is gone (another daemon on this host removed docker0) fails
+# every RUN step with "could not find bridge docker0"; a restart makes the bridge again.
+if [ -f /var/run/docker.pid ] && [ ! -e /sys/class/net/docker0 ]; then restart=1; fi
 if [ $restart = 1 ] && [ -f /var/run/docker.pid ]; then
-  log "restarting dockerd for the new daemon.json"
+  log "restarting dockerd (new daemon.json, or its bridge docker0 is gone)"
   kill "$(cat /var/run/docker.pid)" 2>/dev/null || true
   for _ in $(seq 100); do [ -f /var/run/docker.pid ] || break; sleep 0.2; done
 fi
