@@ -101,7 +101,8 @@ export async function run() {
   const fresh = freshImages('mab/sysbench:1.0.20-cross-amd64');
   // The noisiest pair on this machine (medians of 3 ranged over 0.3× between evenings), and a
   // cheap one: each run is a few seconds, so more of them.
-  for (let i = 0; i < runs(7); i++) {
+  const freshRuns = runs(7);
+  for (let i = 0; i < freshRuns; i++) {
     const image = fresh.next();
     const store = await emptyStore();
     // What `mab build` has from its own inspect of the image it built, before the export.
