@@ -18,7 +18,7 @@ import { RegistryClient } from '../dist/registry/client.js';
 import { EarlyUploads, pushFromStore } from '../dist/registry/push.js';
 import { exportImage } from '../dist/store/export.js';
 import { Store } from '../dist/store/layout.js';
-import { ROOT, runs, stats, timed } from './lib.mjs';
+import { ROOT, runs, stats, timed, timedAsync } from './lib.mjs';
 
 const REGISTRY = '127.0.0.1:5000';
 const STORE = process.env.MAB_BENCH_STORE || path.join(ROOT, '.mab', 'bench-store');
@@ -109,15 +109,15 @@ export async function run() {
     const diffIds = (tag) => JSON.parse(execFileSync('docker', ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', tag], { encoding: 'utf8' }));
     const mabPush = async () => {
       const layers = diffIds(image);
-      const start = process.hrtime.bigint();
-      // As `mab build --push` does it: blobs go up as the export stores them.
-      const client = new RegistryClient(REGISTRY);
-      const repo = `bench/export-push-${randomBytes(4).toString('hex')}`;
-      const early = new EarlyUploads(store, client, repo);
-      const e = await exportImage(store, image, undefined, (b) => early.add(b), { diffIds: layers });
-      await store.tag(['it:1'], e.manifest);
-      await pushFromStore(store, 'it:1', client, repo, { tags: ['1'], format: 'docker', early });
-      ours.push(Number(process.hrtime.bigint() - start) / 1e9);
+      ours.push(await timedAsync(async () => {
+        // As `mab build --push` does it: blobs go up as the export stores them.
+        const client = new RegistryClient(REGISTRY);
+        const repo = `bench/export-push-${randomBytes(4).toString('hex')}`;
+        const early = new EarlyUploads(store, client, repo);
+        const e = await exportImage(store, image, undefined, (b) => early.add(b), { diffIds: layers });
+        await store.tag(['it:1'], e.manifest);
+        await pushFromStore(store, 'it:1', client, repo, { tags: ['1'], format: 'docker', early });
+      }));
     };
     const dockerPush = () => {
       const ref = `${REGISTRY}/bench/docker-push-${randomBytes(4).toString('hex')}:1`;
@@ -131,11 +131,9 @@ export async function run() {
     // A rebuild that changed only a top layer, exported into the store that holds the layers
     // under it (only hashed, their blobs reused) and into an empty one (all compressed).
     const rebuilt = fresh.rebuild(image);
-    const exportSeconds = async (into) => {
+    const exportSeconds = (into) => {
       const layers = diffIds(rebuilt);
-      const start = process.hrtime.bigint();
-      await exportImage(into, rebuilt, undefined, undefined, { diffIds: layers });
-      return Number(process.hrtime.bigint() - start) / 1e9;
+      return timedAsync(() => exportImage(into, rebuilt, undefined, undefined, { diffIds: layers }));
     };
     if (i % 2) { reexport.empty.push(await exportSeconds(await emptyStore())); reexport.reused.push(await exportSeconds(store)); }
     else { reexport.reused.push(await exportSeconds(store)); reexport.empty.push(await exportSeconds(await emptyStore())); }

@@ -16,6 +16,13 @@ export function timed(fn) {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
+/** Seconds the promise fn returns takes to settle. */
+export async function timedAsync(fn) {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
 /** Runs per measurement: MAB_BENCH_RUNS, else the benchmark's default. */
 export const runs = (n) => Number(process.env.MAB_BENCH_RUNS) || n;
 
