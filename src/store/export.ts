@@ -1,17 +1,21 @@
 /**
- * From the engine into the store: `docker save` streamed through tar-stream; each layer is
- * gzip-compressed by mab on its way into the store (blobs the size docker push makes, on every core:
- * oci/gzip.ts; no timestamp, so the same layer always gives the same blob), its uncompressed digest
- * checked against the config's diff_ids, and an OCI manifest written over config and layers.
- * A layer an earlier export compressed (found by diff_id in the store's layer records) is only
- * hashed, and its blob reused: a rebuild that changed its top layer gzips only that.
+ * From the engine into the store: `docker save` streamed through the save-archive reader
+ * (engine/archive.ts: every engine's format). A layer the engine holds uncompressed is
+ * gzip-compressed by mab on its way into the store (blobs the size docker push makes, on every
+ * core: oci/gzip.ts; no timestamp, so the same layer always gives the same blob); a layer the
+ * engine already compressed (the containerd image store) is stored as it is, never compressed
+ * again. Either way its uncompressed digest is checked against the config's diff_ids, and an OCI
+ * manifest is written over config and layers.
+ * An uncompressed layer an earlier export compressed (found by diff_id in the store's layer
+ * records) is only hashed, and its blob reused: a rebuild that changed its top layer gzips only that.
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { execa } from 'execa';
-import tar from 'tar-stream';
 import { DOCKER, docker } from '../build/docker.js';
+import { readSaveArchive, type ArchiveLayer } from '../engine/archive.js';
+import type { Layer } from '../oci/image.js';
 import { MabError } from '../errors.js';
 import { parallelGzip } from '../oci/gzip.js';
 import { assembleIndex, platformOfConfig } from '../oci/index.js';
@@ -31,118 +35,72 @@ export interface Exported {
   layers: number;
   /** Layers an earlier export had compressed, so this one only hashed them. */
   reused?: number;
-}
-
-interface SavedLayer {
-  blob: Descriptor;
-  diffId: string;
-  size: number;
+  /** Layers the engine had compressed itself, stored as they were. */
+  copied?: number;
 }
 
 /**
- * Reads `docker save IMAGE` (the engine 20.10 format: <id>/layer.tar, <id>.json, manifest.json).
- * `onBlob` hears of each layer and the config as soon as it is stored (to upload it early).
- * `o.diffIds` are the image's (from an inspect the caller made; else the export asks the engine),
- * and `o.reuse: false` compresses every layer.
+ * Reads `docker save IMAGE` into the store. `onBlob` hears of each layer and the config as soon
+ * as it is stored (to upload it early). `o.diffIds` are the image's (from an inspect the caller
+ * made; else the export asks the engine), and `o.reuse: false` compresses every layer.
  */
 export async function exportImage(store: Store, image: string, env?: NodeJS.ProcessEnv, onBlob?: (blob: Descriptor) => void, o: { diffIds?: string[] | undefined; reuse?: boolean } = {}): Promise<Exported> {
   const save = execa(DOCKER, ['save', image], { buffer: false, env, stdin: 'ignore', encoding: 'buffer' });
   // Looked up while the engine prepares the save stream, which takes longer. Records that cannot
   // be read mean only that every layer is compressed.
-  const none = new Map<number, Map<string, SavedLayer>>();
+  const none = new Map<string, Layer>();
   const earlier = o.reuse === false ? Promise.resolve(none) : (o.diffIds ? Promise.resolve(o.diffIds) : imageDiffIds(image, env)).then((ids) => earlierLayers(store, ids)).catch(() => none);
-  const layers = new Map<string, SavedLayer>();
-  const json = new Map<string, Buffer>();
-  // Layers already streamed in and still being finished (the last pieces compressed, synced).
-  const storing: Promise<unknown>[] = [];
   let reused = 0;
+  let copied = 0;
   // A layer read only to be hashed that turned out to be none of the layers expected.
   let missed = false;
-  const extract = tar.extract();
-  extract.on('entry', (header, stream, next) => {
-    if (header.name.endsWith('/layer.tar')) {
-      // A layer's diff_id is known only once it is read whole, so whether an earlier export
-      // compressed it is decided by its size: one of this image's layers stored before with the
-      // same size is only hashed, and its blob used when the hash matches.
-      void earlier.then(async (bySize) => {
-        const expected = bySize.get(header.size ?? -1);
-        if (!expected) return compressLayer(header.name, stream as unknown as AsyncIterable<Buffer>, next);
-        const diff = createHash('sha256');
-        for await (const chunk of stream as AsyncIterable<Buffer>) diff.update(chunk);
-        const l = expected.get(`sha256:${diff.digest('hex')}`);
-        if (l) {
-          await store.touch([l.blob.digest]);
-          layers.set(header.name, l);
-          reused++;
-          onBlob?.(l.blob);
-        } else missed = true;
-        next();
-      }).catch((e: unknown) => next(e as Error));
-    } else if (header.name.endsWith('.json')) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => {
-        chunks.push(c as Buffer);
-      });
-      stream.on('end', () => (json.set(header.name, Buffer.concat(chunks)), next()));
-    } else {
-      stream.on('end', next);
-      stream.resume();
+  const stored = async (l: Layer, fresh: boolean) => {
+    onBlob?.(l.blob);
+    if (fresh) await atomicWrite(layerRecord(store, l.diffId), (tmp) => writeFile(tmp, JSON.stringify(l)));
+    return l;
+  };
+  const onLayer = async (layer: ArchiveLayer): Promise<Layer | undefined> => {
+    if (layer.compression === 'gzip') {
+      copied++;
+      return stored(await copyCompressed(store, layer), true);
     }
-  });
-  // Hashed (its diff_id) and gzipped on every core as the save stream passes, straight into the
-  // store: docker save gives the layers one after the other, so each gets all cores. The save
-  // stream moves on once the layer is read, while its blob is finished.
-  const compressLayer = (name: string, stream: AsyncIterable<Buffer>, next: (e?: Error) => void) => {
-    let moved = false;
-    const moveOn = (e?: unknown) => {
-      if (moved) return;
-      moved = true;
-      next(e as Error | undefined);
-    };
+    // A layer's diff_id is known only once it is read whole (unless its name says it), so whether
+    // an earlier export compressed it is decided by its size: one of this image's layers stored
+    // before with the same size is only hashed, and its blob used when the hash matches.
+    const expected = [...(await earlier).values()].filter((l) => l.size === layer.size && (!layer.named || l.diffId === layer.named));
+    if (!expected.length) return stored(await compressLayer(store, layer), true);
     const diff = createHash('sha256');
-    let size = 0;
-    const hashed = (async function* () {
-      for await (const chunk of stream) {
-        diff.update(chunk);
-        size += chunk.length;
-        yield chunk;
-      }
-      moveOn();
-    })();
-    const stored = store.putStream(parallelGzip(hashed), MediaType.OciLayerGzip).then(async (blob) => {
-      const l = { blob, diffId: `sha256:${diff.digest('hex')}`, size };
-      layers.set(name, l);
-      onBlob?.(blob);
-      await atomicWrite(layerRecord(store, l.diffId), (tmp) => writeFile(tmp, JSON.stringify(l)));
-    });
-    stored.catch(moveOn);
-    storing.push(stored);
+    for await (const chunk of layer.content) diff.update(chunk);
+    const l = expected.find((e) => e.diffId === `sha256:${diff.digest('hex')}`);
+    if (!l) {
+      missed = true;
+      return undefined;
+    }
+    await store.touch([l.blob.digest]);
+    reused++;
+    return stored(l, false);
   };
   let stderr = '';
   save.stderr?.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-2000);
   });
-  await Promise.all([pipeline(save.stdout, extract), save]).catch((e: unknown) => {
-    if (e instanceof MabError) throw e;
-    throw new MabError('E_EXPORT', `docker save ${image} failed: ${stderr.trim() || (e as Error).message}`, `the engine could not give this image's layers; rebuild it (or check \`docker image inspect ${image}\`)`);
+  const saveFailed = () => new MabError('E_EXPORT', `docker save ${image} failed: ${stderr.trim() || 'the archive ended early'}`, `the engine could not give this image's layers; rebuild it (or check \`docker image inspect ${image}\`)`);
+  let saved;
+  try {
+    saved = await readSaveArchive(save.stdout!, image, onLayer, () => save.kill());
+  } catch (e) {
+    // The engine failing on its own is the cause of whatever the read then found wrong.
+    const failed = await save.then(() => undefined, (x: { isTerminated?: boolean }) => x);
+    throw (failed && !failed.isTerminated) || !(e instanceof MabError) ? saveFailed() : e;
+  }
+  await save.catch(() => {
+    throw saveFailed();
   });
-  await Promise.all(storing);
   // Rare: a new layer the size of one stored before. Its bytes went by uncompressed; start again.
   if (missed) return exportImage(store, image, env, onBlob, { reuse: false });
 
-  const saved = JSON.parse(json.get('manifest.json')?.toString() ?? 'null') as { Config: string; Layers: string[] }[] | null;
-  const entry = saved?.[0];
-  const configBytes = entry && json.get(entry.Config);
-  if (!entry || !configBytes) throw new MabError('E_EXPORT', `docker save ${image} gave no manifest.json or config`, 'this engine writes another save format; mab reads the Docker 20.10 one');
-  const config = JSON.parse(configBytes.toString()) as ImageConfig;
-  const ordered = entry.Layers.map((p, i) => {
-    const l = layers.get(p);
-    if (!l) throw new MabError('E_EXPORT', `docker save ${image} lists ${p} but holds no such layer`);
-    // The config names each layer by the digest of its uncompressed tar: a mismatch means the
-    // save stream and the image disagree, and the stored image would not run.
-    if (config.rootfs.diff_ids[i] !== l.diffId) throw new MabError('E_EXPORT', `layer ${i + 1} of ${image} has diff_id ${l.diffId}, its config says ${config.rootfs.diff_ids[i]}`);
-    return l;
-  });
+  const { config, configBytes } = saved;
+  const ordered = saved.layers as Layer[];
   const configDesc = await store.putBytes(configBytes, MediaType.OciConfig);
   onBlob?.(configDesc);
   const manifestJson = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: ordered.map((l) => l.blob) };
@@ -154,14 +112,72 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
     uncompressed: ordered.reduce((n, l) => n + l.size, 0),
     layers: ordered.length,
     reused,
+    copied,
   };
-  await atomicWrite(exportRecord(store, configDesc.digest), (tmp) => writeFile(tmp, JSON.stringify(exported)));
+  // Filed under every ID the engine may give this image, so a later build finds it by that ID.
+  for (const id of saved.ids) await atomicWrite(exportRecord(store, id), (tmp) => writeFile(tmp, JSON.stringify(exported)));
   return exported;
 }
 
 /**
- * Every export is remembered under its config digest, which is the engine's image ID. A rebuild
- * that gives the same image ID is the same image, so it need not be saved and compressed again:
+ * Hashed (its diff_id) and gzipped on every core as the save stream passes, straight into the
+ * store: docker save gives the layers one after the other, so each gets all cores. The archive
+ * moves on once the layer is read, while its blob is finished.
+ */
+async function compressLayer(store: Store, layer: ArchiveLayer): Promise<Layer> {
+  const diff = createHash('sha256');
+  let size = 0;
+  const hashed = (async function* () {
+    for await (const chunk of layer.content) {
+      diff.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+  })();
+  const blob = await store.putStream(parallelGzip(hashed), MediaType.OciLayerGzip);
+  return { blob, diffId: `sha256:${diff.digest('hex')}`, size };
+}
+
+/** A gzip blob the engine made, stored byte for byte; gunzipped beside it only to learn its diff_id. */
+async function copyCompressed(store: Store, layer: ArchiveLayer): Promise<Layer> {
+  const gunzip = createGunzip();
+  const diff = createHash('sha256');
+  let size = 0;
+  const unpacked = (async () => {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      diff.update(chunk);
+      size += chunk.length;
+    }
+  })();
+  const teed = (async function* () {
+    for await (const chunk of layer.content) {
+      // ('close': a gunzip that failed drains no more, and the read must end all the same.)
+      if (!gunzip.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const go = () => (gunzip.off('drain', go).off('close', go), resolve());
+          gunzip.on('drain', go).on('close', go);
+        });
+      }
+      yield chunk;
+    }
+    gunzip.end();
+  })();
+  let blob: Descriptor;
+  try {
+    // A blob named by its digest that has another is refused before it is named in the store.
+    [blob] = await Promise.all([store.putStream(teed, MediaType.OciLayerGzip, layer.named), unpacked]);
+  } catch (e) {
+    gunzip.destroy();
+    const why = e instanceof MabError ? e.message : `it is not a whole gzip stream (${(e as Error).message})`;
+    throw new MabError('E_EXPORT', `the engine's layer ${layer.name} cannot be stored: ${why}`, 'the engine\'s copy of this layer is damaged; remove the image and rebuild it');
+  }
+  return { blob, diffId: `sha256:${diff.digest('hex')}`, size };
+}
+
+/**
+ * Every export is remembered under the IDs the engine may give the image (its config digest, or
+ * with the containerd image store its manifest digest). A rebuild that gives the same image ID
+ * is the same image, so it need not be saved and compressed again:
  *   DIR/mab/exports/HEX.json
  */
 const exportRecord = (store: Store, configDigest: string) => recordFile(store.dir, 'exports', configDigest);
@@ -176,17 +192,15 @@ const layerRecord = (store: Store, diffId: string) => recordFile(store.dir, 'lay
 /** The image's diff_ids, bottom first; none when the engine cannot say (no reuse then). */
 const imageDiffIds = (image: string, env?: NodeJS.ProcessEnv) => docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', image], { env }).then((out) => JSON.parse(out) as string[], () => []);
 
-/** Those of `diffIds` that earlier exports stored and the store still holds, by tar size. */
-async function earlierLayers(store: Store, diffIds: string[]): Promise<Map<number, Map<string, SavedLayer>>> {
-  const bySize = new Map<number, Map<string, SavedLayer>>();
+/** Those of `diffIds` that earlier exports stored and the store still holds. */
+async function earlierLayers(store: Store, diffIds: string[]): Promise<Map<string, Layer>> {
+  const found = new Map<string, Layer>();
   for (const diffId of diffIds) {
     if (!isDigest(diffId)) continue;
-    const l = await readFile(layerRecord(store, diffId), 'utf8').then((t) => JSON.parse(t) as SavedLayer, () => undefined);
-    if (l?.diffId !== diffId || !(await store.hasBlob(l.blob))) continue;
-    if (!bySize.has(l.size)) bySize.set(l.size, new Map());
-    bySize.get(l.size)!.set(diffId, l);
+    const l = await readFile(layerRecord(store, diffId), 'utf8').then((t) => JSON.parse(t) as Layer, () => undefined);
+    if (l?.diffId === diffId && (await store.hasBlob(l.blob))) found.set(diffId, l);
   }
-  return bySize;
+  return found;
 }
 
 /** The earlier export of image ID `imageId`, when the store still holds its manifest and every blob. */
