@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builderEnv, parseBuilderSpecs } from './builders.js';
+import { builderEnv, hostOf, parseBuilderSpecs } from './builders.js';
 
 describe('--builder PLATFORM=NAME', () => {
   it('normalizes platforms and refuses malformed or doubled specs', () => {
@@ -14,5 +14,11 @@ describe('--builder PLATFORM=NAME', () => {
     expect(builderEnv({ name: 'bx', kind: 'builder' }, env, true)).toEqual({ ...env, BUILDX_BUILDER: 'bx' });
     expect(builderEnv({ name: 'bx', kind: 'builder' }, env, false)).toBe(env);
     expect(builderEnv(undefined, env, true)).toBe(env);
+  });
+});
+
+describe('hostOf', () => {
+  it('gives the machine of a tcp:// or ssh:// endpoint, none for a local socket', () => {
+    expect(['tcp://10.1.2.3:2375', 'ssh://me@board.local', 'tcp://[fd00::2]:2375', 'unix:///var/run/docker.sock'].map(hostOf)).toEqual(['10.1.2.3', 'board.local', 'fd00::2', undefined]);
   });
 });

@@ -52,11 +52,22 @@ export async function resolveBuilders(routes: Map<string, string>, platforms: st
     if (!offered.includes(platform)) {
       throw new MabError('E_BUILDER', `builder "${name}" cannot build ${platform}: it offers ${offered.join(', ') || 'no platforms'}`, `route ${platform} to a builder that runs it natively, or register QEMU on that machine`);
     }
-    const endpoint = await docker(['context', 'inspect', name, '--format', '{{.Endpoints.docker.Host}}'], { env }).catch(() => undefined);
-    const host = endpoint ? /^(?:tcp|ssh):\/\/(?:[^@/]*@)?(?:\[([^\]]+)\]|([^:/]+))/.exec(endpoint.trim())?.slice(1).find(Boolean) : undefined;
+    const endpoint = await engineEndpoint(env, name);
+    const host = endpoint ? hostOf(endpoint) : undefined;
     out.set(platform, endpoint ? { name, kind: 'context', ...(host ? { host } : {}) } : { name, kind: 'builder' });
   }
   return out;
+}
+
+/** A docker context's engine endpoint (unix://…, tcp://…, ssh://…); without a name, the current one (DOCKER_HOST included). */
+export async function engineEndpoint(env?: NodeJS.ProcessEnv, context?: string): Promise<string | undefined> {
+  const out = await docker(['context', 'inspect', ...(context ? [context] : []), '--format', '{{.Endpoints.docker.Host}}'], { env }).catch(() => undefined);
+  return out?.trim() || undefined;
+}
+
+/** The machine of a tcp:// or ssh:// endpoint, where that engine's published ports are reached; none for a local socket. */
+export function hostOf(endpoint: string): string | undefined {
+  return /^(?:tcp|ssh):\/\/(?:[^@/]*@)?(?:\[([^\]]+)\]|([^:/]+))/.exec(endpoint)?.slice(1).find(Boolean);
 }
 
 /** The environment docker commands for a platform run with: its context, or its buildx builder. */

@@ -15,13 +15,13 @@ import { fetchAll, type Mirror } from '../source/fetch.js';
 import { Store } from '../store/layout.js';
 import { buildRecord, recordBuild, type BuildRecord } from '../store/builds.js';
 import { exportImage, storedExport, storeIndex, type Exported } from '../store/export.js';
-import { builderEnv, resolveBuilders } from './builders.js';
+import { builderEnv, engineEndpoint, hostOf, resolveBuilders } from './builders.js';
 import { buildTarget, makeContext, removeContext, type BuildOutput } from './buildx.js';
 import { redactor, secretValues, type BuildSecret } from './secrets.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
 import { removeOrphanedSmokeContainers, runSmoke, type SmokeResult } from './smoke.js';
 import { mapLimited } from '../util/limit.js';
-import { engineSocket, resolveBases, unchangedBuild } from './unchanged.js';
+import { engineApi, resolveBases, unchangedBuild } from './unchanged.js';
 
 export interface ExecuteOptions {
   host: Host;
@@ -127,8 +127,11 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   // Per target, found once after its build: its plan digest, and the store's earlier export of
   // the same image ID (which spares the smoke checks and the export).
   const known: { planDigest: string; stored?: Exported; bases?: Record<string, string>; unchanged?: BuildRecord; diffIds?: string[] }[] = [];
-  // This host's engine socket, for resolving the base images of the platforms built on it.
-  const socket = plan.targets.some((t) => !builders.has(t.platform)) ? await engineSocket(o.host.env) : undefined;
+  // The engine of the platforms not routed to a builder: its API resolves their base images, and
+  // its machine (a tcp:// or ssh:// DOCKER_HOST; else this one) answers their HTTP smoke checks.
+  const endpoint = plan.targets.some((t) => !builders.has(t.platform)) ? await engineEndpoint(o.host.env) : undefined;
+  const api = engineApi(endpoint, o.host.env ?? process.env);
+  const engineHost = endpoint ? hostOf(endpoint) : undefined;
   const results: PlatformResult[] = await mapLimited(plan.targets, jobs, async (t, i) => {
     const prefix = `[${t.platform}]`;
     // The engine this platform's image lives in: its builder's (a docker context), else this host's.
@@ -136,7 +139,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     o.log(`${prefix} building ${plan.recipe.name} ${plan.recipe.version} (${i + 1}/${plan.targets.length}, ${plan.strategy})`);
     const planDigest = await targetDigest(t);
     // On this host's engine, a build the store already has from the same plan and bases is not run again.
-    const bases = builders.has(t.platform) ? undefined : await resolveBases(t.dockerfile, socket);
+    const bases = builders.has(t.platform) ? undefined : await resolveBases(t.dockerfile, api);
     const same = bases && !o.noCache && !o.keepContext ? await unchangedBuild(store, t, planDigest, bases, o.host.env) : undefined;
     let built: BuildOutput;
     let context: string | undefined;
@@ -158,7 +161,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     // The very image an earlier build with the same plan smoke-tested: its results stand.
     const earlier = o.rerunSmoke ? undefined : await earlierSmoke(store, stored, known[i]!.planDigest);
     o.log(`${prefix} ${same ? 'reused' : `built in ${built.seconds.toFixed(1)} s`}; ${earlier ? `smoke checks passed on this same image (${built.id.slice(7, 19)}) at ${earlier.builtAt}, not run again` : 'smoke testing'}`);
-    const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, engineEnv, builders.get(t.platform)?.host);
+    const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, engineEnv, builders.has(t.platform) ? builders.get(t.platform)?.host : engineHost);
     for (const s of smoke) o.log(`${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${earlier ? 'earlier run, ' : ''}${s.seconds.toFixed(1)} s)`);
     const failed = smoke.filter((s) => !s.passed);
     if (failed.length) {
@@ -178,6 +181,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     o.log(earlier ? `[${r.platform}] already in the store ${o.storeDir} (image ${r.imageId.slice(7, 19)}), not exported again` : `[${r.platform}] exporting to the store ${o.storeDir}`);
     const e = earlier ?? (await exportImage(store, r.image, builderEnv(builders.get(r.platform), o.host.env, false), early && ((b) => early.add(b)), { diffIds: known[i]!.diffIds }));
     if (e.reused) o.log(`[${r.platform}] ${e.reused} of ${e.layers} layers were compressed by an earlier export: hashed, not compressed again`);
+    if (e.copied) o.log(`[${r.platform}] ${e.copied} of ${e.layers} layers stored as the engine compressed them, not compressed again`);
     r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: !plan.publish };
     r.manifest = e.manifest.digest;
     return { exported: e, platform: r.platform, source: r.image };

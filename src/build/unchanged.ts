@@ -8,7 +8,7 @@
  *
  * The bases are resolved the way `buildx build --pull` resolves them, by the engine itself (its
  * registry mirrors and insecure-registry settings apply), with its distribution endpoint. Whatever
- * cannot be checked means "build": an engine that is not on a local socket, a base the engine
+ * cannot be checked means "build": an engine whose API is behind TLS or SSH, a base the engine
  * cannot resolve (a private registry needs the credentials BuildKit would use), a record from
  * before bases were recorded. A tag that moves between this check and BuildKit's own pull is
  * recorded with the digest seen here, so the next run builds again: never the reverse.
@@ -35,16 +35,19 @@ export function baseImages(dockerfile: string): string[] {
   return [...bases].sort();
 }
 
-/** The engine's unix socket, from the docker CLI's current context (DOCKER_HOST included). */
-export async function engineSocket(env?: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const host = (await docker(['context', 'inspect', '--format', '{{.Endpoints.docker.Host}}'], { env }).catch(() => '')).trim();
-  return host.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
+/** Where the engine's API answers plain HTTP: its unix socket, or a tcp:// endpoint without TLS. */
+export type EngineApi = { socketPath: string } | { host: string; port: number };
+
+export function engineApi(endpoint: string | undefined, env: NodeJS.ProcessEnv = process.env): EngineApi | undefined {
+  if (endpoint?.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
+  const tcp = endpoint && !env.DOCKER_TLS_VERIFY && !env.DOCKER_CERT_PATH ? /^tcp:\/\/(?:\[([^\]]+)\]|([^:/]+))(?::(\d+))?\/?$/.exec(endpoint) : undefined;
+  return tcp ? { host: (tcp[1] ?? tcp[2])!, port: Number(tcp[3] ?? 2375) } : undefined;
 }
 
 /** What the engine's registry says a tag points at now (GET /distribution/NAME/json). */
-function distributionDigest(socketPath: string, image: string): Promise<string | undefined> {
+function distributionDigest(api: EngineApi, image: string): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const req = http.get({ socketPath, path: `/distribution/${image}/json`, timeout: 15_000 }, (res) => {
+    const req = http.get({ ...api, path: `/distribution/${image}/json`, timeout: 15_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -65,14 +68,14 @@ function distributionDigest(socketPath: string, image: string): Promise<string |
 
 /**
  * Each base image → the digest its tag points at now; undefined if any cannot be resolved.
- * `socket` is engineSocket's answer, asked once per run.
+ * `api` is engineApi's answer, asked once per run.
  */
-export async function resolveBases(dockerfile: string, socket: string | undefined): Promise<Record<string, string> | undefined> {
+export async function resolveBases(dockerfile: string, api: EngineApi | undefined): Promise<Record<string, string> | undefined> {
   const images = baseImages(dockerfile);
   // A digest-pinned base is its digest; anything else but a plain name:tag is not resolved.
   const pinned = (i: string) => /@(sha256:[a-f0-9]{64})$/.exec(i)?.[1];
-  if (images.some((i) => !pinned(i) && (!/^[\w./:-]+$/.test(i) || !socket))) return undefined;
-  const digests = await Promise.all(images.map((i) => pinned(i) ?? distributionDigest(socket!, i)));
+  if (images.some((i) => !pinned(i) && (!/^[\w./:-]+$/.test(i) || !api))) return undefined;
+  const digests = await Promise.all(images.map((i) => pinned(i) ?? distributionDigest(api!, i)));
   if (digests.some((d) => d === undefined)) return undefined;
   return Object.fromEntries(images.map((i, n) => [i, digests[n]!]));
 }
