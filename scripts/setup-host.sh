@@ -5,10 +5,23 @@
 #   MAB_SKIP_BASE=1    do not create the debian base images
 #   MAB_MIN_FREE_MIB   free disk space required to go on (default 6144)
 #   MAB_BUILD_CACHE    BuildKit cache size dockerd prunes back to after builds (default 20GB)
+#   MAB_ENGINE         the Docker Engine to run (docs/engines.md):
+#                        26.1-containerd  trixie's docker.io 26.1 with the containerd image store (default:
+#                                         the store Docker 29 uses on new installs)
+#                        26.1-overlay2    the same engine with its own overlay2 layer store
+#                        20.10            bookworm's docker.io 20.10, the engine edge boards run
+#                      A host that runs another one is moved to it (images built there stay in its store,
+#                      unseen, until it is chosen again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REGISTRY_ADDR=127.0.0.1:5000
 REGISTRY_DIR=${MAB_REGISTRY_DIR:-/var/lib/mab/registry}
+ENGINE=${MAB_ENGINE:-26.1-containerd}
+case $ENGINE in
+  26.1-containerd|26.1-overlay2) ENGINE_VERSION=26.1 ;;
+  20.10) ENGINE_VERSION=20.10 ;;
+  *) echo "setup-host.sh: MAB_ENGINE=$ENGINE is none of 26.1-containerd, 26.1-overlay2, 20.10" >&2; exit 1 ;;
+esac
 log() { printf '[setup] %s\n' "$*"; }
 export DEBIAN_FRONTEND=noninteractive
 
@@ -33,21 +46,42 @@ done
 # part of dpkg); openssl and apache2-utils (htpasswd): the auth tests make certificates and users;
 # umoci: a second OCI tool that must read the local store; chromium: the test that opens the HTML
 # size report headless and screenshots its charts.
-pkgs=(docker.io qemu-user-static binfmt-support docker-registry apache2-utils mmdebstrap skopeo
+pkgs=(qemu-user-static binfmt-support docker-registry apache2-utils mmdebstrap skopeo
       uidmap arch-test ca-certificates curl git bzip2 xz-utils gnupg gpgv openssl umoci chromium)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+# buildx and engine 26.1 are not in bookworm; trixie's packages depend only on libc6 and work
+# here. The pin keeps every other package on bookworm.
+if [ ! -f /etc/apt/sources.list.d/mab-trixie.list ]; then
+  echo 'deb http://deb.debian.org/debian trixie main' > /etc/apt/sources.list.d/mab-trixie.list
+  printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/mab-trixie
+fi
 if [ ${#missing[@]} -gt 0 ] || [ ! -x /usr/libexec/docker/cli-plugins/docker-buildx ]; then
-  # buildx is not in bookworm; trixie's package depends only on libc6 and works here. The pin keeps
-  # every other package on bookworm.
-  if [ ! -f /etc/apt/sources.list.d/mab-trixie.list ]; then
-    echo 'deb http://deb.debian.org/debian trixie main' > /etc/apt/sources.list.d/mab-trixie.list
-    printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/mab-trixie
-  fi
   log "installing: ${missing[*]} docker-buildx"
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   apt-get install -y -qq --no-install-recommends -t trixie docker-buildx >/dev/null
+fi
+
+# --- Docker Engine ---------------------------------------------------------------------------
+# Trixie's docker.io 26.1, its docker-cli and containerd 1.7 install on bookworm (libc6 >= 2.34);
+# trixie's runc needs glibc 2.38, so runc stays bookworm's 1.1.5 (the pin makes apt take it).
+# Moving between engines stops the running daemon first: apt replaces its binary under it.
+engine_installed=$(dpkg-query -W -f='${Status} ${Version}' docker.io 2>/dev/null | sed -n 's/^install ok installed //p')
+if [ "$(echo "$engine_installed" | cut -d. -f1,2)" != "$ENGINE_VERSION" ]; then
+  if [ -f /var/run/docker.pid ]; then
+    log "stopping dockerd ${engine_installed%%+*} to install $ENGINE_VERSION"
+    kill "$(cat /var/run/docker.pid)" 2>/dev/null || true
+    for _ in $(seq 150); do [ -f /var/run/docker.pid ] || break; sleep 0.2; done
+  fi
+  log "installing Docker Engine $ENGINE_VERSION"
+  apt-get update -qq
+  if [ "$ENGINE_VERSION" = 26.1 ]; then
+    apt-get install -y -qq --no-install-recommends docker.io/trixie docker-cli/trixie containerd/trixie >/dev/null
+  else
+    # 20.10's package holds the CLI itself, which trixie's docker-cli would otherwise own.
+    apt-get install -y -qq --no-install-recommends --allow-downgrades docker.io/bookworm docker-cli- >/dev/null
+  fi
 fi
 
 # --- QEMU user emulation ---------------------------------------------------------------------
@@ -82,14 +116,20 @@ fi
 # host it reached 55 GB and stopped a run at the free-disk check above. With a keep size, BuildKit
 # prunes its least recently used records after each build, so the warm caches CI needs stay.
 mkdir -p /etc/docker
-want='{"registry-mirrors":["http://'$REGISTRY_ADDR'"],"insecure-registries":["'$REGISTRY_ADDR'"],"builder":{"gc":{"enabled":true,"defaultKeepStorage":"'${MAB_BUILD_CACHE:-20GB}'"}}}'
+# The containerd image store keeps images as the registry has them (manifests, compressed blobs).
+features=''
+[ "$ENGINE" = 26.1-containerd ] && features=',"features":{"containerd-snapshotter":true}'
+want='{"registry-mirrors":["http://'$REGISTRY_ADDR'"],"insecure-registries":["'$REGISTRY_ADDR'"],"builder":{"gc":{"enabled":true,"defaultKeepStorage":"'${MAB_BUILD_CACHE:-20GB}'"}}'$features'}'
 restart=0
 if [ "$(cat /etc/docker/daemon.json 2>/dev/null)" != "$want" ]; then echo "$want" > /etc/docker/daemon.json; restart=1; fi
 # A running dockerd whose bridge is gone (another daemon on this host removed docker0) fails
 # every RUN step with "could not find bridge docker0"; a restart makes the bridge again.
 if [ -f /var/run/docker.pid ] && [ ! -e /sys/class/net/docker0 ]; then restart=1; fi
+# A daemon left from another engine (its binary was replaced under it) is restarted too.
+running=$(/usr/bin/docker version -f '{{.Server.Version}}' 2>/dev/null || true)
+if [ -n "$running" ] && [ "${running#"$ENGINE_VERSION".}" = "$running" ]; then restart=1; fi
 if [ $restart = 1 ] && [ -f /var/run/docker.pid ]; then
-  log "restarting dockerd (new daemon.json, or its bridge docker0 is gone)"
+  log "restarting dockerd (new daemon.json, another engine, or its bridge docker0 is gone)"
   kill "$(cat /var/run/docker.pid)" 2>/dev/null || true
   for _ in $(seq 100); do [ -f /var/run/docker.pid ] || break; sleep 0.2; done
 fi
@@ -112,4 +152,4 @@ npm run -s build
 if [ "${MAB_SKIP_BASE:-0}" != 1 ]; then
   node bin/mab.js base debian:bookworm debian:bookworm-slim --arch amd64,arm64,arm/v7 --security auto --push "$REGISTRY_ADDR"
 fi
-log "host ready: dockerd $(/usr/bin/docker version -f '{{.Server.Version}}'), registry $REGISTRY_ADDR"
+log "host ready: dockerd $(/usr/bin/docker version -f '{{.Server.Version}}') ($(/usr/bin/docker info -f '{{.Driver}}') store), registry $REGISTRY_ADDR"
