@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, on a real build host: sets the host up (idempotent, see setup-host.sh),
-# then runs both vitest suites, `unit` and `engine` (real dockerd, BuildKit, QEMU, registry).
+# unpacks the other engines the engine-compatibility test runs (scripts/engines.sh), then runs
+# both vitest suites, `unit` and `engine` (real dockerd, BuildKit, QEMU, registry).
 # Ends with one plain summary line: "tests: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-host.sh
+bash scripts/engines.sh
 mkdir -p .mab
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=.mab/test-results.json "$@" || status=$?

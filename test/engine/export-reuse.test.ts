@@ -11,8 +11,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportImage } from '../../src/store/export.js';
 import { Store, recordFile } from '../../src/store/layout.js';
-import { sh } from './helpers.js';
+import { imageStore, sh } from './helpers.js';
 
+const compressedByEngine = (await imageStore()) === 'containerd';
 const BASE = 'mabtest/export-reuse-base:1';
 const TOP = 'mabtest/export-reuse-top:1';
 
@@ -38,17 +39,21 @@ describe('export of a rebuilt image into a store that holds the layers under its
     await sh('docker', ['rmi', '-f', TOP, BASE]).catch(() => undefined);
   });
 
-  it('gzips only the new layer and stores the same manifest as an export into an empty store', async () => {
+  it('compresses no layer twice (reused, or stored as the engine compressed it) and stores the same manifest as an export into an empty store', async () => {
     const store = await emptyStore();
     expect((await exportImage(store, BASE)).reused).toBe(0);
     const again = await exportImage(store, TOP);
-    expect(again.reused).toBe((await diffIds(BASE)).length);
+    if (compressedByEngine) {
+      expect([again.reused, again.copied]).toEqual([0, again.layers]);
+    } else {
+      expect(again.reused).toBe((await diffIds(BASE)).length);
+    }
     expect(again.layers).toBe(fresh.layers);
     expect(again.manifest.digest).toBe(fresh.manifest.digest);
     expect(again.uncompressed).toBe(fresh.uncompressed);
   });
 
-  it('starts again without reuse when a new layer has the size of a stored one', async () => {
+  it.skipIf(compressedByEngine)('starts again without reuse when a new layer has the size of a stored one', async () => {
     const store = await emptyStore();
     await exportImage(store, BASE);
     // The record of the base's top layer now claims the size of the new layer: the new layer is

@@ -22,6 +22,14 @@ export async function skopeoJson<T>(args: string[], ref: string): Promise<T> {
   return JSON.parse(await sh('skopeo', ['inspect', '--tls-verify=false', ...args, `docker://${ref}`])) as T;
 }
 
+/**
+ * Where the engine the tests run on keeps images: the containerd image store (compressed blobs,
+ * the manifest digest as image ID) or its own layer store (overlay2: uncompressed layers).
+ */
+export async function imageStore(): Promise<'containerd' | 'overlay2'> {
+  return (await sh('docker', ['info', '--format', '{{json .DriverStatus}}'])).includes('io.containerd.snapshotter') ? 'containerd' : 'overlay2';
+}
+
 export const ELF_MACHINE: Record<string, number> = { 'linux/amd64': 62, 'linux/arm64': 183 };
 
 /** e_machine of an ELF file copied out of an image with docker cp (not with mab). */

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, mab, sh } from './helpers.js';
+import { ROOT, imageStore, mab, sh } from './helpers.js';
 
 let store: string;
 
@@ -74,9 +74,15 @@ describe('a rebuild with nothing changed', () => {
     const second = await build(['--rerun-smoke']);
     expect(second.stderr).toMatch(/\[linux\/arm64\] built in [\d.]+ s; smoke testing/);
     expect(second.stderr).toMatch(/\[linux\/arm64\] exporting to the store/);
-    // Every layer but the lost one was compressed by the first export: hashed, not gzipped again.
-    const reused = /\[linux\/arm64\] (\d+) of (\d+) layers were compressed by an earlier export/.exec(second.stderr);
-    expect(reused?.slice(1).map(Number)).toEqual([manifest.layers.length - 1, manifest.layers.length]);
+    if ((await imageStore()) === 'containerd') {
+      // The engine's own gzip blobs are stored as they are: none is compressed by mab.
+      const copied = /\[linux\/arm64\] (\d+) of (\d+) layers stored as the engine compressed them/.exec(second.stderr);
+      expect(copied?.slice(1).map(Number)).toEqual([manifest.layers.length, manifest.layers.length]);
+    } else {
+      // Every layer but the lost one was compressed by the first export: hashed, not gzipped again.
+      const reused = /\[linux\/arm64\] (\d+) of (\d+) layers were compressed by an earlier export/.exec(second.stderr);
+      expect(reused?.slice(1).map(Number)).toEqual([manifest.layers.length - 1, manifest.layers.length]);
+    }
     expect(second.stderr).toMatch(/\[linux\/amd64\] already in the store/);
     expect(second.report.store.digest).toBe(first.report.store.digest);
     expect((await mab(['store', 'verify', '--store', store])).exitCode).toBe(0);

@@ -52,6 +52,9 @@ describe('mab build without --push → the local OCI store', () => {
     const ref = `${REGISTRY}/mabtest/from-store:1.0.0`;
     await skopeo(['copy', '--all', '--dest-tls-verify=false', `oci:${dir}:http-endpoint-c:1.0.0`, `docker://${ref}`]);
     for (const platform of ['linux/amd64', 'linux/arm64']) {
+      // Removed first: the containerd image store keeps every platform pulled under one name, and
+      // inspect shows the host's when it has it.
+      await sh('docker', ['rmi', '-f', ref]);
       await sh('docker', ['pull', '--quiet', '--platform', platform, ref]);
       expect((await sh('docker', ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', ref])).trim()).toBe(platform);
     }

@@ -1,0 +1,94 @@
+/**
+ * mab's key path on each Docker engine its users build on (docs/engines.md), each writing its own
+ * `docker save` format: 20.10 (its own format, overlay2), 26.1 with overlay2 (an OCI layout of
+ * uncompressed layers) and 26.1 with the containerd image store (the engine's own gzip blobs, and
+ * the manifest digest as image ID). The engine the suite runs on is used as it is; the others run
+ * in their own network namespaces (test/fixtures/engines.ts).
+ *
+ * On each: `mab build sysbench --arch arm64,amd64 --push` (build, smoke, store, push, index), each
+ * platform pulled and run by that engine; a rebuild with nothing changed that does not go to the
+ * engine; the export read again by the engine's format into the same store (nothing compressed
+ * twice) and into an empty one (the same manifest); and `http-endpoint-c --strategy minimal`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { imageEntries } from '../../src/oci/index.js';
+import type { Index } from '../../src/oci/types.js';
+import { exportImage } from '../../src/store/export.js';
+import { Store } from '../../src/store/layout.js';
+import { ENGINE_KINDS, engineKind, namespacedEngine, type EngineKind } from '../fixtures/engines.js';
+import { REGISTRY, mab, skopeoJson } from './helpers.js';
+
+const UNAME: Record<string, string> = { 'linux/amd64': 'x86_64', 'linux/arm64': 'aarch64' };
+const hostKind = await engineKind({});
+
+interface Report {
+  platforms: { platform: string; image: string; unchanged?: boolean; smoke: { passed: boolean }[] }[];
+  push?: { blobBytesSent: number };
+}
+
+describe.each(ENGINE_KINDS)('on engine %s', (kind: EngineKind) => {
+  let env: Record<string, string> = {};
+  let stop: (() => Promise<void>) | undefined;
+  let storeDir: string;
+  const repo = `${REGISTRY}/mabtest/engines-${kind.replace('.', '-')}-${randomBytes(3).toString('hex')}`;
+  const docker = (args: string[]) => execa('docker', args, { env: { ...process.env, ...env }, stdin: 'ignore', all: true, reject: false });
+  const build = (recipe: string, args: string[]) => mab(['build', recipe, '--arch', 'arm64,amd64', '--store', storeDir, '--json', ...args], env);
+
+  beforeAll(async () => {
+    if (kind !== hostKind) ({ env, stop } = await namespacedEngine(kind));
+    storeDir = path.join(await mkdtemp(path.join(os.tmpdir(), `mab-engines-${kind}-`)), 'store');
+    // The test runs where it says it does.
+    expect(await engineKind(env)).toBe(kind);
+  });
+  afterAll(async () => {
+    await stop?.();
+  });
+
+  it('builds sysbench for arm64 and amd64 and pushes it with its index; the engine pulls and runs each platform', async () => {
+    const r = await build('sysbench', ['--push', repo]);
+    expect(r.exitCode, r.stderr.slice(-4000)).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.platforms.map((p) => [p.platform, p.smoke.length > 0 && p.smoke.every((s) => s.passed)])).toEqual([['linux/arm64', true], ['linux/amd64', true]]);
+    const index = await skopeoJson<Index>(['--raw'], `${repo}:1.0.20`);
+    expect(imageEntries(index).map((m) => `${m.platform!.os}/${m.platform!.architecture}`).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    for (const platform of ['linux/arm64', 'linux/amd64']) {
+      const run = await docker(['run', '--rm', '--pull', 'always', '--platform', platform, '--entrypoint', 'uname', `${repo}:1.0.20`, '-m']);
+      expect(run.all?.trim().split('\n').at(-1), run.all).toBe(UNAME[platform]);
+    }
+  });
+
+  it('does not go to the engine for a rebuild with nothing changed, and sends no blob', async () => {
+    const r = await build('sysbench', ['--push', repo]);
+    expect(r.exitCode, r.stderr.slice(-4000)).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.platforms.map((p) => p.unchanged)).toEqual([true, true]);
+    expect(r.stderr).not.toMatch(/#\d+ \[/);
+    expect(report.push?.blobBytesSent).toBe(0);
+  });
+
+  it('reads its save format: again into the same store, no layer compressed twice; into an empty store, the same manifest', async () => {
+    const store = await Store.open(storeDir);
+    const index = JSON.parse((await store.readBlob((await store.resolve('sysbench:1.0.20-cross'))!.digest)).toString()) as Index;
+    const image = 'mab/sysbench:1.0.20-cross-amd64';
+    const stored = index.manifests.find((m) => m.platform?.architecture === 'amd64')!.digest;
+    const again = await exportImage(store, image, { ...process.env, ...env });
+    expect(again.manifest.digest).toBe(stored);
+    // The engine's own blobs are copied; an engine that holds layers uncompressed has them hashed, not gzipped again.
+    expect(kind === '26.1-containerd' ? again.copied : again.reused).toBe(again.layers);
+    const fresh = await exportImage(await Store.open(path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-engines-empty-')), 'store')), image, { ...process.env, ...env });
+    expect(fresh.manifest.digest).toBe(stored);
+    expect(fresh.reused).toBe(0);
+  });
+
+  it('builds http-endpoint-c as a minimal image, its HTTP smoke check answered on each platform', async () => {
+    const r = await build('http-endpoint-c', ['--strategy', 'minimal']);
+    expect(r.exitCode, r.stderr.slice(-4000)).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.platforms.map((p) => [p.platform, p.smoke.length > 0 && p.smoke.every((s) => s.passed)])).toEqual([['linux/arm64', true], ['linux/amd64', true]]);
+  });
+});
