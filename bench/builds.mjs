@@ -11,14 +11,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { RegistryClient } from '../dist/registry/client.js';
-import { EarlyUploads, pushFromStore } from '../dist/registry/push.js';
-import { exportImage } from '../dist/store/export.js';
-import { Store } from '../dist/store/layout.js';
-import { ROOT, runs, stats, timed, timedAsync } from './lib.mjs';
+import { exportPush } from './export-push.mjs';
+import { ROOT, runs, stats, timed } from './lib.mjs';
 
 const REGISTRY = '127.0.0.1:5000';
 const STORE = process.env.MAB_BENCH_STORE || path.join(ROOT, '.mab', 'bench-store');
@@ -29,44 +24,6 @@ function build(args) {
   return JSON.parse(out);
 }
 const seconds = (args) => build(args).platforms[0].buildSeconds;
-
-/**
- * Images made from `from`'s files in three layers (usr/lib, usr/share, the rest), each layer with
- * a new nonce file, so no registry, store or engine cache has seen any of them.
- */
-function freshImages(from) {
-  const work = mkdtempSync(path.join(os.tmpdir(), 'mab-bench-fresh-'));
-  const root = path.join(work, 'root');
-  const ctx = path.join(work, 'ctx');
-  mkdirSync(root);
-  mkdirSync(ctx);
-  const container = execFileSync('docker', ['create', from], { encoding: 'utf8' }).trim();
-  execFileSync('sh', ['-c', `docker export ${container} | tar -x -C ${root}`]);
-  execFileSync('docker', ['rm', container], { stdio: 'ignore' });
-  writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM scratch\nADD lib.tar /\nADD share.tar /\nADD rest.tar /\n');
-  return {
-    next() {
-      writeFileSync(path.join(root, 'nonce'), randomBytes(16).toString('hex'));
-      execFileSync('tar', ['-C', root, '-cf', path.join(ctx, 'lib.tar'), 'usr/lib', 'nonce']);
-      execFileSync('tar', ['-C', root, '-cf', path.join(ctx, 'share.tar'), 'usr/share', 'nonce']);
-      execFileSync('tar', ['-C', root, '-cf', path.join(ctx, 'rest.tar'), '--exclude=./usr/lib', '--exclude=./usr/share', '.']);
-      const tag = `bench/fresh-${randomBytes(4).toString('hex')}:1`;
-      execFileSync('docker', ['buildx', 'build', '--quiet', '--load', '-t', tag, ctx], { stdio: 'ignore' });
-      return tag;
-    },
-    /** `image` with one small new layer on top. */
-    rebuild(image) {
-      const top = path.join(work, 'top');
-      mkdirSync(top, { recursive: true });
-      writeFileSync(path.join(top, 'Dockerfile'), `FROM ${image}\nADD nonce /top-nonce\n`);
-      writeFileSync(path.join(top, 'nonce'), randomBytes(16).toString('hex'));
-      const tag = `bench/rebuilt-${randomBytes(4).toString('hex')}:1`;
-      execFileSync('docker', ['buildx', 'build', '--quiet', '--load', '-t', tag, top], { stdio: 'ignore' });
-      return tag;
-    },
-    done: () => rmSync(work, { recursive: true, force: true }),
-  };
-}
 
 export async function run() {
   const n = runs(3);
@@ -91,55 +48,9 @@ export async function run() {
   let bytes = 0;
   for (let i = 0; i < n; i++) republish.push(timed(() => (bytes += push().blobBytesSent)));
 
-  // Export + push of a fresh image against docker push of the same image, each to a new
-  // repository. Fresh means every layer is new to both: docker push skips (or mounts) a layer it
-  // pushed before, and a fresh store has compressed none, so each run gets its own image.
-  const ours = [];
-  const docker = [];
-  const reexport = { reused: [], empty: [] };
-  const emptyStore = () => Store.open(path.join(mkdtempSync(path.join(os.tmpdir(), 'mab-bench-')), 'store'));
-  const fresh = freshImages('mab/sysbench:1.0.20-cross-amd64');
   // The noisiest pair on this machine (medians of 3 ranged over 0.3× between evenings), and a
   // cheap one: each run is a few seconds, so more of them.
-  const freshRuns = runs(7);
-  for (let i = 0; i < freshRuns; i++) {
-    const image = fresh.next();
-    const store = await emptyStore();
-    // What `mab build` has from its own inspect of the image it built, before the export.
-    const diffIds = (tag) => JSON.parse(execFileSync('docker', ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', tag], { encoding: 'utf8' }));
-    const mabPush = async () => {
-      const layers = diffIds(image);
-      ours.push(await timedAsync(async () => {
-        // As `mab build --push` does it: blobs go up as the export stores them.
-        const client = new RegistryClient(REGISTRY);
-        const repo = `bench/export-push-${randomBytes(4).toString('hex')}`;
-        const early = new EarlyUploads(store, client, repo);
-        const e = await exportImage(store, image, undefined, (b) => early.add(b), { diffIds: layers });
-        await store.tag(['it:1'], e.manifest);
-        await pushFromStore(store, 'it:1', client, repo, { tags: ['1'], format: 'docker', early });
-      }));
-    };
-    const dockerPush = () => {
-      const ref = `${REGISTRY}/bench/docker-push-${randomBytes(4).toString('hex')}:1`;
-      execFileSync('docker', ['tag', image, ref]);
-      docker.push(timed(() => execFileSync('docker', ['push', '--quiet', ref], { stdio: 'ignore' })));
-      execFileSync('docker', ['rmi', ref], { stdio: 'ignore' });
-    };
-    // Alternate which goes first, so neither always finds the layers in the page cache.
-    if (i % 2) { dockerPush(); await mabPush(); } else { await mabPush(); dockerPush(); }
-
-    // A rebuild that changed only a top layer, exported into the store that holds the layers
-    // under it (only hashed, their blobs reused) and into an empty one (all compressed).
-    const rebuilt = fresh.rebuild(image);
-    const exportSeconds = (into) => {
-      const layers = diffIds(rebuilt);
-      return timedAsync(() => exportImage(into, rebuilt, undefined, undefined, { diffIds: layers }));
-    };
-    if (i % 2) { reexport.empty.push(await exportSeconds(await emptyStore())); reexport.reused.push(await exportSeconds(store)); }
-    else { reexport.reused.push(await exportSeconds(store)); reexport.empty.push(await exportSeconds(await emptyStore())); }
-    execFileSync('docker', ['rmi', rebuilt, image], { stdio: 'ignore' });
-  }
-  fresh.done();
+  const { ours, docker, reexport } = await exportPush({ runs: runs(7), from: 'mab/sysbench:1.0.20-cross-amd64' });
 
   const c = { amd64: stats(cold.amd64), arm64Cross: stats(cold.arm64Cross), arm64Emulated: stats(cold.arm64Emulated) };
   return {

@@ -14,7 +14,7 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'mab-bench-run-'));
 process.env.TMPDIR = scratch;
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-const ALL = ['report-analysis', 'builds'];
+const ALL = ['report-analysis', 'builds', 'engines', 'multi-platform'];
 const only = process.argv.slice(2);
 const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryBytes: os.totalmem(), kernel: os.release(), node: process.version };
 const fmt = (s) => `${s.min.toFixed(2)} / ${s.median.toFixed(2)} / ${s.max.toFixed(2)} s`;
@@ -48,5 +48,23 @@ for (const name of only.length ? only : ALL) {
     console.log(`re-export, layers below reused   min / median / max  ${fmt(r.reexport.reused)}`);
     console.log(`re-export into an empty store    min / median / max  ${fmt(r.reexport.empty)}`);
     console.log(`ratio re-export reused ÷ empty store: ${r.reexport.ratio.toFixed(2)}×`);
+  }
+  if (name === 'multi-platform') {
+    if (r.skipped) console.log(`skipped: ${r.skipped}`);
+    else {
+      console.log(`one buildx invocation, both      min / median / max  ${fmt(r.one)}`);
+      console.log(`one per platform, side by side   min / median / max  ${fmt(r.each)}`);
+      console.log(`ratio one invocation ÷ per platform: ${r.ratio.toFixed(2)}× (adopted only if < 1)`);
+    }
+  }
+  if (name === 'engines') {
+    const met = (ok) => (ok ? 'met' : 'NOT met');
+    for (const [kind, e] of Object.entries(r.engines)) {
+      console.log(`engine ${kind}${e.host ? ' (this host\'s)' : ' (own network namespace)'}`);
+      console.log(`  warm rebuild, amd64 + arm64    min / median / max  ${fmt(e.warm.seconds)}  (goal ≤ ${e.warm.goal} s: ${met(e.warm.seconds.median <= e.warm.goal)})`);
+      console.log(`  export + push (mab)            min / median / max  ${fmt(e.exportPush.mab)}`);
+      console.log(`  docker push                    min / median / max  ${fmt(e.exportPush.dockerPush)}`);
+      console.log(`  ratio mab export + push ÷ docker push: ${e.exportPush.ratio.toFixed(2)}× (goal ≤ ${e.exportPush.goal}×: ${met(e.exportPush.ratio <= e.exportPush.goal)})`);
+    }
   }
 }
