@@ -9,12 +9,13 @@
  * on the host's end of the namespace's veth pair, serving the same storage as 127.0.0.1:5000, so
  * neither docker push nor mab's push passes through a forwarder.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { exportPush } from './export-push.mjs';
-import { ROOT, runs, stats, timed } from './lib.mjs';
+import { ROOT, runs, stats, timedAsync } from './lib.mjs';
 
 const GOALS = { exportPush: { '26.1-containerd': 1.0, default: 1.2 }, warm: 1.5 };
 
@@ -49,11 +50,12 @@ export async function run() {
     const side = kind === host ? { registry: '127.0.0.1:5000', stop: () => {} } : await sideRegistry(engine.hostAddress);
     try {
       const store = path.join(mkdtempSync(path.join(os.tmpdir(), 'mab-bench-engine-')), 'store');
-      const build = () => execFileSync('node', [path.join(ROOT, 'bin', 'mab.js'), 'build', 'sysbench', '--arch', 'amd64,arm64', '--strategy', 'cross', '--jobs', '2', '--store', store, '--quiet'], { env: { ...process.env, ...engine.env }, stdio: ['ignore', 'ignore', 'inherit'] });
+      // Asynchronous: the engine's forwarders (registry mirror, archive proxy) are in this process.
+      const build = () => promisify(execFile)('node', [path.join(ROOT, 'bin', 'mab.js'), 'build', 'sysbench', '--arch', 'amd64,arm64', '--strategy', 'cross', '--jobs', '2', '--store', store, '--quiet'], { env: { ...process.env, ...engine.env } });
       // The first build makes sure everything is there; the warm ones change nothing.
-      build();
+      await build();
       const warm = [];
-      for (let i = 0; i < n; i++) warm.push(timed(build));
+      for (let i = 0; i < n; i++) warm.push(await timedAsync(build));
       const { ours, docker } = await exportPush({ runs: runs(5), from: 'mab/sysbench:1.0.20-cross-amd64', env: engine.env, dockerRegistry: side.registry });
       const ratio = stats(ours).median / stats(docker).median;
       results[kind] = {

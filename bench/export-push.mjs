@@ -5,7 +5,8 @@
  * none, so each run gets its own image. Also: the export of that image with a new top layer into
  * the store holding the layers under it ÷ into an empty store.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,42 +15,43 @@ import { RegistryClient } from '../dist/registry/client.js';
 import { EarlyUploads, pushFromStore } from '../dist/registry/push.js';
 import { exportImage } from '../dist/store/export.js';
 import { Store } from '../dist/store/layout.js';
-import { timed, timedAsync } from './lib.mjs';
+import { timedAsync } from './lib.mjs';
 
 const REGISTRY = '127.0.0.1:5000';
+const run = promisify(execFile);
 
 /**
  * Images made from `from`'s files in three layers (usr/lib, usr/share, the rest), each layer with
  * a new nonce file, so no registry, store or engine cache has seen any of them.
  */
-function freshImages(from, docker) {
+async function freshImages(from, docker) {
   const work = mkdtempSync(path.join(os.tmpdir(), 'mab-bench-fresh-'));
   const root = path.join(work, 'root');
   const ctx = path.join(work, 'ctx');
   mkdirSync(root);
   mkdirSync(ctx);
-  const container = docker(['create', from]).trim();
-  execFileSync('sh', ['-c', `docker export ${container} | tar -x -C ${root}`], { env: docker.env });
-  docker(['rm', container]);
+  const container = (await docker(['create', from])).trim();
+  await run('sh', ['-c', `docker export ${container} | tar -x -C ${root}`], { env: docker.env });
+  await docker(['rm', container]);
   writeFileSync(path.join(ctx, 'Dockerfile'), 'FROM scratch\nADD lib.tar /\nADD share.tar /\nADD rest.tar /\n');
   return {
-    next() {
+    async next() {
       writeFileSync(path.join(root, 'nonce'), randomBytes(16).toString('hex'));
       execFileSync('tar', ['-C', root, '-cf', path.join(ctx, 'lib.tar'), 'usr/lib', 'nonce']);
       execFileSync('tar', ['-C', root, '-cf', path.join(ctx, 'share.tar'), 'usr/share', 'nonce']);
       execFileSync('tar', ['-C', root, '-cf', path.join(ctx, 'rest.tar'), '--exclude=./usr/lib', '--exclude=./usr/share', '.']);
       const tag = `bench/fresh-${randomBytes(4).toString('hex')}:1`;
-      docker(['buildx', 'build', '--quiet', '--load', '-t', tag, ctx]);
+      await docker(['buildx', 'build', '--quiet', '--load', '-t', tag, ctx]);
       return tag;
     },
     /** `image` with one small new layer on top. */
-    rebuild(image) {
+    async rebuild(image) {
       const top = path.join(work, 'top');
       mkdirSync(top, { recursive: true });
       writeFileSync(path.join(top, 'Dockerfile'), `FROM ${image}\nADD nonce /top-nonce\n`);
       writeFileSync(path.join(top, 'nonce'), randomBytes(16).toString('hex'));
       const tag = `bench/rebuilt-${randomBytes(4).toString('hex')}:1`;
-      docker(['buildx', 'build', '--quiet', '--load', '-t', tag, top]);
+      await docker(['buildx', 'build', '--quiet', '--load', '-t', tag, top]);
       return tag;
     },
     done: () => rmSync(work, { recursive: true, force: true }),
@@ -63,19 +65,21 @@ function freshImages(from, docker) {
  */
 export async function exportPush({ runs, from, env = {}, dockerRegistry = REGISTRY }) {
   const fullEnv = { ...process.env, ...env };
-  const docker = Object.assign((args) => execFileSync('docker', args, { encoding: 'utf8', env: fullEnv, stdio: ['ignore', 'pipe', 'inherit'] }), { env: fullEnv });
+  // Asynchronous: an engine in a network namespace reaches the registry mirror and Debian's
+  // archive through forwarders in this very process, which a synchronous child would stall.
+  const docker = Object.assign(async (args) => (await run('docker', args, { env: fullEnv, maxBuffer: 1 << 26 })).stdout, { env: fullEnv });
   const ours = [];
   const pushed = [];
   const reexport = { reused: [], empty: [] };
   const emptyStore = () => Store.open(path.join(mkdtempSync(path.join(os.tmpdir(), 'mab-bench-')), 'store'));
   // What `mab build` has from its own inspect of the image it built, before the export.
-  const diffIds = (tag) => JSON.parse(docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', tag]));
-  const fresh = freshImages(from, docker);
+  const diffIds = async (tag) => JSON.parse(await docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', tag]));
+  const fresh = await freshImages(from, docker);
   for (let i = 0; i < runs; i++) {
-    const image = fresh.next();
+    const image = await fresh.next();
     const store = await emptyStore();
     const mabPush = async () => {
-      const layers = diffIds(image);
+      const layers = await diffIds(image);
       ours.push(await timedAsync(async () => {
         // As `mab build --push` does it: blobs go up as the export stores them.
         const client = new RegistryClient(REGISTRY);
@@ -86,25 +90,25 @@ export async function exportPush({ runs, from, env = {}, dockerRegistry = REGIST
         await pushFromStore(store, 'it:1', client, repo, { tags: ['1'], format: 'docker', early });
       }));
     };
-    const dockerPush = () => {
+    const dockerPush = async () => {
       const ref = `${dockerRegistry}/bench/docker-push-${randomBytes(4).toString('hex')}:1`;
-      docker(['tag', image, ref]);
-      pushed.push(timed(() => docker(['push', '--quiet', ref])));
-      docker(['rmi', ref]);
+      await docker(['tag', image, ref]);
+      pushed.push(await timedAsync(() => docker(['push', '--quiet', ref])));
+      await docker(['rmi', ref]);
     };
     // Alternate which goes first, so neither always finds the layers in the page cache.
-    if (i % 2) { dockerPush(); await mabPush(); } else { await mabPush(); dockerPush(); }
+    if (i % 2) { await dockerPush(); await mabPush(); } else { await mabPush(); await dockerPush(); }
 
     // A rebuild that changed only a top layer, exported into the store that holds the layers
     // under it (only hashed, their blobs reused) and into an empty one (all compressed).
-    const rebuilt = fresh.rebuild(image);
-    const exportSeconds = (into) => {
-      const layers = diffIds(rebuilt);
+    const rebuilt = await fresh.rebuild(image);
+    const exportSeconds = async (into) => {
+      const layers = await diffIds(rebuilt);
       return timedAsync(() => exportImage(into, rebuilt, fullEnv, undefined, { diffIds: layers }));
     };
     if (i % 2) { reexport.empty.push(await exportSeconds(await emptyStore())); reexport.reused.push(await exportSeconds(store)); }
     else { reexport.reused.push(await exportSeconds(store)); reexport.empty.push(await exportSeconds(await emptyStore())); }
-    docker(['rmi', rebuilt, image]);
+    await docker(['rmi', rebuilt, image]);
   }
   fresh.done();
   return { ours, docker: pushed, reexport };
