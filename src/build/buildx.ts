@@ -35,8 +35,11 @@ export async function makeContext(target: TargetPlan, cached: Map<string, Cached
       throw new MabError('E_CONTEXT', `${f.from} is a symbolic link; recipe files must be regular files`, 'replace the link with the file itself');
     }
     if (f.within) {
-      const [real, root] = await Promise.all([realpath(f.from).catch(() => f.from), realpath(f.within).catch(() => f.within!)]);
-      if (!real.startsWith(root + path.sep)) throw new MabError('E_CONTEXT', `${f.from} leads out of ${f.within} (it is ${real})`, 'recipe files must be inside the recipe\'s own directory; copy the file there');
+      // The recipe's directory is taken where it stands in the recipes directory, not where a link
+      // of that name leads: a recipe folder that is itself a link to /etc would let /etc in.
+      const within = path.join(await realpath(path.dirname(f.within)).catch(() => path.dirname(f.within!)), path.basename(f.within));
+      const real = await realpath(f.from).catch(() => f.from);
+      if (!real.startsWith(within + path.sep)) throw new MabError('E_CONTEXT', `${f.from} leads out of ${f.within} (it is ${real})`, 'recipe files must be inside the recipe\'s own directory, which must not be a link; copy the files there');
     }
     await mkdir(path.dirname(path.join(dir, f.to)), { recursive: true });
     await copyFile(f.from, path.join(dir, f.to)).catch((e: Error) => {

@@ -30,4 +30,18 @@ describe('the build context', () => {
     await expect(makeContext(target(dir, 'linked.c'), new Map())).rejects.toThrow(/linked\.c is a symbolic link; recipe files must be regular files/);
     await expect(makeContext(target(dir, 'sub/hostname'), new Map())).rejects.toThrow(/sub\/hostname leads out of .*demo \(it is \/etc\/hostname\)/);
   });
+
+  it('refuses files of a recipe directory that is itself a link out of the recipes directory', async () => {
+    const recipes = await mkdtemp(path.join(os.tmpdir(), 'mab-ctx-test-'));
+    await symlink('/etc', path.join(recipes, 'demo'));
+    await expect(makeContext(target(path.join(recipes, 'demo'), 'hostname'), new Map())).rejects.toThrow(/demo\/hostname leads out of .*demo \(it is \/etc\/hostname\)/);
+  });
+
+  it('takes the files of a recipe in a recipes directory reached through a link', async () => {
+    const dir = await recipeDir();
+    const link = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-ctx-test-')), 'recipes');
+    await symlink(path.dirname(dir), link);
+    const ctx = await makeContext(target(path.join(link, 'demo'), 'server.c'), new Map());
+    expect(await readFile(path.join(ctx, 'files/server.c'), 'utf8')).toContain('int main');
+  });
 });

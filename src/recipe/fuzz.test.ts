@@ -74,9 +74,11 @@ describe('hostile recipe files', () => {
       ['files', GOOD + `files: ["${inject}"]\n`, 'recipe.files[0]: "$(touch'],
       ['env key', GOOD.replace('DEMO_MODE: fast', `"A=1 ${inject}": x`), 'env key: "A=1 $(touch'],
       // A line break would end an ENV or LABEL instruction and start one of the recipe's choosing.
-      ['env value', GOOD.replace('DEMO_MODE: fast', `DEMO_MODE: "x\\nRUN ${inject}"`), 'env.DEMO_MODE: "x\nRUN'],
-      ['label value', GOOD + `labels: { org.example.a: "x\\nRUN ${inject}" }\n`, 'labels.org.example.a: "x\nRUN'],
-      ['description', GOOD + `description: "x\\nRUN ${inject}"\n`, 'recipe.description: "x\nRUN'],
+      ['env value', GOOD.replace('DEMO_MODE: fast', `DEMO_MODE: "x\\nRUN ${inject}"`), 'env.DEMO_MODE: "x\\nRUN'],
+      ['label value', GOOD + `labels: { org.example.a: "x\\nRUN ${inject}" }\n`, 'labels.org.example.a: "x\\nRUN'],
+      ['description', GOOD + `description: "x\\nRUN ${inject}"\n`, 'recipe.description: "x\\nRUN'],
+      // The same for a build step, which is the RUN line itself.
+      ['build.steps', GOOD.replace('steps: [make]', `steps: ["make\\nRUN ${inject}"]`), 'build.steps[0]: "make\\nRUN'],
     ];
     for (const [field, text, fragment] of fields) {
       let error = '';

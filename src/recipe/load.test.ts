@@ -164,6 +164,16 @@ overrides:
     ['a relative build cache', GOOD.replace('  steps: [make]', '  steps: [make]\n  caches: [.cache]'), /build\.caches\[0\]: "\.cache" is not an absolute path/],
     ['a build cache escaping', GOOD.replace('  steps: [make]', '  steps: [make]\n  caches: [/root/../../etc]'), /path "\/root\/\.\.\/\.\.\/etc" contains "\.\."/],
     ['a cross strategy without steps', GOOD + 'strategies:\n  cross:\n', /strategies\.cross needs its own build: steps/],
+    // A recipe value must not write Dockerfile instructions of its own.
+    ['a step with line breaks (new instructions)', GOOD.replace('steps: [make]', 'steps: ["true\\nUSER root\\nRUN --security=insecure touch /tmp/PWNMARK"]'), /^r\.yaml:10:11: build\.steps\[0\]: "true\\nUSER root\\nRUN --security=insecure touch \/tmp\/PWNMARK" is not one shell command line/],
+    ['a block-scalar step', GOOD.replace('  steps: [make]', '  steps:\n    - |\n      make\n      USER root'), /build\.steps\[0\]: "make\\nUSER root\\n" is not one shell command line/],
+    ['a step ending in a backslash (continues into the next line)', GOOD.replace('steps: [make]', 'steps: ["echo hi \\\\"]'), /build\.steps\[0\]: "echo hi \\" is not one shell command line/],
+    ['a step ending in a backslash and blanks', GOOD.replace('steps: [make]', 'steps: ["echo hi \\\\  "]'), /build\.steps\[0\]: .* is not one shell command line/],
+    ['a heredoc step', GOOD.replace('steps: [make]', 'steps: ["cat <<EOF > /x"]'), /build\.steps\[0\]: "cat <<EOF > \/x" is not one shell command line/],
+    ['a cross step with a line break', GOOD + 'strategies:\n  cross:\n    steps: ["make\\nUSER root"]\n', /strategies\.cross\.steps\[0\]: .* is not one shell command line/],
+    ['a carriage return in a step', GOOD.replace('steps: [make]', 'steps: ["make\\rUSER root"]'), /build\.steps\[0\] holds the control character U\+000D/],
+    ['a NUL in a label value', GOOD + 'license: "MIT\\0PWNMARK"\n', /^r\.yaml:20:10: recipe\.license holds the control character U\+0000[\s\S]*fix: remove it/],
+    ['an escape character in an env value', GOOD.replace('DEMO_MODE: fast', 'DEMO_MODE: "fa\\x1bst"'), /env\.DEMO_MODE holds the control character U\+001B/],
   ])('%s', (_name, text, want) => {
     expect(errorOf(text)).toMatch(want);
   });

@@ -10,7 +10,7 @@ import { parseSize } from '../report/budget.js';
 import { MabError } from '../errors.js';
 import { formatPlatform, type Platform } from '../platform/platform.js';
 import { readArtifacts, readSources } from './load-sources.js';
-import { ABS, ENV_KEY_RE, NAME_RE, ONE_LINE, ONE_LINE_TEXT, PACKAGE_RE, PATH_RE, Reader, checkPath, platformAt, platformKeyed, seq } from './reader.js';
+import { ABS, ENV_KEY_RE, NAME_RE, ONE_LINE, ONE_LINE_TEXT, PACKAGE_RE, PATH_RE, Reader, STEP_RE, STEP_TEXT, checkPath, platformAt, platformKeyed, seq } from './reader.js';
 import { STRATEGY_NAMES, type Healthcheck, type PlatformParts, type Recipe, type SmokeCheck, type Strategy, type StrategySupport } from './types.js';
 
 /** Keys a per-platform override may set; each replaces the recipe's value for that platform. */
@@ -111,7 +111,7 @@ function readParts(r: Reader, m: YAMLMap<unknown, unknown>, prefix: string, plat
     const b = r.map(r.node(m, 'build'), at('build'), ['packages', 'steps', 'caches']);
     out.build = {
       packages: r.list(b, 'packages', at('build'), PACKAGE_RE, PKG),
-      steps: r.list(b, 'steps', at('build')),
+      steps: r.list(b, 'steps', at('build'), STEP_RE, STEP_TEXT),
       caches: r.list(b, 'caches', at('build'), PATH_RE, ABS).map((p) => {
         if (p.replace(/\/+$/, '') === '') throw r.fail(b, 'build.caches cannot be "/": it would hide the whole build stage', 'name the cache directory itself, e.g. /root/.cache/go-build');
         return checkPath(r, b, p);
@@ -197,7 +197,7 @@ function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strat
         packages: r.list(s, 'packages', w, PACKAGE_RE, PKG),
         tools: r.list(s, 'tools', w, PACKAGE_RE, PKG),
         toolchain: r.flag(s, 'toolchain', w),
-        steps: r.list(s, 'steps', w),
+        steps: r.list(s, 'steps', w, STEP_RE, STEP_TEXT),
       },
     };
   }

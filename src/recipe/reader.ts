@@ -16,6 +16,17 @@ export const ABS = 'an absolute path without spaces or shell characters';
 /** Values that become ENV or LABEL lines: a line break would end the instruction. */
 export const ONE_LINE = /^[^\r\n]*$/;
 export const ONE_LINE_TEXT = 'text on one line';
+/**
+ * A build step is one shell command line of a RUN instruction: a line break would end it and start
+ * an instruction of the recipe's own, a trailing backslash would continue it into the template's
+ * next line, and a heredoc marker (<<WORD) would make BuildKit read the template's next lines as
+ * its body.
+ */
+export const STEP_RE = /^(?!.*<<)[^\r\n]*[^\s\\]\s*$/;
+export const STEP_TEXT = 'one shell command line (no line break, no trailing backslash, no << heredoc); put a longer script in files: and run it';
+// Control characters (but tab and line feed, which the rules of each field decide on) have no
+// place in any recipe value: a NUL, for one, would go raw into a LABEL.
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
 
 export class Reader {
   private lines = new LineCounter();
@@ -56,7 +67,10 @@ export class Reader {
   scalar(node: Node, where: string, re?: RegExp, expected?: string): string {
     if (!isScalar(node) || node.value === null || typeof node.value === 'object') throw this.fail(node, `${where} must be a string`, 'write a single value');
     const v = String(node.value);
-    if (re && !re.test(v)) throw this.fail(node, `${where}: "${v}" is not ${expected ?? `of the form ${re}`}`);
+    const control = CONTROL.exec(v);
+    if (control) throw this.fail(node, `${where} holds the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`, 'remove it: recipe values are printable text');
+    // A value with a line break or tab is quoted as JSON, so the message shows where they are.
+    if (re && !re.test(v)) throw this.fail(node, `${where}: ${/[\n\t]/.test(v) ? JSON.stringify(v) : `"${v}"`} is not ${expected ?? `of the form ${re}`}`);
     return v;
   }
 
