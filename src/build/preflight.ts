@@ -41,7 +41,7 @@ function nativeTo(host: Platform): string[] {
   const h = formatPlatform(host);
   // An amd64 variant builds natively; whether this CPU can run its smoke checks is the CPU's matter.
   if (h === 'linux/amd64') return [h, 'linux/amd64/v2', 'linux/amd64/v3', 'linux/amd64/v4', 'linux/386'];
-  if (h === 'linux/arm64') return [h, 'linux/arm/v7', 'linux/arm/v6'];
+  if (h === 'linux/arm64') return [h, 'linux/arm/v7', 'linux/arm/v6', 'linux/arm/v5'];
   return [h];
 }
 

@@ -13,7 +13,9 @@ describe('parsePlatform', () => {
     ['linux/arm/v7', 'linux/arm/v7'],
     ['armhf', 'linux/arm/v7'],
     ['arm', 'linux/arm/v7'],
-    ['armel', 'linux/arm/v6'],
+    // Debian's armel targets ARMv5TE.
+    ['armel', 'linux/arm/v5'],
+    ['armv5te', 'linux/arm/v5'],
     ['arm/v6', 'linux/arm/v6'],
     ['amd64', 'linux/amd64'],
     ['x86_64', 'linux/amd64'],
@@ -37,7 +39,7 @@ describe('parsePlatform', () => {
     expect(parsePlatform('aarch64')).toEqual({ os: 'linux', architecture: 'arm64' });
   });
 
-  it.each(['windows/amd64', 'mips', 'arm64/v9/x', 'linux/arm/v5', 'amd64/v5', '', 'linux'])('refuses %j and lists the supported ones', (bad) => {
+  it.each(['windows/amd64', 'mips', 'arm64/v9/x', 'linux/arm/v4', 'amd64/v5', '', 'linux'])('refuses %j and lists the supported ones', (bad) => {
     expect(() => parsePlatform(bad)).toThrow(/unknown platform .*supported: linux\/amd64, linux\/arm64, linux\/arm\/v7/);
   });
 });

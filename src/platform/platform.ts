@@ -39,7 +39,10 @@ const ARCHES: Record<string, ArchInfo> = {
   'linux/amd64': { architecture: 'amd64', debian: 'amd64', uname: 'x86_64', qemu: 'qemu-x86_64', gnu: 'x86_64-linux-gnu' },
   'linux/arm64': { architecture: 'arm64', debian: 'arm64', uname: 'aarch64', qemu: 'qemu-aarch64', gnu: 'aarch64-linux-gnu' },
   'linux/arm/v7': { architecture: 'arm', variant: 'v7', debian: 'armhf', uname: 'armv7l', qemu: 'qemu-arm', gnu: 'arm-linux-gnueabihf' },
+  // Debian's armel is built for ARMv5TE, which ARMv6 boards (the first Raspberry Pis) run too:
+  // both variants take its packages, and `armel` itself means the one Debian targets.
   'linux/arm/v6': { architecture: 'arm', variant: 'v6', debian: 'armel', uname: 'armv7l', qemu: 'qemu-arm', gnu: 'arm-linux-gnueabi' },
+  'linux/arm/v5': { architecture: 'arm', variant: 'v5', debian: 'armel', uname: 'armv7l', qemu: 'qemu-arm', gnu: 'arm-linux-gnueabi' },
   'linux/386': { architecture: '386', debian: 'i386', uname: 'i686', qemu: 'qemu-i386', gnu: 'i686-linux-gnu' },
   'linux/ppc64le': { architecture: 'ppc64le', debian: 'ppc64el', uname: 'ppc64le', qemu: 'qemu-ppc64le', gnu: 'powerpc64le-linux-gnu' },
   'linux/s390x': { architecture: 's390x', debian: 's390x', uname: 's390x', qemu: 'qemu-s390x', gnu: 's390x-linux-gnu' },
@@ -58,7 +61,7 @@ const ALIASES: Record<string, [string, string?]> = {
   amd64: ['amd64'], x86_64: ['amd64'], 'x86-64': ['amd64'],
   arm64: ['arm64'], aarch64: ['arm64'],
   arm: ['arm', 'v7'], armhf: ['arm', 'v7'], armv7: ['arm', 'v7'], armv7l: ['arm', 'v7'],
-  armel: ['arm', 'v6'], armv6: ['arm', 'v6'], armv6l: ['arm', 'v6'],
+  armel: ['arm', 'v5'], armv5: ['arm', 'v5'], armv5te: ['arm', 'v5'], armv6: ['arm', 'v6'], armv6l: ['arm', 'v6'],
   '386': ['386'], i386: ['386'], i686: ['386'], x86: ['386'],
   ppc64le: ['ppc64le'], ppc64el: ['ppc64le'], s390x: ['s390x'], riscv64: ['riscv64'],
 };
