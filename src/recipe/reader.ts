@@ -66,7 +66,8 @@ export class Reader {
 
   scalar(node: Node, where: string, re?: RegExp, expected?: string): string {
     if (!isScalar(node) || node.value === null || typeof node.value === 'object') throw this.fail(node, `${where} must be a string`, 'write a single value');
-    const v = String(node.value);
+    // As the user wrote it: YAML reads `version: 1.0` as the number 1, and `1.10` as 1.1.
+    const v = typeof node.value === 'string' ? node.value : (node.source ?? String(node.value));
     const control = CONTROL.exec(v);
     if (control) throw this.fail(node, `${where} holds the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`, 'remove it: recipe values are printable text');
     // A value with a line break or tab is quoted as JSON, so the message shows where they are.
