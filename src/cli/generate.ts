@@ -1,3 +1,4 @@
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { makeContext } from '../build/buildx.js';
 import { platformSlug, parsePlatform } from '../platform/platform.js';
@@ -31,9 +32,23 @@ export const generate: Command = {
       return 0;
     }
     const cached = await fetchAll(plan, (opts.cache as string | undefined) ?? defaultCacheDir(io.env), mirrorsOf(opts, io), logger(io, false));
-    for (const t of plan.targets) {
-      const dir = path.resolve(io.cwd, opts.output as string, platformSlug(parsePlatform(t.platform)));
-      await makeContext(t, cached, dir);
+    // Every context is made beside its place first and moved there only when all of them are
+    // whole: a failure leaves DIR as it was, not half written.
+    const staged: { tmp: string; dir: string; t: (typeof plan.targets)[number] }[] = [];
+    try {
+      for (const t of plan.targets) {
+        const dir = path.resolve(io.cwd, opts.output as string, platformSlug(parsePlatform(t.platform)));
+        staged.push({ tmp: `${dir}.tmp-${process.pid}`, dir, t });
+        await rm(staged.at(-1)!.tmp, { recursive: true, force: true });
+        await makeContext(t, cached, staged.at(-1)!.tmp);
+      }
+    } catch (e) {
+      for (const { tmp } of staged) await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    for (const { tmp, dir, t } of staged) {
+      await rm(dir, { recursive: true, force: true });
+      await rename(tmp, dir);
       io.err(`wrote ${dir}/ (Dockerfile${t.files.length ? `, ${t.files.length} file(s)` : ''}${t.sources.length ? `, ${t.sources.length} source(s)` : ''})\n`);
     }
     return 0;

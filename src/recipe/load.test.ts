@@ -1,3 +1,5 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MabError } from '../errors.js';
@@ -109,6 +111,18 @@ overrides:
     const r = await loadRecipeFile(path.resolve('recipes/sysbench.yaml'));
     expect(r.version).toBe('1.0.20');
     expect(Object.keys((r.sources[0] as { sha256: object }).sha256)).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
+  });
+
+  it('says a listed file that is not in the recipe directory at its line, and loads once it is there', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-recipe-files-'));
+    const file = path.join(dir, 'demo.yaml');
+    await writeFile(file, GOOD + 'files: [demo.c, missing.c]\n');
+    await mkdir(path.join(dir, 'demo'));
+    await writeFile(path.join(dir, 'demo', 'demo.c'), 'int main(void) { return 0; }\n');
+    const e = await loadRecipeFile(file).then(() => undefined, (x: MabError) => x.format());
+    expect(e).toBe(`${file}:20:17: recipe.files[1]: "missing.c" is not in ${path.join(dir, 'demo')}\n  fix: put it there (a recipe's files live in a directory named after it, beside demo.yaml), or drop it from files:`);
+    await writeFile(path.join(dir, 'demo', 'missing.c'), '\n');
+    expect((await loadRecipeFile(file)).files).toEqual(['demo.c', 'missing.c']);
   });
 
   // Each broken recipe gives file:line:col, what was wrong, and the fix.

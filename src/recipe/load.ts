@@ -3,7 +3,9 @@
  * what was expected and, for an unknown key, the closest valid one. Strings that reach RUN lines
  * (package names, paths) are checked against strict patterns: a recipe cannot inject shell there.
  */
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 import semver from 'semver';
 import { parseSize } from '../report/budget.js';
@@ -34,10 +36,12 @@ export async function loadRecipeFile(file: string): Promise<Recipe> {
     if (e instanceof MabError) throw e;
     throw new MabError('E_RECIPE_READ', `cannot read recipe ${file}: ${(e as Error).message}`);
   }
-  return parseRecipe(file, text);
+  // A listed file that is not there is said now, at its line, not when a build context is made.
+  return parseRecipe(file, text, (name, f) => existsSync(path.join(path.dirname(file), name, f)));
 }
 
-export function parseRecipe(file: string, text: string): Recipe {
+/** `hasFile(name, f)`, when given, says whether the recipe's directory (beside the file, named NAME) holds f. */
+export function parseRecipe(file: string, text: string, hasFile?: (name: string, f: string) => boolean): Recipe {
   const r = new Reader(file, text);
   const top = r.map(r.parse(), 'the recipe', TOP_KEYS, ['name', 'version', 'platforms', 'entrypoint']);
   const name = r.str(top, 'name', 'recipe', NAME_RE, 'a lowercase name (letters, digits, . _ -)')!;
@@ -50,6 +54,10 @@ export function parseRecipe(file: string, text: string): Recipe {
   const platformNames = platforms.map(formatPlatform);
 
   const files = r.list(top, 'files', 'recipe', REL_PATH_RE, 'a path relative to the recipe\'s directory').map((p) => checkPath(r, r.node(top, 'files'), p, 'files must stay inside the recipe\'s directory'));
+  const filesNode = r.node(top, 'files');
+  files.forEach((f, i) => {
+    if (hasFile && !hasFile(name, f)) throw r.fail(isSeq(filesNode) ? (filesNode.items[i] as Node) : filesNode, `recipe.files[${i}]: "${f}" is not in ${path.join(path.dirname(file), name)}`, `put it there (a recipe's files live in a directory named after it, beside ${path.basename(file)}), or drop it from files:`);
+  });
   const ports = r.list(top, 'ports', 'recipe', /^\d{1,5}(\/(tcp|udp))?$/, 'a port number, optionally /tcp or /udp').map((p) => (p.includes('/') ? p : `${p}/tcp`));
   const parts = readParts(r, top, '', platformNames);
   return {

@@ -1,5 +1,5 @@
 /** The CLI run in-process: help, usage errors, and the errors that need no engine. */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +85,21 @@ describe('mab CLI', () => {
       expect(await readFile(path.join(dir, 'new', arch, 'mab', 'unpack-target.sh'), 'utf8')).toMatch(/^#!\/bin\/sh/);
     }
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('`mab generate -o DIR` that fails on a platform leaves DIR as it was', async () => {
+    const recipes = await mkdtemp(path.join(os.tmpdir(), 'mab-gen-recipes-'));
+    await writeFile(path.join(recipes, 'demo.yaml'), 'name: demo\nversion: 1.0.0\nplatforms: [linux/amd64, linux/arm64]\nfiles: [server.c, link.c]\nbuild:\n  packages: [gcc]\n  steps: [gcc -o /usr/local/bin/demo server.c]\nruntime:\n  keep: [/usr/local/bin/demo]\nentrypoint: [demo]\n');
+    await mkdir(path.join(recipes, 'demo'));
+    await writeFile(path.join(recipes, 'demo', 'server.c'), 'int main(void) { return 0; }\n');
+    // Refused by the build context (a recipe file must not be a link), after the Dockerfile and server.c are written.
+    await symlink('/etc/hostname', path.join(recipes, 'demo', 'link.c'));
+    const out = await mkdtemp(path.join(os.tmpdir(), 'mab-gen-out-'));
+    await writeFile(path.join(out, 'keep.txt'), 'was here\n');
+    const r = await run(['generate', 'demo', '--recipes', recipes, '--arch', 'amd64,arm64', '--strategy', 'multistage', '-o', out]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/link\.c is a symbolic link; recipe files must be regular files/);
+    expect(await readdir(out)).toEqual(['keep.txt']);
   });
 
   it('refuses a tag in --push', async () => {
