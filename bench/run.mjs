@@ -14,7 +14,7 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'mab-bench-run-'));
 process.env.TMPDIR = scratch;
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-const ALL = ['report-analysis', 'builds', 'engines', 'multi-platform'];
+const ALL = ['report-analysis', 'recipe-parse', 'builds', 'engines', 'multi-platform'];
 const only = process.argv.slice(2);
 const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryBytes: os.totalmem(), kernel: os.release(), node: process.version };
 const fmt = (s) => `${s.min.toFixed(2)} / ${s.median.toFixed(2)} / ${s.max.toFixed(2)} s`;
@@ -48,6 +48,14 @@ for (const name of only.length ? only : ALL) {
     console.log(`re-export, layers below reused   min / median / max  ${fmt(r.reexport.reused)}`);
     console.log(`re-export into an empty store    min / median / max  ${fmt(r.reexport.empty)}`);
     console.log(`ratio re-export reused ÷ empty store: ${r.reexport.ratio.toFixed(2)}×`);
+  }
+  if (name === 'recipe-parse') {
+    for (const [shape, x] of Object.entries(r.shapes)) {
+      console.log(`${shape}: ${x.keys} keys, ${x.bytes} bytes`);
+      console.log(`  yaml parse alone               min / median / max  ${fmt(x.yaml)}`);
+      console.log(`  mab parseRecipe                min / median / max  ${fmt(x.mab)}  (goal ≤ ${x.goal} s: ${x.mab.median <= x.goal ? 'met' : 'NOT met'})`);
+      console.log(`  ratio mab ÷ yaml parse: ${x.ratio.toFixed(2)}×`);
+    }
   }
   if (name === 'multi-platform') {
     if (r.skipped) console.log(`skipped: ${r.skipped}`);

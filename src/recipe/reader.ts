@@ -2,7 +2,7 @@
  * Reading YAML with positions: every error says file:line:col, what was expected and, for an
  * unknown key, the closest valid one. Shared by the recipe loader and its source readers.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node, type YAMLMap } from 'yaml';
 import { MabError, closest } from '../errors.js';
 import { formatPlatform, parsePlatform, type Platform } from '../platform/platform.js';
 
@@ -33,9 +33,21 @@ export class Reader {
   constructor(readonly file: string, readonly text: string, readonly code = 'E_RECIPE') {}
 
   parse(): Node | null {
-    const doc = parseDocument(this.text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    // Duplicate keys are found here, one set per mapping: the yaml library's own check
+    // (uniqueKeys) compares every key with every other, and took 143 s for 90k keys.
+    const doc = parseDocument(this.text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: false });
     const e = doc.errors[0];
     if (e) throw this.fail(e.pos[0], `invalid YAML: ${e.message.split('\n')[0]}`, 'fix the YAML syntax at that place');
+    visit(doc, {
+      Map: (_, map) => {
+        const seen = new Set<unknown>();
+        for (const pair of map.items) {
+          const key = isScalar(pair.key) ? pair.key.value : pair.key;
+          if (seen.has(key)) throw this.fail(pair.key as Node, `invalid YAML: the key "${String(key)}" appears twice in this mapping`, 'keep one of them');
+          seen.add(key);
+        }
+      },
+    });
     return doc.contents;
   }
 
@@ -47,9 +59,10 @@ export class Reader {
 
   map(node: Node | null | undefined, where: string, keys: readonly string[], required: readonly string[] = []): YAMLMap<unknown, unknown> {
     if (!isMap(node)) throw this.fail(node, `${where} must be a mapping`, `write ${where} as "key: value" lines`);
+    const known = new Set(keys);
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
-      if (!keys.includes(key)) {
+      if (!known.has(key)) {
         const near = closest(key, keys);
         throw this.fail(pair.key as Node, `unknown key "${key}" in ${where}`, near ? `did you mean "${near}"?` : `valid keys: ${keys.join(', ')}`);
       }
