@@ -131,6 +131,11 @@ overrides:
     ['unknown key with suggestion', GOOD.replace('entrypoint:', 'entrypiont:'), /^r\.yaml:14:1: unknown key "entrypiont" in the recipe[\s\S]*did you mean "entrypoint"/],
     ['missing required key', GOOD.replace('name: demo\n', ''), /^r\.yaml:1:1: the recipe is missing "name"/],
     ['bad semver', GOOD.replace('1.2.3', '1.2'), /^r\.yaml:2:10: version "1.2" is not semantic versioning[\s\S]*MAJOR\.MINOR\.PATCH/],
+    // Each says how to write it, and points at the item itself, not at the list's parent.
+    ['a keep path with .. (at its own place)', GOOD.replace('/usr/local/bin/demo', '/usr/../../etc/shadow'), /^r\.yaml:13:10: path "\/usr\/\.\.\/\.\.\/etc\/shadow" contains "\.\."/],
+    ['a bad package name, with how to write one', GOOD.replace('libfoo-dev', 'LibFoo'), /^r\.yaml:9:31: build\.packages\[1\]: "LibFoo" is not a Debian package name[^\n]*\n  fix: write the name apt lists, e\.g\. libssl3/],
+    ['a bad port, with how to write one', GOOD + 'ports: [http]\n', /"http" is not a port number, optionally \/tcp or \/udp\n  fix: e\.g\. 8080 or 5683\/udp/],
+    ['a bad regex, with how to write one', GOOD.replace("'demo 1\\.2'", "'demo ('"), /smoke\[0\]\.expect is not a valid regular expression[^\n]*\n  fix: write a JavaScript regular expression/],
     // YAML reads these as the numbers 1 and 1.1; the error quotes what the user wrote.
     ['a version YAML reads as a number', GOOD.replace('1.2.3', '1.0'), /^r\.yaml:2:10: version "1\.0" is not semantic versioning/],
     ['a version whose trailing zero a number loses', GOOD.replace('1.2.3', '1.10'), /^r\.yaml:2:10: version "1\.10" is not semantic versioning/],

@@ -20,7 +20,7 @@ const PART_KEYS = ['sources', 'artifacts', 'build', 'runtime', 'entrypoint', 'cm
 const TOP_KEYS = ['name', 'version', 'description', 'homepage', 'license', 'platforms', 'unsupported', 'overrides', 'files', 'strategies', 'workdir', 'user', 'ports', 'labels', 'healthcheck', 'max_size', 'secrets', ...PART_KEYS] as const;
 const REL_PATH_RE = /^[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]*$/;
 const USER_RE = /^([a-z_][a-z0-9_-]*|\d+)(:([a-z_][a-z0-9_-]*|\d+))?$/;
-const PKG = 'a Debian package name (lowercase letters, digits, + . -)';
+const PKG = { what: 'a Debian package name (lowercase letters, digits, + . -)', fix: 'write the name apt lists, e.g. libssl3 or python3-flask; an architecture goes after a colon: gcc:arm64' };
 const DEFAULT_STRATEGIES: Partial<Record<Strategy, StrategySupport>> = { single: { keep: [] }, multistage: { keep: [] } };
 
 /** Far above any real recipe (the largest shipped is under 5 KB), far below what could hurt. */
@@ -53,12 +53,12 @@ export function parseRecipe(file: string, text: string, hasFile?: (name: string,
   if (platforms.length === 0) throw r.fail(platformsNode, 'platforms is empty', 'list at least one, e.g. [linux/amd64, linux/arm64]');
   const platformNames = platforms.map(formatPlatform);
 
-  const files = r.list(top, 'files', 'recipe', REL_PATH_RE, 'a path relative to the recipe\'s directory').map((p) => checkPath(r, r.node(top, 'files'), p, 'files must stay inside the recipe\'s directory'));
+  const files = r.list(top, 'files', 'recipe', REL_PATH_RE, 'a path relative to the recipe\'s directory', (p, at) => checkPath(r, at, p, 'files must stay inside the recipe\'s directory'));
   const filesNode = r.node(top, 'files');
   files.forEach((f, i) => {
     if (hasFile && !hasFile(name, f)) throw r.fail(isSeq(filesNode) ? (filesNode.items[i] as Node) : filesNode, `recipe.files[${i}]: "${f}" is not in ${path.join(path.dirname(file), name)}`, `put it there (a recipe's files live in a directory named after it, beside ${path.basename(file)}), or drop it from files:`);
   });
-  const ports = r.list(top, 'ports', 'recipe', /^\d{1,5}(\/(tcp|udp))?$/, 'a port number, optionally /tcp or /udp').map((p) => (p.includes('/') ? p : `${p}/tcp`));
+  const ports = r.list(top, 'ports', 'recipe', /^\d{1,5}(\/(tcp|udp))?$/, { what: 'a port number, optionally /tcp or /udp', fix: 'e.g. 8080 or 5683/udp' }).map((p) => (p.includes('/') ? p : `${p}/tcp`));
   const parts = readParts(r, top, '', platformNames);
   return {
     file,
@@ -120,9 +120,9 @@ function readParts(r: Reader, m: YAMLMap<unknown, unknown>, prefix: string, plat
     out.build = {
       packages: r.list(b, 'packages', at('build'), PACKAGE_RE, PKG),
       steps: r.list(b, 'steps', at('build'), STEP_RE, STEP_TEXT),
-      caches: r.list(b, 'caches', at('build'), PATH_RE, ABS).map((p) => {
-        if (p.replace(/\/+$/, '') === '') throw r.fail(b, 'build.caches cannot be "/": it would hide the whole build stage', 'name the cache directory itself, e.g. /root/.cache/go-build');
-        return checkPath(r, b, p);
+      caches: r.list(b, 'caches', at('build'), PATH_RE, ABS, (p, item) => {
+        if (p.replace(/\/+$/, '') === '') throw r.fail(item, 'build.caches cannot be "/": it would hide the whole build stage', 'name the cache directory itself, e.g. /root/.cache/go-build');
+        return checkPath(r, item, p);
       }),
     };
   }
@@ -130,7 +130,7 @@ function readParts(r: Reader, m: YAMLMap<unknown, unknown>, prefix: string, plat
     const rt = r.map(r.node(m, 'runtime'), at('runtime'), ['packages', 'keep'], ['keep']);
     out.runtime = {
       packages: r.list(rt, 'packages', at('runtime'), PACKAGE_RE, PKG),
-      keep: r.list(rt, 'keep', at('runtime'), PATH_RE, ABS).map((p) => checkPath(r, rt, p)),
+      keep: r.list(rt, 'keep', at('runtime'), PATH_RE, ABS, (p, item) => checkPath(r, item, p)),
     };
   }
   if (m.has('env')) out.env = r.stringMap(r.node(m, 'env')!, at('env'), ENV_KEY_RE, 'an environment variable name');
@@ -198,7 +198,7 @@ function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strat
     }
     const w = `strategies.${name}`;
     const s = r.map(value, w, name === 'cross' ? ['keep', 'packages', 'tools', 'toolchain', 'steps'] : ['keep'], name === 'cross' ? ['steps'] : []);
-    const keep = r.list(s, 'keep', w, PATH_RE, ABS).map((p) => checkPath(r, s, p));
+    const keep = r.list(s, 'keep', w, PATH_RE, ABS, (p, item) => checkPath(r, item, p));
     out[name] = name !== 'cross' ? { keep } : {
       keep,
       cross: {
@@ -223,7 +223,7 @@ function readSmoke(r: Reader, node: Node | undefined, at: string): SmokeCheck[] 
     try {
       new RegExp(expect);
     } catch (e) {
-      throw r.fail(r.node(m, 'expect'), `${where}.expect is not a valid regular expression: ${(e as Error).message}`);
+      throw r.fail(r.node(m, 'expect'), `${where}.expect is not a valid regular expression: ${(e as Error).message}`, 'write a JavaScript regular expression matched against the output; escape ( ) [ ] . * + ? with a backslash to mean the character itself');
     }
     if (m.has('http')) {
       const h = r.map(r.node(m, 'http'), `${where}.http`, ['port', 'path'], ['port']);

@@ -28,6 +28,9 @@ export const STEP_TEXT = 'one shell command line (no line break, no trailing bac
 // place in any recipe value: a NUL, for one, would go raw into a LABEL.
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
 
+/** What a value was expected to be, and, where it helps, how to write it. */
+export type Expected = string | { what: string; fix: string };
+
 export class Reader {
   private lines = new LineCounter();
   constructor(readonly file: string, readonly text: string, readonly code = 'E_RECIPE') {}
@@ -71,28 +74,33 @@ export class Reader {
     return node;
   }
 
-  str(map: YAMLMap<unknown, unknown>, key: string, where: string, re?: RegExp, expected?: string): string | undefined {
+  str(map: YAMLMap<unknown, unknown>, key: string, where: string, re?: RegExp, expected?: Expected): string | undefined {
     const node = map.get(key, true) as Node | undefined;
     if (node === undefined) return undefined;
     return this.scalar(node, `${where}.${key}`, re, expected);
   }
 
-  scalar(node: Node, where: string, re?: RegExp, expected?: string): string {
+  scalar(node: Node, where: string, re?: RegExp, expected?: Expected): string {
     if (!isScalar(node) || node.value === null || typeof node.value === 'object') throw this.fail(node, `${where} must be a string`, 'write a single value');
     // As the user wrote it: YAML reads `version: 1.0` as the number 1, and `1.10` as 1.1.
     const v = typeof node.value === 'string' ? node.value : (node.source ?? String(node.value));
     const control = CONTROL.exec(v);
     if (control) throw this.fail(node, `${where} holds the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`, 'remove it: recipe values are printable text');
     // A value with a line break or tab is quoted as JSON, so the message shows where they are.
-    if (re && !re.test(v)) throw this.fail(node, `${where}: ${/[\n\t]/.test(v) ? JSON.stringify(v) : `"${v}"`} is not ${expected ?? `of the form ${re}`}`);
+    const [what, fix] = typeof expected === 'object' ? [expected.what, expected.fix] : [expected];
+    if (re && !re.test(v)) throw this.fail(node, `${where}: ${/[\n\t]/.test(v) ? JSON.stringify(v) : `"${v}"`} is not ${what ?? `of the form ${re}`}`, fix);
     return v;
   }
 
-  list(map: YAMLMap<unknown, unknown>, key: string, where: string, re?: RegExp, expected?: string): string[] {
+  /** A list of strings; `each` may check or change an item, and its errors point at that item. */
+  list(map: YAMLMap<unknown, unknown>, key: string, where: string, re?: RegExp, expected?: Expected, each?: (value: string, at: Node) => string): string[] {
     const node = map.get(key, true) as Node | undefined;
     if (node === undefined) return [];
     if (!isSeq(node)) throw this.fail(node, `${where}.${key} must be a list`, `write it as [a, b] or as "- a" lines`);
-    return node.items.map((item, i) => this.scalar(item as Node, `${where}.${key}[${i}]`, re, expected));
+    return node.items.map((item, i) => {
+      const v = this.scalar(item as Node, `${where}.${key}[${i}]`, re, expected);
+      return each ? each(v, item as Node) : v;
+    });
   }
 
   /** An optional true/false key; absent means false. */
