@@ -21,6 +21,11 @@ describe('renderTemplate', () => {
   it('fails on an unknown variable, naming it', () => {
     expect(() => renderTemplate('FROM {{bsae}}', { base: 'x' }, 't.Dockerfile')).toThrow(/t\.Dockerfile: unknown variable \{\{bsae\}\}/);
   });
+  it('inserts a value as it is, never reading it again as template text', () => {
+    const t = '{{#steps}}\nRUN {{.}}\n{{/steps}}\nCOPY {{keep}} /\n';
+    expect(renderTemplate(t, { steps: ['echo {{keep}}', 'echo {{#steps}}x{{/steps}}'], keep: '/out/' })).toBe('RUN echo {{keep}}\nRUN echo {{#steps}}x{{/steps}}\nCOPY /out/ /\n');
+    expect(renderTemplate('LABEL a={{a}} b={{b}}\n', { a: '{{b}}', b: 'x' })).toBe('LABEL a={{b}} b=x\n');
+  });
   it('fails when a list is used as text', () => {
     expect(() => renderTemplate('RUN {{steps}}', { steps: ['a'] })).toThrow(/is a list/);
   });

@@ -11,8 +11,9 @@ import { MabError } from '../errors.js';
 export type TemplateValue = string | boolean | string[] | undefined;
 export type TemplateVars = Record<string, TemplateValue>;
 
-const SECTION = /\{\{#([\w.]+)\}\}([\s\S]*?)\{\{\/\1\}\}/g;
-const VARIABLE = /\{\{([\w.]+)\}\}/g;
+// One pass over the template, sections and variables alike: what a value puts in is never read
+// again as template text (a build step "{{keep}}" stays those characters).
+const TOKEN = /\{\{#([\w.]+)\}\}([\s\S]*?)\{\{\/\1\}\}|\{\{([\w.]+)\}\}/g;
 
 export function renderTemplate(template: string, vars: TemplateVars, name = 'template'): string {
   const standalone = template.replace(/^[ \t]*(\{\{[#/][\w.]+\}\})[ \t]*\r?\n/gm, '$1');
@@ -20,12 +21,12 @@ export function renderTemplate(template: string, vars: TemplateVars, name = 'tem
 }
 
 function render(text: string, vars: TemplateVars, name: string): string {
-  const sectioned = text.replace(SECTION, (_, key: string, body: string) => {
-    const v = lookup(vars, key, name, true);
-    if (Array.isArray(v)) return v.map((item) => render(body, { ...vars, '.': item }, name)).join('');
-    return v ? render(body, vars, name) : '';
-  });
-  return sectioned.replace(VARIABLE, (_, key: string) => {
+  return text.replace(TOKEN, (_, section: string | undefined, body: string, key: string) => {
+    if (section !== undefined) {
+      const v = lookup(vars, section, name, true);
+      if (Array.isArray(v)) return v.map((item) => render(body, { ...vars, '.': item }, name)).join('');
+      return v ? render(body, vars, name) : '';
+    }
     const v = lookup(vars, key, name, false);
     if (typeof v !== 'string') throw new MabError('E_TEMPLATE', `${name}: {{${key}}} is ${Array.isArray(v) ? 'a list' : typeof v}, expected text`, `use {{#${key}}}…{{/${key}}} for lists and flags`);
     return v;

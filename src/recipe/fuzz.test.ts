@@ -3,15 +3,21 @@
  * or fails with a MabError that names the file, line and column. Never another exception, and
  * never a hang (the test's timeout would catch one). 10,000+ documents per run, from three
  * sources: mutations of a real recipe, recipe-shaped mappings with hostile values, and raw text.
+ * And 10,000 more, one hostile value in one field each (line breaks, carriage returns, NUL, a
+ * trailing backslash, heredoc markers, Dockerfile keywords): a recipe that loads generates exactly
+ * the instructions the template makes for that recipe with a harmless value there.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { stringify } from 'yaml';
+import { DockerfileParser } from 'dockerfile-ast';
+import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { GOOD_RECIPE } from '../../test/fixtures/recipe-text.js';
+import { generateDockerfile } from '../dockerfile/generate.js';
 import { MabError } from '../errors.js';
+import { parsePlatform } from '../platform/platform.js';
 import { MAX_RECIPE_BYTES, loadRecipeFile, parseRecipe } from './load.js';
 
 const GOOD = GOOD_RECIPE;
@@ -106,4 +112,59 @@ describe('hostile recipe files', () => {
       expect(error, field).toContain(fragment);
     }
   });
+});
+
+/** Where a value goes, and a harmless value for it: the recipe with that value is the baseline. */
+const FIELDS: [path: (string | number)[], harmless: string][] = [
+  [['build', 'steps', 0], 'make'], [['env', 'DEMO_MODE'], 'fast'], [['description'], 'a demo'], [['license'], 'MIT'],
+  [['homepage'], 'https://example.org'], [['labels', 'org.example.note'], 'x'], [['user'], 'demo'], [['workdir'], '/srv'],
+  [['entrypoint', 0], 'demo'], [['cmd', 0], '--help'], [['runtime', 'keep', 0], '/usr/local/bin/demo'],
+  [['build', 'packages', 0], 'libfoo-dev'], [['smoke', 0, 'expect'], 'demo'], [['strategies', 'cross', 'steps', 0], '$CC -o demo demo.c'],
+];
+const SPECIALS = ['\n', '\r', '\r\n', '\u0000', '\\', '\\\n', '\t', '<<EOF', '<<-EOF', '"', "'", '$(id)', 'RUN id', 'USER root', '# x', ' ', '{{x}}', 'EOF'];
+const hostile = fc.array(fc.oneof(fc.constantFrom(...SPECIALS), fc.string({ maxLength: 6 })), { minLength: 1, maxLength: 6 }).map((parts) => parts.join(''));
+
+function withValue(path: (string | number)[], v: string): string {
+  const doc = parse(GOOD) as Record<string, unknown>;
+  doc.strategies = { multistage: null, cross: { steps: ['x'] } };
+  let at: Record<string | number, unknown> = doc;
+  for (const [i, key] of path.slice(0, -1).entries()) at = (at[key] ??= typeof path[i + 1] === 'number' ? [] : {}) as Record<string | number, unknown>;
+  at[path.at(-1)!] = v;
+  return stringify(doc);
+}
+
+const TEMPLATE = await readFile(path.join(import.meta.dirname, '../../templates/app.Dockerfile'), 'utf8');
+/**
+ * Each instruction's keyword, of the multistage and cross Dockerfiles, and every RUN with a heredoc
+ * marker (BuildKit would read the lines after it as the heredoc's body; CMD and ENTRYPOINT in JSON
+ * form are not read for heredocs).
+ */
+function instructions(text: string): string[] {
+  const recipe = parseRecipe('r.yaml', text);
+  return (['multistage', 'cross'] as const).flatMap((strategy) => {
+    const dockerfile = generateDockerfile(TEMPLATE, strategy, recipe, parsePlatform('linux/arm64'), 'r.yaml');
+    return DockerfileParser.parse(dockerfile).getInstructions().map((i) => (i.getKeyword() === 'RUN' && i.getTextContent().includes('<<') ? 'RUN <<' : i.getKeyword()));
+  });
+}
+
+describe('one hostile value in one field, fuzzed', () => {
+  it('loads and makes exactly the template\'s instructions, or fails at file:line:col', () => {
+    const baseline = new Map(FIELDS.map(([p, harmless]) => [p.join('.'), instructions(withValue(p, harmless))]));
+    let loaded = 0;
+    fc.assert(fc.property(fc.constantFrom(...FIELDS), hostile, ([p], v) => {
+      const text = withValue(p, v);
+      let got: string[];
+      try {
+        got = instructions(text);
+      } catch (e) {
+        if (!(e instanceof MabError)) throw e;
+        expect(e.format()).toMatch(/^(r\.yaml:\d+:\d+: |generated Dockerfile for )/);
+        return;
+      }
+      loaded++;
+      expect(got, `${p.join('.')} = ${JSON.stringify(v)}`).toEqual(baseline.get(p.join('.')));
+    }), { numRuns: 10_000, ...(process.env.MAB_FUZZ_SEED ? { seed: Number(process.env.MAB_FUZZ_SEED) } : {}) });
+    // Not a test of refusals alone: many hostile values are harmless text and load.
+    expect(loaded).toBeGreaterThan(1000);
+  }, 120_000);
 });
