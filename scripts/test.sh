@@ -12,9 +12,10 @@ status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=.mab/test-results.json "$@" || status=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync(".mab/test-results.json", "utf8"));
-  // A file that fails to load has no tests to count: report it, or the line would say 0 failed.
-  const broken = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped${broken ? `, ${broken} test file(s) failed to load` : ""}`);
+  // A file that fails to load, or in a beforeAll, fails no test of its own (they are skipped):
+  // report it, or the line would say 0 failed.
+  const broken = r.testResults.filter((f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed")).length;
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped${broken ? `, ${broken} test file(s) failed outside their tests (loading or setup)` : ""}`);
   if (r.numTotalTests === 0) { console.error("no test ran"); process.exit(1); }
 ' || status=1
 exit $status

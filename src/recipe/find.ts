@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { MabError, closest } from '../errors.js';
 import { loadRecipeFile } from './load.js';
@@ -25,5 +25,12 @@ export async function findRecipe(nameOrPath: string, dir: string): Promise<Recip
       near ? `did you mean "${near}"?` : 'pick one of those, pass a path to a .yaml file, or point --recipes at another directory',
     );
   }
-  return loadRecipeFile(path.join(dir, `${nameOrPath}.yaml`));
+  const file = path.join(dir, `${nameOrPath}.yaml`);
+  // Found by name, a recipe is one of the directory's own: a link of that name to a file elsewhere
+  // would let mab read (and quote, in its errors) any file on the host.
+  const [real, root] = await Promise.all([realpath(file).catch(() => file), realpath(dir).catch(() => dir)]);
+  if (!real.startsWith(root + path.sep)) {
+    throw new MabError('E_RECIPE_READ', `${file} leads out of ${dir} (it is ${real})`, 'put the recipe itself in the recipes directory, or pass its path (a path names any file you choose)');
+  }
+  return loadRecipeFile(file);
 }
