@@ -19,7 +19,7 @@ import { builderEnv, engineEndpoint, hostOf, resolveBuilders } from './builders.
 import { buildTarget, makeContext, removeContext, type BuildOutput } from './buildx.js';
 import { redactor, secretValues, type BuildSecret } from './secrets.js';
 import { checkEmulation, checkEngine, type Host } from './preflight.js';
-import { removeOrphanedSmokeContainers, runSmoke, type SmokeResult } from './smoke.js';
+import { removeOrphanedSmokeContainers, runSmoke, smokeFailure, type SmokeResult } from './smoke.js';
 import { mapLimited } from '../util/limit.js';
 import { engineApi, resolveBases, unchangedBuild } from './unchanged.js';
 
@@ -163,10 +163,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     o.log(`${prefix} ${same ? 'reused' : `built in ${built.seconds.toFixed(1)} s`}; ${earlier ? `smoke checks passed on this same image (${built.id.slice(7, 19)}) at ${earlier.builtAt}, not run again` : 'smoke testing'}`);
     const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, engineEnv, builders.has(t.platform) ? builders.get(t.platform)?.host : engineHost);
     for (const s of smoke) o.log(`${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${earlier ? 'earlier run, ' : ''}${s.seconds.toFixed(1)} s)`);
-    const failed = smoke.filter((s) => !s.passed);
-    if (failed.length) {
-      throw new MabError('E_SMOKE', `${t.platform}: smoke check "${failed[0]!.name}" failed; output:\n${failed[0]!.output}`, `the image is in the engine as ${t.image} to debug: docker run --rm -it --platform ${t.platform} --entrypoint sh ${t.image}`);
-    }
+    if (smoke.some((s) => !s.passed)) throw smokeFailure(t.platform, t.image, t.smoke, smoke, plan.strategy !== 'minimal');
     return { platform: t.platform, image: t.image, imageId: built.id, buildSeconds: same ? same.record.buildSeconds : built.seconds, ...(same ? { unchanged: true } : {}), smoke, ...(earlier ? { smokeReused: true } : {}), size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true }, ...(o.keepContext ? { context } : {}) };
   });
 

@@ -7,6 +7,7 @@
  *         (emulated interpreters take seconds to start), body matched against `expect`
  */
 import { execa } from 'execa';
+import { MabError } from '../errors.js';
 import type { SmokeCheck, SmokeCommand, SmokeHttp } from '../recipe/types.js';
 import { alive } from '../store/layout.js';
 import { DOCKER } from './docker.js';
@@ -84,4 +85,21 @@ export async function runSmoke(image: string, platform: string, checks: SmokeChe
     results.push({ name: check.name, passed, seconds: (Date.now() - started) / 1000, output });
   }
   return results;
+}
+
+/**
+ * The error for a platform whose checks failed: every failed check with where the recipe gives
+ * it, the pattern it expected and the output it got. The way in to debug depends on whether the
+ * image has a shell: a `minimal` one has none.
+ */
+export function smokeFailure(platform: string, image: string, checks: SmokeCheck[], results: SmokeResult[], shell: boolean): MabError {
+  const failed = results.map((r, i) => [r, checks[i]!] as const).filter(([r]) => !r.passed);
+  const lines = failed.map(([r, c]) => `smoke check "${r.name}"${c.at ? ` (${c.at})` : ''} expected /${c.expect}/; output:\n${r.output.trimEnd() || '(none)'}`);
+  return new MabError(
+    'E_SMOKE',
+    `${platform}: ${failed.length} of ${results.length} smoke checks failed\n${lines.join('\n')}`,
+    shell
+      ? `the image is in the engine as ${image} to debug: docker run --rm -it --platform ${platform} --entrypoint sh ${image}`
+      : `the image is in the engine as ${image}; it has no shell: list its files with docker export $(docker create --platform ${platform} ${image}) | tar -t`,
+  );
 }

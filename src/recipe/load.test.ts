@@ -26,7 +26,7 @@ describe('parseRecipe', () => {
     expect(r.platforms.map(formatPlatform)).toEqual(['linux/amd64', 'linux/arm64']);
     expect(r.build.packages).toEqual(['build-essential', 'libfoo-dev']);
     expect(r.env).toEqual({ DEMO_MODE: 'fast' });
-    expect(r.smoke[0]).toEqual({ name: 'demo --version', run: ['demo', '--version'], expect: 'demo 1\\.2' });
+    expect(r.smoke[0]).toEqual({ name: 'demo --version', at: 'r.yaml:18:5', run: ['demo', '--version'], expect: 'demo 1\\.2' });
   });
 
   it('reads strategies (supported with extra keep paths, or a reason), unsupported platforms and HTTP probes', () => {
@@ -43,7 +43,7 @@ files: [app/main.c]
 `).replace('smoke:\n  - run: [demo, --version]', 'smoke:\n  - http: { port: 8080, path: /health }'));
     expect(r.strategies).toEqual({ multistage: { keep: [] }, minimal: { keep: ['/usr/lib/demo'] }, single: { unsupported: 'the build tools make it 1 GB' } });
     expect(r.unsupported).toEqual({ 'linux/arm/v7': 'upstream has no 32-bit build' });
-    expect(r.smoke[0]).toEqual({ name: 'GET :8080/health', http: { port: 8080, path: '/health' }, expect: 'demo 1\\.2' });
+    expect(r.smoke[0]).toEqual({ name: 'GET :8080/health', at: 'r.yaml:18:5', http: { port: 8080, path: '/health' }, expect: 'demo 1\\.2' });
     expect([r.ports, r.user, r.files]).toEqual([['8080/tcp'], '65534', ['app/main.c']]);
   });
 

@@ -229,10 +229,10 @@ function readSmoke(r: Reader, node: Node | undefined, at: string): SmokeCheck[] 
       const h = r.map(r.node(m, 'http'), `${where}.http`, ['port', 'path'], ['port']);
       const port = Number(r.str(h, 'port', `${where}.http`, /^\d{1,5}$/, 'a TCP port number'));
       const path = r.str(h, 'path', `${where}.http`, /^\/\S*$/, 'a URL path starting with /') ?? '/';
-      return { name: r.str(m, 'name', where) ?? `GET :${port}${path}`, http: { port, path }, expect, ...slow };
+      return { name: r.str(m, 'name', where) ?? `GET :${port}${path}`, at: r.position(item as Node), http: { port, path }, expect, ...slow };
     }
     const run = r.list(m, 'run', where);
     if (run.length === 0) throw r.fail(m, `${where}.run is empty`, 'give the command as a list, e.g. [sysbench, --version]');
-    return { name: r.str(m, 'name', where) ?? run.join(' '), run, expect, ...slow };
+    return { name: r.str(m, 'name', where) ?? run.join(' '), at: r.position(item as Node), run, expect, ...slow };
   });
 }

@@ -55,9 +55,14 @@ export class Reader {
   }
 
   fail(offset: number | Node | null | undefined, message: string, hint?: string): MabError {
+    return new MabError(this.code, `${this.position(offset)}: ${message}`, hint);
+  }
+
+  /** file:line:col of a node or offset. */
+  position(offset: number | Node | null | undefined): string {
     const pos = typeof offset === 'number' ? offset : (offset?.range?.[0] ?? 0);
     const { line, col } = this.lines.linePos(pos);
-    return new MabError(this.code, `${this.file}:${line}:${col}: ${message}`, hint);
+    return `${this.file}:${line}:${col}`;
   }
 
   map(node: Node | null | undefined, where: string, keys: readonly string[], required: readonly string[] = []): YAMLMap<unknown, unknown> {

@@ -32,6 +32,8 @@ export interface ArtifactSpec {
 /** Run a command in the image (entrypoint replaced) and match its output... */
 export interface SmokeCommand {
   name: string;
+  /** Where the recipe gives it (file:line:col), for errors; not part of what the check does. */
+  at?: string;
   /** A workload rather than a quick check: runs only with `--smoke all`. */
   slow?: boolean;
   run: string[];
@@ -42,6 +44,7 @@ export interface SmokeCommand {
 /** ...or start the image and GET a path on a port, matching the response body. */
 export interface SmokeHttp {
   name: string;
+  at?: string;
   slow?: boolean;
   http: { port: number; path: string };
   expect: string;

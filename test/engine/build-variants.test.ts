@@ -72,7 +72,7 @@ describe('a failing smoke check', () => {
     const repo = `${REGISTRY}/mabtest/broken-smoke`;
     const r = await mab(['build', 'broken-smoke', '--recipes', `${FIXTURES}/recipes`, '--push', repo]);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/\[E_SMOKE\]: linux\/amd64: smoke check "greeting" failed; output:\nhello/);
+    expect(r.stderr).toMatch(/\[E_SMOKE\]: linux\/amd64: 1 of 1 smoke checks failed\nsmoke check "greeting" \(.*broken-smoke\.yaml:11:5\) expected \/\^goodbye\$\/; output:\nhello/);
     const tags = await fetch(`http://${REGISTRY}/v2/mabtest/broken-smoke/tags/list`);
     expect(tags.status).toBe(404);
   });
