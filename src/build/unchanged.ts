@@ -20,6 +20,7 @@ import { isDigest } from '../oci/digest.js';
 import { buildRecord, type BuildRecord } from '../store/builds.js';
 import { storedExport, type Exported } from '../store/export.js';
 import type { Store } from '../store/layout.js';
+import { hostOf } from './builders.js';
 import { docker } from './docker.js';
 
 /** The images a Dockerfile's stages start from (not scratch, not its own stages), deduplicated. */
@@ -40,8 +41,9 @@ export type EngineApi = { socketPath: string } | { host: string; port: number };
 
 export function engineApi(endpoint: string | undefined, env: NodeJS.ProcessEnv = process.env): EngineApi | undefined {
   if (endpoint?.startsWith('unix://')) return { socketPath: endpoint.slice('unix://'.length) };
-  const tcp = endpoint && !env.DOCKER_TLS_VERIFY && !env.DOCKER_CERT_PATH ? /^tcp:\/\/(?:\[([^\]]+)\]|([^:/]+))(?::(\d+))?\/?$/.exec(endpoint) : undefined;
-  return tcp ? { host: (tcp[1] ?? tcp[2])!, port: Number(tcp[3] ?? 2375) } : undefined;
+  if (!endpoint?.startsWith('tcp://') || env.DOCKER_TLS_VERIFY || env.DOCKER_CERT_PATH) return undefined;
+  const host = hostOf(endpoint);
+  return host ? { host, port: Number(/:(\d+)\/?$/.exec(endpoint)?.[1] ?? 2375) } : undefined;
 }
 
 /** What the engine's registry says a tag points at now (GET /distribution/NAME/json). */

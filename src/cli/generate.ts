@@ -38,9 +38,10 @@ export const generate: Command = {
     try {
       for (const t of plan.targets) {
         const dir = path.resolve(io.cwd, opts.output as string, platformSlug(parsePlatform(t.platform)));
-        staged.push({ tmp: `${dir}.tmp-${process.pid}`, dir, t });
-        await rm(staged.at(-1)!.tmp, { recursive: true, force: true });
-        await makeContext(t, cached, staged.at(-1)!.tmp);
+        const tmp = `${dir}.tmp-${process.pid}`;
+        staged.push({ tmp, dir, t });
+        await rm(tmp, { recursive: true, force: true });
+        await makeContext(t, cached, tmp);
       }
     } catch (e) {
       for (const { tmp } of staged) await rm(tmp, { recursive: true, force: true });

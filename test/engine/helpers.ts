@@ -2,6 +2,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { engineKind } from '../fixtures/engines.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const REGISTRY = '127.0.0.1:5000';
@@ -27,7 +28,7 @@ export async function skopeoJson<T>(args: string[], ref: string): Promise<T> {
  * the manifest digest as image ID) or its own layer store (overlay2: uncompressed layers).
  */
 export async function imageStore(): Promise<'containerd' | 'overlay2'> {
-  return (await sh('docker', ['info', '--format', '{{json .DriverStatus}}'])).includes('io.containerd.snapshotter') ? 'containerd' : 'overlay2';
+  return (await engineKind({})).endsWith('-containerd') ? 'containerd' : 'overlay2';
 }
 
 export const ELF_MACHINE: Record<string, number> = { 'linux/amd64': 62, 'linux/arm64': 183 };
