@@ -152,6 +152,33 @@ describe('readSaveArchive', () => {
   });
 });
 
+describe('readSaveArchive, a handler failing while the archive ends short', () => {
+  it('reports the handler\'s failure, not the short archive that follows from it', async () => {
+    const whole = Buffer.concat(await (async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of await archive(format2010())) chunks.push(c as Buffer);
+      return chunks;
+    })());
+    // The writer stops partway through the first layer, once the handler has its first bytes;
+    // the handler fails only after the archive has ended short (its bytes were never read).
+    let reading!: () => void;
+    const started = new Promise<void>((resolve) => (reading = resolve));
+    const short = Readable.from((async function* () {
+      yield whole.subarray(0, 3300);
+      await started;
+    })());
+    const failing = async (l: ArchiveLayer) => {
+      for await (const _ of l.content) {
+        reading();
+        await new Promise((r) => setTimeout(r, 50));
+        throw new Error('the copy failed');
+      }
+      return undefined;
+    };
+    await expect(readSaveArchive(short, 'x:1', failing)).rejects.toThrow('the copy failed');
+  });
+});
+
 describe('kindOf', () => {
   it.each([
     ['a layer tar', layerTar('a', 'b'), 'tar'],

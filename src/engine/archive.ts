@@ -115,6 +115,9 @@ const digestOf = (name: string, re: RegExp) => {
 export async function readSaveArchive(archive: Readable, image: string, onLayer: (layer: ArchiveLayer) => Promise<Layer | undefined>, abort?: () => void): Promise<SavedImage> {
   const json = new Map<string, Buffer>();
   const layers = new Map<string, Promise<Layer | undefined>>();
+  // The first layer handler that failed: what the read then reports, ahead of whatever the stream
+  // does after it (a handler that stopped reading leaves the archive to end short of its bytes).
+  let failed: { error: unknown } | undefined;
   // Hard links and symbolic links: a name manifest.json may use for another entry.
   const links = new Map<string, string>();
   const extract = tar.extract();
@@ -140,6 +143,7 @@ export async function readSaveArchive(archive: Readable, image: string, onLayer:
         const named = digestOf(name, CONTENT_NAME);
         const stored = onLayer({ name, size, compression: kind === 'gzip' ? 'gzip' : 'none', ...(named ? { named } : {}), content: content() });
         layers.set(name, stored);
+        stored.catch((error: unknown) => (failed ??= { error }));
         // The next entry comes once this one's bytes are read; a handler that failed first ends the read.
         await Promise.race([finished, stored.then(() => finished)]);
       } else for await (const _ of all);
@@ -151,10 +155,12 @@ export async function readSaveArchive(archive: Readable, image: string, onLayer:
   });
   try {
     await Promise.all([pipeline(archive, extract), entries]);
-  } finally {
-    // Layers still being stored are finished (or failed) before anything is said of the image.
+  } catch (e) {
     await Promise.allSettled(layers.values());
+    throw failed ? failed.error : e;
   }
+  // Layers still being stored are finished (or failed) before anything is said of the image.
+  await Promise.allSettled(layers.values());
   return assemble(image, json, layers, links);
 }
 

@@ -89,9 +89,11 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
   try {
     saved = await readSaveArchive(save.stdout!, image, onLayer, () => save.kill());
   } catch (e) {
-    // The engine failing on its own is the cause of whatever the read then found wrong.
-    const failed = await save.then(() => undefined, (x: { isTerminated?: boolean }) => x);
-    throw (failed && !failed.isTerminated) || !(e instanceof MabError) ? saveFailed() : e;
+    // The engine failing on its own is the cause of whatever the read then found wrong, and it
+    // says so on stderr. A docker save stopped because the read failed first says nothing (how it
+    // exits, by the signal or with a code of its own, varies from run to run).
+    const failed = await save.then(() => false, () => true);
+    throw (failed && stderr.trim()) || !(e instanceof MabError) ? saveFailed() : e;
   }
   await save.catch(() => {
     throw saveFailed();
@@ -153,7 +155,10 @@ async function copyCompressed(store: Store, layer: ArchiveLayer): Promise<Layer>
   })();
   const teed = (async function* () {
     for await (const chunk of layer.content) {
-      // ('close': a gunzip that failed drains no more, and the read must end all the same.)
+      // A gunzip that failed takes nothing more: the copy ends (its temp file removed) instead of
+      // waiting for a drain that never comes.
+      if (gunzip.destroyed) throw new Error('the gunzip beside the copy failed');
+      // ('close': a gunzip that fails while this waits drains no more either.)
       if (!gunzip.write(chunk)) {
         await new Promise<void>((resolve) => {
           const go = () => (gunzip.off('drain', go).off('close', go), resolve());
