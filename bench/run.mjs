@@ -14,7 +14,7 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'mab-bench-run-'));
 process.env.TMPDIR = scratch;
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-const ALL = ['report-analysis', 'recipe-parse', 'builds', 'engines', 'multi-platform'];
+const ALL = ['report-analysis', 'recipe-parse', 'preflight', 'builds', 'engines', 'multi-platform'];
 const only = process.argv.slice(2);
 const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryBytes: os.totalmem(), kernel: os.release(), node: process.version };
 const fmt = (s) => `${s.min.toFixed(2)} / ${s.median.toFixed(2)} / ${s.max.toFixed(2)} s`;
@@ -56,6 +56,13 @@ for (const name of only.length ? only : ALL) {
       console.log(`  mab parseRecipe                min / median / max  ${fmt(x.mab)}  (goal ≤ ${x.goal} s: ${x.mab.median <= x.goal ? 'met' : 'NOT met'})`);
       console.log(`  ratio mab ÷ yaml parse: ${x.ratio.toFixed(2)}×`);
     }
+  }
+  if (name === 'preflight') {
+    const met = (ok) => (ok ? 'met' : 'NOT met');
+    console.log(`fails at the recipe line, cold cache  min / median / max  ${fmt(r.cold)}  (goal < ${r.goal} s: ${met(r.cold.max < r.goal)})`);
+    console.log(`fails at the recipe line, warm cache  min / median / max  ${fmt(r.warm)}`);
+    console.log(`--no-preflight: apt fails in the arm64 build  min / median / max  ${fmt(r.apt)}`);
+    console.log(`ratio apt in the build ÷ preflight (warm, medians): ${r.ratio.toFixed(1)}×`);
   }
   if (name === 'multi-platform') {
     if (r.skipped) console.log(`skipped: ${r.skipped}`);

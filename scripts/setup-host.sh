@@ -43,11 +43,12 @@ done
 # --- Debian packages -------------------------------------------------------------------------
 # git, bzip2 and xz-utils: mab fetches git sources and unpacks compressed artifacts on the host;
 # gnupg (gpg, gpgv): it checks apt repository signatures (the tests build .deb files with dpkg-deb,
-# part of dpkg); openssl and apache2-utils (htpasswd): the auth tests make certificates and users;
+# part of dpkg); debian-archive-keyring: the keys Debian's InRelease files are checked with (the
+# package preflight); openssl and apache2-utils (htpasswd): the auth tests make certificates and users;
 # umoci: a second OCI tool that must read the local store; chromium: the test that opens the HTML
 # size report headless and screenshots its charts.
 pkgs=(qemu-user-static binfmt-support docker-registry apache2-utils mmdebstrap skopeo
-      uidmap arch-test ca-certificates curl git bzip2 xz-utils gnupg gpgv openssl umoci chromium)
+      uidmap arch-test ca-certificates curl git bzip2 xz-utils gnupg gpgv debian-archive-keyring openssl umoci chromium)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 # buildx and engine 26.1 are not in bookworm; trixie's packages depend only on libc6 and work

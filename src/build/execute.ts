@@ -18,7 +18,7 @@ import { exportImage, storedExport, storeIndex, type Exported } from '../store/e
 import { builderEnv, engineEndpoint, hostOf, resolveBuilders } from './builders.js';
 import { buildTarget, makeContext, removeContext, type BuildOutput } from './buildx.js';
 import { redactor, secretValues, type BuildSecret } from './secrets.js';
-import { checkEmulation, checkEngine, type Host } from './preflight.js';
+import { checkEmulation, checkEngine, checkPackages, type Host, type PackageCheck } from './preflight.js';
 import { removeOrphanedSmokeContainers, runSmoke, smokeFailure, type SmokeResult } from './smoke.js';
 import { mapLimited } from '../util/limit.js';
 import { engineApi, resolveBases, unchangedBuild } from './unchanged.js';
@@ -43,6 +43,11 @@ export interface ExecuteOptions {
   secrets?: BuildSecret[];
   /** Platforms that build elsewhere (--builder PLATFORM=NAME): a docker context or buildx builder. */
   builders?: Map<string, string>;
+  /**
+   * Where the Debian package names the plan installs are checked before anything else runs;
+   * 'skip' (--no-preflight) says it is skipped; absent, nothing is said.
+   */
+  packages?: PackageCheck | 'skip';
   /** Platforms built at once (default 1). */
   jobs?: number;
   /** Print every build line, or only step headers. */
@@ -108,6 +113,8 @@ export async function executePlan(plan: BuildPlan, options: ExecuteOptions): Pro
 }
 
 async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {
+  if (o.packages === 'skip') o.log('package preflight skipped (--no-preflight): a missing package would show only when apt runs in the build');
+  else if (o.packages) await checkPackages(plan, o.host.platform, o.packages, o.log);
   const engine = await checkEngine(o.host);
   o.log(`engine ${engine.server}, ${engine.buildx.split(' ').slice(0, 2).join(' ')}`);
   const builders = await resolveBuilders(o.builders ?? new Map(), plan.targets.map((t) => t.platform), o.host.env);

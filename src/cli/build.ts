@@ -6,7 +6,7 @@ import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { BUILDER_OPTION, JOBS_OPTION, REGISTRY_OPTIONS, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, registryOptions, storeDirOf } from './context.js';
+import { BUILDER_OPTION, JOBS_OPTION, PREFLIGHT_OPTIONS, REGISTRY_OPTIONS, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, packageCheckOf, registryOptions, storeDirOf } from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
 import { buildersOf } from './config.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
@@ -27,6 +27,7 @@ export const build: Command = {
     ...REGISTRY_OPTIONS,
     ...SECRET_OPTION,
     ...BUILDER_OPTION,
+    ...PREFLIGHT_OPTIONS,
     push: { type: 'string', value: 'REPOSITORY', description: 'publish to REGISTRY/REPOSITORY, e.g. 127.0.0.1:5000/mab/sysbench' },
     tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform\'s own manifest instead; default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
     username: { type: 'string', value: 'USER', description: 'with --push: registry user name (with --password-stdin); default: docker\'s credentials' },
@@ -74,12 +75,15 @@ export const build: Command = {
     }
     const progress = buildLogger(io, opts);
     const registry = plan.publish ? { ...(await registryOptions(parseReference(plan.publish.repository).registry, opts, io, progress.log)), ...(credentials ? { credentials } : {}) } : undefined;
+    const cacheDir = (opts.cache as string | undefined) ?? defaultCacheDir(io.env);
+    const mirrors = mirrorsOf(opts, io);
     const result = await executePlan(plan, {
       host: hostOf(io),
-      cacheDir: (opts.cache as string | undefined) ?? defaultCacheDir(io.env),
+      cacheDir,
       ...(registry ? { registry } : {}),
       storeDir: storeDirOf(opts, io),
-      mirrors: mirrorsOf(opts, io),
+      mirrors,
+      packages: packageCheckOf(opts, io, cacheDir, mirrors),
       keepContext: Boolean(opts['keep-context']),
       jobs: jobsOf(opts),
       noCache: Boolean(opts['no-cache']),

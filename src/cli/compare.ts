@@ -14,7 +14,7 @@ import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { BUILDER_OPTION, JOBS_OPTION, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, printReport, recipesDir, reportFormatOf, storeDirOf } from './context.js';
+import { BUILDER_OPTION, JOBS_OPTION, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, packageCheckOf, PREFLIGHT_OPTIONS, printReport, recipesDir, reportFormatOf, storeDirOf } from './context.js';
 import { buildersOf } from './config.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
@@ -46,6 +46,7 @@ export const compare: Command = {
     ...PLAN_OPTIONS,
     ...SECRET_OPTION,
     ...BUILDER_OPTION,
+    ...PREFLIGHT_OPTIONS,
     strategy: { type: 'string', value: 'LIST', default: 'all', description: 'strategies to compare, comma-separated, or all (every one the recipe supports)' },
     format: { type: 'string', value: 'FORMAT', default: 'text', description: 'text or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)' },
     json: { type: 'boolean', description: 'print the comparison as JSON (kind mab/compare, schemaVersion 1; each strategy\'s size report included)' },
@@ -82,8 +83,9 @@ export const compare: Command = {
       } else {
         log(`${strategy}: building ${plan.targets.map((t) => t.platform).join(', ')}`);
         const progress = buildLogger(io, opts, `${strategy}: `);
+        const cacheDir = (opts.cache as string | undefined) ?? defaultCacheDir(io.env);
         await executePlan(plan, {
-          host: hostOf(io), cacheDir: (opts.cache as string | undefined) ?? defaultCacheDir(io.env), storeDir: dir, mirrors: mirrorsOf(opts, io),
+          host: hostOf(io), cacheDir, storeDir: dir, mirrors: mirrorsOf(opts, io), packages: packageCheckOf(opts, io, cacheDir, mirrorsOf(opts, io)),
           keepContext: false, jobs: jobsOf(opts), verbose: Boolean(opts.verbose), log: progress.log, secrets: secretsOf(opts, io), builders: await buildersOf(opts, io),
         }).finally(progress.done);
       }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { platformFromNodeArch } from '../platform/platform.js';
-import type { Host } from '../build/preflight.js';
+import type { Host, PackageCheck } from '../build/preflight.js';
 import { defaultCacheDir, type Io } from '../util/io.js';
 import { parseMirror, type Mirror } from '../source/fetch.js';
 import { MabError } from '../errors.js';
@@ -95,4 +95,16 @@ export async function registryOptions(registry: string, opts: Values, io: Io, lo
   const tls = await registryTls(registry, { caFiles: opts['ca-cert'] as string[] | undefined, insecure: opts['insecure-registry'] as string[] | undefined });
   if (tls.insecure) log(`warning: registry ${registry} is marked insecure: its certificate is not checked, and plain HTTP is used if it speaks no TLS`);
   return { env: io.env, tls, onRetry: (m) => log(`retry: ${m}`) };
+}
+
+/** The package preflight, for the commands that build. */
+export const PREFLIGHT_OPTIONS: Record<string, OptionSpec> = {
+  'no-preflight': { type: 'boolean', description: 'skip checking, before the build, that every Debian package the recipe names is in its suite for each platform (the check reads Debian\'s signed package indexes, cached; a --mirror for http://deb.debian.org/debian/ applies)' },
+  'debian-keyring': { type: 'string', value: 'FILE', description: 'keyring that must have signed the Debian suite\'s InRelease (default: $MAB_DEBIAN_KEYRING, else /usr/share/keyrings/debian-archive-keyring.gpg); for a mirror signed with its own key' },
+};
+
+export function packageCheckOf(opts: Values, io: Io, cacheDir: string, mirrors: Mirror[]): PackageCheck | 'skip' {
+  if (opts['no-preflight']) return 'skip';
+  const keyring = (opts['debian-keyring'] as string | undefined) ?? (io.env.MAB_DEBIAN_KEYRING || undefined) ?? '/usr/share/keyrings/debian-archive-keyring.gpg';
+  return { archive: 'http://deb.debian.org/debian', keyring: path.resolve(io.cwd, keyring), cacheDir, mirrors };
 }

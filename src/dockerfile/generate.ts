@@ -16,6 +16,44 @@ export function keptPaths(recipe: Recipe, strategy: Strategy): string[] {
   return [...recipe.runtime.keep, ...(s && 'keep' in s ? s.keep : [])];
 }
 
+/** The template step a package is installed by (unpack: cross's target runtime packages, unpacked not installed). */
+export type InstallStep = 'build' | 'cross' | 'inline' | 'runtime' | 'unpack';
+
+/**
+ * A Debian package the image's build installs, as the recipe names it (a `:arch` suffix removed
+ * into arch), with the architecture it is installed for: the target's, or, with arch undefined,
+ * the build platform's (a cross build's tools).
+ */
+export interface AptInstall {
+  name: string;
+  arch?: string;
+  step: InstallStep;
+  /** As apt-get is given it in that step. */
+  spelled: string;
+}
+
+/** Every package the generated Dockerfile installs for the platform, in template order. */
+export function aptInstalls(recipeAll: Recipe, strategy: Strategy, platform: Platform): AptInstall[] {
+  const recipe = recipeFor(recipeAll, platform);
+  const p = STRATEGY_PARAMS[strategy];
+  const support = recipe.strategies[strategy];
+  const cross = p.cross && support && 'keep' in support ? support.cross : undefined;
+  const target = platformInfo(platform).debian;
+  const each = (names: string[], step: InstallStep, arch: string | undefined) => names.map((n): AptInstall => {
+    const [name, qualifier] = n.split(':') as [string, string | undefined];
+    const a = qualifier && qualifier !== 'any' && qualifier !== 'native' ? qualifier : arch;
+    // A cross stage runs on the build platform: a target package is named with its arch there.
+    return { name, ...(a ? { arch: a } : {}), step, spelled: step === 'cross' && a ? `${name}:${a}` : n };
+  });
+  if (cross) return [...each(cross.tools, 'cross', undefined), ...each(cross.packages, 'cross', target), ...each(recipe.runtime.packages, 'unpack', target)];
+  return [
+    ...each(recipe.build.packages, 'build', target),
+    // A single-stage image installs the runtime packages into the build stage itself.
+    ...each(p.runtime === undefined ? recipe.runtime.packages : [], 'inline', target),
+    ...each(p.runtimeApt ? recipe.runtime.packages : [], 'runtime', target),
+  ];
+}
+
 export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: Platform, recipePath: string): TemplateVars {
   const recipe = recipeFor(recipeAll, platform);
   const p = STRATEGY_PARAMS[strategy];
@@ -27,16 +65,16 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
     'org.opencontainers.image.licenses': recipe.license,
     ...recipe.labels,
   };
-  const runtimePackages = recipe.runtime.packages.join(' ');
   const support = recipe.strategies[strategy];
   const cross = p.cross && support && 'keep' in support ? support.cross : undefined;
   const arch = platformInfo(platform);
+  const installs = aptInstalls(recipeAll, strategy, platform);
+  const names = (step: InstallStep) => installs.filter((i) => i.step === step).map((i) => i.spelled);
   const apt = {
-    build_packages: cross ? '' : recipe.build.packages.join(' '),
-    cross_install: cross ? [...(cross.toolchain ? ['"$toolchain"'] : []), ...cross.tools, ...cross.packages.map((pkg) => `${pkg}:${arch.debian}`)].join(' ') : '',
-    // A single-stage image installs the runtime packages into the build stage itself.
-    inline_runtime_packages: p.runtime === undefined ? runtimePackages : '',
-    runtime_packages: p.runtimeApt ? runtimePackages : '',
+    build_packages: names('build').join(' '),
+    cross_install: cross ? [...(cross.toolchain ? ['"$toolchain"'] : []), ...names('cross')].join(' ') : '',
+    inline_runtime_packages: names('inline').join(' '),
+    runtime_packages: names('runtime').join(' '),
   };
   return {
     ...apt,
@@ -50,7 +88,7 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
     runtime_stage: p.runtime !== undefined,
     cross: cross !== undefined,
     cross_env: cross ? crossEnv(platform) : [],
-    cross_unpack: cross ? runtimePackages : '',
+    cross_unpack: names('unpack').join(' '),
     has_sources: recipe.sources.length > 0,
     has_files: recipe.files.length > 0,
     build_steps: cross ? cross.steps : recipe.build.steps,

@@ -10,7 +10,7 @@ import type { IndexFormat } from '../oci/types.js';
 import { STRATEGY_NAMES, type ArtifactSpec, type Recipe, type SmokeCheck, type SourceSpec, type Strategy, type Unpack } from '../recipe/types.js';
 import { recipeFor } from '../recipe/for-platform.js';
 import { perPlatform, platformTags, semverTags, templateTags } from './tags.js';
-import { generateDockerfile } from '../dockerfile/generate.js';
+import { aptInstalls, generateDockerfile } from '../dockerfile/generate.js';
 import { STRATEGY_PARAMS } from '../dockerfile/strategies.js';
 
 /**
@@ -33,6 +33,17 @@ export interface ContextFile {
   within?: string;
 }
 
+/**
+ * A Debian package the platform's build installs: for the target's architecture (arch, Debian's
+ * name), or, with arch absent, the build platform's (a cross build's tools); at is where the recipe
+ * names it. The Dockerfile already holds the names: these are for the package preflight.
+ */
+export interface PlannedPackage {
+  name: string;
+  arch?: string;
+  at?: string;
+}
+
 export interface TargetPlan {
   platform: string;
   /** Image name in the local engine. */
@@ -42,6 +53,7 @@ export interface TargetPlan {
   artifacts: ResolvedSource[];
   files: ContextFile[];
   smoke: SmokeCheck[];
+  packages: PlannedPackage[];
 }
 
 export interface BuildPlan {
@@ -139,10 +151,22 @@ export function planBuild(input: PlanInput): BuildPlan {
         artifacts: r.artifacts.map((a) => resolveSource({ kind: 'url', ...a }, platform, recipe.version)),
         files,
         smoke: input.smoke === 'all' ? r.smoke : r.smoke.filter((s) => !s.slow),
+        packages: plannedPackages(recipe, strategy, platform),
       };
     }),
     ...(target ? { publish: { repository: `${target.registry}/${target.repository}`, ...publishTags(input, recipe.version, strategy), indexFormat: input.indexFormat } } : {}),
   };
+}
+
+function plannedPackages(recipe: Recipe, strategy: Strategy, platform: Platform): PlannedPackage[] {
+  const seen = new Set<string>();
+  return aptInstalls(recipe, strategy, platform).flatMap(({ name, arch }) => {
+    const key = `${name}:${arch ?? ''}`;
+    if (seen.has(key)) return [];
+    seen.add(key);
+    const at = recipe.packageAt?.[name]?.[0];
+    return [{ name, ...(arch ? { arch } : {}), ...(at ? { at } : {}) }];
+  });
 }
 
 type TagRule = 'semver' | 'explicit' | 'by-digest';

@@ -23,6 +23,18 @@ const USER_RE = /^([a-z_][a-z0-9_-]*|\d+)(:([a-z_][a-z0-9_-]*|\d+))?$/;
 const PKG = { what: 'a Debian package name (lowercase letters, digits, + . -)', fix: 'write the name apt lists, e.g. libssl3 or python3-flask; an architecture goes after a colon: gcc:arm64' };
 const DEFAULT_STRATEGIES: Partial<Record<Strategy, StrategySupport>> = { single: { keep: [] }, multistage: { keep: [] } };
 
+/** Per recipe being read: where each Debian package name is written, for the package preflight. */
+const packagePlaces = new WeakMap<Reader, Record<string, string[]>>();
+
+function packageList(r: Reader, m: YAMLMap<unknown, unknown>, key: string, where: string): string[] {
+  const places = packagePlaces.get(r) ?? {};
+  packagePlaces.set(r, places);
+  return r.list(m, key, where, PACKAGE_RE, PKG, (name, node) => {
+    (places[name.split(':')[0]!] ??= []).push(r.position(node));
+    return name;
+  });
+}
+
 /** Far above any real recipe (the largest shipped is under 5 KB), far below what could hurt. */
 export const MAX_RECIPE_BYTES = 1024 * 1024;
 
@@ -87,6 +99,7 @@ export function parseRecipe(file: string, text: string, hasFile?: (name: string,
     maxSize: readMaxSize(r, r.node(top, 'max_size'), platformNames),
     secrets: r.list(top, 'secrets', 'recipe', SECRET_ID_RE, 'a secret id (lowercase letters, digits, _ and -)'),
     smoke: parts.smoke ?? [],
+    packageAt: packagePlaces.get(r) ?? {},
   };
 }
 
@@ -118,7 +131,7 @@ function readParts(r: Reader, m: YAMLMap<unknown, unknown>, prefix: string, plat
   if (m.has('build')) {
     const b = r.map(r.node(m, 'build'), at('build'), ['packages', 'steps', 'caches']);
     out.build = {
-      packages: r.list(b, 'packages', at('build'), PACKAGE_RE, PKG),
+      packages: packageList(r, b, 'packages', at('build')),
       steps: r.list(b, 'steps', at('build'), STEP_RE, STEP_TEXT),
       caches: r.list(b, 'caches', at('build'), PATH_RE, ABS, (p, item) => {
         if (p.replace(/\/+$/, '') === '') throw r.fail(item, 'build.caches cannot be "/": it would hide the whole build stage', 'name the cache directory itself, e.g. /root/.cache/go-build');
@@ -129,7 +142,7 @@ function readParts(r: Reader, m: YAMLMap<unknown, unknown>, prefix: string, plat
   if (m.has('runtime')) {
     const rt = r.map(r.node(m, 'runtime'), at('runtime'), ['packages', 'keep'], ['keep']);
     out.runtime = {
-      packages: r.list(rt, 'packages', at('runtime'), PACKAGE_RE, PKG),
+      packages: packageList(r, rt, 'packages', at('runtime')),
       keep: r.list(rt, 'keep', at('runtime'), PATH_RE, ABS, (p, item) => checkPath(r, item, p)),
     };
   }
@@ -202,8 +215,8 @@ function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strat
     out[name] = name !== 'cross' ? { keep } : {
       keep,
       cross: {
-        packages: r.list(s, 'packages', w, PACKAGE_RE, PKG),
-        tools: r.list(s, 'tools', w, PACKAGE_RE, PKG),
+        packages: packageList(r, s, 'packages', w),
+        tools: packageList(r, s, 'tools', w),
         toolchain: r.flag(s, 'toolchain', w),
         steps: r.list(s, 'steps', w, STEP_RE, STEP_TEXT),
       },

@@ -125,4 +125,6 @@ export interface Recipe extends PlatformParts {
   secrets: string[];
   /** As EXPOSE takes them: 8080/tcp, 5683/udp. */
   ports: string[];
+  /** Where the recipe names each Debian package (by name, without an :arch suffix; file:line:col in reading order), for errors found after loading. */
+  packageAt?: Record<string, string[]>;
 }

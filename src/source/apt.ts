@@ -7,14 +7,14 @@
  * is remembered in the cache, so rebuilds need no network.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { MabError } from '../errors.js';
 import type { ResolvedSource } from '../plan/plan.js';
 import { atomicWrite } from '../util/io.js';
+import { binaryKeyring, field, releaseEntry, verifyInRelease, withGpgHome } from './release.js';
 
 /** The resolved source: repo is where dists/ and pool/ are; arch the Debian architecture whose
  * index lists the package; key where the signing key is published, fingerprint its primary key's. */
@@ -24,8 +24,6 @@ type Fetchers = {
   bytes: (url: string, what: string) => Promise<{ data: Buffer; location: string }>;
   pinned: (f: { file: string; url: string; sha256: string }) => Promise<string>;
 };
-
-const gpgHome = () => mkdtemp(path.join(os.tmpdir(), 'mab-gpg-'));
 
 /** The fingerprint of the key's primary key, after checking the file holds exactly one key. */
 async function keyFingerprint(keyFile: string, home: string): Promise<string> {
@@ -37,38 +35,11 @@ async function keyFingerprint(keyFile: string, home: string): Promise<string> {
   return fpr!.split(':')[9]!;
 }
 
-/** Verifies InRelease with the key and returns the signed text; refuses expired or revoked keys. */
-async function verifiedRelease(inRelease: string, keyring: string, s: AptPackage, home: string): Promise<string> {
-  const out = path.join(home, 'Release');
-  const r = await execa('gpgv', ['--homedir', home, '--keyring', keyring, '--status-fd', '1', '--output', out, inRelease], { reject: false });
-  const status = r.stdout.split('\n').filter((l) => l.startsWith('[GNUPG:] ')).map((l) => l.slice(9).split(' '));
-  const has = (tag: string) => status.find((f) => f[0] === tag);
-  const where = `${s.repo}/dists/${s.suite}/InRelease`;
-  if (has('EXPKEYSIG') || has('KEYEXPIRED')) {
-    const when = has('KEYEXPIRED')?.[1];
-    throw new MabError('E_APT_SIGNATURE', `${where} is signed by key ${s.fingerprint}, which expired${when ? ` on ${new Date(Number(when) * 1000).toISOString().slice(0, 10)}` : ''}`, 'apt refuses such a repository, and so does mab: fetch the key again once its owner has extended it (the fingerprint stays the same)');
-  }
-  if (has('REVKEYSIG')) throw new MabError('E_APT_SIGNATURE', `${where} is signed by a revoked key (${s.fingerprint})`, 'the repository owner revoked this key; find out why before trusting the repository');
-  const valid = has('VALIDSIG');
-  if (!has('GOODSIG') || !valid) throw new MabError('E_APT_SIGNATURE', `${where} has no good signature by key ${s.fingerprint}: ${status.map((f) => f[0]).join(', ') || r.stderr.trim()}`, 'the repository or a mirror serves an index the pinned key did not sign');
-  if (valid[valid.length - 1] !== s.fingerprint) throw new MabError('E_APT_SIGNATURE', `${where} is signed by ${valid[valid.length - 1]}, not the pinned ${s.fingerprint}`);
-  return readFile(out, 'utf8');
-}
-
-/** The value of a deb822 field in one paragraph (multi-line values keep their lines). */
-function field(paragraph: string, name: string): string | undefined {
-  const m = new RegExp(`^${name}:[ \\t]*(.*(?:\\n[ \\t].*)*)`, 'mi').exec(paragraph);
-  return m?.[1]!.trim();
-}
-
 /** The Packages index InRelease lists for the component and arch, preferring compressed forms. */
 function packagesEntry(release: string, s: AptPackage): { name: string; sha256: string } {
-  const lines = (field(release, 'SHA256') ?? '').split('\n').map((l) => l.trim().split(/\s+/));
-  for (const suffix of ['.gz', '']) {
-    const name = `${s.component}/binary-${s.arch}/Packages${suffix}`;
-    const hit = lines.find((f) => f[2] === name);
-    if (hit) return { name, sha256: hit[0]! };
-  }
+  const name = `${s.component}/binary-${s.arch}/Packages`;
+  const hit = releaseEntry(release, [`${name}.gz`, name]);
+  if (hit) return hit;
   throw new MabError('E_APT_INDEX', `${s.repo}/dists/${s.suite}/InRelease lists no ${s.component}/binary-${s.arch}/Packages`, `check suite "${s.suite}", component "${s.component}" and the platform (${s.arch})`);
 }
 
@@ -79,21 +50,16 @@ export async function fetchAptPackage(s: AptPackage, cacheDir: string, get: Fetc
   const cachedDeb = known && path.join(cacheDir, 'sources', 'sha256', known);
   if (cachedDeb && (await stat(cachedDeb).catch(() => undefined))) return cachedDeb;
 
-  const home = await gpgHome();
-  try {
+  return withGpgHome(async (home) => {
     const key = await get.bytes(s.key, `${s.file}: the signing key of ${s.repo} (${s.key})`);
     const keyFile = path.join(home, 'key');
     await writeFile(keyFile, key.data);
     const fingerprint = await keyFingerprint(keyFile, home);
     if (fingerprint !== s.fingerprint) throw new MabError('E_APT_KEY', `the key at ${key.location} has fingerprint ${fingerprint}, the recipe pins ${s.fingerprint}`, 'the key URL or a mirror serves another key; update the recipe only if you trust the new one');
-    // gpgv reads binary keyrings only: an armored key is dearmored first.
-    const keyring = path.join(home, 'keyring.gpg');
-    if (key.data.subarray(0, 10).toString() === '-----BEGIN') await execa('gpg', ['--homedir', home, '--batch', '--output', keyring, '--dearmor', keyFile]);
-    else await writeFile(keyring, key.data);
+    const keyring = await binaryKeyring(key.data, home);
 
     const inRelease = await get.bytes(`${s.repo}/dists/${s.suite}/InRelease`, `${s.file}: ${s.repo}/dists/${s.suite}/InRelease`);
-    await writeFile(path.join(home, 'InRelease'), inRelease.data);
-    const release = await verifiedRelease(path.join(home, 'InRelease'), keyring, s, home);
+    const release = await verifyInRelease(inRelease.data, keyring, home, `${s.repo}/dists/${s.suite}/InRelease`, s.fingerprint);
     const index = packagesEntry(release, s);
     const indexFile = await get.pinned({ file: `Packages (${s.suite}/${index.name})`, url: `${s.repo}/dists/${s.suite}/${index.name}`, sha256: index.sha256 });
     const raw = await readFile(indexFile);
@@ -111,8 +77,6 @@ export async function fetchAptPackage(s: AptPackage, cacheDir: string, get: Fetc
     await atomicWrite(resolved, (tmp) => writeFile(tmp, `${sha256}\n`));
     log(`${s.file}: ${s.package} ${s.version} (${s.arch}) from ${s.repo} ${s.suite}, signed by ${s.fingerprint.slice(-16)}, sha256 ${sha256.slice(0, 12)}`);
     return deb;
-  } finally {
-    await rm(home, { recursive: true, force: true });
-  }
+  });
 }
 

@@ -21,9 +21,9 @@ import { candidates, type Mirror } from './mirror.js';
 
 export { candidates, parseMirror, type Mirror } from './mirror.js';
 
-async function readLocation(location: string): Promise<Buffer> {
+async function readLocation(location: string, timeoutMs?: number): Promise<Buffer> {
   if (/^https?:\/\//.test(location)) {
-    const res = await fetch(location, { redirect: 'follow' });
+    const res = await fetch(location, { redirect: 'follow', ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}) });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return Buffer.from(await res.arrayBuffer());
   }
@@ -32,11 +32,11 @@ async function readLocation(location: string): Promise<Buffer> {
 
 /** Unpinned bytes from the first location that answers (for what a later check pins, such as a
  * signing key checked by its fingerprint). */
-export async function fetchBytes(url: string, mirrors: Mirror[], what = url): Promise<{ data: Buffer; location: string }> {
+export async function fetchBytes(url: string, mirrors: Mirror[], what = url, timeoutMs?: number): Promise<{ data: Buffer; location: string }> {
   const tried: string[] = [];
   for (const location of candidates(url, mirrors)) {
     try {
-      return { data: await readLocation(location), location };
+      return { data: await readLocation(location, timeoutMs), location };
     } catch (e) {
       tried.push(`${location}: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
     }
