@@ -4,7 +4,7 @@
  * store. Produces the data the report prints.
  */
 import { MabError } from '../errors.js';
-import { parsePlatform } from '../platform/platform.js';
+import { parsePlatform, platformInfo } from '../platform/platform.js';
 import { parseReference } from '../ref/reference.js';
 import type { BuildPlan } from '../plan/plan.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
@@ -12,13 +12,15 @@ import { EarlyUploads, pushFromStore, pushSummary, type PushResult } from '../re
 import { targetDigest } from '../plan/digest.js';
 import { semverTags } from '../plan/tags.js';
 import { fetchAll, type Mirror } from '../source/fetch.js';
+import { smokeShell } from '../source/smoke-shell.js';
 import { Store } from '../store/layout.js';
 import { buildRecord, recordBuild, type BuildRecord } from '../store/builds.js';
 import { exportImage, storedExport, storeIndex, type Exported } from '../store/export.js';
 import { builderEnv, engineEndpoint, hostOf, resolveBuilders } from './builders.js';
 import { buildTarget, makeContext, removeContext, type BuildOutput } from './buildx.js';
 import { redactor, secretValues, type BuildSecret } from './secrets.js';
-import { checkEmulation, checkEngine, checkPackages, type Host, type PackageCheck } from './preflight.js';
+import { checkEmulation, checkEngine, type Host } from './preflight.js';
+import { checkPackages, openSuite, type DebianSource } from './packages.js';
 import { removeOrphanedSmokeContainers, runSmoke, smokeFailure, type SmokeResult } from './smoke.js';
 import { mapLimited } from '../util/limit.js';
 import { engineApi, resolveBases, unchangedBuild } from './unchanged.js';
@@ -44,10 +46,11 @@ export interface ExecuteOptions {
   /** Platforms that build elsewhere (--builder PLATFORM=NAME): a docker context or buildx builder. */
   builders?: Map<string, string>;
   /**
-   * Where the Debian package names the plan installs are checked before anything else runs;
-   * 'skip' (--no-preflight) says it is skipped; absent, nothing is said.
+   * Where Debian's package indexes are read: for the package preflight, run before anything else
+   * unless `preflight` is false (--no-preflight), and for the smoke checks' helper shell.
    */
-  packages?: PackageCheck | 'skip';
+  debian?: DebianSource;
+  preflight?: boolean;
   /** Platforms built at once (default 1). */
   jobs?: number;
   /** Print every build line, or only step headers. */
@@ -94,6 +97,17 @@ export interface BuildResult {
   push?: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries' | 'platformTags'> & { retried: string[] };
 }
 
+/** The helper shell of each platform with `shell:` smoke checks, fetched before any build. */
+async function smokeShells(plan: BuildPlan, open: (() => ReturnType<typeof openSuite>) | undefined, o: ExecuteOptions): Promise<Map<string, string>> {
+  const shells = new Map<string, string>();
+  const needing = plan.targets.filter((t) => t.smoke.some((c) => 'shell' in c));
+  if (!needing.length) return shells;
+  const index = open ? await open() : 'no Debian archive is configured';
+  if (typeof index === 'string') throw new MabError('E_SMOKE_SHELL', `the recipe's shell: smoke checks need mab's helper shell (Debian's busybox-static), and it cannot be fetched: ${index}`, 'make Debian\'s archive reachable once (the helper is cached), give a mirror of it with --mirror http://deb.debian.org/debian/=…, or write the checks as run: commands');
+  for (const t of needing) shells.set(t.platform, await smokeShell(index, platformInfo(parsePlatform(t.platform)).debian, o.cacheDir, o.mirrors, o.log));
+  return shells;
+}
+
 /** The build record of this very image, when an earlier build with the same plan passed its smoke checks. */
 async function earlierSmoke(store: Store, stored: Exported | undefined, planDigest: string): Promise<BuildRecord | undefined> {
   const record = stored && (await buildRecord(store.dir, stored.manifest.digest));
@@ -113,8 +127,11 @@ export async function executePlan(plan: BuildPlan, options: ExecuteOptions): Pro
 }
 
 async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult> {
-  if (o.packages === 'skip') o.log('package preflight skipped (--no-preflight): a missing package would show only when apt runs in the build');
-  else if (o.packages) await checkPackages(plan, o.host.platform, o.packages, o.log);
+  let suite: ReturnType<typeof openSuite> | undefined;
+  const debian = o.debian;
+  const openOnce = debian && (() => (suite ??= openSuite(plan, debian, o.log)));
+  if (openOnce && o.preflight === false) o.log('package preflight skipped (--no-preflight): a missing package would show only when apt runs in the build');
+  else if (openOnce) await checkPackages(plan, o.host.platform, openOnce, o.log);
   const engine = await checkEngine(o.host);
   o.log(`engine ${engine.server}, ${engine.buildx.split(' ').slice(0, 2).join(' ')}`);
   const builders = await resolveBuilders(o.builders ?? new Map(), plan.targets.map((t) => t.platform), o.host.env);
@@ -126,6 +143,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   if (orphans) o.log(`removed ${orphans} smoke-check container${orphans > 1 ? 's' : ''} left by killed mab runs`);
 
   const cached = await fetchAll(plan, o.cacheDir, o.mirrors, o.log);
+  const shells = await smokeShells(plan, openOnce, o);
 
   const store = await Store.open(o.storeDir);
   // Platforms build side by side (--jobs); every log line carries its platform's prefix.
@@ -168,7 +186,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     // The very image an earlier build with the same plan smoke-tested: its results stand.
     const earlier = o.rerunSmoke ? undefined : await earlierSmoke(store, stored, known[i]!.planDigest);
     o.log(`${prefix} ${same ? 'reused' : `built in ${built.seconds.toFixed(1)} s`}; ${earlier ? `smoke checks passed on this same image (${built.id.slice(7, 19)}) at ${earlier.builtAt}, not run again` : 'smoke testing'}`);
-    const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, engineEnv, builders.has(t.platform) ? builders.get(t.platform)?.host : engineHost);
+    const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, { env: engineEnv, host: builders.has(t.platform) ? builders.get(t.platform)?.host : engineHost, shellDir: shells.get(t.platform) });
     for (const s of smoke) o.log(`${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${earlier ? 'earlier run, ' : ''}${s.seconds.toFixed(1)} s)`);
     if (smoke.some((s) => !s.passed)) throw smokeFailure(t.platform, t.image, t.smoke, smoke, plan.strategy !== 'minimal');
     return { platform: t.platform, image: t.image, imageId: built.id, buildSeconds: same ? same.record.buildSeconds : built.seconds, ...(same ? { unchanged: true } : {}), smoke, ...(earlier ? { smokeReused: true } : {}), size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true }, ...(o.keepContext ? { context } : {}) };

@@ -2,13 +2,18 @@
  * A recipe's smoke checks, run in the built image under its own platform (through QEMU when
  * foreign). A build that "succeeds" yet gives an image that does not run is the failure the
  * research behind mab kept hitting; no platform is published without passing these.
- *   run:  a command in the image, no network, output matched against `expect`
- *   http: the image started with the port published on 127.0.0.1 only, GET path until it answers
- *         (emulated interpreters take seconds to start), body matched against `expect`
+ *   run:   a command in the image, no network, output matched against `expect`
+ *   shell: a script run by mab's helper shell (src/source/smoke-shell.ts), copied into the
+ *          check's container only, with -e and pipefail, so a failing or missing command fails it
+ *   http:  the image started with the port published on 127.0.0.1 only, GET path until it answers
+ *          (emulated interpreters take seconds to start), body matched against `expect`
+ * A shell's "command not found" in the output fails a check whatever its exit code: a pipeline
+ * into a missing grep, say, exits 0 in most shells and could still match `expect`.
  */
 import { execa } from 'execa';
 import { MabError } from '../errors.js';
-import type { SmokeCheck, SmokeCommand, SmokeHttp } from '../recipe/types.js';
+import type { SmokeCheck, SmokeCommand, SmokeHttp, SmokeShell } from '../recipe/types.js';
+import { SMOKE_SHELL_DIR } from '../source/smoke-shell.js';
 import { alive } from '../store/layout.js';
 import { DOCKER } from './docker.js';
 import { httpGet } from '../util/http-get.js';
@@ -23,11 +28,37 @@ export interface SmokeResult {
 
 const tail = (text: string) => text.split('\n').slice(-12).join('\n');
 
+// dash ("sh: 1: grep: not found"), bash ("bash: line 1: grep: command not found"), busybox ("sh: grep: not found").
+const NOT_FOUND = /^[\w./-]*sh: (?:line )?(?:\d+: )?([^\s:]+): (?:command )?not found$/m;
+
+function verdict(exitCode: number | undefined, output: string, expect: string): [boolean, string] {
+  const missing = NOT_FOUND.exec(output);
+  if (missing) return [false, tail(`${output}\n(the check runs ${missing[1]}, which is not in the image)`)];
+  return [exitCode === 0 && new RegExp(expect, 'm').test(output), tail(output)];
+}
+
 async function runCommand(image: string, platform: string, check: SmokeCommand, env?: NodeJS.ProcessEnv): Promise<[boolean, string]> {
   const [entry, ...args] = check.run;
   const r = await execa(DOCKER, ['run', '--rm', '--platform', platform, '--network', 'none', '--entrypoint', entry!, image, ...args], { reject: false, all: true, env, stdin: 'ignore', timeout: 300_000 });
-  const output = r.all ?? '';
-  return [r.exitCode === 0 && new RegExp(check.expect, 'm').test(output), tail(output)];
+  return verdict(r.exitCode, r.all ?? '', check.expect);
+}
+
+/**
+ * The helper shell goes into a created container with docker cp, which any engine does, a remote
+ * one too (a bind mount would name a path of the engine's machine): the image is not changed.
+ */
+async function runShell(image: string, platform: string, check: SmokeShell, shellDir: string, env?: NodeJS.ProcessEnv): Promise<[boolean, string]> {
+  const create = await execa(DOCKER, ['create', '--platform', platform, '--network', 'none', '--entrypoint', `${SMOKE_SHELL_DIR}/busybox`, image, 'sh', '-c', `set -eo pipefail\n${check.shell}`], { reject: false, env, stdin: 'ignore' });
+  if (create.exitCode !== 0) return [false, tail(create.stderr)];
+  const id = create.stdout.trim();
+  try {
+    const cp = await execa(DOCKER, ['cp', `${shellDir}/${SMOKE_SHELL_DIR.slice(1)}`, `${id}:/`], { reject: false, all: true, env });
+    if (cp.exitCode !== 0) return [false, tail(`cannot copy the helper shell into the check's container: ${cp.all ?? ''}`)];
+    const r = await execa(DOCKER, ['start', '-a', id], { reject: false, all: true, env, stdin: 'ignore', timeout: 300_000 });
+    return verdict(r.exitCode, r.all ?? '', check.expect);
+  } finally {
+    await execa(DOCKER, ['rm', '-f', id], { reject: false, env });
+  }
 }
 
 /** Label on the server containers HTTP checks start, naming the mab process that owns them. */
@@ -77,11 +108,22 @@ async function runHttp(image: string, platform: string, check: SmokeHttp, env?: 
   }
 }
 
-export async function runSmoke(image: string, platform: string, checks: SmokeCheck[], env?: NodeJS.ProcessEnv, host?: string): Promise<SmokeResult[]> {
+export interface SmokeOptions {
+  /** The engine's environment (DOCKER_HOST). */
+  env?: NodeJS.ProcessEnv;
+  /** Where HTTP checks reach the engine's published ports. */
+  host?: string;
+  /** The helper shell for `shell:` checks (smokeShell's directory for the image's architecture). */
+  shellDir?: string;
+}
+
+export async function runSmoke(image: string, platform: string, checks: SmokeCheck[], o: SmokeOptions = {}): Promise<SmokeResult[]> {
+  const { env, host, shellDir } = o;
   const results: SmokeResult[] = [];
   for (const check of checks) {
     const started = Date.now();
-    const [passed, output] = 'http' in check ? await runHttp(image, platform, check, env, host) : await runCommand(image, platform, check, env);
+    if ('shell' in check && !shellDir) throw new MabError('E_SMOKE_SHELL', `smoke check "${check.name}" needs the helper shell, and none was fetched`);
+    const [passed, output] = 'http' in check ? await runHttp(image, platform, check, env, host) : 'shell' in check ? await runShell(image, platform, check, shellDir!, env) : await runCommand(image, platform, check, env);
     results.push({ name: check.name, passed, seconds: (Date.now() - started) / 1000, output });
   }
   return results;
@@ -100,6 +142,6 @@ export function smokeFailure(platform: string, image: string, checks: SmokeCheck
     `${platform}: ${failed.length} of ${results.length} smoke checks failed\n${lines.join('\n')}`,
     shell
       ? `the image is in the engine as ${image} to debug: docker run --rm -it --platform ${platform} --entrypoint sh ${image}`
-      : `the image is in the engine as ${image}; it has no shell: list its files with docker export $(docker create --platform ${platform} ${image}) | tar -t`,
+      : `the image is in the engine as ${image}; it has no shell: list its files with docker export $(docker create --platform ${platform} ${image}) | tar -t, or look around with a shell: check (mab's helper shell)`,
   );
 }

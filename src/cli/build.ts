@@ -6,7 +6,7 @@ import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { BUILDER_OPTION, JOBS_OPTION, PREFLIGHT_OPTIONS, REGISTRY_OPTIONS, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, packageCheckOf, registryOptions, storeDirOf } from './context.js';
+import { BUILDER_OPTION, JOBS_OPTION, PREFLIGHT_OPTIONS, REGISTRY_OPTIONS, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, debianOf, registryOptions, storeDirOf } from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
 import { buildersOf } from './config.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
@@ -83,7 +83,7 @@ export const build: Command = {
       ...(registry ? { registry } : {}),
       storeDir: storeDirOf(opts, io),
       mirrors,
-      packages: packageCheckOf(opts, io, cacheDir, mirrors),
+      ...debianOf(opts, io, cacheDir, mirrors),
       keepContext: Boolean(opts['keep-context']),
       jobs: jobsOf(opts),
       noCache: Boolean(opts['no-cache']),

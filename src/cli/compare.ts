@@ -14,7 +14,7 @@ import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { BUILDER_OPTION, JOBS_OPTION, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, packageCheckOf, PREFLIGHT_OPTIONS, printReport, recipesDir, reportFormatOf, storeDirOf } from './context.js';
+import { BUILDER_OPTION, JOBS_OPTION, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, debianOf, PREFLIGHT_OPTIONS, printReport, recipesDir, reportFormatOf, storeDirOf } from './context.js';
 import { buildersOf } from './config.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
@@ -85,7 +85,7 @@ export const compare: Command = {
         const progress = buildLogger(io, opts, `${strategy}: `);
         const cacheDir = (opts.cache as string | undefined) ?? defaultCacheDir(io.env);
         await executePlan(plan, {
-          host: hostOf(io), cacheDir, storeDir: dir, mirrors: mirrorsOf(opts, io), packages: packageCheckOf(opts, io, cacheDir, mirrorsOf(opts, io)),
+          host: hostOf(io), cacheDir, storeDir: dir, mirrors: mirrorsOf(opts, io), ...debianOf(opts, io, cacheDir, mirrorsOf(opts, io)),
           keepContext: false, jobs: jobsOf(opts), verbose: Boolean(opts.verbose), log: progress.log, secrets: secretsOf(opts, io), builders: await buildersOf(opts, io),
         }).finally(progress.done);
       }

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { platformFromNodeArch } from '../platform/platform.js';
-import type { Host, PackageCheck } from '../build/preflight.js';
+import type { Host } from '../build/preflight.js';
+import type { DebianSource } from '../build/packages.js';
 import { defaultCacheDir, type Io } from '../util/io.js';
 import { parseMirror, type Mirror } from '../source/fetch.js';
 import { MabError } from '../errors.js';
@@ -103,8 +104,8 @@ export const PREFLIGHT_OPTIONS: Record<string, OptionSpec> = {
   'debian-keyring': { type: 'string', value: 'FILE', description: 'keyring that must have signed the Debian suite\'s InRelease (default: $MAB_DEBIAN_KEYRING, else /usr/share/keyrings/debian-archive-keyring.gpg); for a mirror signed with its own key' },
 };
 
-export function packageCheckOf(opts: Values, io: Io, cacheDir: string, mirrors: Mirror[]): PackageCheck | 'skip' {
-  if (opts['no-preflight']) return 'skip';
+/** Where Debian's indexes come from, and whether the package preflight runs (ExecuteOptions). */
+export function debianOf(opts: Values, io: Io, cacheDir: string, mirrors: Mirror[]): { debian: DebianSource; preflight: boolean } {
   const keyring = (opts['debian-keyring'] as string | undefined) ?? (io.env.MAB_DEBIAN_KEYRING || undefined) ?? '/usr/share/keyrings/debian-archive-keyring.gpg';
-  return { archive: 'http://deb.debian.org/debian', keyring: path.resolve(io.cwd, keyring), cacheDir, mirrors };
+  return { debian: { archive: 'http://deb.debian.org/debian', keyring: path.resolve(io.cwd, keyring), cacheDir, mirrors }, preflight: !opts['no-preflight'] };
 }

@@ -44,6 +44,8 @@ files: [app/main.c]
     expect(r.strategies).toEqual({ multistage: { keep: [] }, minimal: { keep: ['/usr/lib/demo'] }, single: { unsupported: 'the build tools make it 1 GB' } });
     expect(r.unsupported).toEqual({ 'linux/arm/v7': 'upstream has no 32-bit build' });
     expect(r.smoke[0]).toEqual({ name: 'GET :8080/health', at: 'r.yaml:18:5', http: { port: 8080, path: '/health' }, expect: 'demo 1\\.2' });
+    const shell = parseRecipe('r.yaml', GOOD.replace('smoke:\n  - run: [demo, --version]', "smoke:\n  - shell: |\n      demo --version\n      ls /usr/lib | grep -c demo"));
+    expect(shell.smoke[0]).toEqual({ name: 'demo --version', at: 'r.yaml:18:5', shell: 'demo --version\nls /usr/lib | grep -c demo\n', expect: 'demo 1\\.2' });
     expect([r.ports, r.user, r.files]).toEqual([['8080/tcp'], '65534', ['app/main.c']]);
   });
 
@@ -155,7 +157,9 @@ overrides:
     ['a file outside the recipe directory', GOOD + 'files: [../../etc/passwd]\n', /path "\.\.\/\.\.\/etc\/passwd" contains "\.\.": files must stay inside the recipe's directory/],
     ['an absolute file path', GOOD + 'files: [/etc/passwd]\n', /recipe\.files\[0\]: "\/etc\/passwd" is not a path relative to the recipe's directory/],
     ['a platform both supported and unsupported', GOOD + 'unsupported:\n  arm64: no\n', /linux\/arm64 is both in platforms and in unsupported/],
-    ['smoke with both run and http', GOOD.replace("  - run: [demo, --version]", "  - run: [demo]\n    http: { port: 80 }"), /smoke\[0\] needs exactly one of run \(a command\) or http/],
+    ['smoke with both run and http', GOOD.replace("  - run: [demo, --version]", "  - run: [demo]\n    http: { port: 80 }"), /smoke\[0\] needs exactly one of run \(a command\), shell \(a script for mab's helper shell\) or http/],
+    ['smoke with both run and shell', GOOD.replace("  - run: [demo, --version]", "  - run: [demo]\n    shell: demo | grep x"), /smoke\[0\] needs exactly one of run/],
+    ['an empty shell check', GOOD.replace("  - run: [demo, --version]", "  - shell: '  '"), /smoke\[0\]\.shell: "  " is not a shell script/],
     ['a user with shell characters', GOOD + 'user: "root;id"\n', /recipe\.user: "root;id" is not a user name or uid/],
     ['a port that is not a number', GOOD + 'ports: [http]\n', /recipe\.ports\[0\]: "http" is not a port number, optionally \/tcp or \/udp/],
     ['a source of two kinds', GOOD.replace('    sha256: ' + 'a'.repeat(64), `    sha256: ${'a'.repeat(64)}\n    git: https://x.org/a.git`), /sources\[0\] needs exactly one of url \(a file\), git \(a repository at a commit\), debian \(a source package\) or apt/],

@@ -229,9 +229,9 @@ function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strat
 function readSmoke(r: Reader, node: Node | undefined, at: string): SmokeCheck[] {
   return seq(r, node, at, 'name: …" entries with run and expect; e.g. "- name: version').map((item, i) => {
     const where = `${at}[${i}]`;
-    const m = r.map(item as Node, where, ['name', 'run', 'http', 'expect', 'slow'], ['expect']);
+    const m = r.map(item as Node, where, ['name', 'run', 'shell', 'http', 'expect', 'slow'], ['expect']);
     const slow = r.flag(m, 'slow', where) ? { slow: true } : {};
-    if (m.has('run') === m.has('http')) throw r.fail(m, `${where} needs exactly one of run (a command) or http (a port and path to GET)`, 'e.g. run: [app, --version] or http: { port: 8080, path: / }');
+    if (['run', 'shell', 'http'].filter((k) => m.has(k)).length !== 1) throw r.fail(m, `${where} needs exactly one of run (a command), shell (a script for mab's helper shell) or http (a port and path to GET)`, 'e.g. run: [app, --version], shell: "ls /usr/lib | grep -c ssl" or http: { port: 8080, path: / }');
     const expect = r.str(m, 'expect', where)!;
     try {
       new RegExp(expect);
@@ -243,6 +243,10 @@ function readSmoke(r: Reader, node: Node | undefined, at: string): SmokeCheck[] 
       const port = Number(r.str(h, 'port', `${where}.http`, /^\d{1,5}$/, 'a TCP port number'));
       const path = r.str(h, 'path', `${where}.http`, /^\/\S*$/, 'a URL path starting with /') ?? '/';
       return { name: r.str(m, 'name', where) ?? `GET :${port}${path}`, at: r.position(item as Node), http: { port, path }, expect, ...slow };
+    }
+    if (m.has('shell')) {
+      const shell = r.str(m, 'shell', where, /\S/, 'a shell script')!;
+      return { name: r.str(m, 'name', where) ?? shell.trim().split('\n')[0]!, at: r.position(item as Node), shell, expect, ...slow };
     }
     const run = r.list(m, 'run', where);
     if (run.length === 0) throw r.fail(m, `${where}.run is empty`, 'give the command as a list, e.g. [sysbench, --version]');

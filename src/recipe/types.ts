@@ -50,7 +50,21 @@ export interface SmokeHttp {
   expect: string;
 }
 
-export type SmokeCheck = SmokeCommand | SmokeHttp;
+/**
+ * ...or run a script with the helper shell mab brings to the check (Debian's busybox-static for
+ * the image's architecture, copied into the check's container, never into the image), so a check
+ * can pipe and grep in an image with no shell of its own. Its utilities are busybox's; other
+ * commands are the image's, found on its PATH.
+ */
+export interface SmokeShell {
+  name: string;
+  at?: string;
+  slow?: boolean;
+  shell: string;
+  expect: string;
+}
+
+export type SmokeCheck = SmokeCommand | SmokeShell | SmokeHttp;
 
 export const STRATEGY_NAMES = ['single', 'multistage', 'minimal', 'cross'] as const;
 export type Strategy = (typeof STRATEGY_NAMES)[number];

@@ -24,11 +24,25 @@ export interface DebianArchive {
   keyring: string;
 }
 
-/** A suite's packages for one architecture: real ones, and virtual names with what provides them. */
+/** Where a package's .deb is in the archive (Filename, under the archive URL) and its sha256. */
+export interface PackageFile {
+  version: string;
+  filename: string;
+  sha256: string;
+}
+
+/**
+ * A suite's packages for one architecture: real ones, virtual names with what provides them, and
+ * the .deb of each package mab itself fetches (TOOL_PACKAGES).
+ */
 export interface PackageNames {
   real: Set<string>;
   provided: Map<string, string[]>;
+  files: Map<string, PackageFile>;
 }
+
+/** Packages mab fetches for its own use: busybox-static is the helper shell of smoke checks. */
+export const TOOL_PACKAGES = ['busybox-static'];
 
 export interface IndexOptions {
   cacheDir: string;
@@ -110,7 +124,7 @@ export class SuiteIndex {
     const base = `${this.archive.component}/binary-${arch}/Packages`;
     const entry = releaseEntry(this.release, [`${base}.gz`, `${base}.xz`, base]);
     if (!entry) return undefined;
-    const file = path.join(this.o.cacheDir, 'debian-index', 'names', `${entry.sha256}.txt`);
+    const file = path.join(this.o.cacheDir, 'debian-index', 'names', `${entry.sha256}.v2.txt`);
     const cached = await readFile(file, 'utf8').catch(() => undefined);
     if (cached !== undefined) return parseNames(cached);
     const url = `${this.archive.url}/dists/${this.archive.suite}/${entry.name}`;
@@ -131,45 +145,56 @@ async function decompress(data: Buffer, name: string): Promise<string> {
   return data.toString('utf8');
 }
 
-/** Package and Provides fields of every paragraph; line by line, as the index is ~50 MB. */
+/** Package and Provides fields of every paragraph, and where TOOL_PACKAGES' .debs are; line by line, as the index is ~50 MB. */
 export function namesFromIndex(text: string): PackageNames {
-  const real = new Set<string>();
-  const provided = new Map<string, string[]>();
+  const n: PackageNames = { real: new Set(), provided: new Map(), files: new Map() };
   let current = '';
+  let tool: Partial<PackageFile> | undefined;
   let start = 0;
+  const value = (from: number, end: number) => text.slice(from, end).trim();
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     if (text.startsWith('Package:', start)) {
-      current = text.slice(start + 8, end).trim();
-      real.add(current);
+      current = value(start + 8, end);
+      n.real.add(current);
+      tool = TOOL_PACKAGES.includes(current) ? {} : undefined;
     } else if (text.startsWith('Provides:', start)) {
-      for (const item of text.slice(start + 9, end).split(',')) {
+      for (const item of value(start + 9, end).split(',')) {
         const name = item.trim().split(/[\s(:]/)[0]!;
         if (!name) continue;
-        const by = provided.get(name) ?? [];
+        const by = n.provided.get(name) ?? [];
         if (!by.includes(current)) by.push(current);
-        provided.set(name, by);
+        n.provided.set(name, by);
       }
+    } else if (tool) {
+      for (const [f, key] of [['Version:', 'version'], ['Filename:', 'filename'], ['SHA256:', 'sha256']] as const) {
+        if (text.startsWith(f, start)) tool[key] = value(start + f.length, end);
+      }
+      if (tool.version && tool.filename && tool.sha256) n.files.set(current, tool as PackageFile);
     }
     start = end + 1;
   }
-  return { real, provided };
+  return n;
 }
 
-/** One real name per line; a virtual name as NAME<TAB>PROVIDER,PROVIDER. */
+/** One real name per line; a virtual name as NAME<TAB>PROVIDER,PROVIDER; a tool's .deb as !NAME<TAB>VERSION<TAB>FILENAME<TAB>SHA256. */
 function formatNames(n: PackageNames): string {
-  return [...n.real, ...[...n.provided].map(([name, by]) => `${name}\t${by.join(',')}`)].join('\n') + '\n';
+  return [
+    ...n.real,
+    ...[...n.provided].map(([name, by]) => `${name}\t${by.join(',')}`),
+    ...[...n.files].map(([name, f]) => `!${name}\t${f.version}\t${f.filename}\t${f.sha256}`),
+  ].join('\n') + '\n';
 }
 
 function parseNames(text: string): PackageNames {
-  const real = new Set<string>();
-  const provided = new Map<string, string[]>();
+  const n: PackageNames = { real: new Set(), provided: new Map(), files: new Map() };
   for (const line of text.split('\n')) {
     if (!line) continue;
-    const tab = line.indexOf('\t');
-    if (tab < 0) real.add(line);
-    else provided.set(line.slice(0, tab), line.slice(tab + 1).split(','));
+    const fields = line.split('\t');
+    if (fields.length === 1) n.real.add(line);
+    else if (line.startsWith('!')) n.files.set(fields[0]!.slice(1), { version: fields[1]!, filename: fields[2]!, sha256: fields[3]! });
+    else n.provided.set(fields[0]!, fields[1]!.split(','));
   }
-  return { real, provided };
+  return n;
 }

@@ -7,7 +7,7 @@ import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPackages } from '../../src/build/preflight.js';
+import { checkPackages, openSuite } from '../../src/build/packages.js';
 import { planBuild, supportedStrategies } from '../../src/plan/plan.js';
 import { parsePlatform } from '../../src/platform/platform.js';
 import { loadRecipeFile } from '../../src/recipe/load.js';
@@ -29,7 +29,8 @@ describe('package preflight against deb.debian.org', () => {
         const recipe = await loadRecipeFile(path.join(dir, file));
         for (const strategy of supportedStrategies(recipe)) {
           const plan = planBuild({ recipe, recipePath: file, strategy, platforms: recipe.platforms, template, indexFormat: 'docker' });
-          await checkPackages(plan, parsePlatform('linux/amd64'), check, (m) => logs.push(m));
+          const log = (m: string) => logs.push(m);
+          await checkPackages(plan, parsePlatform('linux/amd64'), () => openSuite(plan, check, log), log);
           plans++;
           if (plan.targets.some((t) => t.packages.length)) installing++;
         }

@@ -12,7 +12,7 @@ import { planBuild, type BuildPlan } from '../plan/plan.js';
 import { parsePlatform } from '../platform/platform.js';
 import { parseRecipe } from '../recipe/load.js';
 import { parseMirror } from '../source/mirror.js';
-import { checkPackages } from './preflight.js';
+import { checkPackages, openSuite } from './packages.js';
 
 const ARCHIVE = 'http://debian.invalid/debian';
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -63,9 +63,9 @@ function plan(strategy: string, text = RECIPE): BuildPlan {
 async function check(p: BuildPlan, o: { archive?: string; cacheDir?: string; keyring?: string } = {}) {
   const logs: string[] = [];
   const archiveDir = o.archive ?? path.join(dir, 'archive');
-  const run = checkPackages(p, parsePlatform('linux/amd64'), {
-    archive: ARCHIVE, keyring: o.keyring ?? key.file, cacheDir: o.cacheDir ?? (await tmp('mab-cache-')), mirrors: [parseMirror(`${ARCHIVE}/=${archiveDir}/`)],
-  }, (m) => logs.push(m));
+  const source = { archive: ARCHIVE, keyring: o.keyring ?? key.file, cacheDir: o.cacheDir ?? (await tmp('mab-cache-')), mirrors: [parseMirror(`${ARCHIVE}/=${archiveDir}/`)] };
+  const log = (m: string) => logs.push(m);
+  const run = checkPackages(p, parsePlatform('linux/amd64'), () => openSuite(p, source, log), log);
   return { run, logs };
 }
 
