@@ -5,7 +5,8 @@
  * sources: mutations of a real recipe, recipe-shaped mappings with hostile values, and raw text.
  * And 10,000 more, one hostile value in one field each (line breaks, carriage returns, NUL, a
  * trailing backslash, heredoc markers, Dockerfile keywords): a recipe that loads generates exactly
- * the instructions the template makes for that recipe with a harmless value there.
+ * the instructions the template makes for that recipe with a harmless value there. Key-count
+ * bombs are generated too; recipe folders full of links are in test/unit/recipe-links.test.ts.
  */
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -81,6 +82,34 @@ describe('hostile recipe files', () => {
     expect(Object.keys(parseRecipe('r.yaml', text + close)[head.startsWith('env') ? 'env' : 'labels']).length).toBeGreaterThan(40_000);
     expect(() => parseRecipe('r.yaml', text + entry(7) + close)).toThrow(/the key "(K|org\.example\.k)7" appears twice in this mapping/);
   });
+
+  // The same shapes, generated: any number of keys up to 40k, block or flow style, in the recipe
+  // or in a platform override, with or without one key written twice at a random place.
+  it('loads generated key-count bombs, or names the key written twice at its line', () => {
+    const bomb = fc.record({
+      keys: fc.integer({ min: 1, max: 40_000 }),
+      shape: fc.constantFrom('env', 'labels', 'flow env', 'override env'),
+      twice: fc.option(fc.nat(), { nil: undefined }),
+    });
+    fc.assert(fc.property(bomb, ({ keys, shape, twice }) => {
+      const key = (i: number) => (shape === 'labels' ? `org.example.k${i}` : `K${i}`);
+      const names = Array.from({ length: keys }, (_, i) => key(i));
+      if (twice !== undefined) names.splice(1 + (twice % keys), 0, key(twice % keys));
+      const entries = shape === 'flow env' ? `env: {${names.map((k) => `${k}: v`).join(', ')}}\n`
+        : shape === 'override env' ? `overrides:\n  linux/arm64:\n    env:\n${names.map((k) => `      ${k}: v\n`).join('')}`
+          : `${shape}:\n${names.map((k) => `  ${k}: v\n`).join('')}`;
+      const text = GOOD.replace(/^env:\n.*\n/m, '') + entries;
+      if (twice === undefined) {
+        const r = parseRecipe('r.yaml', text);
+        const got = shape === 'labels' ? r.labels : shape === 'override env' ? r.overrides['linux/arm64']!.env! : r.env;
+        expect(Object.keys(got)).toHaveLength(keys);
+        return;
+      }
+      const dup = key(twice % keys);
+      const line = shape === 'flow env' ? text.split('\n').findIndex((l) => l.startsWith('env: {')) + 1 : text.split('\n').lastIndexOf(text.split('\n').find((l) => l.trim() === `${dup}: v`)!) + 1;
+      expect(() => parseRecipe('r.yaml', text)).toThrow(new RegExp(`^r\\.yaml:${line}:\\d+: invalid YAML: the key "${dup.replace(/\./g, '\\.')}" appears twice in this mapping`));
+    }), { numRuns: 40, ...(process.env.MAB_FUZZ_SEED ? { seed: Number(process.env.MAB_FUZZ_SEED) } : {}) });
+  }, 120_000);
 
   it('keeps shell out of every field that reaches a RUN line', () => {
     const inject = '$(touch /tmp/pwned)';
