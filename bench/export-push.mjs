@@ -12,8 +12,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RegistryClient } from '../dist/registry/client.js';
-import { EarlyUploads, pushFromStore } from '../dist/registry/push.js';
-import { exportImage } from '../dist/store/export.js';
+import { EarlyUploads, pushFromStore } from '../dist/pipeline/push.js';
+import { exportImage } from '../dist/pipeline/export.js';
 import { Store } from '../dist/store/layout.js';
 import { timedAsync } from './lib.mjs';
 

@@ -14,7 +14,7 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'mab-bench-run-'));
 process.env.TMPDIR = scratch;
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-const ALL = ['report-analysis', 'recipe-parse', 'preflight', 'builds', 'engines', 'multi-platform'];
+const ALL = ['startup', 'report-analysis', 'recipe-parse', 'preflight', 'builds', 'engines', 'multi-platform'];
 const only = process.argv.slice(2);
 const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryBytes: os.totalmem(), kernel: os.release(), node: process.version };
 const fmt = (s) => `${s.min.toFixed(2)} / ${s.median.toFixed(2)} / ${s.max.toFixed(2)} s`;
@@ -56,6 +56,15 @@ for (const name of only.length ? only : ALL) {
       console.log(`  mab parseRecipe                min / median / max  ${fmt(x.mab)}  (goal ≤ ${x.goal} s: ${x.mab.median <= x.goal ? 'met' : 'NOT met'})`);
       console.log(`  ratio mab ÷ yaml parse: ${x.ratio.toFixed(2)}×`);
     }
+  }
+  if (name === 'startup') {
+    const met = (ok) => (ok ? 'met' : 'NOT met');
+    console.log(`node -e 0                        min / median / max  ${fmt(r.seconds.bare)}`);
+    console.log(`mab --version                    min / median / max  ${fmt(r.seconds.version)}  (${r.versionRatio.toFixed(2)}×, goal ≤ ${r.startupGoal}×: ${met(r.versionRatio <= r.startupGoal)})`);
+    console.log(`mab --help                       min / median / max  ${fmt(r.seconds.help)}  (${r.helpRatio.toFixed(2)}×, goal ≤ ${r.startupGoal}×: ${met(r.helpRatio <= r.startupGoal)})`);
+    console.log(`warm rebuild, sysbench amd64 + arm64 (mab build)       min / median / max  ${fmt(r.seconds.rebuild)}`);
+    console.log(`docker buildx build, same contexts, fully cached       min / median / max  ${fmt(r.seconds.buildx)}`);
+    console.log(`ratio mab warm rebuild ÷ buildx cached: ${r.rebuildRatio.toFixed(2)}× (goal ≤ ${r.rebuildGoal}×: ${met(r.rebuildRatio <= r.rebuildGoal)})`);
   }
   if (name === 'preflight') {
     const met = (ok) => (ok ? 'met' : 'NOT met');

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite, on a real build host: sets the host up (idempotent, see setup-host.sh),
-# unpacks the other engines the engine-compatibility test runs (scripts/engines.sh), then runs
-# both vitest suites, `unit` and `engine` (real dockerd, BuildKit, QEMU, registry).
+# unpacks the other engines the engine-compatibility test runs (scripts/engines.sh), checks the
+# direction of dependencies between src/ folders (npm run lint), then runs both vitest suites,
+# `unit` and `engine` (real dockerd, BuildKit, QEMU, registry).
 # Ends with one plain summary line: "tests: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-host.sh
 bash scripts/engines.sh
 mkdir -p .mab
+# Dependencies point one way (README.md, Layout): a back edge or a cycle fails the run here.
+npm run --silent lint
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=.mab/test-results.json "$@" || status=$?
 node -e '

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { makeContext } from '../build/buildx.js';
-import { secretSpec } from '../build/secrets.js';
+import { makeContext } from '../pipeline/context.js';
+import { secretSpec } from '../engine/secrets.js';
 import { MabError } from '../errors.js';
 import { supportedStrategies } from '../plan/plan.js';
 import { platformSlug, parsePlatform } from '../platform/platform.js';
@@ -24,7 +24,6 @@ interface BakeTarget {
 export const bake: Command = {
   name: 'bake',
   args: 'RECIPE',
-  summary: 'write a docker-bake.json (one target per platform and strategy) with its build contexts',
   description: [
     'For teams on `docker buildx bake`: writes DIR/docker-bake.json and, beside it, the complete build',
     'context of every target (DIR/STRATEGY/ARCH/: the generated Dockerfile, the recipe\'s files and',

@@ -15,7 +15,6 @@ function securityMode(v: string): SecurityMode {
 export const base: Command = {
   name: 'base',
   args: 'IMAGE...',
-  summary: 'make Debian base images from Debian packages and push them as multi-arch indexes',
   description: [
     'For sites without Docker Hub: builds debian:SUITE and debian:SUITE-slim for each platform with',
     'mmdebstrap (QEMU runs foreign maintainer scripts), writes image config and manifest itself, and',

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { executePlan } from '../build/execute.js';
+import { executePlan } from '../pipeline/execute.js';
 import { MabError } from '../errors.js';
 import { buildMetadata, writeMetadata } from '../manifest/metadata.js';
 import { parseReference } from '../ref/reference.js';
@@ -14,7 +14,6 @@ import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 export const build: Command = {
   name: 'build',
   args: 'RECIPE',
-  summary: 'build a recipe for several platforms, smoke-test each, optionally push with a fat manifest',
   description: [
     'Generates the Dockerfile for each platform from the recipe and the strategy template, checks the',
     'engine, buildx and QEMU, fetches sources on the host (checksums verified), builds each platform',

@@ -21,7 +21,6 @@ export type Values = Record<string, string | boolean | string[] | undefined>;
 
 export interface Command {
   name: string;
-  summary: string;
   /** e.g. "RECIPE" or "IMAGE..." */
   args: string;
   description: string;
@@ -30,7 +29,7 @@ export interface Command {
   run(args: string[], opts: Values, io: Io): Promise<number>;
 }
 
-export function commandHelp(c: Command): string {
+export function commandHelp(c: Command, summary: string): string {
   const opts = Object.entries(c.options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
     const def = o.default !== undefined && o.default !== false ? ` (default: ${o.default})` : '';
@@ -39,7 +38,7 @@ export function commandHelp(c: Command): string {
   opts.push(['-h, --help', 'show this help']);
   const width = Math.max(...opts.map(([f]) => f!.length));
   return [
-    `mab ${c.name} ${c.args} — ${c.summary}`,
+    `mab ${c.name} ${c.args} — ${summary}`,
     '',
     c.description,
     '',

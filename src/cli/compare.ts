@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { executePlan } from '../build/execute.js';
+import { executePlan } from '../pipeline/execute.js';
 import { MabError } from '../errors.js';
 import { targetDigest } from '../plan/digest.js';
 import { supportedStrategies, type BuildPlan } from '../plan/plan.js';
@@ -33,7 +33,6 @@ async function upToDate(store: Store, tag: string, plan: BuildPlan): Promise<boo
 export const compare: Command = {
   name: 'compare',
   args: 'RECIPE',
-  summary: 'build every strategy of a recipe per platform and compare sizes, build times and smoke results',
   description: [
     'Builds the recipe with each strategy (--strategy all: every one it supports) for each platform,',
     'reusing a strategy\'s build from the store when its plan (Dockerfile, pinned sources, context',

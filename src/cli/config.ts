@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseBuilderSpecs } from '../build/builders.js';
+import { parseBuilderSpecs } from '../engine/builders.js';
 import { MabError } from '../errors.js';
 import { Reader } from '../recipe/reader.js';
 import type { Io } from '../util/io.js';

@@ -1,10 +1,10 @@
 import { appendFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { platformFromNodeArch } from '../platform/platform.js';
-import type { Host } from '../build/preflight.js';
-import type { DebianSource } from '../build/packages.js';
+import { PACKAGE_ROOT } from './root.js';
+import type { Host } from '../engine/preflight.js';
+import type { DebianSource } from '../pipeline/packages.js';
 import { defaultCacheDir, type Io } from '../util/io.js';
 import { parseMirror, type Mirror } from '../source/fetch.js';
 import { MabError } from '../errors.js';
@@ -12,10 +12,9 @@ import { liveStatus } from './live.js';
 import type { OptionSpec, Values } from './command.js';
 import type { ClientOptions } from '../registry/client.js';
 import { registryTls } from '../registry/tls.js';
-import { parseSecret, type BuildSecret } from '../build/secrets.js';
+import { parseSecret, type BuildSecret } from '../engine/secrets.js';
 
-/** The installed package's root (recipes/ and templates/ ship with it). */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { PACKAGE_ROOT } from './root.js';
 
 export function recipesDir(opts: Values, io: Io): string {
   return path.resolve(io.cwd, (opts.recipes as string | undefined) ?? (io.env.MAB_RECIPES || undefined) ?? path.join(PACKAGE_ROOT, 'recipes'));

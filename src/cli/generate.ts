@@ -1,6 +1,6 @@
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { makeContext } from '../build/buildx.js';
+import { makeContext } from '../pipeline/context.js';
 import { platformSlug, parsePlatform } from '../platform/platform.js';
 import { fetchAll } from '../source/fetch.js';
 import { defaultCacheDir } from '../util/io.js';
@@ -11,7 +11,6 @@ import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 export const generate: Command = {
   name: 'generate',
   args: 'RECIPE',
-  summary: 'write the generated Dockerfile for each platform, without building',
   description: [
     'Renders and validates the Dockerfile of every requested platform. Without -o they go to stdout,',
     'one after another. With -o DIR, DIR/<arch>/ gets the complete build context: the Dockerfile, the',

@@ -6,19 +6,30 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MabError, closest } from '../errors.js';
 import type { Io } from '../util/io.js';
-import { base } from './base.js';
-import { build } from './build.js';
 import { commandHelp, parseCommandArgs, type Command } from './command.js';
-import { PACKAGE_ROOT } from './context.js';
-import { bake } from './bake.js';
-import { generate } from './generate.js';
-import { manifest } from './manifest.js';
-import { push } from './push.js';
-import { report } from './report.js';
-import { compare } from './compare.js';
-import { store } from './store.js';
+import { PACKAGE_ROOT } from './root.js';
 
-export const COMMANDS: Command[] = [build, generate, bake, base, push, manifest, store, report, compare];
+/**
+ * Every command, with what `mab --help` says of it; a command's own modules (and what they import:
+ * the registry client, the AWS SDK, the yaml parser) load only when it runs or shows its help.
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+export const COMMANDS: CommandEntry[] = [
+  { name: 'build', summary: 'build a recipe for several platforms, smoke-test each, optionally push with a fat manifest', load: async () => (await import('./build.js')).build },
+  { name: 'generate', summary: 'write the generated Dockerfile for each platform, without building', load: async () => (await import('./generate.js')).generate },
+  { name: 'bake', summary: 'write a docker-bake.json (one target per platform and strategy) with its build contexts', load: async () => (await import('./bake.js')).bake },
+  { name: 'base', summary: 'make Debian base images from Debian packages and push them as multi-arch indexes', load: async () => (await import('./base.js')).base },
+  { name: 'push', summary: 'publish an image or multi-arch index from the local store to a registry', load: async () => (await import('./push.js')).push },
+  { name: 'manifest', summary: 'assemble an index from images already in a registry (a spec in manifests/, or split runners\' build metadata), or show one', load: async () => (await import('./manifest.js')).manifest },
+  { name: 'store', summary: 'list, check or clean the local OCI store that builds without --push write to', load: async () => (await import('./store.js')).store },
+  { name: 'report', summary: 'image sizes per platform and per layer, largest files, wasted bytes, budgets', load: async () => (await import('./report.js')).report },
+  { name: 'compare', summary: 'build every strategy of a recipe per platform and compare sizes, build times and smoke results', load: async () => (await import('./compare.js')).compare },
+];
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -56,14 +67,15 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   try {
-    const cmd = COMMANDS.find((c) => c.name === name);
-    if (!cmd) {
+    const entry = COMMANDS.find((c) => c.name === name);
+    if (!entry) {
       const near = closest(name, COMMANDS.map((c) => c.name));
       throw new MabError('E_USAGE', `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`, near ? `did you mean \`mab ${near}\`?` : 'see `mab --help`');
     }
+    const cmd = await entry.load();
     const parsed = parseCommandArgs(cmd, rest);
     if (parsed.help) {
-      io.out(commandHelp(cmd) + '\n');
+      io.out(commandHelp(cmd, entry.summary) + '\n');
       return 0;
     }
     return await cmd.run(parsed.args, parsed.opts, io);

@@ -18,7 +18,6 @@ import { REGISTRY_OPTIONS, logger, registryOptions } from './context.js';
 export const manifest: Command = {
   name: 'manifest',
   args: 'push SPEC.yaml | merge METADATA... | inspect REFERENCE',
-  summary: 'assemble an index from images already in a registry (a spec in manifests/, or split runners\' build metadata), or show one',
   description: [
     '`push` reads a spec (manifests/*.yaml: image, tags, format, annotations, and the',
     'per-platform images), brings every image into the target repository (blobs by cross-repository',

@@ -2,13 +2,13 @@ import { text } from 'node:stream/consumers';
 import semver from 'semver';
 import { MabError } from '../errors.js';
 import { perPlatform, platformTags, semverTags, templateTags } from '../plan/tags.js';
-import { BUILD_ANNOTATIONS } from '../store/export.js';
+import { BUILD_ANNOTATIONS } from '../pipeline/export.js';
 import { INDEX_TYPES, type Index, type IndexFormat } from '../oci/types.js';
 import { parseReference } from '../ref/reference.js';
 import type { Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
 import { ecrTarget, ensureEcrRepository } from '../registry/ecr.js';
-import { pushFromStore, pushSummary } from '../registry/push.js';
+import { pushFromStore, pushSummary } from '../pipeline/push.js';
 import { Store } from '../store/layout.js';
 import type { Command, Values } from './command.js';
 import { REGISTRY_OPTIONS, logger, registryOptions, storeDirOf } from './context.js';
@@ -45,7 +45,6 @@ export async function createEcrRepository(registry: string, repository: string, 
 export const push: Command = {
   name: 'push',
   args: 'STORE-TAG REFERENCE',
-  summary: 'publish an image or multi-arch index from the local store to a registry',
   description: [
     'Pushes what the store holds under STORE-TAG (e.g. sysbench:1.0.20) to REFERENCE',
     '(REGISTRY/REPOSITORY[:TAG]) with mab\'s own client: every blob the repository lacks (HEAD',

@@ -38,7 +38,6 @@ async function sourceOf(target: string, opts: Values, io: Io): Promise<ImageSour
 export const report: Command = {
   name: 'report',
   args: 'TARGET',
-  summary: 'image sizes per platform and per layer, largest files, wasted bytes, budgets',
   description: [
     'TARGET is a recipe (its latest build in the store), a store tag (sysbench:1.0.20-cross) or a',
     'registry reference (127.0.0.1:5000/mab/sysbench:1.0.20). For every platform: the download size',

@@ -13,7 +13,6 @@ const ACTIONS = ['ls', 'verify', 'gc'] as const;
 export const store: Command = {
   name: 'store',
   args: 'ls|verify|gc',
-  summary: 'list, check or clean the local OCI store that builds without --push write to',
   description: [
     'The store is an OCI image layout (oci-layout, index.json, blobs/sha256/), readable by skopeo',
     '(oci:DIR:RECIPE:VERSION) and umoci. `ls` lists its tags with their platforms; `verify`',

@@ -11,7 +11,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BuildResult } from '../build/execute.js';
+import type { BuildResult } from '../pipeline/execute.js';
 import type { BuildRecord } from '../store/builds.js';
 import { MabError } from '../errors.js';
 import type { IndexFormat } from '../oci/types.js';

@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 import semver from 'semver';
-import { parseSize } from '../report/budget.js';
+import { parseSize } from '../util/size.js';
 import { MabError } from '../errors.js';
 import { formatPlatform, type Platform } from '../platform/platform.js';
 import { readArtifacts, readSources } from './load-sources.js';

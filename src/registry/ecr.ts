@@ -5,7 +5,7 @@
  * The token is kept until shortly before its expiresAt. ECR also rejects pushes to a repository
  * that does not exist, so publishing can create it first (CreateRepository).
  */
-import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand, RepositoryAlreadyExistsException } from '@aws-sdk/client-ecr';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import { MabError } from '../errors.js';
 import type { Credentials } from './auth.js';
 
@@ -28,7 +28,11 @@ export function ecrTarget(registry: string, env: NodeJS.ProcessEnv = process.env
 
 const cache = new Map<string, { creds: Credentials; expiresAt: number }>();
 
-function client(t: EcrTarget): ECRClient {
+// The SDK is large (~0.1 s to load): only a registry that is ECR loads it.
+const sdk = () => import('@aws-sdk/client-ecr');
+
+async function client(t: EcrTarget): Promise<ECRClient> {
+  const { ECRClient } = await sdk();
   return new ECRClient({ region: t.region, ...(t.endpoint ? { endpoint: t.endpoint } : {}) });
 }
 
@@ -47,7 +51,8 @@ export async function ecrCredentials(t: EcrTarget, now = Date.now()): Promise<Cr
   if (hit && hit.expiresAt > now) return hit.creds;
   let out;
   try {
-    out = await client(t).send(new GetAuthorizationTokenCommand({}));
+    const { GetAuthorizationTokenCommand } = await sdk();
+    out = await (await client(t)).send(new GetAuthorizationTokenCommand({}));
   } catch (e) {
     throw explain(e, 'ecr:GetAuthorizationToken', t);
   }
@@ -64,11 +69,12 @@ export async function ecrCredentials(t: EcrTarget, now = Date.now()): Promise<Cr
 
 /** Creates the repository unless it exists (ECR rejects pushes to a missing one). */
 export async function ensureEcrRepository(t: EcrTarget, repository: string): Promise<'created' | 'exists'> {
+  const { CreateRepositoryCommand } = await sdk();
   try {
-    await client(t).send(new CreateRepositoryCommand({ repositoryName: repository, ...(t.registryId ? { registryId: t.registryId } : {}) }));
+    await (await client(t)).send(new CreateRepositoryCommand({ repositoryName: repository, ...(t.registryId ? { registryId: t.registryId } : {}) }));
     return 'created';
   } catch (e) {
-    if (e instanceof RepositoryAlreadyExistsException || (e as { name?: string }).name === 'RepositoryAlreadyExistsException') return 'exists';
+    if ((e as { name?: string }).name === 'RepositoryAlreadyExistsException') return 'exists';
     throw explain(e, 'ecr:CreateRepository', t);
   }
 }

@@ -4,8 +4,7 @@
  * pull it: for Docker Hub names, through the engine's registry mirrors first (`docker info`), then
  * registry-1.docker.io. A base that cannot be reached is reported as unknown, never as an error.
  */
-import { execa } from 'execa';
-import { DOCKER } from '../build/docker.js';
+import { dockerResult } from '../engine/docker.js';
 import { imageEntries } from '../oci/index.js';
 import { INDEX_TYPES, type ImageConfig, type Index, type Manifest } from '../oci/types.js';
 import { parsePlatform, samePlatform } from '../platform/platform.js';
@@ -16,7 +15,7 @@ export type BaseLookup = (name: string, platform: string) => Promise<string[] | 
 
 /** The engine's registry mirrors, as hosts (none when the engine does not answer). */
 async function engineMirrors(env: NodeJS.ProcessEnv): Promise<string[]> {
-  const r = await execa(DOCKER, ['info', '--format', '{{json .RegistryConfig.Mirrors}}'], { env, reject: false, timeout: 20_000 });
+  const r = await dockerResult(['info', '--format', '{{json .RegistryConfig.Mirrors}}'], { env, timeout: 20_000 });
   try {
     return ((JSON.parse(r.stdout) as string[] | null) ?? []).map((m) => new URL(m).host);
   } catch {

@@ -6,7 +6,7 @@
  */
 import type { Descriptor } from '../oci/types.js';
 import type { BuildRecord } from '../store/builds.js';
-import { BUILD_ANNOTATIONS } from '../store/export.js';
+import { BUILD_ANNOTATIONS } from '../pipeline/export.js';
 import { baseLayerCount, type BaseLookup } from './base.js';
 import { analyzeLayers, type LayerAnalysis, type LayerRow } from './layers.js';
 import type { ImageSource } from './source.js';

@@ -1,6 +1,6 @@
 import { formatBytes } from '../util/io.js';
-import type { BuildResult } from '../build/execute.js';
-import { pushSummary } from '../registry/push.js';
+import type { BuildResult } from '../pipeline/execute.js';
+import { pushSummary } from '../pipeline/push.js';
 
 /** Left-aligned columns, widths from the content. */
 export function table(head: string[], rows: string[][]): string {

@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { MabError } from '../errors.js';
-import type { PinnedFile } from './fetch.js';
 
 export interface DscFile {
   sha256: string;
@@ -29,7 +28,7 @@ export function parseDscChecksums(text: string, where: string): DscFile[] {
   return out;
 }
 
-export async function fetchDebianSource(s: { file: string; url: string; sha256: string }, fetchFile: (f: PinnedFile) => Promise<string>): Promise<{ name: string; path: string }[]> {
+export async function fetchDebianSource(s: { file: string; url: string; sha256: string }, fetchFile: (f: { file: string; url: string; sha256: string }) => Promise<string>): Promise<{ name: string; path: string }[]> {
   const dscName = s.url.slice(s.url.lastIndexOf('/') + 1);
   const dsc = await fetchFile({ file: dscName, url: s.url, sha256: s.sha256 });
   const base = s.url.slice(0, s.url.lastIndexOf('/') + 1);

@@ -13,16 +13,13 @@ import { fetchFile } from './fetch.js';
 import type { Mirror } from './mirror.js';
 import type { SuiteIndex } from './package-index.js';
 
-/** Where the helper is in the check's container: one directory, copied in whole. */
-export const SMOKE_SHELL_DIR = '/.mab-smoke';
-
-/** A directory holding SMOKE_SHELL_DIR's content for arch (busybox), ready to copy into a container. */
+/** A directory holding the helper shell for arch (its busybox binary), to be copied into a check's container. */
 export async function smokeShell(index: SuiteIndex, arch: string, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<string> {
   const names = await index.names(arch);
   const deb = names?.files.get('busybox-static');
   if (!deb) throw new MabError('E_SMOKE_SHELL', `Debian ${index.archive.suite} has no busybox-static for ${arch}, the helper shell of the recipe's shell: smoke checks`, 'write those checks as run: commands of the image');
   const dir = path.join(cacheDir, 'smoke-shell', deb.sha256);
-  const busybox = path.join(dir, path.basename(SMOKE_SHELL_DIR), 'busybox');
+  const busybox = path.join(dir, 'busybox');
   log(`smoke checks: helper shell busybox ${deb.version} (${arch})`);
   if (await stat(busybox).catch(() => undefined)) return dir;
   const file = await fetchFile({ file: path.basename(deb.filename), url: `${index.archive.url}/${deb.filename}`, sha256: deb.sha256 }, cacheDir, mirrors, log);

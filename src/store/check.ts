@@ -4,7 +4,8 @@
  */
 import { rm } from 'node:fs/promises';
 import { INDEX_TYPES, MANIFEST_TYPES, type Descriptor, type Index, type Manifest } from '../oci/types.js';
-import { REF_NAME, alive, type Store } from './layout.js';
+import { alive } from '../util/process.js';
+import { REF_NAME, type Store } from './layout.js';
 
 export interface Problem {
   /** The tag (or "-" for a blob no tag reaches) whose graph has the problem. */

@@ -22,20 +22,12 @@ import { MabError } from '../errors.js';
 import { assertDigest } from '../oci/digest.js';
 import { MediaType, type Descriptor, type Index } from '../oci/types.js';
 import { atomicWrite } from '../util/io.js';
+import { alive } from '../util/process.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 const LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._:/-]{0,254}$/;
 
-/** Whether a process exists (a lock or temp file whose writer is gone can be cleaned up). */
-export const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /**
  * mab's own records beside the layout, one JSON file per digest (DIR/mab/KIND/HEX.json): how

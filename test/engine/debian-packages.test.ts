@@ -7,7 +7,7 @@ import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPackages, openSuite } from '../../src/build/packages.js';
+import { checkPackages, openSuite } from '../../src/pipeline/packages.js';
 import { planBuild, supportedStrategies } from '../../src/plan/plan.js';
 import { parsePlatform } from '../../src/platform/platform.js';
 import { loadRecipeFile } from '../../src/recipe/load.js';

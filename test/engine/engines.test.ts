@@ -18,7 +18,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageEntries } from '../../src/oci/index.js';
 import type { Index } from '../../src/oci/types.js';
-import { exportImage } from '../../src/store/export.js';
+import { exportImage } from '../../src/pipeline/export.js';
 import { Store } from '../../src/store/layout.js';
 import { ENGINE_KINDS, engineKind, namespacedEngine, type EngineKind } from '../fixtures/engines.js';
 import { REGISTRY, mab, skopeoJson } from './helpers.js';

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportImage } from '../../src/store/export.js';
+import { exportImage } from '../../src/pipeline/export.js';
 import { Store, recordFile } from '../../src/store/layout.js';
 import { imageStore, sh } from './helpers.js';
 

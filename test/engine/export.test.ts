@@ -11,7 +11,7 @@ import { appendFile, mkdtemp, open, readdir, stat, writeFile } from 'node:fs/pro
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportImage } from '../../src/store/export.js';
+import { exportImage } from '../../src/pipeline/export.js';
 import { Store } from '../../src/store/layout.js';
 import { imageStore, sh } from './helpers.js';
 

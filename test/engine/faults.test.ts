@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEX_TYPES, type Index, type Manifest } from '../../src/oci/types.js';
 import { RegistryClient } from '../../src/registry/client.js';
-import { pushFromStore } from '../../src/registry/push.js';
+import { pushFromStore } from '../../src/pipeline/push.js';
 import { Store } from '../../src/store/layout.js';
 import { FAULT_KINDS, faultProxy, type FaultProxy } from '../fixtures/fault-proxy.js';
 import { REGISTRY, ROOT, mab, sh } from './helpers.js';

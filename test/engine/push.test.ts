@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { RegistryClient } from '../../src/registry/client.js';
-import { pushFromStore } from '../../src/registry/push.js';
+import { pushFromStore } from '../../src/pipeline/push.js';
 import { Store } from '../../src/store/layout.js';
 import { forward, registryProxy } from '../fixtures/fault-proxy.js';
 import { REGISTRY, mab, sh } from './helpers.js';

@@ -22,7 +22,7 @@ describe('mab CLI', () => {
   it.each(COMMANDS.map((c) => c.name))('`mab %s --help` documents every option and an example', async (name) => {
     const r = await run([name, '--help']);
     expect(r.code).toBe(0);
-    const cmd = COMMANDS.find((c) => c.name === name)!;
+    const cmd = await COMMANDS.find((c) => c.name === name)!.load();
     for (const opt of Object.keys(cmd.options)) expect(r.out).toContain(`--${opt}`);
     expect(r.out).toMatch(/Examples:\n  mab /);
   });

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeContext } from '../../src/build/buildx.js';
+import { makeContext } from '../../src/pipeline/context.js';
 import { MabError } from '../../src/errors.js';
 import { planBuild } from '../../src/plan/plan.js';
 import { findRecipe } from '../../src/recipe/find.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TargetPlan } from '../plan/plan.js';
-import { makeContext } from './buildx.js';
+import { makeContext } from './context.js';
 
 /** A recipe directory with a real file, a symlinked file and a symlinked directory out to /etc. */
 async function recipeDir() {

@@ -12,8 +12,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { execa } from 'execa';
-import { DOCKER, docker } from '../build/docker.js';
+import { docker, dockerStream } from '../engine/docker.js';
 import { readSaveArchive, type ArchiveLayer } from '../engine/archive.js';
 import type { Layer } from '../oci/image.js';
 import { MabError } from '../errors.js';
@@ -23,7 +22,7 @@ import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../
 import { parsePlatform } from '../platform/platform.js';
 import { isDigest } from '../oci/digest.js';
 import { atomicWrite } from '../util/io.js';
-import { recordFile, type Store } from './layout.js';
+import { recordFile, type Store } from '../store/layout.js';
 
 export interface Exported {
   /** The OCI manifest, with the platform its config declares. */
@@ -45,7 +44,7 @@ export interface Exported {
  * made; else the export asks the engine), and `o.reuse: false` compresses every layer.
  */
 export async function exportImage(store: Store, image: string, env?: NodeJS.ProcessEnv, onBlob?: (blob: Descriptor) => void, o: { diffIds?: string[] | undefined; reuse?: boolean } = {}): Promise<Exported> {
-  const save = execa(DOCKER, ['save', image], { buffer: false, env, stdin: 'ignore', encoding: 'buffer' });
+  const save = dockerStream(['save', image], { env });
   // Looked up while the engine prepares the save stream, which takes longer. Records that cannot
   // be read mean only that every layer is compressed.
   const none = new Map<string, Layer>();

@@ -17,7 +17,7 @@ import type { Store } from '../store/layout.js';
 import { PushedBlobs } from '../store/pushed.js';
 import { formatBytes } from '../util/io.js';
 import { mapLimited } from '../util/limit.js';
-import type { RegistryClient } from './client.js';
+import type { RegistryClient } from '../registry/client.js';
 
 export interface PushResult {
   digest: string;

@@ -10,12 +10,10 @@
  * A shell's "command not found" in the output fails a check whatever its exit code: a pipeline
  * into a missing grep, say, exits 0 in most shells and could still match `expect`.
  */
-import { execa } from 'execa';
 import { MabError } from '../errors.js';
 import type { SmokeCheck, SmokeCommand, SmokeHttp, SmokeShell } from '../recipe/types.js';
-import { SMOKE_SHELL_DIR } from '../source/smoke-shell.js';
-import { alive } from '../store/layout.js';
-import { DOCKER } from './docker.js';
+import { alive } from '../util/process.js';
+import { dockerResult } from './docker.js';
 import { httpGet } from '../util/http-get.js';
 
 export interface SmokeResult {
@@ -39,25 +37,28 @@ function verdict(exitCode: number | undefined, output: string, expect: string): 
 
 async function runCommand(image: string, platform: string, check: SmokeCommand, env?: NodeJS.ProcessEnv): Promise<[boolean, string]> {
   const [entry, ...args] = check.run;
-  const r = await execa(DOCKER, ['run', '--rm', '--platform', platform, '--network', 'none', '--entrypoint', entry!, image, ...args], { reject: false, all: true, env, stdin: 'ignore', timeout: 300_000 });
-  return verdict(r.exitCode, r.all ?? '', check.expect);
+  const r = await dockerResult(['run', '--rm', '--platform', platform, '--network', 'none', '--entrypoint', entry!, image, ...args], { env, timeout: 300_000 });
+  return verdict(r.exitCode, r.all, check.expect);
 }
+
+/** Where the helper shell is in a check's container. */
+const SMOKE_SHELL_DIR = '/.mab-smoke';
 
 /**
  * The helper shell goes into a created container with docker cp, which any engine does, a remote
  * one too (a bind mount would name a path of the engine's machine): the image is not changed.
  */
 async function runShell(image: string, platform: string, check: SmokeShell, shellDir: string, env?: NodeJS.ProcessEnv): Promise<[boolean, string]> {
-  const create = await execa(DOCKER, ['create', '--platform', platform, '--network', 'none', '--entrypoint', `${SMOKE_SHELL_DIR}/busybox`, image, 'sh', '-c', `set -eo pipefail\n${check.shell}`], { reject: false, env, stdin: 'ignore' });
+  const create = await dockerResult(['create', '--platform', platform, '--network', 'none', '--entrypoint', `${SMOKE_SHELL_DIR}/busybox`, image, 'sh', '-c', `set -eo pipefail\n${check.shell}`], { env });
   if (create.exitCode !== 0) return [false, tail(create.stderr)];
   const id = create.stdout.trim();
   try {
-    const cp = await execa(DOCKER, ['cp', `${shellDir}/${SMOKE_SHELL_DIR.slice(1)}`, `${id}:/`], { reject: false, all: true, env });
-    if (cp.exitCode !== 0) return [false, tail(`cannot copy the helper shell into the check's container: ${cp.all ?? ''}`)];
-    const r = await execa(DOCKER, ['start', '-a', id], { reject: false, all: true, env, stdin: 'ignore', timeout: 300_000 });
-    return verdict(r.exitCode, r.all ?? '', check.expect);
+    const cp = await dockerResult(['cp', shellDir, `${id}:${SMOKE_SHELL_DIR}`], { env });
+    if (cp.exitCode !== 0) return [false, tail(`cannot copy the helper shell into the check's container: ${cp.all}`)];
+    const r = await dockerResult(['start', '-a', id], { env, timeout: 300_000 });
+    return verdict(r.exitCode, r.all, check.expect);
   } finally {
-    await execa(DOCKER, ['rm', '-f', id], { reject: false, env });
+    await dockerResult(['rm', '-f', id], { env });
   }
 }
 
@@ -69,9 +70,9 @@ const OWNER = 'dev.mab.smoke.owner';
  * its own, and they would serve (and, under QEMU, burn CPU) forever.
  */
 export async function removeOrphanedSmokeContainers(env?: NodeJS.ProcessEnv): Promise<number> {
-  const ps = await execa(DOCKER, ['ps', '-a', '--filter', `label=${OWNER}`, '--format', `{{.ID}} {{.Label "${OWNER}"}}`], { reject: false, env });
+  const ps = await dockerResult(['ps', '-a', '--filter', `label=${OWNER}`, '--format', `{{.ID}} {{.Label "${OWNER}"}}`], { env });
   const orphans = ps.stdout.split('\n').map((l) => l.trim().split(' ')).filter(([id, pid]) => id && !alive(Number(pid))).map(([id]) => id!);
-  if (orphans.length) await execa(DOCKER, ['rm', '-f', ...orphans], { reject: false, env });
+  if (orphans.length) await dockerResult(['rm', '-f', ...orphans], { env });
   return orphans.length;
 }
 
@@ -81,11 +82,13 @@ export async function removeOrphanedSmokeContainers(env?: NodeJS.ProcessEnv): Pr
  */
 async function runHttp(image: string, platform: string, check: SmokeHttp, env?: NodeJS.ProcessEnv, host = '127.0.0.1', timeoutMs = 120_000): Promise<[boolean, string]> {
   const publish = host === '127.0.0.1' ? `127.0.0.1::${check.http.port}` : String(check.http.port);
-  const run = await execa(DOCKER, ['run', '-d', '--label', `${OWNER}=${process.pid}`, '--platform', platform, '-p', publish, image], { reject: false, env, stdin: 'ignore' });
+  const run = await dockerResult(['run', '-d', '--label', `${OWNER}=${process.pid}`, '--platform', platform, '-p', publish, image], { env });
   if (run.exitCode !== 0) return [false, tail(run.stderr)];
   const id = run.stdout.trim();
   try {
-    const port = (await execa(DOCKER, ['port', id, `${check.http.port}/tcp`], { env })).stdout.trim().split('\n')[0]!.split(':').pop();
+    const published = await dockerResult(['port', id, `${check.http.port}/tcp`], { env });
+    if (published.exitCode !== 0) return [false, tail(`docker port: ${published.all}`)];
+    const port = published.stdout.trim().split('\n')[0]!.split(':').pop();
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${check.http.path}`;
     const deadline = Date.now() + timeoutMs;
     let last = '';
@@ -97,14 +100,14 @@ async function runHttp(image: string, platform: string, check: SmokeHttp, env?: 
       } catch (e) {
         last = `GET ${check.http.path}: ${(e as { code?: string }).code ?? (e as Error).message}`;
       }
-      const state = (await execa(DOCKER, ['inspect', '-f', '{{.State.Running}}', id], { reject: false, env })).stdout.trim();
+      const state = (await dockerResult(['inspect', '-f', '{{.State.Running}}', id], { env })).stdout.trim();
       if (state !== 'true') break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    const logs = await execa(DOCKER, ['logs', id], { reject: false, all: true, env });
-    return [false, tail(`${last}\ncontainer output:\n${logs.all ?? ''}`)];
+    const logs = await dockerResult(['logs', id], { env });
+    return [false, tail(`${last}\ncontainer output:\n${logs.all}`)];
   } finally {
-    await execa(DOCKER, ['rm', '-f', id], { reject: false, env });
+    await dockerResult(['rm', '-f', id], { env });
   }
 }
 

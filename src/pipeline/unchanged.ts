@@ -18,10 +18,10 @@ import { DockerfileParser } from 'dockerfile-ast';
 import type { TargetPlan } from '../plan/plan.js';
 import { isDigest } from '../oci/digest.js';
 import { buildRecord, type BuildRecord } from '../store/builds.js';
-import { storedExport, type Exported } from '../store/export.js';
+import { storedExport, type Exported } from './export.js';
 import type { Store } from '../store/layout.js';
-import { hostOf } from './builders.js';
-import { docker } from './docker.js';
+import { hostOf } from '../engine/builders.js';
+import { docker } from '../engine/docker.js';
 
 /** The images a Dockerfile's stages start from (not scratch, not its own stages), deduplicated. */
 export function baseImages(dockerfile: string): string[] {
