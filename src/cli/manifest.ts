@@ -5,6 +5,7 @@ import { mergeIndex, mergePlan } from '../manifest/merge.js';
 import { perPlatform, semverTags, templateTags } from '../plan/tags.js';
 import { formatFor, loadManifestSpec } from '../manifest/spec.js';
 import { assembleIndex } from '../oci/index.js';
+import { readTarget } from '../oci/model.js';
 import { INDEX_TYPES, type Index, type IndexFormat } from '../oci/types.js';
 import { formatPlatform, parsePlatform } from '../platform/platform.js';
 import { parseReference } from '../ref/reference.js';
@@ -91,7 +92,7 @@ export const manifest: Command = {
       const entries = INDEX_TYPES.includes(top.mediaType) ? (JSON.parse(top.bytes.toString()) as Index).manifests : undefined;
       const rows = entries
         ? entries.map((m) => [m.platform ? formatPlatform(m.platform) : '?', m.digest, String(m.size), m.mediaType.replace('application/vnd.', '')])
-        : await readChild(client, ref.repository, { reference: top.digest }).then((c) => [[`${c.config.os}/${c.config.architecture}${c.config.variant ? `/${c.config.variant}` : ''}`, top.digest, String(top.bytes.length), top.mediaType.replace('application/vnd.', '')]]);
+        : (await readTarget(client.repository(ref.repository), top.digest)).images.map((i) => [formatPlatform(i.platform), top.digest, String(top.bytes.length), top.mediaType.replace('application/vnd.', '')]);
       io.out(`${arg} ${top.digest} ${top.mediaType}\n${table(['PLATFORM', 'DIGEST', 'SIZE', 'TYPE'], rows)}\n`);
       return 0;
     }

@@ -3,7 +3,8 @@ import semver from 'semver';
 import { MabError } from '../errors.js';
 import { perPlatform, platformTags, semverTags, templateTags } from '../plan/tags.js';
 import { BUILD_ANNOTATIONS } from '../pipeline/export.js';
-import { INDEX_TYPES, type Index, type IndexFormat } from '../oci/types.js';
+import { readTarget } from '../oci/model.js';
+import type { IndexFormat } from '../oci/types.js';
 import { parseReference } from '../ref/reference.js';
 import type { Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
@@ -29,8 +30,7 @@ export async function credentialsOf(opts: Values): Promise<Credentials | undefin
 
 /** Version and strategy of what a store tag holds: from its index's annotations, else the tag. */
 async function buildOf(store: Store, storeTag: string): Promise<{ version: string; strategy?: string }> {
-  const top = await store.resolve(storeTag);
-  const annotations = top && INDEX_TYPES.includes(top.mediaType) ? (JSON.parse((await store.readBlob(top.digest)).toString()) as Index).annotations ?? {} : {};
+  const annotations = (await readTarget(store.repository(), storeTag)).index?.annotations ?? {};
   const strategy = annotations[BUILD_ANNOTATIONS.strategy];
   return { version: annotations[BUILD_ANNOTATIONS.version] ?? storeTag.slice(storeTag.lastIndexOf(':') + 1), ...(strategy ? { strategy } : {}) };
 }

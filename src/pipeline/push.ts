@@ -10,8 +10,9 @@
  */
 import { MabError } from '../errors.js';
 import { jsonBytes, sha256Digest } from '../oci/digest.js';
-import { assembleIndex, imageEntries, type IndexChild } from '../oci/index.js';
-import { INDEX_TYPES, MediaType, type Descriptor, type ImageConfig, type Index, type IndexFormat, type Manifest } from '../oci/types.js';
+import { assembleIndex, type IndexChild } from '../oci/index.js';
+import { readTarget } from '../oci/model.js';
+import { MediaType, type Descriptor, type IndexFormat, type Manifest } from '../oci/types.js';
 import { formatPlatform } from '../platform/platform.js';
 import type { Store } from '../store/layout.js';
 import { PushedBlobs } from '../store/pushed.js';
@@ -110,19 +111,15 @@ export class EarlyUploads {
 }
 
 export async function pushFromStore(store: Store, storeTag: string, client: RegistryClient, repo: string, o: PushOptions): Promise<PushResult> {
-  const top = await store.resolve(storeTag);
-  if (!top) throw new MabError('E_STORE_TAG', `the store ${store.dir} has no tag "${storeTag}"`, 'see `mab store ls`');
-  // Attestations a store written by other tools may hold are not pushed (imageEntries).
-  const entries: Descriptor[] = INDEX_TYPES.includes(top.mediaType) ? imageEntries(JSON.parse((await store.readBlob(top.digest)).toString()) as Index) : [top];
-  if (!entries.length) throw new MabError('E_STORE_TAG', `${storeTag} in the store ${store.dir} is an index with no images`, 'build the recipe again');
+  // Attestations a store written by other tools may hold are not pushed (readTarget drops them).
+  const target = await readTarget(store.repository(), storeTag);
+  if (!target.images.length) throw new MabError('E_STORE_TAG', `${storeTag} in the store ${store.dir} is an index with no images`, 'build the recipe again');
   const before = o.early?.statsBefore ?? { ...client.stats };
   const pushed = await PushedBlobs.open(store.dir, client.registry);
 
   const children: (IndexChild & { platform: string; manifestJson: Manifest })[] = [];
-  for (const entry of entries) {
-    const stored = JSON.parse((await store.readBlob(entry.digest)).toString()) as Manifest;
-    const config = JSON.parse((await store.readBlob(stored.config.digest)).toString()) as ImageConfig;
-    const platform = entry.platform ? formatPlatform(entry.platform) : `${config.os}/${config.architecture}`;
+  for (const { manifest: stored, config, platform: p } of target.images) {
+    const platform = formatPlatform(p);
     const blobs = [stored.config, ...stored.layers];
     const how = { present: 0, mounted: 0, uploaded: 0 };
     const progress = byteProgress(platform, blobs, o);
@@ -155,7 +152,7 @@ export async function pushFromStore(store: Store, storeTag: string, client: Regi
   for (const c of children) {
     for (const tag of platformTags[c.platform] ?? []) await client.putManifest(repo, tag, c.manifest.mediaType, jsonBytes(c.manifestJson));
   }
-  const index = INDEX_TYPES.includes(top.mediaType) ? assembleIndex(children, o.format) : undefined;
+  const index = target.index ? assembleIndex(children, o.format) : undefined;
   const bytes = index ? jsonBytes(index) : undefined;
   let digest = children[0]!.manifest.digest;
   for (const tag of o.tags) {

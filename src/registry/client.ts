@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { MabError } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
+import type { Repository } from '../oci/model.js';
 import { INDEX_TYPES, MANIFEST_TYPES } from '../oci/types.js';
 import { basicHeader, dockerCredentials, fetchToken, parseChallenge, type Credentials } from './auth.js';
 import { ecrCredentials, ecrTarget, type EcrTarget } from './ecr.js';
@@ -177,6 +178,11 @@ export class RegistryClient {
     this.stats.retries++;
     this.retried.push(what);
     this.options.onRetry?.(what);
+  }
+
+  /** A repository of this registry as the image model's Repository (src/oci/model.ts). */
+  repository(repo: string): Repository {
+    return { name: `${this.registry}/${repo}`, manifest: (r) => this.getManifest(repo, r), blob: (d) => this.getBlob(repo, d), open: (d) => this.blobStream(repo, d) };
   }
 
   async getManifest(repo: string, reference: string): Promise<FetchedManifest> {

@@ -3,12 +3,12 @@
  * config from the registry, assemble the index, then PUT it under every tag. Children must be
  * present first: the index is the last thing written, so a tag never points at missing content.
  */
-import { MabError } from '../errors.js';
 import { jsonBytes } from '../oci/digest.js';
-import { assembleIndex, imageEntries, type IndexChild } from '../oci/index.js';
-import { INDEX_TYPES, MANIFEST_TYPES, type ImageConfig, type Index, type IndexFormat, type Manifest } from '../oci/types.js';
-import { formatPlatform, samePlatform, type Platform } from '../platform/platform.js';
-import type { FetchedManifest, RegistryClient } from './client.js';
+import { assembleIndex, type IndexChild } from '../oci/index.js';
+import { pickImage, readTarget } from '../oci/model.js';
+import type { Index, IndexFormat, Manifest } from '../oci/types.js';
+import type { Platform } from '../platform/platform.js';
+import type { RegistryClient } from './client.js';
 
 export interface ChildRef {
   /** Tag or digest in the repository. */
@@ -17,35 +17,18 @@ export interface ChildRef {
 }
 
 /**
- * The single-platform image a reference names. An index there is unwrapped: its attestations
- * are dropped (imageEntries), then the one image left is taken, or, with several, the one for the
- * expected platform, so a spec may list a buildx-pushed tag as it is.
+ * The single-platform image a reference names, as an index child. An index there is unwrapped: its
+ * attestations are dropped, then the one image left is taken, or, with several, the one for the
+ * expected platform (pickImage), so a spec may list a buildx-pushed tag as it is.
  */
-export async function resolveImage(client: RegistryClient, repo: string, reference: string, expected?: Platform): Promise<FetchedManifest> {
-  const m = await client.getManifest(repo, reference);
-  if (MANIFEST_TYPES.includes(m.mediaType)) return m;
-  const name = `${repo}:${reference}`;
-  if (!INDEX_TYPES.includes(m.mediaType)) throw new MabError('E_INDEX_CHILD', `${name} is ${m.mediaType}, not an image`, 'list images or indexes of images');
-  const images = imageEntries(JSON.parse(m.bytes.toString()) as Index);
-  const listed = images.map((d) => (d.platform ? formatPlatform(d.platform) : '?')).join(', ') || 'none';
-  const pick = images.length === 1 ? images[0] : expected ? images.find((d) => d.platform && samePlatform(d.platform, expected)) : undefined;
-  if (!pick) {
-    throw new MabError('E_INDEX_CHILD', `${name} is an index of ${images.length} images (${listed})${expected ? `, none for ${formatPlatform(expected)}` : ''}`, 'name the platform\'s image by digest, or list it under a platform the index has');
-  }
-  const child = await client.getManifest(repo, pick.digest);
-  if (!MANIFEST_TYPES.includes(child.mediaType)) throw new MabError('E_INDEX_CHILD', `${name} → ${pick.digest} is ${child.mediaType}, not a single-platform image`, 'list per-platform images');
-  return child;
-}
-
 export async function readChild(client: RegistryClient, repo: string, ref: ChildRef): Promise<IndexChild & { manifestJson: Manifest }> {
-  const m = await resolveImage(client, repo, ref.reference, ref.expected);
-  const manifestJson = JSON.parse(m.bytes.toString()) as Manifest;
-  const config = JSON.parse((await client.getBlob(repo, manifestJson.config.digest)).toString()) as ImageConfig;
+  const where = `${client.registry}/${repo}:${ref.reference}`;
+  const image = pickImage(await readTarget(client.repository(repo), ref.reference), ref.expected, where);
   return {
-    manifest: { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length },
-    config,
-    source: `${client.registry}/${repo}:${ref.reference}`,
-    manifestJson,
+    manifest: { mediaType: image.descriptor.mediaType, digest: image.descriptor.digest, size: image.descriptor.size },
+    config: image.config,
+    source: where,
+    manifestJson: image.manifest,
     ...(ref.expected ? { expected: ref.expected } : {}),
   };
 }

@@ -5,8 +5,7 @@
  * registry-1.docker.io. A base that cannot be reached is reported as unknown, never as an error.
  */
 import { dockerResult } from '../engine/docker.js';
-import { imageEntries } from '../oci/index.js';
-import { INDEX_TYPES, type ImageConfig, type Index, type Manifest } from '../oci/types.js';
+import { readTarget } from '../oci/model.js';
 import { parsePlatform, samePlatform } from '../platform/platform.js';
 import { DOCKER_HUB, parseReference } from '../ref/reference.js';
 import { RegistryClient } from '../registry/client.js';
@@ -45,15 +44,10 @@ export function baseLookup(env: NodeJS.ProcessEnv): BaseLookup {
 }
 
 async function diffIds(client: RegistryClient, repo: string, reference: string, platform: string): Promise<string[] | undefined> {
-  let m = await client.getManifest(repo, reference);
-  if (INDEX_TYPES.includes(m.mediaType)) {
-    const want = parsePlatform(platform);
-    const entry = imageEntries(JSON.parse(m.bytes.toString()) as Index).find((d) => d.platform && samePlatform(d.platform, want));
-    if (!entry) return undefined;
-    m = await client.getManifest(repo, entry.digest);
-  }
-  const manifest = JSON.parse(m.bytes.toString()) as Manifest;
-  return (JSON.parse((await client.getBlob(repo, manifest.config.digest)).toString()) as ImageConfig).rootfs.diff_ids;
+  const want = parsePlatform(platform);
+  const t = await readTarget(client.repository(repo), reference);
+  // A base that is one image counts only for its own platform, like an index's entry.
+  return t.images.find((i) => samePlatform(i.platform, want))?.config.rootfs.diff_ids;
 }
 
 /** How many of an image's first layers are its base's. */

@@ -19,7 +19,8 @@ import { createReadStream } from 'node:fs';
 import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MabError } from '../errors.js';
-import { assertDigest } from '../oci/digest.js';
+import { assertDigest, isDigest } from '../oci/digest.js';
+import type { Repository } from '../oci/model.js';
 import { MediaType, type Descriptor, type Index } from '../oci/types.js';
 import { atomicWrite } from '../util/io.js';
 import { alive } from '../util/process.js';
@@ -127,6 +128,22 @@ export class Store {
 
   async index(): Promise<Index> {
     return JSON.parse(await readFile(this.indexFile, 'utf8')) as Index;
+  }
+
+  /** The store as the image model's Repository (src/oci/model.ts): tags and digests both resolve. */
+  repository(): Repository {
+    return {
+      name: `the store ${this.dir}`,
+      manifest: async (reference) => {
+        const d = isDigest(reference) ? undefined : await this.resolve(reference);
+        if (!d && !isDigest(reference)) throw new MabError('E_STORE_TAG', `the store ${this.dir} has no tag "${reference}"`, 'see `mab store ls`, or build it first');
+        const digest = d?.digest ?? reference;
+        const bytes = await this.readBlob(digest);
+        return { digest, bytes, mediaType: d?.mediaType ?? (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ?? '' };
+      },
+      blob: (digest) => this.readBlob(digest),
+      open: async (digest) => createReadStream(this.blobPath(digest), { highWaterMark: 1024 * 1024 }),
+    };
   }
 
   /** The descriptor tagged name, or undefined. */
