@@ -9,7 +9,7 @@ import { findRecipe } from '../recipe/find.js';
 import { fetchAll } from '../source/fetch.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { logger, mirrorsOf, recipesDir, secretsOf, SECRET_OPTION } from './context.js';
+import { logger, mirrorsOf, recipesDir, secretsOf, SECRET_OPTION, SHARED_OPTIONS } from './context.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
 /** The parts of buildx bake's JSON file format (docs.docker.com/build/bake/reference) mab writes. */
@@ -37,8 +37,8 @@ export const bake: Command = {
     strategy: { type: 'string', value: 'LIST', default: 'all', description: 'strategies to write targets for, comma-separated, or all (every one the recipe supports)' },
     output: { type: 'string', short: 'o', value: 'DIR', description: 'where docker-bake.json and the build contexts go (required)' },
     ...SECRET_OPTION,
-    mirror: { type: 'string', value: 'PREFIX=REPLACEMENT', multiple: true, description: 'fetch sources whose URL starts with PREFIX from REPLACEMENT; also $MAB_MIRRORS' },
-    cache: { type: 'string', value: 'DIR', description: 'cache for sources (default: $MAB_CACHE or ~/.cache/mab)' },
+    mirror: SHARED_OPTIONS.mirror,
+    cache: SHARED_OPTIONS.cache,
   },
   examples: ['mab bake sysbench -o build/', 'docker buildx bake -f build/docker-bake.json sysbench-cross-arm64 --load'],
   async run(args, opts, io) {

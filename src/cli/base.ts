@@ -4,7 +4,7 @@ import { MabError } from '../errors.js';
 import { parsePlatformList } from '../platform/platform.js';
 import { defaultCacheDir, formatBytes } from '../util/io.js';
 import type { Command } from './command.js';
-import { logger } from './context.js';
+import { logger, SHARED_OPTIONS } from './context.js';
 import { table } from '../report/table.js';
 
 function securityMode(v: string): SecurityMode {
@@ -28,8 +28,8 @@ export const base: Command = {
     'debian-mirror': { type: 'string', value: 'URL', default: 'http://deb.debian.org/debian', description: 'Debian archive to build from' },
     security: { type: 'string', value: 'MODE', default: 'on', description: 'SUITE-security in the images: on, off, or auto (on, but a platform whose security index fails to download is built without it, with a warning)' },
     refresh: { type: 'boolean', description: 'rebuild the cached rootfs tarballs (picks up Debian updates)' },
-    cache: { type: 'string', value: 'DIR', description: 'cache directory (default: $MAB_CACHE or ~/.cache/mab)' },
-    quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
+    cache: SHARED_OPTIONS.cache,
+    quiet: SHARED_OPTIONS.quiet,
     json: { type: 'boolean', description: 'print the result as JSON on stdout' },
   },
   examples: ['mab base debian:bookworm debian:bookworm-slim --arch amd64,arm64,arm/v7 --push 127.0.0.1:5000'],

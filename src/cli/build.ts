@@ -6,7 +6,7 @@ import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { BUILDER_OPTION, JOBS_OPTION, PREFLIGHT_OPTIONS, REGISTRY_OPTIONS, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, debianOf, registryOptions, storeDirOf } from './context.js';
+import { BUILDER_OPTION, JOBS_OPTION, PREFLIGHT_OPTIONS, REGISTRY_OPTIONS, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, debianOf, registryOptions, storeDirOf, SHARED_OPTIONS } from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
 import { buildersOf } from './config.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
@@ -37,15 +37,15 @@ export const build: Command = {
     'index-format': { type: 'string', value: 'FORMAT', default: 'docker', description: 'fat manifest format: docker (manifest list v2, understood by old engines on edge boards) or oci (image index)' },
   smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks to run in each image: quick (skips checks the recipe marks slow, such as benchmark workloads) or all' },
     print: { type: 'boolean', description: 'print the resolved build plan as JSON and stop; touches no engine' },
-    mirror: { type: 'string', value: 'PREFIX=REPLACEMENT', multiple: true, description: 'fetch sources whose URL starts with PREFIX from REPLACEMENT (a URL or local directory); also $MAB_MIRRORS, comma-separated' },
-    cache: { type: 'string', value: 'DIR', description: 'cache for sources and base rootfs (default: $MAB_CACHE or ~/.cache/mab)' },
-    store: { type: 'string', value: 'DIR', description: 'OCI image layout the images go to without --push (default: $MAB_STORE, else the cache dir\'s store/); skopeo reads it as oci:DIR:RECIPE:VERSION' },
+    mirror: SHARED_OPTIONS.mirror,
+    cache: SHARED_OPTIONS.cache,
+    store: SHARED_OPTIONS.store,
     'rerun-smoke': { type: 'boolean', description: 'run the smoke checks even when this same image passed them in an earlier build with the same plan' },
     'no-cache': { type: 'boolean', description: 'run every build step again instead of taking it from BuildKit\'s cache (cold timings); without it, a platform whose plan and base image digests are those of a stored build, whose image the engine still has, is not built at all' },
     'keep-context': { type: 'boolean', description: 'keep each generated build context and print its path' },
     jobs: JOBS_OPTION,
     verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output (default: step headers only)' },
-    quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr, only the report' },
+    quiet: SHARED_OPTIONS.quiet,
     json: { type: 'boolean', description: 'print the report as JSON on stdout' },
   },
   examples: [

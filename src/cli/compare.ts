@@ -14,7 +14,7 @@ import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { BUILDER_OPTION, JOBS_OPTION, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, debianOf, PREFLIGHT_OPTIONS, printReport, recipesDir, reportFormatOf, storeDirOf } from './context.js';
+import { BUILDER_OPTION, JOBS_OPTION, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, debianOf, PREFLIGHT_OPTIONS, printReport, recipesDir, reportFormatOf, storeDirOf, SHARED_OPTIONS } from './context.js';
 import { buildersOf } from './config.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
@@ -52,12 +52,12 @@ export const compare: Command = {
     html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML page with the charts' },
     rebuild: { type: 'boolean', description: 'build every strategy even when the store has it' },
     smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks per image: quick or all' },
-    mirror: { type: 'string', value: 'PREFIX=REPLACEMENT', multiple: true, description: 'fetch sources whose URL starts with PREFIX from REPLACEMENT; also $MAB_MIRRORS' },
-    cache: { type: 'string', value: 'DIR', description: 'cache for sources (default: $MAB_CACHE or ~/.cache/mab)' },
-    store: { type: 'string', value: 'DIR', description: 'the store builds go to and are reused from (default: $MAB_STORE, else the cache dir\'s store/)' },
+    mirror: SHARED_OPTIONS.mirror,
+    cache: SHARED_OPTIONS.cache,
+    store: SHARED_OPTIONS.store,
     jobs: JOBS_OPTION,
     verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output' },
-    quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
+    quiet: SHARED_OPTIONS.quiet,
   },
   examples: ['mab compare http-endpoint-c --arch amd64,arm64', 'mab compare sysbench --strategy single,cross --format md --html sizes.html'],
   async run(args, opts, io) {

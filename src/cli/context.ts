@@ -10,6 +10,7 @@ import { parseMirror, type Mirror } from '../source/fetch.js';
 import { MabError } from '../errors.js';
 import { liveStatus } from './live.js';
 import type { OptionSpec, Values } from './command.js';
+import type { IndexFormat } from '../oci/types.js';
 import type { ClientOptions } from '../registry/client.js';
 import { registryTls } from '../registry/tls.js';
 import { parseSecret, type BuildSecret } from '../engine/secrets.js';
@@ -107,4 +108,19 @@ export const PREFLIGHT_OPTIONS: Record<string, OptionSpec> = {
 export function debianOf(opts: Values, io: Io, cacheDir: string, mirrors: Mirror[]): { debian: DebianSource; preflight: boolean } {
   const keyring = (opts['debian-keyring'] as string | undefined) ?? (io.env.MAB_DEBIAN_KEYRING || undefined) ?? '/usr/share/keyrings/debian-archive-keyring.gpg';
   return { debian: { archive: 'http://deb.debian.org/debian', keyring: path.resolve(io.cwd, keyring), cacheDir, mirrors }, preflight: !opts['no-preflight'] };
+}
+
+/** Options several commands take, declared once (a command spreads the ones it takes). */
+export const SHARED_OPTIONS = {
+  store: { type: 'string', value: 'DIR', description: 'the local OCI store (default: $MAB_STORE, else the cache dir\'s store/); skopeo reads it as oci:DIR:TAG' },
+  cache: { type: 'string', value: 'DIR', description: 'cache for sources, Debian package indexes and base rootfs tarballs (default: $MAB_CACHE or ~/.cache/mab)' },
+  mirror: { type: 'string', value: 'PREFIX=REPLACEMENT', multiple: true, description: 'fetch files whose URL starts with PREFIX from REPLACEMENT (a URL or local directory); also $MAB_MIRRORS, comma-separated' },
+  quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
+} as const satisfies Record<string, OptionSpec>;
+
+/** --index-format, checked in one place. */
+export function indexFormatOf(value: unknown): IndexFormat | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'docker' && value !== 'oci') throw new MabError('E_USAGE', `--index-format "${String(value)}" is not docker or oci`, 'docker (manifest list v2, for old engines) or oci (image index)');
+  return value;
 }

@@ -5,7 +5,7 @@ import { platformSlug, parsePlatform } from '../platform/platform.js';
 import { fetchAll } from '../source/fetch.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { logger, mirrorsOf } from './context.js';
+import { logger, mirrorsOf, SHARED_OPTIONS } from './context.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
 export const generate: Command = {
@@ -20,8 +20,8 @@ export const generate: Command = {
   options: {
     ...PLAN_OPTIONS,
     output: { type: 'string', short: 'o', value: 'DIR', description: 'write a complete build context per platform into DIR/<arch>/' },
-    mirror: { type: 'string', value: 'PREFIX=REPLACEMENT', multiple: true, description: 'with -o: fetch sources whose URL starts with PREFIX from REPLACEMENT; also $MAB_MIRRORS' },
-    cache: { type: 'string', value: 'DIR', description: 'with -o: cache for sources (default: $MAB_CACHE or ~/.cache/mab)' },
+    mirror: SHARED_OPTIONS.mirror,
+    cache: SHARED_OPTIONS.cache,
   },
   examples: ['mab generate sysbench --arch arm64', 'mab generate http-endpoint-c --strategy minimal -o build/', 'docker buildx build --platform linux/arm64 build/arm64'],
   async run(args, opts, io) {

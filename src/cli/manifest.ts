@@ -6,7 +6,7 @@ import { perPlatform, semverTags, templateTags } from '../plan/tags.js';
 import { formatFor, loadManifestSpec } from '../manifest/spec.js';
 import { assembleIndex } from '../oci/index.js';
 import { readTarget } from '../oci/model.js';
-import { INDEX_TYPES, type Index, type IndexFormat } from '../oci/types.js';
+import { INDEX_TYPES, type Index } from '../oci/types.js';
 import { formatPlatform, parsePlatform } from '../platform/platform.js';
 import { parseReference } from '../ref/reference.js';
 import { RegistryClient } from '../registry/client.js';
@@ -14,7 +14,7 @@ import { ensureInRepo } from '../registry/copy.js';
 import { publishIndex, readChild } from '../registry/publish.js';
 import { table } from '../report/table.js';
 import type { Command } from './command.js';
-import { REGISTRY_OPTIONS, logger, registryOptions } from './context.js';
+import { REGISTRY_OPTIONS, indexFormatOf, logger, registryOptions, SHARED_OPTIONS } from './context.js';
 
 export const manifest: Command = {
   name: 'manifest',
@@ -31,7 +31,7 @@ export const manifest: Command = {
     '--json. Credentials as for mab push.',
   ].join('\n'),
   options: {
-    quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
+    quiet: SHARED_OPTIONS.quiet,
     json: { type: 'boolean', description: 'push, merge: the result as JSON; inspect: the raw manifest JSON' },
     tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'merge: tag the index with these ({version}, {major}, {minor}, {patch}, {strategy}); default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
     'index-format': { type: 'string', value: 'FORMAT', description: 'merge: docker (manifest list v2) or oci (image index); default: the format the runners pushed for' },
@@ -68,8 +68,7 @@ export const manifest: Command = {
       const files = await Promise.all(args.slice(1).map(async (file) => ({ file, metadata: await readMetadata(path.resolve(io.cwd, file)) })));
       const plan = mergePlan(files);
       const ref = parseReference(plan.repository);
-      const format = ((opts['index-format'] as string | undefined) ?? plan.format) as IndexFormat;
-      if (format !== 'docker' && format !== 'oci') throw new MabError('E_USAGE', `--index-format "${format}" is not docker or oci`);
+      const format = indexFormatOf(opts['index-format']) ?? plan.format;
       const templates = (opts.tag as string[] | undefined) ?? [];
       if (templates.some(perPlatform)) throw new MabError('E_USAGE', 'merge tags the index; an {arch} tag names one platform\'s manifest', 'tag platform manifests on the runners, or use mab push');
       const client = new RegistryClient(ref.registry, await registryOptions(ref.registry, opts, io, log));

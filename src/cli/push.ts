@@ -4,7 +4,6 @@ import { MabError } from '../errors.js';
 import { perPlatform, platformTags, semverTags, templateTags } from '../plan/tags.js';
 import { BUILD_ANNOTATIONS } from '../pipeline/export.js';
 import { readTarget } from '../oci/model.js';
-import type { IndexFormat } from '../oci/types.js';
 import { parseReference } from '../ref/reference.js';
 import type { Credentials } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
@@ -12,7 +11,7 @@ import { ecrTarget, ensureEcrRepository } from '../registry/ecr.js';
 import { pushFromStore, pushSummary } from '../pipeline/push.js';
 import { Store } from '../store/layout.js';
 import type { Command, Values } from './command.js';
-import { REGISTRY_OPTIONS, logger, registryOptions, storeDirOf } from './context.js';
+import { REGISTRY_OPTIONS, indexFormatOf, logger, registryOptions, storeDirOf, SHARED_OPTIONS } from './context.js';
 
 /** The password from stdin (one line), as `docker login --password-stdin` reads it. */
 async function passwordFromStdin(): Promise<string> {
@@ -59,21 +58,20 @@ export const push: Command = {
   options: {
     tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'tag to push under (repeatable; {version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform\'s own manifest instead of the index; default: the tag in REFERENCE, else, for a semantic version, VERSION plus MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
     'index-format': { type: 'string', value: 'FORMAT', default: 'docker', description: 'docker (manifest list v2, for old engines) or oci (image index)' },
-    store: { type: 'string', value: 'DIR', description: 'the store (default: $MAB_STORE, else the cache dir\'s store/)' },
+    store: SHARED_OPTIONS.store,
     username: { type: 'string', value: 'USER', description: 'registry user name (with --password-stdin)' },
     'password-stdin': { type: 'boolean', description: 'read the registry password from stdin' },
     jobs: { type: 'string', value: 'N', default: '3', description: 'blobs uploaded at once' },
     ...REGISTRY_OPTIONS,
     'create-repository': { type: 'boolean', description: 'AWS ECR: create the repository first if it does not exist (ECR rejects pushes to a missing one)' },
-    quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
+    quiet: SHARED_OPTIONS.quiet,
     json: { type: 'boolean', description: 'print the result as JSON on stdout' },
   },
   examples: ['mab push sysbench:1.0.20 127.0.0.1:5000/mab/sysbench', 'printf %s "$TOKEN" | mab push sysbench:1.0.20 registry.example.com/edge/sysbench --username ci --password-stdin'],
   async run(args, opts, io) {
     const [storeTag, target] = args;
     if (!storeTag || !target || args.length > 2) throw new MabError('E_USAGE', 'mab push takes STORE-TAG and REFERENCE', 'e.g. mab push sysbench:1.0.20 127.0.0.1:5000/mab/sysbench');
-    const format = String(opts['index-format']) as IndexFormat;
-    if (format !== 'docker' && format !== 'oci') throw new MabError('E_USAGE', `--index-format "${format}" is not docker or oci`);
+    const format = indexFormatOf(opts['index-format']) ?? 'docker';
     const credentials = await credentialsOf(opts);
     const ref = parseReference(target);
     if (ref.digest) throw new MabError('E_USAGE', `cannot push to a digest (${target})`, 'give a repository, optionally with :TAG');

@@ -15,7 +15,7 @@ import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
 import type { Io } from '../util/io.js';
 import type { Command, Values } from './command.js';
-import { REGISTRY_OPTIONS, logger, printReport, recipesDir, registryOptions, reportFormatOf, storeDirOf } from './context.js';
+import { REGISTRY_OPTIONS, logger, printReport, recipesDir, registryOptions, reportFormatOf, storeDirOf, SHARED_OPTIONS } from './context.js';
 
 /**
  * TARGET: with a '/', a registry reference; otherwise a store tag, where a bare name means its
@@ -55,7 +55,7 @@ export const report: Command = {
     'max-size': { type: 'string', value: '[PLATFORM=]SIZE', multiple: true, description: 'budget for the download size, e.g. linux/arm64=60MB, or 60MB for every platform; replaces the recipe\'s max_size' },
     base: { type: 'string', value: 'IMAGE', description: 'base image to count shared layers against, when the store has no build record naming one' },
     top: { type: 'string', value: 'N', default: '10', description: 'largest files and wasted paths listed per platform' },
-    store: { type: 'string', value: 'DIR', description: 'the store (default: $MAB_STORE, else the cache dir\'s store/)' },
+    store: SHARED_OPTIONS.store,
     recipes: { type: 'string', value: 'DIR', description: 'recipes directory (default: the bundled recipes/)' },
     metadata: { type: 'string', value: 'FILE', multiple: true, description: 'build times and smoke results from these build metadata files (mab build --metadata-file, on split runners) instead of the store\'s records' },
     ...REGISTRY_OPTIONS,

@@ -3,13 +3,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MabError } from '../errors.js';
 import { STRATEGY_NAMES } from '../recipe/types.js';
-import type { IndexFormat } from '../oci/types.js';
 import { parsePlatformList } from '../platform/platform.js';
 import { planBuild, type BuildPlan } from '../plan/plan.js';
 import { findRecipe } from '../recipe/find.js';
 import type { Io } from '../util/io.js';
 import type { OptionSpec, Values } from './command.js';
-import { PACKAGE_ROOT, recipesDir } from './context.js';
+import { PACKAGE_ROOT, indexFormatOf, recipesDir } from './context.js';
 
 export const PLAN_OPTIONS: Record<string, OptionSpec> = {
   arch: { type: 'string', value: 'LIST', description: 'platforms, comma-separated: amd64, arm64, arm/v7, … (aliases such as aarch64, x86_64, armhf work; amd64/v2, /v3, /v4 are the x86-64 levels); default: every platform the recipe supports' },
@@ -25,8 +24,7 @@ export async function resolvePlan(recipeArg: string | undefined, opts: Values, i
   const dockerfile = await readFile(path.join(templatesDir, 'app.Dockerfile'), 'utf8').catch(() => {
     throw new MabError('E_TEMPLATE', `no app.Dockerfile in templates directory ${templatesDir}`, 'point --templates at a directory with app.Dockerfile and collect-closure.sh');
   });
-  const format = ((opts['index-format'] as string | undefined) ?? 'docker') as IndexFormat;
-  if (format !== 'docker' && format !== 'oci') throw new MabError('E_USAGE', `--index-format "${format}" is not docker or oci`, 'docker (manifest list v2, for old engines) or oci (image index)');
+  const format = indexFormatOf(opts['index-format']) ?? 'docker';
   const smoke = (opts.smoke as string | undefined) ?? 'quick';
   if (smoke !== 'quick' && smoke !== 'all') throw new MabError('E_USAGE', `--smoke "${smoke}" is not quick or all`, 'quick skips the checks a recipe marks slow; all runs every check');
   const rel = path.relative(io.cwd, recipe.file);

@@ -6,7 +6,7 @@ import { gc, verify } from '../store/check.js';
 import { REF_NAME, Store } from '../store/layout.js';
 import { formatBytes } from '../util/io.js';
 import type { Command } from './command.js';
-import { storeDirOf } from './context.js';
+import { storeDirOf, SHARED_OPTIONS } from './context.js';
 
 const ACTIONS = ['ls', 'verify', 'gc'] as const;
 
@@ -22,7 +22,7 @@ export const store: Command = {
     'files of mab processes that are gone.',
   ].join('\n'),
   options: {
-    store: { type: 'string', value: 'DIR', description: 'the store (default: $MAB_STORE, else the cache dir\'s store/)' },
+    store: SHARED_OPTIONS.store,
     grace: { type: 'string', value: 'MINUTES', default: '60', description: 'gc: keep unreferenced blobs younger than this' },
     json: { type: 'boolean', description: 'print the result as JSON on stdout' },
   },

@@ -3,7 +3,6 @@
  * against the download size, the figure an edge board pays over its link. A recipe may set
  * defaults (`max_size:`); the command line wins for a platform it names.
  */
-import { MabError } from '../errors.js';
 import { formatPlatform, parsePlatform } from '../platform/platform.js';
 import { formatBytes } from '../util/io.js';
 import { parseSize } from '../util/size.js';
