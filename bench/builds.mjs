@@ -20,7 +20,11 @@ const STORE = process.env.MAB_BENCH_STORE || path.join(ROOT, '.mab', 'bench-stor
 
 /** mab's JSON report of one build. */
 function build(args) {
-  const out = execFileSync('node', [path.join(ROOT, 'bin', 'mab.js'), 'build', 'sysbench', '--store', STORE, '--json', '--quiet', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(
+    'node',
+    [path.join(ROOT, 'bin', 'mab.js'), 'build', 'sysbench', '--store', STORE, '--json', '--quiet', ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return JSON.parse(out);
 }
 const seconds = (args) => build(args).platforms[0].buildSeconds;
@@ -42,7 +46,23 @@ export async function run() {
 
   // Republish: the first push of a fresh repository, then no-op pushes of the same image.
   const repo = `bench/sysbench-${randomBytes(4).toString('hex')}`;
-  const push = () => JSON.parse(execFileSync('node', [path.join(ROOT, 'bin', 'mab.js'), 'push', 'sysbench:1.0.20-cross', `${REGISTRY}/${repo}`, '--store', STORE, '--json', '--quiet'], { encoding: 'utf8' }));
+  const push = () =>
+    JSON.parse(
+      execFileSync(
+        'node',
+        [
+          path.join(ROOT, 'bin', 'mab.js'),
+          'push',
+          'sysbench:1.0.20-cross',
+          `${REGISTRY}/${repo}`,
+          '--store',
+          STORE,
+          '--json',
+          '--quiet',
+        ],
+        { encoding: 'utf8' },
+      ),
+    );
   push();
   const republish = [];
   let bytes = 0;
@@ -55,10 +75,24 @@ export async function run() {
   const c = { amd64: stats(cold.amd64), arm64Cross: stats(cold.arm64Cross), arm64Emulated: stats(cold.arm64Emulated) };
   return {
     name: 'multi-arch builds (sysbench)',
-    cold: { seconds: c, crossRatio: c.arm64Cross.median / c.amd64.median, emulatedRatio: c.arm64Emulated.median / c.amd64.median, goal: 1.3 },
+    cold: {
+      seconds: c,
+      crossRatio: c.arm64Cross.median / c.amd64.median,
+      emulatedRatio: c.arm64Emulated.median / c.amd64.median,
+      goal: 1.3,
+    },
     warm: { seconds: stats(warm), goal: 5 },
     republish: { seconds: stats(republish), blobBytesSent: bytes, goal: 1.5 },
-    exportPush: { mab: stats(ours), dockerPush: stats(docker), ratio: stats(ours).median / stats(docker).median, goal: 1.2 },
-    reexport: { reused: stats(reexport.reused), empty: stats(reexport.empty), ratio: stats(reexport.reused).median / stats(reexport.empty).median },
+    exportPush: {
+      mab: stats(ours),
+      dockerPush: stats(docker),
+      ratio: stats(ours).median / stats(docker).median,
+      goal: 1.2,
+    },
+    reexport: {
+      reused: stats(reexport.reused),
+      empty: stats(reexport.empty),
+      ratio: stats(reexport.reused).median / stats(reexport.empty).median,
+    },
   };
 }

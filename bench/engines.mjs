@@ -22,7 +22,28 @@ const GOALS = { exportPush: { '26.1-containerd': 1.0, default: 1.2 }, warm: 1.5 
 /** The engine fixture, compiled from the test suite's TypeScript for this plain-Node benchmark. */
 function fixtures() {
   const out = path.join(ROOT, '.mab', 'bench-fixtures');
-  execFileSync('npx', ['tsc', '--outDir', out, '--rootDir', 'test/fixtures', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--noCheck', '--types', 'node', 'test/fixtures/engines.ts'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(
+    'npx',
+    [
+      'tsc',
+      '--outDir',
+      out,
+      '--rootDir',
+      'test/fixtures',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      '--noCheck',
+      '--types',
+      'node',
+      'test/fixtures/engines.ts',
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
   return import(path.join(out, 'engines.js'));
 }
 
@@ -33,7 +54,13 @@ async function sideRegistry(address) {
   writeFileSync(file, config);
   const proc = spawn('docker-registry', ['serve', file], { stdio: 'ignore' });
   for (let i = 0; i < 50; i++) {
-    if (await fetch(`http://${address}:5001/v2/`).then((r) => r.ok, () => false)) return { registry: `${address}:5001`, stop: () => proc.kill() };
+    if (
+      await fetch(`http://${address}:5001/v2/`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { registry: `${address}:5001`, stop: () => proc.kill() };
     await new Promise((r) => setTimeout(r, 200));
   }
   proc.kill();
@@ -47,21 +74,50 @@ export async function run() {
   const results = {};
   for (const kind of ENGINE_KINDS) {
     const engine = kind === host ? { env: {}, stop: async () => {} } : await namespacedEngine(kind);
-    const side = kind === host ? { registry: '127.0.0.1:5000', stop: () => {} } : await sideRegistry(engine.hostAddress);
+    const side =
+      kind === host ? { registry: '127.0.0.1:5000', stop: () => {} } : await sideRegistry(engine.hostAddress);
     try {
       const store = path.join(mkdtempSync(path.join(os.tmpdir(), 'mab-bench-engine-')), 'store');
       // Asynchronous: the engine's forwarders (registry mirror, archive proxy) are in this process.
-      const build = () => promisify(execFile)('node', [path.join(ROOT, 'bin', 'mab.js'), 'build', 'sysbench', '--arch', 'amd64,arm64', '--strategy', 'cross', '--jobs', '2', '--store', store, '--quiet'], { env: { ...process.env, ...engine.env } });
+      const build = () =>
+        promisify(execFile)(
+          'node',
+          [
+            path.join(ROOT, 'bin', 'mab.js'),
+            'build',
+            'sysbench',
+            '--arch',
+            'amd64,arm64',
+            '--strategy',
+            'cross',
+            '--jobs',
+            '2',
+            '--store',
+            store,
+            '--quiet',
+          ],
+          { env: { ...process.env, ...engine.env } },
+        );
       // The first build makes sure everything is there; the warm ones change nothing.
       await build();
       const warm = [];
       for (let i = 0; i < n; i++) warm.push(await timedAsync(build));
-      const { ours, docker } = await exportPush({ runs: runs(5), from: 'mab/sysbench:1.0.20-cross-amd64', env: engine.env, dockerRegistry: side.registry });
+      const { ours, docker } = await exportPush({
+        runs: runs(5),
+        from: 'mab/sysbench:1.0.20-cross-amd64',
+        env: engine.env,
+        dockerRegistry: side.registry,
+      });
       const ratio = stats(ours).median / stats(docker).median;
       results[kind] = {
         host: kind === host,
         warm: { seconds: stats(warm), goal: GOALS.warm },
-        exportPush: { mab: stats(ours), dockerPush: stats(docker), ratio, goal: GOALS.exportPush[kind] ?? GOALS.exportPush.default },
+        exportPush: {
+          mab: stats(ours),
+          dockerPush: stats(docker),
+          ratio,
+          goal: GOALS.exportPush[kind] ?? GOALS.exportPush.default,
+        },
       };
     } finally {
       side.stop();

@@ -39,7 +39,15 @@ async function freshImages(from, docker) {
       writeFileSync(path.join(root, 'nonce'), randomBytes(16).toString('hex'));
       execFileSync('tar', ['-C', root, '-cf', path.join(ctx, 'lib.tar'), 'usr/lib', 'nonce']);
       execFileSync('tar', ['-C', root, '-cf', path.join(ctx, 'share.tar'), 'usr/share', 'nonce']);
-      execFileSync('tar', ['-C', root, '-cf', path.join(ctx, 'rest.tar'), '--exclude=./usr/lib', '--exclude=./usr/share', '.']);
+      execFileSync('tar', [
+        '-C',
+        root,
+        '-cf',
+        path.join(ctx, 'rest.tar'),
+        '--exclude=./usr/lib',
+        '--exclude=./usr/share',
+        '.',
+      ]);
       const tag = `bench/fresh-${randomBytes(4).toString('hex')}:1`;
       await docker(['buildx', 'build', '--quiet', '--load', '-t', tag, ctx]);
       return tag;
@@ -67,28 +75,34 @@ export async function exportPush({ runs, from, env = {}, dockerRegistry = REGIST
   const fullEnv = { ...process.env, ...env };
   // Asynchronous: an engine in a network namespace reaches the registry mirror and Debian's
   // archive through forwarders in this very process, which a synchronous child would stall.
-  const docker = Object.assign(async (args) => (await run('docker', args, { env: fullEnv, maxBuffer: 1 << 26 })).stdout, { env: fullEnv });
+  const docker = Object.assign(
+    async (args) => (await run('docker', args, { env: fullEnv, maxBuffer: 1 << 26 })).stdout,
+    { env: fullEnv },
+  );
   const ours = [];
   const pushed = [];
   const reexport = { reused: [], empty: [] };
   const emptyStore = () => Store.open(path.join(mkdtempSync(path.join(os.tmpdir(), 'mab-bench-')), 'store'));
   // What `mab build` has from its own inspect of the image it built, before the export.
-  const diffIds = async (tag) => JSON.parse(await docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', tag]));
+  const diffIds = async (tag) =>
+    JSON.parse(await docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', tag]));
   const fresh = await freshImages(from, docker);
   for (let i = 0; i < runs; i++) {
     const image = await fresh.next();
     const store = await emptyStore();
     const mabPush = async () => {
       const layers = await diffIds(image);
-      ours.push(await timedAsync(async () => {
-        // As `mab build --push` does it: blobs go up as the export stores them.
-        const client = new RegistryClient(REGISTRY);
-        const repo = `bench/export-push-${randomBytes(4).toString('hex')}`;
-        const early = new EarlyUploads(store, client, repo);
-        const e = await exportImage(store, image, fullEnv, (b) => early.add(b), { diffIds: layers });
-        await store.tag(['it:1'], e.manifest);
-        await pushFromStore(store, 'it:1', client, repo, { tags: ['1'], format: 'docker', early });
-      }));
+      ours.push(
+        await timedAsync(async () => {
+          // As `mab build --push` does it: blobs go up as the export stores them.
+          const client = new RegistryClient(REGISTRY);
+          const repo = `bench/export-push-${randomBytes(4).toString('hex')}`;
+          const early = new EarlyUploads(store, client, repo);
+          const e = await exportImage(store, image, fullEnv, (b) => early.add(b), { diffIds: layers });
+          await store.tag(['it:1'], e.manifest);
+          await pushFromStore(store, 'it:1', client, repo, { tags: ['1'], format: 'docker', early });
+        }),
+      );
     };
     const dockerPush = async () => {
       const ref = `${dockerRegistry}/bench/docker-push-${randomBytes(4).toString('hex')}:1`;
@@ -97,7 +111,13 @@ export async function exportPush({ runs, from, env = {}, dockerRegistry = REGIST
       await docker(['rmi', ref]);
     };
     // Alternate which goes first, so neither always finds the layers in the page cache.
-    if (i % 2) { await dockerPush(); await mabPush(); } else { await mabPush(); await dockerPush(); }
+    if (i % 2) {
+      await dockerPush();
+      await mabPush();
+    } else {
+      await mabPush();
+      await dockerPush();
+    }
 
     // A rebuild that changed only a top layer, exported into the store that holds the layers
     // under it (only hashed, their blobs reused) and into an empty one (all compressed).
@@ -106,8 +126,13 @@ export async function exportPush({ runs, from, env = {}, dockerRegistry = REGIST
       const layers = await diffIds(rebuilt);
       return timedAsync(() => exportImage(into, rebuilt, fullEnv, undefined, { diffIds: layers }));
     };
-    if (i % 2) { reexport.empty.push(await exportSeconds(await emptyStore())); reexport.reused.push(await exportSeconds(store)); }
-    else { reexport.reused.push(await exportSeconds(store)); reexport.empty.push(await exportSeconds(await emptyStore())); }
+    if (i % 2) {
+      reexport.empty.push(await exportSeconds(await emptyStore()));
+      reexport.reused.push(await exportSeconds(store));
+    } else {
+      reexport.reused.push(await exportSeconds(store));
+      reexport.empty.push(await exportSeconds(await emptyStore()));
+    }
     await docker(['rmi', rebuilt, image]);
   }
   fresh.done();

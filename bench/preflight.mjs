@@ -19,16 +19,24 @@ const run$ = promisify(execFile);
 /** Runs mab, expecting it to fail with `code`; returns nothing, throws if it did not. */
 async function failing(args, env, code) {
   const r = await run$('node', [path.join(ROOT, 'bin', 'mab.js'), ...args], { env: { ...process.env, ...env } }).then(
-    () => { throw new Error(`mab ${args.join(' ')} succeeded; expected ${code}`); },
+    () => {
+      throw new Error(`mab ${args.join(' ')} succeeded; expected ${code}`);
+    },
     (e) => e,
   );
-  if (!String(r.stderr).includes(`[${code}]`)) throw new Error(`mab ${args.join(' ')} did not fail with ${code}:\n${r.stderr}`);
+  if (!String(r.stderr).includes(`[${code}]`))
+    throw new Error(`mab ${args.join(' ')} did not fail with ${code}:\n${r.stderr}`);
 }
 
 export async function run() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mab-bench-preflight-'));
-  cpSync(path.join(ROOT, 'recipes', 'http-endpoint-python'), path.join(dir, 'http-endpoint-python'), { recursive: true });
-  const text = readFileSync(path.join(ROOT, 'recipes', 'http-endpoint-python.yaml'), 'utf8').replace(/^(build:\n {2}packages: \[)python3\]/m, '$1python3, python3-yamll]');
+  cpSync(path.join(ROOT, 'recipes', 'http-endpoint-python'), path.join(dir, 'http-endpoint-python'), {
+    recursive: true,
+  });
+  const text = readFileSync(path.join(ROOT, 'recipes', 'http-endpoint-python.yaml'), 'utf8').replace(
+    /^(build:\n {2}packages: \[)python3\]/m,
+    '$1python3, python3-yamll]',
+  );
   writeFileSync(path.join(dir, 'http-endpoint-python.yaml'), text);
   const args = ['build', 'http-endpoint-python', '--recipes', dir, '--strategy', 'multistage'];
   const n = runs(3);
@@ -36,15 +44,23 @@ export async function run() {
   const warm = [];
   for (let i = 0; i < n; i++) {
     const cache = path.join(dir, `cache-${i}`);
-    cold.push(await timedAsync(() => failing([...args, '--arch', 'amd64,arm64,arm/v7'], { MAB_CACHE: cache }, 'E_PACKAGE')));
-    warm.push(await timedAsync(() => failing([...args, '--arch', 'amd64,arm64,arm/v7'], { MAB_CACHE: cache }, 'E_PACKAGE')));
+    cold.push(
+      await timedAsync(() => failing([...args, '--arch', 'amd64,arm64,arm/v7'], { MAB_CACHE: cache }, 'E_PACKAGE')),
+    );
+    warm.push(
+      await timedAsync(() => failing([...args, '--arch', 'amd64,arm64,arm/v7'], { MAB_CACHE: cache }, 'E_PACKAGE')),
+    );
   }
   const apt = [];
-  for (let i = 0; i < Math.min(n, 2); i++) apt.push(await timedAsync(() => failing([...args, '--arch', 'arm64', '--no-preflight'], {}, 'E_BUILD')));
+  for (let i = 0; i < Math.min(n, 2); i++)
+    apt.push(await timedAsync(() => failing([...args, '--arch', 'arm64', '--no-preflight'], {}, 'E_BUILD')));
   rmSync(dir, { recursive: true, force: true });
   return {
     name: 'package preflight: a misspelt package (python3-yamll), amd64 + arm64 + arm/v7',
-    cold: stats(cold), warm: stats(warm), apt: stats(apt), goal: GOAL,
+    cold: stats(cold),
+    warm: stats(warm),
+    apt: stats(apt),
+    goal: GOAL,
     ratio: stats(apt).median / stats(warm).median,
   };
 }

@@ -32,7 +32,14 @@ export async function run() {
       yaml.push(timed(() => parseDocument(text, { uniqueKeys: false })));
       mab.push(timed(() => parseRecipe('bomb.yaml', text)));
     }
-    shapes[name] = { bytes: text.length, keys, yaml: stats(yaml), mab: stats(mab), ratio: stats(mab).median / stats(yaml).median, goal: GOAL };
+    shapes[name] = {
+      bytes: text.length,
+      keys,
+      yaml: stats(yaml),
+      mab: stats(mab),
+      ratio: stats(mab).median / stats(yaml).median,
+      goal: GOAL,
+    };
   }
   return { name: 'recipe parsing at the 1 MiB limit', shapes };
 }

@@ -23,10 +23,23 @@ function layerFiles(tag) {
   return JSON.parse(readFileSync(blob(child.digest), 'utf8')).layers.map((l) => blob(l.digest));
 }
 
-const analyze = (tag) => JSON.parse(execFileSync('node', [path.join(ROOT, 'bench', 'analyze.mjs'), STORE, tag], { encoding: 'utf8' }));
+const analyze = (tag) =>
+  JSON.parse(execFileSync('node', [path.join(ROOT, 'bench', 'analyze.mjs'), STORE, tag], { encoding: 'utf8' }));
 
 export async function run() {
-  mab(['build', 'big-image', '--recipes', path.join(ROOT, 'bench', 'recipes'), '--strategy', 'single', '--arch', 'amd64', '--store', STORE, '--quiet']);
+  mab([
+    'build',
+    'big-image',
+    '--recipes',
+    path.join(ROOT, 'bench', 'recipes'),
+    '--strategy',
+    'single',
+    '--arch',
+    'amd64',
+    '--store',
+    STORE,
+    '--quiet',
+  ]);
   mab(['build', 'http-endpoint-c', '--strategy', 'multistage', '--arch', 'amd64', '--store', STORE, '--quiet']);
   const layers = layerFiles(BIG);
   const floor = [];
@@ -34,7 +47,10 @@ export async function run() {
   let big;
   for (let i = 0; i < runs(5); i++) {
     // Alternate which goes first, so the page cache favours neither.
-    const gunzip = () => floor.push(timed(() => execFileSync('sh', ['-c', 'for f in "$@"; do gzip -dc "$f"; done > /dev/null', 'sh', ...layers])));
+    const gunzip = () =>
+      floor.push(
+        timed(() => execFileSync('sh', ['-c', 'for f in "$@"; do gzip -dc "$f"; done > /dev/null', 'sh', ...layers])),
+      );
     const analysis = () => {
       big = analyze(BIG);
       ours.push(big.seconds);
@@ -47,7 +63,13 @@ export async function run() {
   const o = stats(ours);
   return {
     name: 'report analysis vs gzip -dc',
-    image: { tag: BIG, compressed: big.compressed, uncompressed: big.uncompressed, files: big.files, layers: layers.length },
+    image: {
+      tag: BIG,
+      compressed: big.compressed,
+      uncompressed: big.uncompressed,
+      files: big.files,
+      layers: layers.length,
+    },
     seconds: { gzipDc: f, analysis: o },
     ratio: { value: o.median / f.median, goal: 1.3, met: o.median / f.median <= 1.3 },
     throughputMBps: big.uncompressed / 1e6 / o.median,

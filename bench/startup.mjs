@@ -30,7 +30,19 @@ export async function run() {
   const args = ['sysbench', '--arch', 'amd64,arm64', '--strategy', 'cross'];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mab-bench-startup-'));
   node([MAB, 'generate', ...args, '-o', dir]);
-  const buildx = (arch) => exec('docker', ['buildx', 'build', '--quiet', '--platform', `linux/${arch}`, '--provenance=false', '--load', '-t', `mab-bench/buildx-${arch}`, path.join(dir, arch)]);
+  const buildx = (arch) =>
+    exec('docker', [
+      'buildx',
+      'build',
+      '--quiet',
+      '--platform',
+      `linux/${arch}`,
+      '--provenance=false',
+      '--load',
+      '-t',
+      `mab-bench/buildx-${arch}`,
+      path.join(dir, arch),
+    ]);
   // Both once, so that the measured runs are fully cached for each.
   node([MAB, 'build', ...args, '--quiet', '--jobs', '2']);
   await Promise.all([buildx('amd64'), buildx('arm64')]);
@@ -41,7 +53,13 @@ export async function run() {
     cached.push(await timedAsync(() => Promise.all([buildx('amd64'), buildx('arm64')])));
   }
   rmSync(dir, { recursive: true, force: true });
-  const s = { bare: stats(bare), version: stats(version), help: stats(help), rebuild: stats(rebuild), buildx: stats(cached) };
+  const s = {
+    bare: stats(bare),
+    version: stats(version),
+    help: stats(help),
+    rebuild: stats(rebuild),
+    buildx: stats(cached),
+  };
   return {
     name: 'start-up and the warm rebuild',
     seconds: s,

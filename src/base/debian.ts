@@ -28,7 +28,11 @@ export function parseBaseSpec(input: string): BaseSpec {
   const ref = parseReference(input, { defaultTag: 'latest' });
   const suite = ref.tag!.replace(/-slim$/, '');
   if (ref.registry !== 'docker.io' || ref.repository !== 'library/debian' || !SUITES.includes(suite)) {
-    throw new MabError('E_BASE_IMAGE', `mab base can make Debian images only, got "${input}"`, `write debian:SUITE or debian:SUITE-slim with SUITE one of ${SUITES.join(', ')}`);
+    throw new MabError(
+      'E_BASE_IMAGE',
+      `mab base can make Debian images only, got "${input}"`,
+      `write debian:SUITE or debian:SUITE-slim with SUITE one of ${SUITES.join(', ')}`,
+    );
   }
   return { image: input, suite, slim: ref.tag!.endsWith('-slim') };
 }
@@ -49,7 +53,14 @@ export interface BaseResult {
   image: string;
   reference: string;
   digest: string;
-  platforms: { platform: string; manifest: string; compressedSize: number; uncompressedSize: number; uploaded: boolean; securityUpdates: boolean }[];
+  platforms: {
+    platform: string;
+    manifest: string;
+    compressedSize: number;
+    uncompressedSize: number;
+    uploaded: boolean;
+    securityUpdates: boolean;
+  }[];
 }
 
 export async function makeBaseImages(o: BaseOptions): Promise<BaseResult[]> {
@@ -62,10 +73,18 @@ export async function makeBaseImages(o: BaseOptions): Promise<BaseResult[]> {
     const images: { image: BuiltImage; uploaded: boolean; security: boolean }[] = [];
     for (const platform of o.platforms) {
       const { image, security } = await buildOne(spec, platform, o);
-      const uploaded = (await client.pushBlob(repo, image.layer.digest, image.layer.size, { path: image.layer.path })) === 'uploaded';
+      const uploaded =
+        (await client.pushBlob(repo, image.layer.digest, image.layer.size, { path: image.layer.path })) === 'uploaded';
       await client.pushBlob(repo, image.configDigest, image.config.length, image.config);
-      await client.putManifest(repo, image.manifestDigest, JSON.parse(image.manifest.toString()).mediaType, image.manifest);
-      o.log(`${formatPlatform(platform)}: ${spec.image} layer ${uploaded ? 'uploaded' : 'already in registry'} (${(image.layer.size / 1e6).toFixed(1)} MB)`);
+      await client.putManifest(
+        repo,
+        image.manifestDigest,
+        JSON.parse(image.manifest.toString()).mediaType,
+        image.manifest,
+      );
+      o.log(
+        `${formatPlatform(platform)}: ${spec.image} layer ${uploaded ? 'uploaded' : 'already in registry'} (${(image.layer.size / 1e6).toFixed(1)} MB)`,
+      );
       images.push({ image, uploaded, security });
     }
     const published: PublishedIndex = await publishIndex(
@@ -93,8 +112,20 @@ export async function makeBaseImages(o: BaseOptions): Promise<BaseResult[]> {
   return results;
 }
 
-async function buildOne(spec: BaseSpec, platform: Platform, o: BaseOptions): Promise<{ image: BuiltImage; security: boolean }> {
-  const rootfs = await debianRootfs({ suite: spec.suite, platform, cacheDir: o.cacheDir, mirror: o.mirror, security: o.security, refresh: o.refresh, log: o.log });
+async function buildOne(
+  spec: BaseSpec,
+  platform: Platform,
+  o: BaseOptions,
+): Promise<{ image: BuiltImage; security: boolean }> {
+  const rootfs = await debianRootfs({
+    suite: spec.suite,
+    platform,
+    cacheDir: o.cacheDir,
+    mirror: o.mirror,
+    security: o.security,
+    refresh: o.refresh,
+    log: o.log,
+  });
   const arch = platformInfo(platform).debian;
   const variantTar = rootfs.path.replace('-minbase', spec.slim ? '-slim' : '-full');
   const source = await stat(rootfs.path);
@@ -102,9 +133,14 @@ async function buildOne(spec: BaseSpec, platform: Platform, o: BaseOptions): Pro
   // The rootfs tar's mtime is the image's creation time, so re-running gives identical digests.
   const created = source.mtime;
   if (!derived || derived.mtimeMs < source.mtimeMs) {
-    await atomicWrite(variantTar, (tmp) => rewriteRootfs(rootfs.path, tmp, spec.slim ? keepInSlim : () => true, baseExtras(spec.slim), created));
+    await atomicWrite(variantTar, (tmp) =>
+      rewriteRootfs(rootfs.path, tmp, spec.slim ? keepInSlim : () => true, baseExtras(spec.slim), created),
+    );
   }
   const layer = await gzipLayer(variantTar, `${variantTar}.gz`);
   const createdBy = `mab base ${spec.image}: mmdebstrap --variant=minbase --architectures=${arch} ${spec.suite}${spec.slim ? ' (slim)' : ''}${rootfs.security ? '' : ' WITHOUT security suite'}`;
-  return { image: singleLayerImage(platform, layer, created.toISOString(), createdBy, ['bash']), security: rootfs.security };
+  return {
+    image: singleLayerImage(platform, layer, created.toISOString(), createdBy, ['bash']),
+    security: rootfs.security,
+  };
 }

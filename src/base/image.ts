@@ -16,7 +16,13 @@ export interface BuiltImage {
   manifestDigest: string;
 }
 
-export function singleLayerImage(platform: Platform, layer: LayerBlob, created: string, createdBy: string, cmd: string[]): BuiltImage {
+export function singleLayerImage(
+  platform: Platform,
+  layer: LayerBlob,
+  created: string,
+  createdBy: string,
+  cmd: string[],
+): BuiltImage {
   const config: ImageConfig = {
     architecture: platform.architecture,
     os: platform.os,
@@ -35,5 +41,12 @@ export function singleLayerImage(platform: Platform, layer: LayerBlob, created: 
     layers: [{ mediaType: MediaType.DockerLayerGzip, digest: layer.digest, size: layer.size }],
   };
   const manifestBytes = jsonBytes(manifest);
-  return { platform, layer, config: configBytes, configDigest, manifest: manifestBytes, manifestDigest: sha256Digest(manifestBytes) };
+  return {
+    platform,
+    layer,
+    config: configBytes,
+    configDigest,
+    manifest: manifestBytes,
+    manifestDigest: sha256Digest(manifestBytes),
+  };
 }

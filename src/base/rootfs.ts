@@ -41,11 +41,21 @@ export interface Rootfs {
 export async function debianRootfs(o: RootfsOptions): Promise<Rootfs> {
   const arch = platformInfo(o.platform).debian;
   // The cache key includes a hash of the exact mmdebstrap call: a change of options is a new tree.
-  const key = (security: boolean) => createHash('sha256').update(mmdebstrapArgs(o, arch, security, '').join(' ')).digest('hex').slice(0, 12);
-  const file = (security: boolean) => path.join(o.cacheDir, 'rootfs', `debian-${o.suite}-${arch}-minbase${security ? '' : '-nosecurity'}-${key(security)}.tar`);
+  const key = (security: boolean) =>
+    createHash('sha256')
+      .update(mmdebstrapArgs(o, arch, security, '').join(' '))
+      .digest('hex')
+      .slice(0, 12);
+  const file = (security: boolean) =>
+    path.join(
+      o.cacheDir,
+      'rootfs',
+      `debian-${o.suite}-${arch}-minbase${security ? '' : '-nosecurity'}-${key(security)}.tar`,
+    );
   const modes = o.security === 'auto' ? [true, false] : [o.security === 'on'];
   if (!o.refresh) {
-    for (const security of modes) if (await stat(file(security)).catch(() => undefined)) return { path: file(security), cached: true, security };
+    for (const security of modes)
+      if (await stat(file(security)).catch(() => undefined)) return { path: file(security), cached: true, security };
   }
   for (const [i, security] of modes.entries()) {
     try {
@@ -54,7 +64,9 @@ export async function debianRootfs(o: RootfsOptions): Promise<Rootfs> {
     } catch (e) {
       const brokenSecurity = security && /debian-security/.test((e as Error).message);
       if (i === modes.length - 1 || !brokenSecurity) throw e;
-      o.log(`WARNING ${formatPlatform(o.platform)}: the mirror's ${o.suite}-security index is broken; building WITHOUT security updates (--security auto)`);
+      o.log(
+        `WARNING ${formatPlatform(o.platform)}: the mirror's ${o.suite}-security index is broken; building WITHOUT security updates (--security auto)`,
+      );
     }
   }
   throw new Error('unreachable');
@@ -75,9 +87,15 @@ function mmdebstrapArgs(o: RootfsOptions, arch: string, security: boolean, out: 
 }
 
 async function mmdebstrap(o: RootfsOptions, arch: string, security: boolean, dest: string): Promise<void> {
-  o.log(`${formatPlatform(o.platform)}: mmdebstrap ${o.suite} (${arch}${security ? '' : ', no security suite'}) from ${o.mirror}`);
+  o.log(
+    `${formatPlatform(o.platform)}: mmdebstrap ${o.suite} (${arch}${security ? '' : ', no security suite'}) from ${o.mirror}`,
+  );
   await atomicWrite(dest, async (tmp) => {
-    const run = await execa('mmdebstrap', mmdebstrapArgs(o, arch, security, tmp), { reject: false, all: true, stdin: 'ignore' });
+    const run = await execa('mmdebstrap', mmdebstrapArgs(o, arch, security, tmp), {
+      reject: false,
+      all: true,
+      stdin: 'ignore',
+    });
     if (run.exitCode !== 0) {
       const lines = (run.all ?? '').split('\n').filter((l) => !l.startsWith('I: '));
       const tail = [...lines.filter((l) => /^(E|Err):/.test(l)).slice(0, 5), ...lines.slice(-8)].join('\n');

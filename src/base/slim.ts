@@ -48,7 +48,13 @@ export function baseExtras(slim: boolean): Record<string, string> {
  * Copies a rootfs tar to `out`, dropping entries `keep` rejects and adding `extras`.
  * Streams entry by entry: a rootfs never sits in memory.
  */
-export async function rewriteRootfs(input: string, out: string, keep: (name: string) => boolean, extras: Record<string, string>, mtime: Date): Promise<void> {
+export async function rewriteRootfs(
+  input: string,
+  out: string,
+  keep: (name: string) => boolean,
+  extras: Record<string, string>,
+  mtime: Date,
+): Promise<void> {
   const extract = tar.extract();
   const pack = tar.pack();
   const extraNames = new Set(Object.keys(extras).map((n) => './' + n));

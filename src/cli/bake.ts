@@ -26,16 +26,26 @@ export const bake: Command = {
   args: 'RECIPE',
   description: [
     'For teams on `docker buildx bake`: writes DIR/docker-bake.json and, beside it, the complete build',
-    'context of every target (DIR/STRATEGY/ARCH/: the generated Dockerfile, the recipe\'s files and',
+    "context of every target (DIR/STRATEGY/ARCH/: the generated Dockerfile, the recipe's files and",
     'its sources, fetched and verified on the host as mab build does). Targets are named',
     'RECIPE-STRATEGY-ARCH and tagged as mab build tags its images; there is a group per strategy',
-    'and a default group of all. The recipe\'s build secrets are passed as given with --secret.',
-    'mab\'s own steps after the build (smoke checks, the store, the index) are not part of bake.',
+    "and a default group of all. The recipe's build secrets are passed as given with --secret.",
+    "mab's own steps after the build (smoke checks, the store, the index) are not part of bake.",
   ].join('\n'),
   options: {
     ...PLAN_OPTIONS,
-    strategy: { type: 'string', value: 'LIST', default: 'all', description: 'strategies to write targets for, comma-separated, or all (every one the recipe supports)' },
-    output: { type: 'string', short: 'o', value: 'DIR', description: 'where docker-bake.json and the build contexts go (required)' },
+    strategy: {
+      type: 'string',
+      value: 'LIST',
+      default: 'all',
+      description: 'strategies to write targets for, comma-separated, or all (every one the recipe supports)',
+    },
+    output: {
+      type: 'string',
+      short: 'o',
+      value: 'DIR',
+      description: 'where docker-bake.json and the build contexts go (required)',
+    },
     ...SECRET_OPTION,
     mirror: SHARED_OPTIONS.mirror,
     cache: SHARED_OPTIONS.cache,
@@ -43,11 +53,17 @@ export const bake: Command = {
   examples: ['mab bake sysbench -o build/', 'docker buildx bake -f build/docker-bake.json sysbench-cross-arm64 --load'],
   async run(args, opts, io) {
     const [name] = args;
-    if (!name || args.length > 1) throw new MabError('E_USAGE', 'mab bake takes one RECIPE', 'e.g. mab bake sysbench -o build/');
+    if (!name || args.length > 1)
+      throw new MabError('E_USAGE', 'mab bake takes one RECIPE', 'e.g. mab bake sysbench -o build/');
     if (!opts.output) throw new MabError('E_USAGE', 'mab bake needs -o DIR', 'e.g. mab bake sysbench -o build/');
     const out = path.resolve(io.cwd, String(opts.output));
     const recipe = await findRecipe(name, recipesDir(opts, io));
-    const strategies = String(opts.strategy) === 'all' ? supportedStrategies(recipe) : String(opts.strategy).split(',').map((s) => s.trim());
+    const strategies =
+      String(opts.strategy) === 'all'
+        ? supportedStrategies(recipe)
+        : String(opts.strategy)
+            .split(',')
+            .map((s) => s.trim());
     const given = secretsOf(opts, io);
     const secrets = given.map(secretSpec);
     const log = logger(io, false);
@@ -57,14 +73,30 @@ export const bake: Command = {
       const plan = await resolvePlan(name, { ...opts, strategy }, io);
       // Declared ones must be given; their values are read when bake runs, not now.
       const missing = plan.secrets.filter((id) => !given.some((s) => s.id === id));
-      if (missing.length) throw new MabError('E_SECRET', `recipe ${recipe.file} needs the build secret "${missing[0]}"`, `pass it as mab build takes it: --secret id=${missing[0]},env=VARIABLE or --secret id=${missing[0]},src=FILE`);
-      const cached = await fetchAll(plan, (opts.cache as string | undefined) ?? defaultCacheDir(io.env), mirrorsOf(opts, io), log);
+      if (missing.length)
+        throw new MabError(
+          'E_SECRET',
+          `recipe ${recipe.file} needs the build secret "${missing[0]}"`,
+          `pass it as mab build takes it: --secret id=${missing[0]},env=VARIABLE or --secret id=${missing[0]},src=FILE`,
+        );
+      const cached = await fetchAll(
+        plan,
+        (opts.cache as string | undefined) ?? defaultCacheDir(io.env),
+        mirrorsOf(opts, io),
+        log,
+      );
       group[strategy] = { targets: [] };
       for (const t of plan.targets) {
         const arch = platformSlug(parsePlatform(t.platform));
         const id = `${recipe.name}-${strategy}-${arch}`.replace(/[^A-Za-z0-9_-]/g, '-');
         await makeContext(t, cached, path.join(out, strategy, arch));
-        target[id] = { context: path.join(out, strategy, arch), dockerfile: 'Dockerfile', platforms: [t.platform], tags: [t.image], ...(plan.secrets.length ? { secret: secrets } : {}) };
+        target[id] = {
+          context: path.join(out, strategy, arch),
+          dockerfile: 'Dockerfile',
+          platforms: [t.platform],
+          tags: [t.image],
+          ...(plan.secrets.length ? { secret: secrets } : {}),
+        };
         group[strategy]!.targets.push(id);
         group.default!.targets.push(id);
       }

@@ -9,7 +9,11 @@ import { table } from '../report/table.js';
 
 function securityMode(v: string): SecurityMode {
   if (v === 'on' || v === 'off' || v === 'auto') return v;
-  throw new MabError('E_USAGE', `--security "${v}" is not on, off or auto`, 'use --security on (default), off, or auto');
+  throw new MabError(
+    'E_USAGE',
+    `--security "${v}" is not on, off or auto`,
+    'use --security on (default), off, or auto',
+  );
 }
 
 export const base: Command = {
@@ -24,9 +28,25 @@ export const base: Command = {
   ].join('\n'),
   options: {
     arch: { type: 'string', value: 'LIST', default: 'amd64,arm64,arm/v7', description: 'platforms, comma-separated' },
-    push: { type: 'string', value: 'REGISTRY[/REPO]', description: 'registry to push to; the repository defaults to library/debian, the path Docker Hub uses (required)' },
-    'debian-mirror': { type: 'string', value: 'URL', default: 'http://deb.debian.org/debian', description: 'Debian archive to build from' },
-    security: { type: 'string', value: 'MODE', default: 'on', description: 'SUITE-security in the images: on, off, or auto (on, but a platform whose security index fails to download is built without it, with a warning)' },
+    push: {
+      type: 'string',
+      value: 'REGISTRY[/REPO]',
+      description:
+        'registry to push to; the repository defaults to library/debian, the path Docker Hub uses (required)',
+    },
+    'debian-mirror': {
+      type: 'string',
+      value: 'URL',
+      default: 'http://deb.debian.org/debian',
+      description: 'Debian archive to build from',
+    },
+    security: {
+      type: 'string',
+      value: 'MODE',
+      default: 'on',
+      description:
+        'SUITE-security in the images: on, off, or auto (on, but a platform whose security index fails to download is built without it, with a warning)',
+    },
     refresh: { type: 'boolean', description: 'rebuild the cached rootfs tarballs (picks up Debian updates)' },
     cache: SHARED_OPTIONS.cache,
     quiet: SHARED_OPTIONS.quiet,
@@ -34,7 +54,8 @@ export const base: Command = {
   },
   examples: ['mab base debian:bookworm debian:bookworm-slim --arch amd64,arm64,arm/v7 --push 127.0.0.1:5000'],
   async run(args, opts, io) {
-    if (args.length === 0) throw new MabError('E_USAGE', 'no image given', 'e.g. mab base debian:bookworm-slim --push 127.0.0.1:5000');
+    if (args.length === 0)
+      throw new MabError('E_USAGE', 'no image given', 'e.g. mab base debian:bookworm-slim --push 127.0.0.1:5000');
     if (!opts.push) throw new MabError('E_USAGE', 'mab base needs --push REGISTRY', 'e.g. --push 127.0.0.1:5000');
     const results = await makeBaseImages({
       specs: args.map(parseBaseSpec),
@@ -49,7 +70,16 @@ export const base: Command = {
     if (opts.json) {
       io.out(JSON.stringify({ schemaVersion: 1, images: results }, null, 2) + '\n');
     } else {
-      const rows = results.flatMap((r) => r.platforms.map((p) => [r.reference, p.platform, formatBytes(p.compressedSize), formatBytes(p.uncompressedSize), p.uploaded ? 'uploaded' : 'present', p.securityUpdates ? 'yes' : 'NO']));
+      const rows = results.flatMap((r) =>
+        r.platforms.map((p) => [
+          r.reference,
+          p.platform,
+          formatBytes(p.compressedSize),
+          formatBytes(p.uncompressedSize),
+          p.uploaded ? 'uploaded' : 'present',
+          p.securityUpdates ? 'yes' : 'NO',
+        ]),
+      );
       io.out(table(['IMAGE', 'PLATFORM', 'COMPRESSED', 'UNCOMPRESSED', 'LAYER', 'SECURITY'], rows) + '\n');
     }
     return 0;

@@ -6,7 +6,23 @@ import { parseReference } from '../ref/reference.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { BUILDER_OPTION, JOBS_OPTION, PREFLIGHT_OPTIONS, REGISTRY_OPTIONS, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, debianOf, registryOptions, storeDirOf, SHARED_OPTIONS } from './context.js';
+import {
+  BUILDER_OPTION,
+  JOBS_OPTION,
+  PREFLIGHT_OPTIONS,
+  REGISTRY_OPTIONS,
+  SECRET_OPTION,
+  buildLogger,
+  secretsOf,
+  hostOf,
+  jobsOf,
+  logger,
+  mirrorsOf,
+  debianOf,
+  registryOptions,
+  storeDirOf,
+  SHARED_OPTIONS,
+} from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
 import { buildersOf } from './config.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
@@ -17,7 +33,7 @@ export const build: Command = {
   description: [
     'Generates the Dockerfile for each platform from the recipe and the strategy template, checks the',
     'engine, buildx and QEMU, fetches sources on the host (checksums verified), builds each platform',
-    'with one `docker buildx build`, runs the recipe\'s smoke checks in every image and reports sizes.',
+    "with one `docker buildx build`, runs the recipe's smoke checks in every image and reports sizes.",
     'With --push, pushes each platform image, assembles the multi-arch index itself and tags it with',
     'the recipe version and latest. Build output goes to stderr, the report to stdout.',
   ].join('\n'),
@@ -27,24 +43,74 @@ export const build: Command = {
     ...SECRET_OPTION,
     ...BUILDER_OPTION,
     ...PREFLIGHT_OPTIONS,
-    push: { type: 'string', value: 'REPOSITORY', description: 'publish to REGISTRY/REPOSITORY, e.g. 127.0.0.1:5000/mab/sysbench' },
-    tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform\'s own manifest instead; default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
-    username: { type: 'string', value: 'USER', description: 'with --push: registry user name (with --password-stdin); default: docker\'s credentials' },
+    push: {
+      type: 'string',
+      value: 'REPOSITORY',
+      description: 'publish to REGISTRY/REPOSITORY, e.g. 127.0.0.1:5000/mab/sysbench',
+    },
+    tag: {
+      type: 'string',
+      value: 'TEMPLATE',
+      multiple: true,
+      description:
+        "with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform's own manifest instead; default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release",
+    },
+    username: {
+      type: 'string',
+      value: 'USER',
+      description: "with --push: registry user name (with --password-stdin); default: docker's credentials",
+    },
     'password-stdin': { type: 'boolean', description: 'with --push: read the registry password from stdin' },
-    'create-repository': { type: 'boolean', description: 'with --push to AWS ECR: create the repository first if missing (checked before building, so bad AWS credentials fail fast)' },
-    'by-digest': { type: 'boolean', description: 'with --push: push each platform\'s manifest by digest only, no tags and no index (one CI runner per platform; then mab manifest merge)' },
-    'metadata-file': { type: 'string', value: 'FILE', description: 'with --push: write what was built and pushed (platform, manifest digest, sizes, smoke results) as JSON, for mab manifest merge' },
-    'index-format': { type: 'string', value: 'FORMAT', default: 'docker', description: 'fat manifest format: docker (manifest list v2, understood by old engines on edge boards) or oci (image index)' },
-  smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks to run in each image: quick (skips checks the recipe marks slow, such as benchmark workloads) or all' },
+    'create-repository': {
+      type: 'boolean',
+      description:
+        'with --push to AWS ECR: create the repository first if missing (checked before building, so bad AWS credentials fail fast)',
+    },
+    'by-digest': {
+      type: 'boolean',
+      description:
+        "with --push: push each platform's manifest by digest only, no tags and no index (one CI runner per platform; then mab manifest merge)",
+    },
+    'metadata-file': {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'with --push: write what was built and pushed (platform, manifest digest, sizes, smoke results) as JSON, for mab manifest merge',
+    },
+    'index-format': {
+      type: 'string',
+      value: 'FORMAT',
+      default: 'docker',
+      description:
+        'fat manifest format: docker (manifest list v2, understood by old engines on edge boards) or oci (image index)',
+    },
+    smoke: {
+      type: 'string',
+      value: 'WHICH',
+      default: 'quick',
+      description:
+        'smoke checks to run in each image: quick (skips checks the recipe marks slow, such as benchmark workloads) or all',
+    },
     print: { type: 'boolean', description: 'print the resolved build plan as JSON and stop; touches no engine' },
     mirror: SHARED_OPTIONS.mirror,
     cache: SHARED_OPTIONS.cache,
     store: SHARED_OPTIONS.store,
-    'rerun-smoke': { type: 'boolean', description: 'run the smoke checks even when this same image passed them in an earlier build with the same plan' },
-    'no-cache': { type: 'boolean', description: 'run every build step again instead of taking it from BuildKit\'s cache (cold timings); without it, a platform whose plan and base image digests are those of a stored build, whose image the engine still has, is not built at all' },
+    'rerun-smoke': {
+      type: 'boolean',
+      description: 'run the smoke checks even when this same image passed them in an earlier build with the same plan',
+    },
+    'no-cache': {
+      type: 'boolean',
+      description:
+        "run every build step again instead of taking it from BuildKit's cache (cold timings); without it, a platform whose plan and base image digests are those of a stored build, whose image the engine still has, is not built at all",
+    },
     'keep-context': { type: 'boolean', description: 'keep each generated build context and print its path' },
     jobs: JOBS_OPTION,
-    verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output (default: step headers only)' },
+    verbose: {
+      type: 'boolean',
+      short: 'v',
+      description: 'stream every line of build output (default: step headers only)',
+    },
     quiet: SHARED_OPTIONS.quiet,
     json: { type: 'boolean', description: 'print the report as JSON on stdout' },
   },
@@ -58,7 +124,12 @@ export const build: Command = {
   async run(args, opts, io) {
     const plan = await resolvePlan(args[0], opts, io, opts.push as string | undefined);
     if (!opts.strategy && plan.strategy === 'cross' && !opts.print) {
-      logger(io, Boolean(opts.quiet))(`strategy cross: the recipe supports it, so no build step is emulated (--strategy multistage for the emulated build)`);
+      logger(
+        io,
+        Boolean(opts.quiet),
+      )(
+        `strategy cross: the recipe supports it, so no build step is emulated (--strategy multistage for the emulated build)`,
+      );
     }
     if (opts.print) {
       io.out(JSON.stringify(plan, null, 2) + '\n');
@@ -66,14 +137,25 @@ export const build: Command = {
     }
     const credentials = await credentialsOf(opts);
     if (credentials && !plan.publish) throw new MabError('E_USAGE', '--username and --password-stdin need --push');
-    for (const flag of ['by-digest', 'metadata-file']) if (opts[flag] && !plan.publish) throw new MabError('E_USAGE', `--${flag} needs --push`, 'e.g. --push 127.0.0.1:5000/mab/sysbench --by-digest --metadata-file out/arm64.json');
+    for (const flag of ['by-digest', 'metadata-file'])
+      if (opts[flag] && !plan.publish)
+        throw new MabError(
+          'E_USAGE',
+          `--${flag} needs --push`,
+          'e.g. --push 127.0.0.1:5000/mab/sysbench --by-digest --metadata-file out/arm64.json',
+        );
     if (opts['create-repository']) {
       if (!plan.publish) throw new MabError('E_USAGE', '--create-repository needs --push');
       const ref = parseReference(plan.publish.repository);
       await createEcrRepository(ref.registry, ref.repository, io.env, logger(io, Boolean(opts.quiet)));
     }
     const progress = buildLogger(io, opts);
-    const registry = plan.publish ? { ...(await registryOptions(parseReference(plan.publish.repository).registry, opts, io, progress.log)), ...(credentials ? { credentials } : {}) } : undefined;
+    const registry = plan.publish
+      ? {
+          ...(await registryOptions(parseReference(plan.publish.repository).registry, opts, io, progress.log)),
+          ...(credentials ? { credentials } : {}),
+        }
+      : undefined;
     const cacheDir = (opts.cache as string | undefined) ?? defaultCacheDir(io.env);
     const mirrors = mirrorsOf(opts, io);
     const result = await executePlan(plan, {
@@ -92,8 +174,14 @@ export const build: Command = {
       verbose: Boolean(opts.verbose),
       log: progress.log,
     }).finally(progress.done);
-    if (opts['metadata-file']) await writeMetadata(path.resolve(io.cwd, String(opts['metadata-file'])), buildMetadata(result, plan.publish!.indexFormat));
-    io.out(opts.json ? JSON.stringify({ schemaVersion: 1, ...result }, null, 2) + '\n' : formatBuildReport(result) + '\n');
+    if (opts['metadata-file'])
+      await writeMetadata(
+        path.resolve(io.cwd, String(opts['metadata-file'])),
+        buildMetadata(result, plan.publish!.indexFormat),
+      );
+    io.out(
+      opts.json ? JSON.stringify({ schemaVersion: 1, ...result }, null, 2) + '\n' : formatBuildReport(result) + '\n',
+    );
     return 0;
   },
 };

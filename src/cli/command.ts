@@ -52,10 +52,23 @@ export function commandHelp(c: Command, summary: string): string {
 
 export function parseCommandArgs(c: Command, argv: string[]): { args: string[]; opts: Values; help: boolean } {
   const options = Object.fromEntries(
-    Object.entries(c.options).map(([k, o]) => [k, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}) }]),
+    Object.entries(c.options).map(([k, o]) => [
+      k,
+      {
+        type: o.type,
+        ...(o.short ? { short: o.short } : {}),
+        ...(o.multiple ? { multiple: true } : {}),
+        ...(o.default !== undefined ? { default: o.default } : {}),
+      },
+    ]),
   );
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
     return { args: positionals, opts: values as Values, help: Boolean(values.help) };
   } catch (e) {
     throw new MabError('E_USAGE', `mab ${c.name}: ${(e as Error).message}`, `see \`mab ${c.name} --help\``);

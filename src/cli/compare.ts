@@ -14,7 +14,24 @@ import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
-import { BUILDER_OPTION, JOBS_OPTION, SECRET_OPTION, buildLogger, secretsOf, hostOf, jobsOf, logger, mirrorsOf, debianOf, PREFLIGHT_OPTIONS, printReport, recipesDir, reportFormatOf, storeDirOf, SHARED_OPTIONS } from './context.js';
+import {
+  BUILDER_OPTION,
+  JOBS_OPTION,
+  SECRET_OPTION,
+  buildLogger,
+  secretsOf,
+  hostOf,
+  jobsOf,
+  logger,
+  mirrorsOf,
+  debianOf,
+  PREFLIGHT_OPTIONS,
+  printReport,
+  recipesDir,
+  reportFormatOf,
+  storeDirOf,
+  SHARED_OPTIONS,
+} from './context.js';
 import { buildersOf } from './config.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 
@@ -22,7 +39,17 @@ import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
 async function upToDate(store: Store, tag: string, plan: BuildPlan): Promise<boolean> {
   if (!(await store.resolve(tag))) return false;
   const images = (await storeSource(store, tag)).images;
-  if (images.map((i) => i.platform).sort().join() !== plan.targets.map((t) => t.platform).sort().join()) return false;
+  if (
+    images
+      .map((i) => i.platform)
+      .sort()
+      .join() !==
+    plan.targets
+      .map((t) => t.platform)
+      .sort()
+      .join()
+  )
+    return false;
   for (const t of plan.targets) {
     const record = await buildRecord(store.dir, images.find((i) => i.platform === t.platform)!.manifest.digest);
     if (record?.planDigest !== (await targetDigest(t))) return false;
@@ -35,20 +62,34 @@ export const compare: Command = {
   args: 'RECIPE',
   description: [
     'Builds the recipe with each strategy (--strategy all: every one it supports) for each platform,',
-    'reusing a strategy\'s build from the store when its plan (Dockerfile, pinned sources, context',
+    "reusing a strategy's build from the store when its plan (Dockerfile, pinned sources, context",
     'files, smoke checks) is unchanged. Then prints the strategy × platform matrix: download and',
     'unpacked size, each as a ratio to the single strategy (the baseline; else the first one),',
     'build time and smoke result. --html writes a self-contained page with bar charts of the',
-    'matrix and of every image\'s layers.',
+    "matrix and of every image's layers.",
   ].join('\n'),
   options: {
     ...PLAN_OPTIONS,
     ...SECRET_OPTION,
     ...BUILDER_OPTION,
     ...PREFLIGHT_OPTIONS,
-    strategy: { type: 'string', value: 'LIST', default: 'all', description: 'strategies to compare, comma-separated, or all (every one the recipe supports)' },
-    format: { type: 'string', value: 'FORMAT', default: 'text', description: 'text or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)' },
-    json: { type: 'boolean', description: 'print the comparison as JSON (kind mab/compare, schemaVersion 1; each strategy\'s size report included)' },
+    strategy: {
+      type: 'string',
+      value: 'LIST',
+      default: 'all',
+      description: 'strategies to compare, comma-separated, or all (every one the recipe supports)',
+    },
+    format: {
+      type: 'string',
+      value: 'FORMAT',
+      default: 'text',
+      description: 'text or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)',
+    },
+    json: {
+      type: 'boolean',
+      description:
+        "print the comparison as JSON (kind mab/compare, schemaVersion 1; each strategy's size report included)",
+    },
     html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML page with the charts' },
     rebuild: { type: 'boolean', description: 'build every strategy even when the store has it' },
     smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks per image: quick or all' },
@@ -59,14 +100,27 @@ export const compare: Command = {
     verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output' },
     quiet: SHARED_OPTIONS.quiet,
   },
-  examples: ['mab compare http-endpoint-c --arch amd64,arm64', 'mab compare sysbench --strategy single,cross --format md --html sizes.html'],
+  examples: [
+    'mab compare http-endpoint-c --arch amd64,arm64',
+    'mab compare sysbench --strategy single,cross --format md --html sizes.html',
+  ],
   async run(args, opts, io) {
     const [name] = args;
-    if (!name || args.length > 1) throw new MabError('E_USAGE', 'mab compare takes one RECIPE', 'e.g. mab compare http-endpoint-c --arch amd64,arm64');
+    if (!name || args.length > 1)
+      throw new MabError(
+        'E_USAGE',
+        'mab compare takes one RECIPE',
+        'e.g. mab compare http-endpoint-c --arch amd64,arm64',
+      );
     const format = reportFormatOf(opts);
     const recipe = await findRecipe(name, recipesDir(opts, io));
     const supported = supportedStrategies(recipe);
-    const strategies = String(opts.strategy) === 'all' ? supported : String(opts.strategy).split(',').map((s) => s.trim());
+    const strategies =
+      String(opts.strategy) === 'all'
+        ? supported
+        : String(opts.strategy)
+            .split(',')
+            .map((s) => s.trim());
     const log = logger(io, Boolean(opts.quiet));
     const dir = storeDirOf(opts, io);
     const store = await Store.open(dir);
@@ -84,16 +138,37 @@ export const compare: Command = {
         const progress = buildLogger(io, opts, `${strategy}: `);
         const cacheDir = (opts.cache as string | undefined) ?? defaultCacheDir(io.env);
         await executePlan(plan, {
-          host: hostOf(io), cacheDir, storeDir: dir, mirrors: mirrorsOf(opts, io), ...debianOf(opts, io, cacheDir, mirrorsOf(opts, io)),
-          keepContext: false, jobs: jobsOf(opts), verbose: Boolean(opts.verbose), log: progress.log, secrets: secretsOf(opts, io), builders: await buildersOf(opts, io),
+          host: hostOf(io),
+          cacheDir,
+          storeDir: dir,
+          mirrors: mirrorsOf(opts, io),
+          ...debianOf(opts, io, cacheDir, mirrorsOf(opts, io)),
+          keepContext: false,
+          jobs: jobsOf(opts),
+          verbose: Boolean(opts.verbose),
+          log: progress.log,
+          secrets: secretsOf(opts, io),
+          builders: await buildersOf(opts, io),
         }).finally(progress.done);
       }
-      reports[strategy] = await sizeReport(await storeSource(store, tag), { builds: (d) => buildRecord(dir, d), base, top: 5 });
+      reports[strategy] = await sizeReport(await storeSource(store, tag), {
+        builds: (d) => buildRecord(dir, d),
+        base,
+        top: 5,
+      });
     }
     const c = compareReports(recipe.name, recipe.version, reports, reused);
     if (opts.html) {
       const file = path.resolve(io.cwd, String(opts.html));
-      await writeFile(file, reportHtml({ title: `${recipe.name} ${recipe.version}: image size by build strategy`, cells: c.cells, baseline: c.baseline, reports }));
+      await writeFile(
+        file,
+        reportHtml({
+          title: `${recipe.name} ${recipe.version}: image size by build strategy`,
+          cells: c.cells,
+          baseline: c.baseline,
+          reports,
+        }),
+      );
       log(`wrote ${file}`);
     }
     if (opts.json) {

@@ -19,12 +19,23 @@ async function configBuilders(io: Io): Promise<Map<string, string>> {
   const file = io.env.MAB_CONFIG ? path.resolve(io.cwd, io.env.MAB_CONFIG) : path.join(io.cwd, 'mab.yaml');
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' && !io.env.MAB_CONFIG) return undefined;
-    throw new MabError('E_CONFIG', `cannot read the config file ${file}: ${e.code ?? e.message}`, 'fix MAB_CONFIG, or unset it');
+    throw new MabError(
+      'E_CONFIG',
+      `cannot read the config file ${file}: ${e.code ?? e.message}`,
+      'fix MAB_CONFIG, or unset it',
+    );
   });
   if (text === undefined) return new Map();
   const r = new Reader(file, text, 'E_CONFIG');
   const top = r.map(r.parse(), 'the config file', ['builders']);
-  const builders = top.has('builders') ? r.stringMap(r.node(top, 'builders')!, 'builders', /^[a-z0-9]+\/[a-z0-9_]+(\/v\d+)?$/, 'a platform such as linux/arm64') : {};
+  const builders = top.has('builders')
+    ? r.stringMap(
+        r.node(top, 'builders')!,
+        'builders',
+        /^[a-z0-9]+\/[a-z0-9_]+(\/v\d+)?$/,
+        'a platform such as linux/arm64',
+      )
+    : {};
   return parseBuilderSpecs(Object.entries(builders).map(([p, name]) => `${p}=${name}`));
 }
 

@@ -18,16 +18,28 @@ import { parseSecret, type BuildSecret } from '../engine/secrets.js';
 export { PACKAGE_ROOT } from './root.js';
 
 export function recipesDir(opts: Values, io: Io): string {
-  return path.resolve(io.cwd, (opts.recipes as string | undefined) ?? (io.env.MAB_RECIPES || undefined) ?? path.join(PACKAGE_ROOT, 'recipes'));
+  return path.resolve(
+    io.cwd,
+    (opts.recipes as string | undefined) ?? (io.env.MAB_RECIPES || undefined) ?? path.join(PACKAGE_ROOT, 'recipes'),
+  );
 }
 
 /** The local OCI store: --store, else $MAB_STORE, else the cache dir's store/. */
 export function storeDirOf(opts: Values, io: Io): string {
-  return path.resolve(io.cwd, (opts.store as string | undefined) ?? (io.env.MAB_STORE || undefined) ?? path.join(defaultCacheDir(io.env), 'store'));
+  return path.resolve(
+    io.cwd,
+    (opts.store as string | undefined) ??
+      (io.env.MAB_STORE || undefined) ??
+      path.join(defaultCacheDir(io.env), 'store'),
+  );
 }
 
 export function hostOf(io: Io): Host {
-  return { platform: platformFromNodeArch(process.arch), binfmtDir: io.env.MAB_BINFMT_DIR ?? '/proc/sys/fs/binfmt_misc', env: io.env };
+  return {
+    platform: platformFromNodeArch(process.arch),
+    binfmtDir: io.env.MAB_BINFMT_DIR ?? '/proc/sys/fs/binfmt_misc',
+    env: io.env,
+  };
 }
 
 export function mirrorsOf(opts: Values, io: Io): Mirror[] {
@@ -50,18 +62,24 @@ export function buildLogger(io: Io, opts: Values, prefix = ''): { log: (msg: str
 }
 
 /** --jobs: platforms built at once; by default one per core, as each build is mostly one compiler or QEMU process at a time. */
-export const JOBS_OPTION = { type: 'string', value: 'N', description: `platforms built and exported at the same time (default: the number of cores, ${os.availableParallelism()} here)` } as const;
+export const JOBS_OPTION = {
+  type: 'string',
+  value: 'N',
+  description: `platforms built and exported at the same time (default: the number of cores, ${os.availableParallelism()} here)`,
+} as const;
 
 export function jobsOf(opts: Values): number {
   const n = Number(opts.jobs ?? os.availableParallelism());
-  if (!Number.isInteger(n) || n < 1) throw new MabError('E_USAGE', `--jobs "${String(opts.jobs)}" is not a whole number of 1 or more`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new MabError('E_USAGE', `--jobs "${String(opts.jobs)}" is not a whole number of 1 or more`);
   return n;
 }
 
 /** --format of the reporting commands: text (a terminal table) or md (Markdown). */
 export function reportFormatOf(opts: Values): 'text' | 'md' {
   const format = String(opts.format);
-  if (format !== 'text' && format !== 'md') throw new MabError('E_USAGE', `--format "${format}" is not text or md`, 'use --json for JSON');
+  if (format !== 'text' && format !== 'md')
+    throw new MabError('E_USAGE', `--format "${format}" is not text or md`, 'use --json for JSON');
   return format;
 }
 
@@ -73,12 +91,24 @@ export async function printReport(io: Io, format: 'text' | 'md', text: string): 
 
 /** --builder, for the commands that build. */
 export const BUILDER_OPTION: Record<string, OptionSpec> = {
-  builder: { type: 'string', value: 'PLATFORM=NAME', multiple: true, description: 'build PLATFORM on NAME, a docker context (a remote engine: build, smoke checks and export run there) or a buildx builder (the build runs there); also $MAB_BUILDERS, comma-separated, and builders: in mab.yaml ($MAB_CONFIG)' },
+  builder: {
+    type: 'string',
+    value: 'PLATFORM=NAME',
+    multiple: true,
+    description:
+      'build PLATFORM on NAME, a docker context (a remote engine: build, smoke checks and export run there) or a buildx builder (the build runs there); also $MAB_BUILDERS, comma-separated, and builders: in mab.yaml ($MAB_CONFIG)',
+  },
 };
 
 /** --secret, for the commands that build. */
 export const SECRET_OPTION: Record<string, OptionSpec> = {
-  secret: { type: 'string', value: 'id=ID,env=VAR|src=FILE', multiple: true, description: 'a build secret the recipe declares (secrets:), from an environment variable or a file; build steps read it as /run/secrets/ID, and it is kept out of the image, its history and mab\'s output' },
+  secret: {
+    type: 'string',
+    value: 'id=ID,env=VAR|src=FILE',
+    multiple: true,
+    description:
+      "a build secret the recipe declares (secrets:), from an environment variable or a file; build steps read it as /run/secrets/ID, and it is kept out of the image, its history and mab's output",
+  },
 };
 
 export function secretsOf(opts: Values, io: Io): BuildSecret[] {
@@ -87,40 +117,104 @@ export function secretsOf(opts: Values, io: Io): BuildSecret[] {
 
 /** How every command that talks to a registry is told whom to trust. */
 export const REGISTRY_OPTIONS: Record<string, OptionSpec> = {
-  'ca-cert': { type: 'string', value: 'FILE', multiple: true, description: 'trust this CA certificate (PEM) for the registry, beside the system\'s CAs and Docker\'s /etc/docker/certs.d/REGISTRY/*.crt' },
-  'insecure-registry': { type: 'string', value: 'REGISTRY', multiple: true, description: 'do not check the certificate of this registry (HOST or HOST:PORT), and use plain HTTP if it speaks no TLS; for registries you control only' },
+  'ca-cert': {
+    type: 'string',
+    value: 'FILE',
+    multiple: true,
+    description:
+      "trust this CA certificate (PEM) for the registry, beside the system's CAs and Docker's /etc/docker/certs.d/REGISTRY/*.crt",
+  },
+  'insecure-registry': {
+    type: 'string',
+    value: 'REGISTRY',
+    multiple: true,
+    description:
+      'do not check the certificate of this registry (HOST or HOST:PORT), and use plain HTTP if it speaks no TLS; for registries you control only',
+  },
 };
 
 /** A registry client's options from REGISTRY_OPTIONS (with a warning for an insecure registry), logging its retries. */
-export async function registryOptions(registry: string, opts: Values, io: Io, log: (m: string) => void): Promise<ClientOptions> {
-  const tls = await registryTls(registry, { caFiles: opts['ca-cert'] as string[] | undefined, insecure: opts['insecure-registry'] as string[] | undefined });
-  if (tls.insecure) log(`warning: registry ${registry} is marked insecure: its certificate is not checked, and plain HTTP is used if it speaks no TLS`);
+export async function registryOptions(
+  registry: string,
+  opts: Values,
+  io: Io,
+  log: (m: string) => void,
+): Promise<ClientOptions> {
+  const tls = await registryTls(registry, {
+    caFiles: opts['ca-cert'] as string[] | undefined,
+    insecure: opts['insecure-registry'] as string[] | undefined,
+  });
+  if (tls.insecure)
+    log(
+      `warning: registry ${registry} is marked insecure: its certificate is not checked, and plain HTTP is used if it speaks no TLS`,
+    );
   return { env: io.env, tls, onRetry: (m) => log(`retry: ${m}`) };
 }
 
 /** The package preflight, for the commands that build. */
 export const PREFLIGHT_OPTIONS: Record<string, OptionSpec> = {
-  'no-preflight': { type: 'boolean', description: 'skip checking, before the build, that every Debian package the recipe names is in its suite for each platform (the check reads Debian\'s signed package indexes, cached; a --mirror for http://deb.debian.org/debian/ applies)' },
-  'debian-keyring': { type: 'string', value: 'FILE', description: 'keyring that must have signed the Debian suite\'s InRelease (default: $MAB_DEBIAN_KEYRING, else /usr/share/keyrings/debian-archive-keyring.gpg); for a mirror signed with its own key' },
+  'no-preflight': {
+    type: 'boolean',
+    description:
+      "skip checking, before the build, that every Debian package the recipe names is in its suite for each platform (the check reads Debian's signed package indexes, cached; a --mirror for http://deb.debian.org/debian/ applies)",
+  },
+  'debian-keyring': {
+    type: 'string',
+    value: 'FILE',
+    description:
+      "keyring that must have signed the Debian suite's InRelease (default: $MAB_DEBIAN_KEYRING, else /usr/share/keyrings/debian-archive-keyring.gpg); for a mirror signed with its own key",
+  },
 };
 
 /** Where Debian's indexes come from, and whether the package preflight runs (ExecuteOptions). */
-export function debianOf(opts: Values, io: Io, cacheDir: string, mirrors: Mirror[]): { debian: DebianSource; preflight: boolean } {
-  const keyring = (opts['debian-keyring'] as string | undefined) ?? (io.env.MAB_DEBIAN_KEYRING || undefined) ?? '/usr/share/keyrings/debian-archive-keyring.gpg';
-  return { debian: { archive: 'http://deb.debian.org/debian', keyring: path.resolve(io.cwd, keyring), cacheDir, mirrors }, preflight: !opts['no-preflight'] };
+export function debianOf(
+  opts: Values,
+  io: Io,
+  cacheDir: string,
+  mirrors: Mirror[],
+): { debian: DebianSource; preflight: boolean } {
+  const keyring =
+    (opts['debian-keyring'] as string | undefined) ??
+    (io.env.MAB_DEBIAN_KEYRING || undefined) ??
+    '/usr/share/keyrings/debian-archive-keyring.gpg';
+  return {
+    debian: { archive: 'http://deb.debian.org/debian', keyring: path.resolve(io.cwd, keyring), cacheDir, mirrors },
+    preflight: !opts['no-preflight'],
+  };
 }
 
 /** Options several commands take, declared once (a command spreads the ones it takes). */
 export const SHARED_OPTIONS = {
-  store: { type: 'string', value: 'DIR', description: 'the local OCI store (default: $MAB_STORE, else the cache dir\'s store/); skopeo reads it as oci:DIR:TAG' },
-  cache: { type: 'string', value: 'DIR', description: 'cache for sources, Debian package indexes and base rootfs tarballs (default: $MAB_CACHE or ~/.cache/mab)' },
-  mirror: { type: 'string', value: 'PREFIX=REPLACEMENT', multiple: true, description: 'fetch files whose URL starts with PREFIX from REPLACEMENT (a URL or local directory); also $MAB_MIRRORS, comma-separated' },
+  store: {
+    type: 'string',
+    value: 'DIR',
+    description:
+      "the local OCI store (default: $MAB_STORE, else the cache dir's store/); skopeo reads it as oci:DIR:TAG",
+  },
+  cache: {
+    type: 'string',
+    value: 'DIR',
+    description:
+      'cache for sources, Debian package indexes and base rootfs tarballs (default: $MAB_CACHE or ~/.cache/mab)',
+  },
+  mirror: {
+    type: 'string',
+    value: 'PREFIX=REPLACEMENT',
+    multiple: true,
+    description:
+      'fetch files whose URL starts with PREFIX from REPLACEMENT (a URL or local directory); also $MAB_MIRRORS, comma-separated',
+  },
   quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
 } as const satisfies Record<string, OptionSpec>;
 
 /** --index-format, checked in one place. */
 export function indexFormatOf(value: unknown): IndexFormat | undefined {
   if (value === undefined) return undefined;
-  if (value !== 'docker' && value !== 'oci') throw new MabError('E_USAGE', `--index-format "${String(value)}" is not docker or oci`, 'docker (manifest list v2, for old engines) or oci (image index)');
+  if (value !== 'docker' && value !== 'oci')
+    throw new MabError(
+      'E_USAGE',
+      `--index-format "${String(value)}" is not docker or oci`,
+      'docker (manifest list v2, for old engines) or oci (image index)',
+    );
   return value;
 }

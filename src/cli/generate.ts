@@ -14,23 +14,38 @@ export const generate: Command = {
   description: [
     'Renders and validates the Dockerfile of every requested platform. Without -o they go to stdout,',
     'one after another. With -o DIR, DIR/<arch>/ gets the complete build context: the Dockerfile, the',
-    'recipe\'s files and its sources (fetched on the host and verified, as mab build does), ready for',
+    "recipe's files and its sources (fetched on the host and verified, as mab build does), ready for",
     '`docker buildx build --platform linux/<arch> DIR/<arch>`.',
   ].join('\n'),
   options: {
     ...PLAN_OPTIONS,
-    output: { type: 'string', short: 'o', value: 'DIR', description: 'write a complete build context per platform into DIR/<arch>/' },
+    output: {
+      type: 'string',
+      short: 'o',
+      value: 'DIR',
+      description: 'write a complete build context per platform into DIR/<arch>/',
+    },
     mirror: SHARED_OPTIONS.mirror,
     cache: SHARED_OPTIONS.cache,
   },
-  examples: ['mab generate sysbench --arch arm64', 'mab generate http-endpoint-c --strategy minimal -o build/', 'docker buildx build --platform linux/arm64 build/arm64'],
+  examples: [
+    'mab generate sysbench --arch arm64',
+    'mab generate http-endpoint-c --strategy minimal -o build/',
+    'docker buildx build --platform linux/arm64 build/arm64',
+  ],
   async run(args, opts, io) {
     const plan = await resolvePlan(args[0], opts, io);
     if (!opts.output) {
-      for (const t of plan.targets) io.out(plan.targets.length > 1 ? `# ---- ${t.platform} ----\n${t.dockerfile}\n` : t.dockerfile);
+      for (const t of plan.targets)
+        io.out(plan.targets.length > 1 ? `# ---- ${t.platform} ----\n${t.dockerfile}\n` : t.dockerfile);
       return 0;
     }
-    const cached = await fetchAll(plan, (opts.cache as string | undefined) ?? defaultCacheDir(io.env), mirrorsOf(opts, io), logger(io, false));
+    const cached = await fetchAll(
+      plan,
+      (opts.cache as string | undefined) ?? defaultCacheDir(io.env),
+      mirrorsOf(opts, io),
+      logger(io, false),
+    );
     // Every context is made beside its place first and moved there only when all of them are
     // whole: a failure leaves DIR as it was, not half written.
     const staged: { tmp: string; dir: string; t: (typeof plan.targets)[number] }[] = [];
@@ -49,7 +64,9 @@ export const generate: Command = {
     for (const { tmp, dir, t } of staged) {
       await rm(dir, { recursive: true, force: true });
       await rename(tmp, dir);
-      io.err(`wrote ${dir}/ (Dockerfile${t.files.length ? `, ${t.files.length} file(s)` : ''}${t.sources.length ? `, ${t.sources.length} source(s)` : ''})\n`);
+      io.err(
+        `wrote ${dir}/ (Dockerfile${t.files.length ? `, ${t.files.length} file(s)` : ''}${t.sources.length ? `, ${t.sources.length} source(s)` : ''})\n`,
+      );
     }
     return 0;
   },

@@ -39,7 +39,8 @@ export function liveStatus(write: (text: string) => void, columns: number, now =
       if (m && STEP.test(m[2]!)) {
         const prior = status.get(m[1]!);
         // DONE/CACHED lines end a step; the step header names the one now running.
-        if (!/^#\d+ (DONE|CACHED)/.test(m[2]!)) status.set(m[1]!, { text: m[2]!, since: prior && prior.text === m[2] ? prior.since : now() });
+        if (!/^#\d+ (DONE|CACHED)/.test(m[2]!))
+          status.set(m[1]!, { text: m[2]!, since: prior && prior.text === m[2] ? prior.since : now() });
       } else {
         write(line + '\n');
         // "building", "unchanged", "built; smoke testing", "exporting": what the platform does

@@ -20,15 +20,52 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
-  { name: 'build', summary: 'build a recipe for several platforms, smoke-test each, optionally push with a fat manifest', load: async () => (await import('./build.js')).build },
-  { name: 'generate', summary: 'write the generated Dockerfile for each platform, without building', load: async () => (await import('./generate.js')).generate },
-  { name: 'bake', summary: 'write a docker-bake.json (one target per platform and strategy) with its build contexts', load: async () => (await import('./bake.js')).bake },
-  { name: 'base', summary: 'make Debian base images from Debian packages and push them as multi-arch indexes', load: async () => (await import('./base.js')).base },
-  { name: 'push', summary: 'publish an image or multi-arch index from the local store to a registry', load: async () => (await import('./push.js')).push },
-  { name: 'manifest', summary: 'assemble an index from images already in a registry (a spec in manifests/, or split runners\' build metadata), or show one', load: async () => (await import('./manifest.js')).manifest },
-  { name: 'store', summary: 'list, check or clean the local OCI store that builds without --push write to', load: async () => (await import('./store.js')).store },
-  { name: 'report', summary: 'image sizes per platform and per layer, largest files, wasted bytes, budgets', load: async () => (await import('./report.js')).report },
-  { name: 'compare', summary: 'build every strategy of a recipe per platform and compare sizes, build times and smoke results', load: async () => (await import('./compare.js')).compare },
+  {
+    name: 'build',
+    summary: 'build a recipe for several platforms, smoke-test each, optionally push with a fat manifest',
+    load: async () => (await import('./build.js')).build,
+  },
+  {
+    name: 'generate',
+    summary: 'write the generated Dockerfile for each platform, without building',
+    load: async () => (await import('./generate.js')).generate,
+  },
+  {
+    name: 'bake',
+    summary: 'write a docker-bake.json (one target per platform and strategy) with its build contexts',
+    load: async () => (await import('./bake.js')).bake,
+  },
+  {
+    name: 'base',
+    summary: 'make Debian base images from Debian packages and push them as multi-arch indexes',
+    load: async () => (await import('./base.js')).base,
+  },
+  {
+    name: 'push',
+    summary: 'publish an image or multi-arch index from the local store to a registry',
+    load: async () => (await import('./push.js')).push,
+  },
+  {
+    name: 'manifest',
+    summary:
+      "assemble an index from images already in a registry (a spec in manifests/, or split runners' build metadata), or show one",
+    load: async () => (await import('./manifest.js')).manifest,
+  },
+  {
+    name: 'store',
+    summary: 'list, check or clean the local OCI store that builds without --push write to',
+    load: async () => (await import('./store.js')).store,
+  },
+  {
+    name: 'report',
+    summary: 'image sizes per platform and per layer, largest files, wasted bytes, budgets',
+    load: async () => (await import('./report.js')).report,
+  },
+  {
+    name: 'compare',
+    summary: 'build every strategy of a recipe per platform and compare sizes, build times and smoke results',
+    load: async () => (await import('./compare.js')).compare,
+  },
 ];
 
 function version(): string {
@@ -69,8 +106,15 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   try {
     const entry = COMMANDS.find((c) => c.name === name);
     if (!entry) {
-      const near = closest(name, COMMANDS.map((c) => c.name));
-      throw new MabError('E_USAGE', `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`, near ? `did you mean \`mab ${near}\`?` : 'see `mab --help`');
+      const near = closest(
+        name,
+        COMMANDS.map((c) => c.name),
+      );
+      throw new MabError(
+        'E_USAGE',
+        `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`,
+        near ? `did you mean \`mab ${near}\`?` : 'see `mab --help`',
+      );
     }
     const cmd = await entry.load();
     const parsed = parseCommandArgs(cmd, rest);

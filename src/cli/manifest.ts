@@ -22,7 +22,7 @@ export const manifest: Command = {
   description: [
     '`push` reads a spec (manifests/*.yaml: image, tags, format, annotations, and the',
     'per-platform images), brings every image into the target repository (blobs by cross-repository',
-    'mount, else copied), checks each image\'s config against the platform it is listed under, and',
+    "mount, else copied), checks each image's config against the platform it is listed under, and",
     'only then pushes the index under its tags. `merge` takes the files `mab build --push REPO',
     '--by-digest --metadata-file FILE` wrote on each CI runner: it checks they describe one build,',
     'that every platform manifest is in the repository and says the platform its runner built, and',
@@ -33,51 +33,121 @@ export const manifest: Command = {
   options: {
     quiet: SHARED_OPTIONS.quiet,
     json: { type: 'boolean', description: 'push, merge: the result as JSON; inspect: the raw manifest JSON' },
-    tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'merge: tag the index with these ({version}, {major}, {minor}, {patch}, {strategy}); default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
-    'index-format': { type: 'string', value: 'FORMAT', description: 'merge: docker (manifest list v2) or oci (image index); default: the format the runners pushed for' },
+    tag: {
+      type: 'string',
+      value: 'TEMPLATE',
+      multiple: true,
+      description:
+        'merge: tag the index with these ({version}, {major}, {minor}, {patch}, {strategy}); default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release',
+    },
+    'index-format': {
+      type: 'string',
+      value: 'FORMAT',
+      description: 'merge: docker (manifest list v2) or oci (image index); default: the format the runners pushed for',
+    },
     ...REGISTRY_OPTIONS,
   },
-  examples: ['mab manifest push manifests/sysbench.yaml', 'mab manifest merge out/amd64.json out/arm64.json', 'mab manifest inspect 127.0.0.1:5000/mab/sysbench:1.0.20'],
+  examples: [
+    'mab manifest push manifests/sysbench.yaml',
+    'mab manifest merge out/amd64.json out/arm64.json',
+    'mab manifest inspect 127.0.0.1:5000/mab/sysbench:1.0.20',
+  ],
   async run(args, opts, io) {
     const [action, arg] = args;
     const log = logger(io, Boolean(opts.quiet));
     if (action === 'push' && arg && args.length === 2) {
       const spec = await loadManifestSpec(arg);
-      const client = new RegistryClient(spec.target.registry, await registryOptions(spec.target.registry, opts, io, log));
+      const client = new RegistryClient(
+        spec.target.registry,
+        await registryOptions(spec.target.registry, opts, io, log),
+      );
       const repo = spec.target.repository;
       // Check every image against its listed platform (and the format) where it is now, before
       // anything is copied into the target repository.
-      const sources = await Promise.all(spec.manifests.map((m) => readChild(client, m.image.repository, { reference: m.image.digest ?? m.image.tag!, expected: parsePlatform(m.platform) })));
-      const format = formatFor(spec, sources.map((c) => c.manifest.mediaType));
-      assembleIndex(sources.map((c, i) => ({ ...c, source: spec.manifests[i]!.source })), format);
+      const sources = await Promise.all(
+        spec.manifests.map((m) =>
+          readChild(client, m.image.repository, {
+            reference: m.image.digest ?? m.image.tag!,
+            expected: parsePlatform(m.platform),
+          }),
+        ),
+      );
+      const format = formatFor(
+        spec,
+        sources.map((c) => c.manifest.mediaType),
+      );
+      assembleIndex(
+        sources.map((c, i) => ({ ...c, source: spec.manifests[i]!.source })),
+        format,
+      );
       const children = [];
       for (const [i, m] of spec.manifests.entries()) {
         // By the digest readChild resolved: an index listed in the spec was unwrapped to its image.
         const r = await ensureInRepo(client, { ...m.image, digest: sources[i]!.manifest.digest }, repo);
-        log(`[${m.platform}] ${repo}@${r.digest}${m.image.repository === repo ? '' : ` (from ${m.image.repository}: ${r.blobs.mounted} blobs mounted, ${r.blobs.copied} copied, ${r.blobs.present} there)`}`);
+        log(
+          `[${m.platform}] ${repo}@${r.digest}${m.image.repository === repo ? '' : ` (from ${m.image.repository}: ${r.blobs.mounted} blobs mounted, ${r.blobs.copied} copied, ${r.blobs.present} there)`}`,
+        );
         children.push({ reference: r.digest, expected: parsePlatform(m.platform) });
       }
       const published = await publishIndex(client, repo, children, spec.tags, format, spec.annotations);
       const ref = `${spec.target.registry}/${repo}`;
-      io.out(opts.json
-        ? JSON.stringify({ schemaVersion: 1, reference: ref, digest: published.digest, mediaType: published.index.mediaType, tags: spec.tags, manifests: published.index.manifests }, null, 2) + '\n'
-        : `${ref}@${published.digest} tagged ${spec.tags.join(', ')} (${published.index.manifests.map((m) => formatPlatform(m.platform!)).join(', ')})\n`);
+      io.out(
+        opts.json
+          ? JSON.stringify(
+              {
+                schemaVersion: 1,
+                reference: ref,
+                digest: published.digest,
+                mediaType: published.index.mediaType,
+                tags: spec.tags,
+                manifests: published.index.manifests,
+              },
+              null,
+              2,
+            ) + '\n'
+          : `${ref}@${published.digest} tagged ${spec.tags.join(', ')} (${published.index.manifests.map((m) => formatPlatform(m.platform!)).join(', ')})\n`,
+      );
       return 0;
     }
     if (action === 'merge' && arg) {
-      const files = await Promise.all(args.slice(1).map(async (file) => ({ file, metadata: await readMetadata(path.resolve(io.cwd, file)) })));
+      const files = await Promise.all(
+        args.slice(1).map(async (file) => ({ file, metadata: await readMetadata(path.resolve(io.cwd, file)) })),
+      );
       const plan = mergePlan(files);
       const ref = parseReference(plan.repository);
       const format = indexFormatOf(opts['index-format']) ?? plan.format;
       const templates = (opts.tag as string[] | undefined) ?? [];
-      if (templates.some(perPlatform)) throw new MabError('E_USAGE', 'merge tags the index; an {arch} tag names one platform\'s manifest', 'tag platform manifests on the runners, or use mab push');
+      if (templates.some(perPlatform))
+        throw new MabError(
+          'E_USAGE',
+          "merge tags the index; an {arch} tag names one platform's manifest",
+          'tag platform manifests on the runners, or use mab push',
+        );
       const client = new RegistryClient(ref.registry, await registryOptions(ref.registry, opts, io, log));
-      const tags = templates.length ? templateTags(templates, plan) : semverTags(plan.version, await client.listTags(ref.repository));
+      const tags = templates.length
+        ? templateTags(templates, plan)
+        : semverTags(plan.version, await client.listTags(ref.repository));
       const published = await mergeIndex(client, ref.repository, plan, tags, format);
       for (const c of plan.children) log(`[${c.platform}] ${plan.repository}@${c.digest} (${c.file})`);
-      io.out(opts.json
-        ? JSON.stringify({ schemaVersion: 1, reference: plan.repository, digest: published.digest, mediaType: published.index.mediaType, tags, recipe: plan.recipe, version: plan.version, strategy: plan.strategy, manifests: published.index.manifests }, null, 2) + '\n'
-        : `${plan.repository}@${published.digest} tagged ${tags.join(', ')} (${plan.children.map((c) => c.platform).join(', ')})\n`);
+      io.out(
+        opts.json
+          ? JSON.stringify(
+              {
+                schemaVersion: 1,
+                reference: plan.repository,
+                digest: published.digest,
+                mediaType: published.index.mediaType,
+                tags,
+                recipe: plan.recipe,
+                version: plan.version,
+                strategy: plan.strategy,
+                manifests: published.index.manifests,
+              },
+              null,
+              2,
+            ) + '\n'
+          : `${plan.repository}@${published.digest} tagged ${tags.join(', ')} (${plan.children.map((c) => c.platform).join(', ')})\n`,
+      );
       return 0;
     }
     if (action === 'inspect' && arg && args.length === 2) {
@@ -88,13 +158,29 @@ export const manifest: Command = {
         io.out(top.bytes.toString() + '\n');
         return 0;
       }
-      const entries = INDEX_TYPES.includes(top.mediaType) ? (JSON.parse(top.bytes.toString()) as Index).manifests : undefined;
+      const entries = INDEX_TYPES.includes(top.mediaType)
+        ? (JSON.parse(top.bytes.toString()) as Index).manifests
+        : undefined;
       const rows = entries
-        ? entries.map((m) => [m.platform ? formatPlatform(m.platform) : '?', m.digest, String(m.size), m.mediaType.replace('application/vnd.', '')])
-        : (await readTarget(client.repository(ref.repository), top.digest)).images.map((i) => [formatPlatform(i.platform), top.digest, String(top.bytes.length), top.mediaType.replace('application/vnd.', '')]);
+        ? entries.map((m) => [
+            m.platform ? formatPlatform(m.platform) : '?',
+            m.digest,
+            String(m.size),
+            m.mediaType.replace('application/vnd.', ''),
+          ])
+        : (await readTarget(client.repository(ref.repository), top.digest)).images.map((i) => [
+            formatPlatform(i.platform),
+            top.digest,
+            String(top.bytes.length),
+            top.mediaType.replace('application/vnd.', ''),
+          ]);
       io.out(`${arg} ${top.digest} ${top.mediaType}\n${table(['PLATFORM', 'DIGEST', 'SIZE', 'TYPE'], rows)}\n`);
       return 0;
     }
-    throw new MabError('E_USAGE', 'mab manifest takes push SPEC.yaml, merge METADATA... or inspect REFERENCE', 'e.g. mab manifest push manifests/sysbench.yaml');
+    throw new MabError(
+      'E_USAGE',
+      'mab manifest takes push SPEC.yaml, merge METADATA... or inspect REFERENCE',
+      'e.g. mab manifest push manifests/sysbench.yaml',
+    );
   },
 };

@@ -15,7 +15,12 @@ import { REGISTRY_OPTIONS, indexFormatOf, logger, registryOptions, storeDirOf, S
 
 /** The password from stdin (one line), as `docker login --password-stdin` reads it. */
 async function passwordFromStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new MabError('E_USAGE', '--password-stdin reads the password from stdin, which is a terminal', 'pipe it in: printf %s "$PASSWORD" | mab push … --password-stdin');
+  if (process.stdin.isTTY)
+    throw new MabError(
+      'E_USAGE',
+      '--password-stdin reads the password from stdin, which is a terminal',
+      'pipe it in: printf %s "$PASSWORD" | mab push … --password-stdin',
+    );
   const pw = (await text(process.stdin)).replace(/\r?\n$/, '');
   if (!pw) throw new MabError('E_USAGE', '--password-stdin got an empty password');
   return pw;
@@ -23,7 +28,8 @@ async function passwordFromStdin(): Promise<string> {
 
 /** --username with --password-stdin, or none (then docker's config, or ECR's token, is asked). */
 export async function credentialsOf(opts: Values): Promise<Credentials | undefined> {
-  if (Boolean(opts['password-stdin']) !== Boolean(opts.username)) throw new MabError('E_USAGE', '--username and --password-stdin go together');
+  if (Boolean(opts['password-stdin']) !== Boolean(opts.username))
+    throw new MabError('E_USAGE', '--username and --password-stdin go together');
   return opts.username ? { username: String(opts.username), password: await passwordFromStdin() } : undefined;
 }
 
@@ -31,13 +37,26 @@ export async function credentialsOf(opts: Values): Promise<Credentials | undefin
 async function buildOf(store: Store, storeTag: string): Promise<{ version: string; strategy?: string }> {
   const annotations = (await readTarget(store.repository(), storeTag)).index?.annotations ?? {};
   const strategy = annotations[BUILD_ANNOTATIONS.strategy];
-  return { version: annotations[BUILD_ANNOTATIONS.version] ?? storeTag.slice(storeTag.lastIndexOf(':') + 1), ...(strategy ? { strategy } : {}) };
+  return {
+    version: annotations[BUILD_ANNOTATIONS.version] ?? storeTag.slice(storeTag.lastIndexOf(':') + 1),
+    ...(strategy ? { strategy } : {}),
+  };
 }
 
 /** --create-repository: only ECR needs (and allows) it. */
-export async function createEcrRepository(registry: string, repository: string, env: NodeJS.ProcessEnv, log: (m: string) => void): Promise<void> {
+export async function createEcrRepository(
+  registry: string,
+  repository: string,
+  env: NodeJS.ProcessEnv,
+  log: (m: string) => void,
+): Promise<void> {
   const ecr = ecrTarget(registry, env);
-  if (!ecr) throw new MabError('E_USAGE', `--create-repository is for AWS ECR registries; ${registry} is not one`, 'other registries create repositories on the first push');
+  if (!ecr)
+    throw new MabError(
+      'E_USAGE',
+      `--create-repository is for AWS ECR registries; ${registry} is not one`,
+      'other registries create repositories on the first push',
+    );
   log(`ECR repository ${repository}: ${await ensureEcrRepository(ecr, repository)}`);
 }
 
@@ -46,45 +65,77 @@ export const push: Command = {
   args: 'STORE-TAG REFERENCE',
   description: [
     'Pushes what the store holds under STORE-TAG (e.g. sysbench:1.0.20) to REFERENCE',
-    '(REGISTRY/REPOSITORY[:TAG]) with mab\'s own client: every blob the repository lacks (HEAD',
+    "(REGISTRY/REPOSITORY[:TAG]) with mab's own client: every blob the repository lacks (HEAD",
     'first; files of 16 MiB or more in chunks), then each platform manifest by digest, then, once',
     'every child is confirmed in the repository, the index under each tag. A blob this store once',
     'pushed to another repository of the same registry is mounted from there instead of uploaded.',
     'Byte progress per platform is logged every 2 s. Temporary failures',
     '(connection resets, 408, 429, 5xx) are retried with backoff and reported; 4xx are not.',
-    'Credentials: --username with --password-stdin, else docker\'s config (auths, credHelpers,',
+    "Credentials: --username with --password-stdin, else docker's config (auths, credHelpers,",
     'credsStore). Plain HTTP is used only for loopback registries.',
   ].join('\n'),
   options: {
-    tag: { type: 'string', value: 'TEMPLATE', multiple: true, description: 'tag to push under (repeatable; {version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform\'s own manifest instead of the index; default: the tag in REFERENCE, else, for a semantic version, VERSION plus MAJOR.MINOR, MAJOR and latest unless the repository has a higher release' },
-    'index-format': { type: 'string', value: 'FORMAT', default: 'docker', description: 'docker (manifest list v2, for old engines) or oci (image index)' },
+    tag: {
+      type: 'string',
+      value: 'TEMPLATE',
+      multiple: true,
+      description:
+        "tag to push under (repeatable; {version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform's own manifest instead of the index; default: the tag in REFERENCE, else, for a semantic version, VERSION plus MAJOR.MINOR, MAJOR and latest unless the repository has a higher release",
+    },
+    'index-format': {
+      type: 'string',
+      value: 'FORMAT',
+      default: 'docker',
+      description: 'docker (manifest list v2, for old engines) or oci (image index)',
+    },
     store: SHARED_OPTIONS.store,
     username: { type: 'string', value: 'USER', description: 'registry user name (with --password-stdin)' },
     'password-stdin': { type: 'boolean', description: 'read the registry password from stdin' },
     jobs: { type: 'string', value: 'N', default: '3', description: 'blobs uploaded at once' },
     ...REGISTRY_OPTIONS,
-    'create-repository': { type: 'boolean', description: 'AWS ECR: create the repository first if it does not exist (ECR rejects pushes to a missing one)' },
+    'create-repository': {
+      type: 'boolean',
+      description: 'AWS ECR: create the repository first if it does not exist (ECR rejects pushes to a missing one)',
+    },
     quiet: SHARED_OPTIONS.quiet,
     json: { type: 'boolean', description: 'print the result as JSON on stdout' },
   },
-  examples: ['mab push sysbench:1.0.20 127.0.0.1:5000/mab/sysbench', 'printf %s "$TOKEN" | mab push sysbench:1.0.20 registry.example.com/edge/sysbench --username ci --password-stdin'],
+  examples: [
+    'mab push sysbench:1.0.20 127.0.0.1:5000/mab/sysbench',
+    'printf %s "$TOKEN" | mab push sysbench:1.0.20 registry.example.com/edge/sysbench --username ci --password-stdin',
+  ],
   async run(args, opts, io) {
     const [storeTag, target] = args;
-    if (!storeTag || !target || args.length > 2) throw new MabError('E_USAGE', 'mab push takes STORE-TAG and REFERENCE', 'e.g. mab push sysbench:1.0.20 127.0.0.1:5000/mab/sysbench');
+    if (!storeTag || !target || args.length > 2)
+      throw new MabError(
+        'E_USAGE',
+        'mab push takes STORE-TAG and REFERENCE',
+        'e.g. mab push sysbench:1.0.20 127.0.0.1:5000/mab/sysbench',
+      );
     const format = indexFormatOf(opts['index-format']) ?? 'docker';
     const credentials = await credentialsOf(opts);
     const ref = parseReference(target);
-    if (ref.digest) throw new MabError('E_USAGE', `cannot push to a digest (${target})`, 'give a repository, optionally with :TAG');
+    if (ref.digest)
+      throw new MabError('E_USAGE', `cannot push to a digest (${target})`, 'give a repository, optionally with :TAG');
     const dir = storeDirOf(opts, io);
     const log = logger(io, Boolean(opts.quiet));
-    const client = new RegistryClient(ref.registry, { ...(await registryOptions(ref.registry, opts, io, log)), ...(credentials ? { credentials } : {}) });
+    const client = new RegistryClient(ref.registry, {
+      ...(await registryOptions(ref.registry, opts, io, log)),
+      ...(credentials ? { credentials } : {}),
+    });
     if (opts['create-repository']) await createEcrRepository(ref.registry, ref.repository, io.env, log);
     const store = await Store.open(dir);
     const vars = await buildOf(store, storeTag);
     const templates = (opts.tag as string[] | undefined) ?? [];
     const forIndex = templates.filter((t) => !perPlatform(t));
     const { version } = vars;
-    const tags = forIndex.length ? templateTags(forIndex, vars) : ref.tag ? [ref.tag] : semver.valid(version) ? semverTags(version, await client.listTags(ref.repository)) : [version];
+    const tags = forIndex.length
+      ? templateTags(forIndex, vars)
+      : ref.tag
+        ? [ref.tag]
+        : semver.valid(version)
+          ? semverTags(version, await client.listTags(ref.repository))
+          : [version];
     const r = await pushFromStore(store, storeTag, client, ref.repository, {
       tags,
       platformTags: (platforms) => platformTags(templates, vars, platforms, tags),
@@ -92,9 +143,26 @@ export const push: Command = {
       jobs: Math.max(1, Number(opts.jobs) || 3),
       log,
     });
-    const perArch = Object.entries(r.platformTags).map(([p, t]) => `; ${p} tagged ${t.join(', ')}`).join('');
+    const perArch = Object.entries(r.platformTags)
+      .map(([p, t]) => `; ${p} tagged ${t.join(', ')}`)
+      .join('');
     const summary = `${ref.registry}/${ref.repository}@${r.digest} tagged ${tags.join(', ')}${perArch}; ${pushSummary(r)}`;
-    io.out(opts.json ? JSON.stringify({ schemaVersion: 1, reference: `${ref.registry}/${ref.repository}`, ...r, children: r.children.map(({ platform, digest }) => ({ platform, digest })), retries: client.retried.length, retried: client.retried }, null, 2) + '\n' : summary + '\n');
+    io.out(
+      opts.json
+        ? JSON.stringify(
+            {
+              schemaVersion: 1,
+              reference: `${ref.registry}/${ref.repository}`,
+              ...r,
+              children: r.children.map(({ platform, digest }) => ({ platform, digest })),
+              retries: client.retried.length,
+              retried: client.retried,
+            },
+            null,
+            2,
+          ) + '\n'
+        : summary + '\n',
+    );
     return 0;
   },
 };

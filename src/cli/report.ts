@@ -15,7 +15,16 @@ import { buildRecord } from '../store/builds.js';
 import { Store } from '../store/layout.js';
 import type { Io } from '../util/io.js';
 import type { Command, Values } from './command.js';
-import { REGISTRY_OPTIONS, logger, printReport, recipesDir, registryOptions, reportFormatOf, storeDirOf, SHARED_OPTIONS } from './context.js';
+import {
+  REGISTRY_OPTIONS,
+  logger,
+  printReport,
+  recipesDir,
+  registryOptions,
+  reportFormatOf,
+  storeDirOf,
+  SHARED_OPTIONS,
+} from './context.js';
 
 /**
  * TARGET: with a '/', a registry reference; otherwise a store tag, where a bare name means its
@@ -24,13 +33,21 @@ import { REGISTRY_OPTIONS, logger, printReport, recipesDir, registryOptions, rep
 async function sourceOf(target: string, opts: Values, io: Io): Promise<ImageSource> {
   if (target.includes('/')) {
     const ref = parseReference(target, { defaultTag: 'latest' });
-    return registrySource(new RegistryClient(ref.registry, await registryOptions(ref.registry, opts, io, logger(io, false))), ref.repository, ref.digest ?? ref.tag!);
+    return registrySource(
+      new RegistryClient(ref.registry, await registryOptions(ref.registry, opts, io, logger(io, false))),
+      ref.repository,
+      ref.digest ?? ref.tag!,
+    );
   }
   const dir = storeDirOf(opts, io);
   const store = await Store.open(dir);
   const tag = target.includes(':') ? target : `${target}:latest`;
   if (!(await store.resolve(tag)) && (await listRecipes(recipesDir(opts, io))).includes(target)) {
-    throw new MabError('E_REPORT_TARGET', `recipe ${target} has no build in the store ${dir}`, `build it first: mab build ${target}`);
+    throw new MabError(
+      'E_REPORT_TARGET',
+      `recipe ${target} has no build in the store ${dir}`,
+      `build it first: mab build ${target}`,
+    );
   }
   return storeSource(store, tag);
 }
@@ -43,55 +60,111 @@ export const report: Command = {
     'registry reference (127.0.0.1:5000/mab/sysbench:1.0.20). For every platform: the download size',
     '(config + compressed layers) and the unpacked size; each layer with the instruction that made',
     'it, whether it came with the base image and whether other platforms share it; the largest',
-    'files; bytes wasted on files that later layers overwrite or delete (dive\'s definition) and the',
+    "files; bytes wasted on files that later layers overwrite or delete (dive's definition) and the",
     'efficiency score; build time and smoke results when mab built it into this store. Layers are',
     'streamed through gunzip and read as tar, never unpacked to disk.',
-    '--max-size makes the command exit 1 when a platform\'s download size is over its budget.',
+    "--max-size makes the command exit 1 when a platform's download size is over its budget.",
   ].join('\n'),
   options: {
-    format: { type: 'string', value: 'FORMAT', default: 'text', description: 'text (a terminal table) or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)' },
+    format: {
+      type: 'string',
+      value: 'FORMAT',
+      default: 'text',
+      description: 'text (a terminal table) or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)',
+    },
     json: { type: 'boolean', description: 'print the report as JSON (schema: docs/reports.md)' },
-    html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML page with a chart of every platform\'s layers' },
-    'max-size': { type: 'string', value: '[PLATFORM=]SIZE', multiple: true, description: 'budget for the download size, e.g. linux/arm64=60MB, or 60MB for every platform; replaces the recipe\'s max_size' },
-    base: { type: 'string', value: 'IMAGE', description: 'base image to count shared layers against, when the store has no build record naming one' },
-    top: { type: 'string', value: 'N', default: '10', description: 'largest files and wasted paths listed per platform' },
+    html: {
+      type: 'string',
+      value: 'FILE',
+      description: "also write a self-contained HTML page with a chart of every platform's layers",
+    },
+    'max-size': {
+      type: 'string',
+      value: '[PLATFORM=]SIZE',
+      multiple: true,
+      description:
+        "budget for the download size, e.g. linux/arm64=60MB, or 60MB for every platform; replaces the recipe's max_size",
+    },
+    base: {
+      type: 'string',
+      value: 'IMAGE',
+      description: 'base image to count shared layers against, when the store has no build record naming one',
+    },
+    top: {
+      type: 'string',
+      value: 'N',
+      default: '10',
+      description: 'largest files and wasted paths listed per platform',
+    },
     store: SHARED_OPTIONS.store,
     recipes: { type: 'string', value: 'DIR', description: 'recipes directory (default: the bundled recipes/)' },
-    metadata: { type: 'string', value: 'FILE', multiple: true, description: 'build times and smoke results from these build metadata files (mab build --metadata-file, on split runners) instead of the store\'s records' },
+    metadata: {
+      type: 'string',
+      value: 'FILE',
+      multiple: true,
+      description:
+        "build times and smoke results from these build metadata files (mab build --metadata-file, on split runners) instead of the store's records",
+    },
     ...REGISTRY_OPTIONS,
   },
-  examples: ['mab report sysbench', 'mab report sysbench:1.0.20-cross --max-size linux/arm64=60MB --format md', 'mab report 127.0.0.1:5000/mab/sysbench:1.0.20 --json'],
+  examples: [
+    'mab report sysbench',
+    'mab report sysbench:1.0.20-cross --max-size linux/arm64=60MB --format md',
+    'mab report 127.0.0.1:5000/mab/sysbench:1.0.20 --json',
+  ],
   async run(args, opts, io) {
     const [target] = args;
-    if (!target || args.length > 1) throw new MabError('E_USAGE', 'mab report takes one TARGET', 'e.g. mab report sysbench');
+    if (!target || args.length > 1)
+      throw new MabError('E_USAGE', 'mab report takes one TARGET', 'e.g. mab report sysbench');
     const format = reportFormatOf(opts);
     const top = Number(opts.top);
-    if (!Number.isInteger(top) || top < 0) throw new MabError('E_USAGE', `--top "${String(opts.top)}" is not a whole number`);
+    if (!Number.isInteger(top) || top < 0)
+      throw new MabError('E_USAGE', `--top "${String(opts.top)}" is not a whole number`);
     const budgets = parseBudgets((opts['max-size'] as string[] | undefined) ?? []);
     const source = await sourceOf(target, opts, io);
     const storeDir = source.kind === 'store' ? storeDirOf(opts, io) : undefined;
     // Build times and smoke results: the store's records, or split runners' metadata files.
     const files = (opts.metadata as string[] | undefined) ?? [];
-    const fromFiles = files.length ? metadataRecords(await Promise.all(files.map((f) => readMetadata(path.resolve(io.cwd, f))))) : undefined;
+    const fromFiles = files.length
+      ? metadataRecords(await Promise.all(files.map((f) => readMetadata(path.resolve(io.cwd, f)))))
+      : undefined;
     const r = await sizeReport(source, {
       top,
       base: baseLookup(io.env),
       ...(opts.base ? { baseName: String(opts.base) } : {}),
-      ...(fromFiles ? { builds: async (d: string) => fromFiles.get(d) } : storeDir ? { builds: (d: string) => buildRecord(storeDir, d) } : {}),
+      ...(fromFiles
+        ? { builds: async (d: string) => fromFiles.get(d) }
+        : storeDir
+          ? { builds: (d: string) => buildRecord(storeDir, d) }
+          : {}),
     });
     // --max-size replaces the recipe's max_size; without it, the recipe's budgets apply.
-    const fromRecipe = !Object.keys(budgets).length && r.recipe && (await listRecipes(recipesDir(opts, io))).includes(r.recipe) ? (await findRecipe(r.recipe, recipesDir(opts, io))).maxSize : {};
+    const fromRecipe =
+      !Object.keys(budgets).length && r.recipe && (await listRecipes(recipesDir(opts, io))).includes(r.recipe)
+        ? (await findRecipe(r.recipe, recipesDir(opts, io))).maxSize
+        : {};
     const results = checkBudgets(r, Object.keys(budgets).length ? budgets : fromRecipe);
-    if (opts.html) await writeFile(path.resolve(io.cwd, String(opts.html)), reportHtml({ title: `Image sizes: ${r.target}`, reports: { [r.strategy ?? r.target]: r } }));
+    if (opts.html)
+      await writeFile(
+        path.resolve(io.cwd, String(opts.html)),
+        reportHtml({ title: `Image sizes: ${r.target}`, reports: { [r.strategy ?? r.target]: r } }),
+      );
     if (opts.json) {
       io.out(JSON.stringify({ ...r, ...(results.length ? { budgets: results } : {}) }, null, 2) + '\n');
     } else {
       const text = format === 'md' ? reportMarkdown(r) : reportText(r);
-      const budgetLines = results.map((b) => (format === 'md' ? `- ${b.over ? '❌' : '✅'} ${budgetMessage(b)}` : budgetMessage(b)));
+      const budgetLines = results.map((b) =>
+        format === 'md' ? `- ${b.over ? '❌' : '✅'} ${budgetMessage(b)}` : budgetMessage(b),
+      );
       await printReport(io, format, text + (budgetLines.length ? `\n${budgetLines.join('\n')}\n` : ''));
     }
     const over = results.filter((b) => b.over);
-    if (over.length) throw new MabError('E_BUDGET', `over budget: ${over.map(budgetMessage).join('; ')}`, 'see the largest layers and files in the report; a multistage or minimal strategy may help, or raise --max-size');
+    if (over.length)
+      throw new MabError(
+        'E_BUDGET',
+        `over budget: ${over.map(budgetMessage).join('; ')}`,
+        'see the largest layers and files in the report; a multistage or minimal strategy may help, or raise --max-size',
+      );
     return 0;
   },
 };

@@ -11,22 +11,57 @@ import type { OptionSpec, Values } from './command.js';
 import { PACKAGE_ROOT, indexFormatOf, recipesDir } from './context.js';
 
 export const PLAN_OPTIONS: Record<string, OptionSpec> = {
-  arch: { type: 'string', value: 'LIST', description: 'platforms, comma-separated: amd64, arm64, arm/v7, … (aliases such as aarch64, x86_64, armhf work; amd64/v2, /v3, /v4 are the x86-64 levels); default: every platform the recipe supports' },
-  strategy: { type: 'string', value: 'NAME', description: `build strategy: ${STRATEGY_NAMES.join(', ')}; default: cross when the recipe supports it (builds run on the build platform, no emulation), else multistage` },
-  recipes: { type: 'string', value: 'DIR', description: 'directory of recipes (default: $MAB_RECIPES, else the recipes shipped with mab)' },
-  templates: { type: 'string', value: 'DIR', description: 'directory of strategy templates (default: the templates shipped with mab)' },
+  arch: {
+    type: 'string',
+    value: 'LIST',
+    description:
+      'platforms, comma-separated: amd64, arm64, arm/v7, … (aliases such as aarch64, x86_64, armhf work; amd64/v2, /v3, /v4 are the x86-64 levels); default: every platform the recipe supports',
+  },
+  strategy: {
+    type: 'string',
+    value: 'NAME',
+    description: `build strategy: ${STRATEGY_NAMES.join(', ')}; default: cross when the recipe supports it (builds run on the build platform, no emulation), else multistage`,
+  },
+  recipes: {
+    type: 'string',
+    value: 'DIR',
+    description: 'directory of recipes (default: $MAB_RECIPES, else the recipes shipped with mab)',
+  },
+  templates: {
+    type: 'string',
+    value: 'DIR',
+    description: 'directory of strategy templates (default: the templates shipped with mab)',
+  },
 };
 
-export async function resolvePlan(recipeArg: string | undefined, opts: Values, io: Io, push?: string): Promise<BuildPlan> {
-  if (!recipeArg) throw new MabError('E_USAGE', 'no recipe given', 'pass a recipe name (e.g. sysbench) or a path to a recipe .yaml');
+export async function resolvePlan(
+  recipeArg: string | undefined,
+  opts: Values,
+  io: Io,
+  push?: string,
+): Promise<BuildPlan> {
+  if (!recipeArg)
+    throw new MabError('E_USAGE', 'no recipe given', 'pass a recipe name (e.g. sysbench) or a path to a recipe .yaml');
   const recipe = await findRecipe(recipeArg, recipesDir(opts, io));
-  const templatesDir = path.resolve(io.cwd, (opts.templates as string | undefined) ?? path.join(PACKAGE_ROOT, 'templates'));
+  const templatesDir = path.resolve(
+    io.cwd,
+    (opts.templates as string | undefined) ?? path.join(PACKAGE_ROOT, 'templates'),
+  );
   const dockerfile = await readFile(path.join(templatesDir, 'app.Dockerfile'), 'utf8').catch(() => {
-    throw new MabError('E_TEMPLATE', `no app.Dockerfile in templates directory ${templatesDir}`, 'point --templates at a directory with app.Dockerfile and collect-closure.sh');
+    throw new MabError(
+      'E_TEMPLATE',
+      `no app.Dockerfile in templates directory ${templatesDir}`,
+      'point --templates at a directory with app.Dockerfile and collect-closure.sh',
+    );
   });
   const format = indexFormatOf(opts['index-format']) ?? 'docker';
   const smoke = (opts.smoke as string | undefined) ?? 'quick';
-  if (smoke !== 'quick' && smoke !== 'all') throw new MabError('E_USAGE', `--smoke "${smoke}" is not quick or all`, 'quick skips the checks a recipe marks slow; all runs every check');
+  if (smoke !== 'quick' && smoke !== 'all')
+    throw new MabError(
+      'E_USAGE',
+      `--smoke "${smoke}" is not quick or all`,
+      'quick skips the checks a recipe marks slow; all runs every check',
+    );
   const rel = path.relative(io.cwd, recipe.file);
   return planBuild({
     recipe,

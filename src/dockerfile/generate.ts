@@ -39,13 +39,19 @@ export function aptInstalls(recipeAll: Recipe, strategy: Strategy, platform: Pla
   const support = recipe.strategies[strategy];
   const cross = p.cross && support && 'keep' in support ? support.cross : undefined;
   const target = platformInfo(platform).debian;
-  const each = (names: string[], step: InstallStep, arch: string | undefined) => names.map((n): AptInstall => {
-    const [name, qualifier] = n.split(':') as [string, string | undefined];
-    const a = qualifier && qualifier !== 'any' && qualifier !== 'native' ? qualifier : arch;
-    // A cross stage runs on the build platform: a target package is named with its arch there.
-    return { name, ...(a ? { arch: a } : {}), step, spelled: step === 'cross' && a ? `${name}:${a}` : n };
-  });
-  if (cross) return [...each(cross.tools, 'cross', undefined), ...each(cross.packages, 'cross', target), ...each(recipe.runtime.packages, 'unpack', target)];
+  const each = (names: string[], step: InstallStep, arch: string | undefined) =>
+    names.map((n): AptInstall => {
+      const [name, qualifier] = n.split(':') as [string, string | undefined];
+      const a = qualifier && qualifier !== 'any' && qualifier !== 'native' ? qualifier : arch;
+      // A cross stage runs on the build platform: a target package is named with its arch there.
+      return { name, ...(a ? { arch: a } : {}), step, spelled: step === 'cross' && a ? `${name}:${a}` : n };
+    });
+  if (cross)
+    return [
+      ...each(cross.tools, 'cross', undefined),
+      ...each(cross.packages, 'cross', target),
+      ...each(recipe.runtime.packages, 'unpack', target),
+    ];
   return [
     ...each(recipe.build.packages, 'build', target),
     // A single-stage image installs the runtime packages into the build stage itself.
@@ -54,7 +60,12 @@ export function aptInstalls(recipeAll: Recipe, strategy: Strategy, platform: Pla
   ];
 }
 
-export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: Platform, recipePath: string): TemplateVars {
+export function dockerfileVars(
+  recipeAll: Recipe,
+  strategy: Strategy,
+  platform: Platform,
+  recipePath: string,
+): TemplateVars {
   const recipe = recipeFor(recipeAll, platform);
   const p = STRATEGY_PARAMS[strategy];
   const labels: Record<string, string | undefined> = {
@@ -98,16 +109,23 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
     cross_apt_mounts: aptMounts(`cross-${arch.debian}`),
     step_mounts: [
       // The recipe's caches outlive the build, one per recipe, path and kind of build stage.
-      ...recipe.build.caches.map((dir) => `--mount=type=cache,id=mab-${recipe.name}${cross ? '-cross' : ''}-${arch.debian}${dir.replace(/\/+/g, '-')},target=${dir}`),
+      ...recipe.build.caches.map(
+        (dir) =>
+          `--mount=type=cache,id=mab-${recipe.name}${cross ? '-cross' : ''}-${arch.debian}${dir.replace(/\/+/g, '-')},target=${dir}`,
+      ),
       // Each step sees the recipe's build secrets as files, for that step only (nothing is stored).
       ...recipe.secrets.map((id) => `--mount=type=secret,id=${id},required`),
-    ].map((m) => `${m} `).join(''),
+    ]
+      .map((m) => `${m} `)
+      .join(''),
     // Data files go straight into the final stage, one layer each, after everything built.
     artifacts: recipe.artifacts.map((a) => `artifacts/${a.file} ${a.path}`),
     collect_paths: p.collect === 'paths',
     collect_closure: p.collect === 'closure',
     // Relative to /, which is where the collection runs.
-    keep: keptPaths(recipe, strategy).map((k) => k.slice(1)).join(' '),
+    keep: keptPaths(recipe, strategy)
+      .map((k) => k.slice(1))
+      .join(' '),
     env: Object.entries(recipe.env).map(([k, v]) => `${k}=${dockerQuote(v, `env ${k}`)}`),
     labels: Object.entries(labels)
       .filter((e): e is [string, string] => e[1] !== undefined)
@@ -115,12 +133,14 @@ export function dockerfileVars(recipeAll: Recipe, strategy: Strategy, platform: 
     ports: recipe.ports,
     workdir: recipe.workdir,
     user: recipe.user,
-    healthcheck: recipe.healthcheck ? [
-      ...(recipe.healthcheck.interval ? [`--interval=${recipe.healthcheck.interval}`] : []),
-      ...(recipe.healthcheck.timeout ? [`--timeout=${recipe.healthcheck.timeout}`] : []),
-      ...(recipe.healthcheck.retries !== undefined ? [`--retries=${recipe.healthcheck.retries}`] : []),
-      `CMD ${execForm(recipe.healthcheck.run)}`,
-    ].join(' ') : undefined,
+    healthcheck: recipe.healthcheck
+      ? [
+          ...(recipe.healthcheck.interval ? [`--interval=${recipe.healthcheck.interval}`] : []),
+          ...(recipe.healthcheck.timeout ? [`--timeout=${recipe.healthcheck.timeout}`] : []),
+          ...(recipe.healthcheck.retries !== undefined ? [`--retries=${recipe.healthcheck.retries}`] : []),
+          `CMD ${execForm(recipe.healthcheck.run)}`,
+        ].join(' ')
+      : undefined,
     entrypoint: execForm(recipe.entrypoint),
     cmd: recipe.cmd.length ? execForm(recipe.cmd) : undefined,
   };
@@ -145,17 +165,31 @@ function aptMounts(key: string): string {
 function crossEnv(platform: Platform): string[] {
   const a = platformInfo(platform);
   const env = [
-    `DEB_HOST_ARCH=${a.debian}`, `DEB_HOST_GNU_TYPE=${a.gnu}`,
-    `CC=${a.gnu}-gcc`, `CXX=${a.gnu}-g++`, `PKG_CONFIG=${a.gnu}-pkg-config`,
-    `GOOS=${platform.os}`, `GOARCH=${platform.architecture}`,
+    `DEB_HOST_ARCH=${a.debian}`,
+    `DEB_HOST_GNU_TYPE=${a.gnu}`,
+    `CC=${a.gnu}-gcc`,
+    `CXX=${a.gnu}-g++`,
+    `PKG_CONFIG=${a.gnu}-pkg-config`,
+    `GOOS=${platform.os}`,
+    `GOARCH=${platform.architecture}`,
   ];
   if (platform.architecture === 'arm' && platform.variant) env.push(`GOARM=${platform.variant.slice(1)}`);
   return env;
 }
 
-export function generateDockerfile(template: string, strategy: Strategy, recipe: Recipe, platform: Platform, recipePath: string): string {
+export function generateDockerfile(
+  template: string,
+  strategy: Strategy,
+  recipe: Recipe,
+  platform: Platform,
+  recipePath: string,
+): string {
   const where = `${recipe.name} (${strategy}, ${formatPlatform(platform)})`;
-  const text = renderTemplate(template, dockerfileVars(recipe, strategy, platform, recipePath), 'templates/app.Dockerfile');
+  const text = renderTemplate(
+    template,
+    dockerfileVars(recipe, strategy, platform, recipePath),
+    'templates/app.Dockerfile',
+  );
   validateDockerfile(text, where);
   return text;
 }

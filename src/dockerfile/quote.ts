@@ -5,7 +5,8 @@ import { MabError } from '../errors.js';
  * taken literally (Dockerfile variable substitution would otherwise expand `$X`).
  */
 export function dockerQuote(value: string, what: string): string {
-  if (/[\r\n]/.test(value)) throw new MabError('E_QUOTE', `${what} contains a line break: "${value}"`, 'write it on one line');
+  if (/[\r\n]/.test(value))
+    throw new MabError('E_QUOTE', `${what} contains a line break: "${value}"`, 'write it on one line');
   return '"' + value.replace(/[\\"$]/g, (c) => '\\' + c) + '"';
 }
 

@@ -28,5 +28,11 @@ export const STRATEGY_PARAMS: Record<Strategy, StrategyParams> = {
   single: { build: 'debian:bookworm', collect: 'none', runtimeApt: false },
   multistage: { build: 'debian:bookworm', runtime: 'debian:bookworm-slim', collect: 'paths', runtimeApt: true },
   minimal: { build: 'debian:bookworm', runtime: 'scratch', collect: 'closure', runtimeApt: false },
-  cross: { build: 'debian:bookworm', runtime: 'debian:bookworm-slim', collect: 'paths', runtimeApt: false, cross: true },
+  cross: {
+    build: 'debian:bookworm',
+    runtime: 'debian:bookworm-slim',
+    collect: 'paths',
+    runtimeApt: false,
+    cross: true,
+  },
 };

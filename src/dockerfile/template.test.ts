@@ -3,7 +3,9 @@ import { renderTemplate } from './template.js';
 
 describe('renderTemplate', () => {
   it('substitutes variables', () => {
-    expect(renderTemplate('FROM {{base}} AS build\n', { base: 'debian:bookworm' })).toBe('FROM debian:bookworm AS build\n');
+    expect(renderTemplate('FROM {{base}} AS build\n', { base: 'debian:bookworm' })).toBe(
+      'FROM debian:bookworm AS build\n',
+    );
   });
   it('repeats list sections and drops standalone tag lines', () => {
     const t = 'A\n{{#steps}}\nRUN {{.}}\n{{/steps}}\nB\n';
@@ -19,11 +21,15 @@ describe('renderTemplate', () => {
     expect(renderTemplate('{{#f}}yes{{/f}}', { f: false })).toBe('');
   });
   it('fails on an unknown variable, naming it', () => {
-    expect(() => renderTemplate('FROM {{bsae}}', { base: 'x' }, 't.Dockerfile')).toThrow(/t\.Dockerfile: unknown variable \{\{bsae\}\}/);
+    expect(() => renderTemplate('FROM {{bsae}}', { base: 'x' }, 't.Dockerfile')).toThrow(
+      /t\.Dockerfile: unknown variable \{\{bsae\}\}/,
+    );
   });
   it('inserts a value as it is, never reading it again as template text', () => {
     const t = '{{#steps}}\nRUN {{.}}\n{{/steps}}\nCOPY {{keep}} /\n';
-    expect(renderTemplate(t, { steps: ['echo {{keep}}', 'echo {{#steps}}x{{/steps}}'], keep: '/out/' })).toBe('RUN echo {{keep}}\nRUN echo {{#steps}}x{{/steps}}\nCOPY /out/ /\n');
+    expect(renderTemplate(t, { steps: ['echo {{keep}}', 'echo {{#steps}}x{{/steps}}'], keep: '/out/' })).toBe(
+      'RUN echo {{keep}}\nRUN echo {{#steps}}x{{/steps}}\nCOPY /out/ /\n',
+    );
     expect(renderTemplate('LABEL a={{a}} b={{b}}\n', { a: '{{b}}', b: 'x' })).toBe('LABEL a={{b}} b=x\n');
   });
   it('fails when a list is used as text', () => {

@@ -28,12 +28,18 @@ function render(text: string, vars: TemplateVars, name: string): string {
       return v ? render(body, vars, name) : '';
     }
     const v = lookup(vars, key, name, false);
-    if (typeof v !== 'string') throw new MabError('E_TEMPLATE', `${name}: {{${key}}} is ${Array.isArray(v) ? 'a list' : typeof v}, expected text`, `use {{#${key}}}…{{/${key}}} for lists and flags`);
+    if (typeof v !== 'string')
+      throw new MabError(
+        'E_TEMPLATE',
+        `${name}: {{${key}}} is ${Array.isArray(v) ? 'a list' : typeof v}, expected text`,
+        `use {{#${key}}}…{{/${key}}} for lists and flags`,
+      );
     return v;
   });
 }
 
 function lookup(vars: TemplateVars, key: string, name: string, optional: boolean): TemplateValue {
-  if (!(key in vars) && !optional) throw new MabError('E_TEMPLATE', `${name}: unknown variable {{${key}}}`, `known: ${Object.keys(vars).join(', ')}`);
+  if (!(key in vars) && !optional)
+    throw new MabError('E_TEMPLATE', `${name}: unknown variable {{${key}}}`, `known: ${Object.keys(vars).join(', ')}`);
   return vars[key];
 }

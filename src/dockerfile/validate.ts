@@ -16,7 +16,11 @@ export function validateDockerfile(content: string, where: string): DockerfileSu
   const problems = validate(content);
   if (problems.length > 0) {
     const list = problems.map((d) => `  line ${d.range.start.line + 1}: ${d.message}`).join('\n');
-    throw new MabError('E_DOCKERFILE', `generated Dockerfile for ${where} has ${problems.length} problem(s):\n${list}`, 'this is a bug in the template or the recipe values; run `mab generate` to inspect the file');
+    throw new MabError(
+      'E_DOCKERFILE',
+      `generated Dockerfile for ${where} has ${problems.length} problem(s):\n${list}`,
+      'this is a bug in the template or the recipe values; run `mab generate` to inspect the file',
+    );
   }
   const ast = DockerfileParser.parse(content);
   const stages = ast.getFROMs().map((f) => ({ name: f.getBuildStage() ?? undefined, base: f.getImage() ?? '' }));

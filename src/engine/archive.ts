@@ -65,7 +65,12 @@ export function kindOf(head: Buffer, size: number): Kind {
   if (head.subarray(0, 2).equals(GZIP)) return 'gzip';
   if (head.subarray(0, 4).equals(ZSTD)) return 'zstd';
   // POSIX and GNU tar headers carry "ustar" at offset 257; an empty layer is two zero blocks.
-  if (size >= 1024 && size % 512 === 0 && (head.subarray(257, 262).toString('latin1') === 'ustar' || head.subarray(0, 512).every((b) => b === 0))) return 'tar';
+  if (
+    size >= 1024 &&
+    size % 512 === 0 &&
+    (head.subarray(257, 262).toString('latin1') === 'ustar' || head.subarray(0, 512).every((b) => b === 0))
+  )
+    return 'tar';
   const first = head.toString('utf8').trimStart()[0];
   if ((first === '{' || first === '[') && size <= MAX_JSON) return 'json';
   return 'other';
@@ -112,7 +117,12 @@ const digestOf = (name: string, re: RegExp) => {
  * called when the read fails before the archive ended, before the archive stream is closed (so
  * that the process writing it is stopped, rather than failing on a closed pipe).
  */
-export async function readSaveArchive(archive: Readable, image: string, onLayer: (layer: ArchiveLayer) => Promise<Layer | undefined>, abort?: () => void): Promise<SavedImage> {
+export async function readSaveArchive(
+  archive: Readable,
+  image: string,
+  onLayer: (layer: ArchiveLayer) => Promise<Layer | undefined>,
+  abort?: () => void,
+): Promise<SavedImage> {
   const json = new Map<string, Buffer>();
   const layers = new Map<string, Promise<Layer | undefined>>();
   // The first layer handler that failed: what the read then reports, ahead of whatever the stream
@@ -124,14 +134,20 @@ export async function readSaveArchive(archive: Readable, image: string, onLayer:
   const entries = (async () => {
     for await (const entry of extract) {
       const { name, size = 0, type, linkname } = entry.header;
-      if ((type === 'symlink' || type === 'link') && linkname) links.set(name, type === 'symlink' ? joinLink(name, linkname) : linkname);
+      if ((type === 'symlink' || type === 'link') && linkname)
+        links.set(name, type === 'symlink' ? joinLink(name, linkname) : linkname);
       if (type !== 'file') {
         entry.resume();
         continue;
       }
       const { head, all } = await peek(entry as AsyncIterable<Buffer>, 512);
       const kind = kindOf(head, size);
-      if (kind === 'zstd') throw new MabError('E_EXPORT', `docker save ${image}: layer ${name} is zstd-compressed; mab stores gzip layers`, 'build with the default (gzip) layer compression');
+      if (kind === 'zstd')
+        throw new MabError(
+          'E_EXPORT',
+          `docker save ${image}: layer ${name} is zstd-compressed; mab stores gzip layers`,
+          'build with the default (gzip) layer compression',
+        );
       if (kind === 'json') json.set(name, await collect(all));
       else if (kind === 'gzip' || kind === 'tar') {
         let read!: () => void;
@@ -141,7 +157,13 @@ export async function readSaveArchive(archive: Readable, image: string, onLayer:
           read();
         }
         const named = digestOf(name, CONTENT_NAME);
-        const stored = onLayer({ name, size, compression: kind === 'gzip' ? 'gzip' : 'none', ...(named ? { named } : {}), content: content() });
+        const stored = onLayer({
+          name,
+          size,
+          compression: kind === 'gzip' ? 'gzip' : 'none',
+          ...(named ? { named } : {}),
+          content: content(),
+        });
         layers.set(name, stored);
         stored.catch((error: unknown) => (failed ??= { error }));
         // The next entry comes once this one's bytes are read; a handler that failed first ends the read.
@@ -173,8 +195,18 @@ function joinLink(from: string, target: string): string {
   return parts.join('/');
 }
 
-async function assemble(image: string, json: Map<string, Buffer>, layers: Map<string, Promise<Layer | undefined>>, links: Map<string, string>): Promise<SavedImage> {
-  const fail = (what: string) => new MabError('E_EXPORT', `docker save ${image}: ${what}`, 'the engine gave an archive mab cannot trust; rebuild the image, and report the engine version (`docker version`) if it happens again');
+async function assemble(
+  image: string,
+  json: Map<string, Buffer>,
+  layers: Map<string, Promise<Layer | undefined>>,
+  links: Map<string, string>,
+): Promise<SavedImage> {
+  const fail = (what: string) =>
+    new MabError(
+      'E_EXPORT',
+      `docker save ${image}: ${what}`,
+      'the engine gave an archive mab cannot trust; rebuild the image, and report the engine version (`docker version`) if it happens again',
+    );
   const resolve = (p: string) => {
     for (let i = 0; i < 8 && !json.has(p) && !layers.has(p) && links.has(p); i++) p = links.get(p)!;
     return p;
@@ -193,20 +225,31 @@ async function assemble(image: string, json: Map<string, Buffer>, layers: Map<st
   if (claimed && claimed !== configDigest) throw fail(`the config ${configPath} has digest ${configDigest}`);
   const config = JSON.parse(configBytes.toString()) as ImageConfig;
   const diffIds = config.rootfs?.diff_ids ?? [];
-  if (diffIds.length !== layerPaths.length) throw fail(`manifest.json lists ${layerPaths.length} layers, the config ${diffIds.length}`);
-  const stored = await Promise.all(layerPaths.map(async (p, i) => {
-    const held = layers.get(resolve(p));
-    if (!held) throw fail(`manifest.json lists the layer ${p}, which the archive does not hold as a tar or gzip blob`);
-    const l = await held;
-    if (!l) return undefined;
-    // The config names each layer by the digest of its uncompressed tar: a mismatch means the
-    // archive and the image disagree, and the stored image would not run.
-    if (l.diffId !== diffIds[i]) throw fail(`layer ${i + 1} (${p}) has diff_id ${l.diffId}, its config says ${diffIds[i]}`);
-    const named = digestOf(resolve(p), CONTENT_NAME);
-    if (named && named !== l.diffId && named !== l.blob.digest) throw fail(`layer ${i + 1} is named ${named} but its bytes have digest ${l.blob.digest} (diff_id ${l.diffId})`);
-    return l;
-  }));
+  if (diffIds.length !== layerPaths.length)
+    throw fail(`manifest.json lists ${layerPaths.length} layers, the config ${diffIds.length}`);
+  const stored = await Promise.all(
+    layerPaths.map(async (p, i) => {
+      const held = layers.get(resolve(p));
+      if (!held)
+        throw fail(`manifest.json lists the layer ${p}, which the archive does not hold as a tar or gzip blob`);
+      const l = await held;
+      if (!l) return undefined;
+      // The config names each layer by the digest of its uncompressed tar: a mismatch means the
+      // archive and the image disagree, and the stored image would not run.
+      if (l.diffId !== diffIds[i])
+        throw fail(`layer ${i + 1} (${p}) has diff_id ${l.diffId}, its config says ${diffIds[i]}`);
+      const named = digestOf(resolve(p), CONTENT_NAME);
+      if (named && named !== l.diffId && named !== l.blob.digest)
+        throw fail(`layer ${i + 1} is named ${named} but its bytes have digest ${l.blob.digest} (diff_id ${l.diffId})`);
+      return l;
+    }),
+  );
   const index = json.get('index.json');
   const named = index ? ((JSON.parse(index.toString()) as Partial<Index>).manifests ?? []).map((d) => d.digest) : [];
-  return { configBytes, config, layers: stored, ids: [...new Set([configDigest, ...named.filter((d): d is string => typeof d === 'string')])] };
+  return {
+    configBytes,
+    config,
+    layers: stored,
+    ids: [...new Set([configDigest, ...named.filter((d): d is string => typeof d === 'string')])],
+  };
 }

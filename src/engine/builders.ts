@@ -26,9 +26,15 @@ export function parseBuilderSpecs(specs: string[]): Map<string, string> {
   for (const spec of specs) {
     const eq = spec.indexOf('=');
     const name = spec.slice(eq + 1);
-    if (eq < 1 || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new MabError('E_USAGE', `--builder "${spec}" is not PLATFORM=NAME`, 'e.g. --builder linux/arm64=arm-board, NAME a docker context or buildx builder');
+    if (eq < 1 || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))
+      throw new MabError(
+        'E_USAGE',
+        `--builder "${spec}" is not PLATFORM=NAME`,
+        'e.g. --builder linux/arm64=arm-board, NAME a docker context or buildx builder',
+      );
     const platform = formatPlatform(parsePlatform(spec.slice(0, eq)));
-    if (out.has(platform)) throw new MabError('E_USAGE', `--builder names two builders for ${platform}`, 'give one per platform');
+    if (out.has(platform))
+      throw new MabError('E_USAGE', `--builder names two builders for ${platform}`, 'give one per platform');
     out.set(platform, name);
   }
   return out;
@@ -38,19 +44,43 @@ export function parseBuilderSpecs(specs: string[]): Map<string, string> {
  * Checks each builder for the platforms routed to it, and says what it is. Platforms the build
  * does not ask for are an error too: a typo in --builder should not pass silently.
  */
-export async function resolveBuilders(routes: Map<string, string>, platforms: string[], env?: NodeJS.ProcessEnv): Promise<Map<string, Builder>> {
+export async function resolveBuilders(
+  routes: Map<string, string>,
+  platforms: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<Map<string, Builder>> {
   const out = new Map<string, Builder>();
   for (const [platform, name] of routes) {
-    if (!platforms.includes(platform)) throw new MabError('E_USAGE', `--builder ${platform}=${name}, but ${platform} is not among the platforms built (${platforms.join(', ')})`, 'add it to --arch or drop the --builder');
+    if (!platforms.includes(platform))
+      throw new MabError(
+        'E_USAGE',
+        `--builder ${platform}=${name}, but ${platform} is not among the platforms built (${platforms.join(', ')})`,
+        'add it to --arch or drop the --builder',
+      );
     const inspected = await docker(['buildx', 'inspect', name], { env, what: `builder ${name}` }).catch(() => {
-      throw new MabError('E_BUILDER', `no docker context or buildx builder named "${name}" (for ${platform})`, `create one: docker context create ${name} --docker host=ssh://USER@HOST (or tcp://HOST:2376), or docker buildx create --name ${name} …`);
+      throw new MabError(
+        'E_BUILDER',
+        `no docker context or buildx builder named "${name}" (for ${platform})`,
+        `create one: docker context create ${name} --docker host=ssh://USER@HOST (or tcp://HOST:2376), or docker buildx create --name ${name} …`,
+      );
     });
     if (!/^Status:\s+running/m.test(inspected)) {
-      throw new MabError('E_BUILDER', `builder "${name}" (for ${platform}) is not running: ${/^Status:\s+(.*)$/m.exec(inspected)?.[1] ?? 'no status'}`, `check it with docker buildx inspect ${name} --bootstrap`);
+      throw new MabError(
+        'E_BUILDER',
+        `builder "${name}" (for ${platform}) is not running: ${/^Status:\s+(.*)$/m.exec(inspected)?.[1] ?? 'no status'}`,
+        `check it with docker buildx inspect ${name} --bootstrap`,
+      );
     }
-    const offered = (/^Platforms:\s+(.*)$/m.exec(inspected)?.[1] ?? '').split(',').map((p) => p.trim().replace(/\*$/, '')).filter(Boolean);
+    const offered = (/^Platforms:\s+(.*)$/m.exec(inspected)?.[1] ?? '')
+      .split(',')
+      .map((p) => p.trim().replace(/\*$/, ''))
+      .filter(Boolean);
     if (!offered.includes(platform)) {
-      throw new MabError('E_BUILDER', `builder "${name}" cannot build ${platform}: it offers ${offered.join(', ') || 'no platforms'}`, `route ${platform} to a builder that runs it natively, or register QEMU on that machine`);
+      throw new MabError(
+        'E_BUILDER',
+        `builder "${name}" cannot build ${platform}: it offers ${offered.join(', ') || 'no platforms'}`,
+        `route ${platform} to a builder that runs it natively, or register QEMU on that machine`,
+      );
     }
     const endpoint = await engineEndpoint(env, name);
     const host = endpoint ? hostOf(endpoint) : undefined;
@@ -61,7 +91,10 @@ export async function resolveBuilders(routes: Map<string, string>, platforms: st
 
 /** A docker context's engine endpoint (unix://…, tcp://…, ssh://…); without a name, the current one (DOCKER_HOST included). */
 export async function engineEndpoint(env?: NodeJS.ProcessEnv, context?: string): Promise<string | undefined> {
-  const out = await docker(['context', 'inspect', ...(context ? [context] : []), '--format', '{{.Endpoints.docker.Host}}'], { env }).catch(() => undefined);
+  const out = await docker(
+    ['context', 'inspect', ...(context ? [context] : []), '--format', '{{.Endpoints.docker.Host}}'],
+    { env },
+  ).catch(() => undefined);
   return out?.trim() || undefined;
 }
 
@@ -71,7 +104,11 @@ export function hostOf(endpoint: string): string | undefined {
 }
 
 /** The environment docker commands for a platform run with: its context, or its buildx builder. */
-export function builderEnv(b: Builder | undefined, env: NodeJS.ProcessEnv | undefined, forBuild: boolean): NodeJS.ProcessEnv | undefined {
+export function builderEnv(
+  b: Builder | undefined,
+  env: NodeJS.ProcessEnv | undefined,
+  forBuild: boolean,
+): NodeJS.ProcessEnv | undefined {
   if (!b) return env;
   if (b.kind === 'context') {
     // DOCKER_HOST would win over the context.

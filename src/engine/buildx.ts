@@ -24,22 +24,54 @@ export interface BuildOutput {
   diffIds?: string[];
 }
 
-export async function buildTarget(target: TargetPlan, context: string, onLine: (l: string) => void, env?: NodeJS.ProcessEnv, o: { noCache?: boolean; secrets?: BuildSecret[] } = {}): Promise<BuildOutput> {
+export async function buildTarget(
+  target: TargetPlan,
+  context: string,
+  onLine: (l: string) => void,
+  env?: NodeJS.ProcessEnv,
+  o: { noCache?: boolean; secrets?: BuildSecret[] } = {},
+): Promise<BuildOutput> {
   const started = Date.now();
   await dockerStreaming(
-    ['buildx', 'build', '--pull', ...(o.noCache ? ['--no-cache'] : []), ...secretArgs(o.secrets ?? []), '--platform', target.platform, '--provenance=false', '--progress=plain', '--load', '-t', target.image, '-f', path.join(context, 'Dockerfile'), context],
+    [
+      'buildx',
+      'build',
+      '--pull',
+      ...(o.noCache ? ['--no-cache'] : []),
+      ...secretArgs(o.secrets ?? []),
+      '--platform',
+      target.platform,
+      '--provenance=false',
+      '--progress=plain',
+      '--load',
+      '-t',
+      target.image,
+      '-f',
+      path.join(context, 'Dockerfile'),
+      context,
+    ],
     onLine,
     { env, what: `build of ${target.platform}` },
   );
   const seconds = (Date.now() - started) / 1000;
   // JSON, not a Go template: engine 20.10 omits Variant when empty and the template then fails.
-  const [info] = JSON.parse(await docker(['image', 'inspect', target.image], { env })) as { Id: string; Os: string; Architecture: string; Variant?: string; RootFS?: { Layers?: string[] } }[];
+  const [info] = JSON.parse(await docker(['image', 'inspect', target.image], { env })) as {
+    Id: string;
+    Os: string;
+    Architecture: string;
+    Variant?: string;
+    RootFS?: { Layers?: string[] };
+  }[];
   const { Id: id, Os: os_, Architecture: arch, Variant: variant } = info!;
   // The image config must say the platform we asked for: the legacy builder, for one, writes the
   // host's architecture into foreign images, and a wrong config means a wrong index entry.
   const built = formatPlatform(parsePlatform([os_, arch, variant].filter(Boolean).join('/')));
   if (built !== target.platform) {
-    throw new MabError('E_BUILD_PLATFORM', `the image built for ${target.platform} says it is ${built} in its config`, 'build with BuildKit (docker buildx), not the legacy builder');
+    throw new MabError(
+      'E_BUILD_PLATFORM',
+      `the image built for ${target.platform} says it is ${built} in its config`,
+      'build with BuildKit (docker buildx), not the legacy builder',
+    );
   }
   return { id, seconds, ...(info!.RootFS?.Layers ? { diffIds: info!.RootFS.Layers } : {}) };
 }

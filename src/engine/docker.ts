@@ -25,7 +25,13 @@ export interface DockerResult {
 }
 
 export async function dockerResult(args: string[], o: DockerCall = {}): Promise<DockerResult> {
-  const r = await execa(bin(o.env), args, { reject: false, all: true, env: o.env, stdin: 'ignore', ...(o.timeout ? { timeout: o.timeout } : {}) });
+  const r = await execa(bin(o.env), args, {
+    reject: false,
+    all: true,
+    env: o.env,
+    stdin: 'ignore',
+    ...(o.timeout ? { timeout: o.timeout } : {}),
+  });
   return { exitCode: r.exitCode, stdout: r.stdout ?? '', stderr: r.stderr ?? '', all: r.all ?? '' };
 }
 
@@ -34,7 +40,10 @@ export function dockerStream(args: string[], o: DockerCall = {}) {
   return execa(bin(o.env), args, { buffer: false, env: o.env, stdin: 'ignore', encoding: 'buffer' });
 }
 
-export async function docker(args: string[], opts: { env?: NodeJS.ProcessEnv | undefined; what?: string } = {}): Promise<string> {
+export async function docker(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv | undefined; what?: string } = {},
+): Promise<string> {
   const r = await execa(bin(opts.env), args, { reject: false, env: opts.env, stdin: 'ignore' });
   if (r.exitCode !== 0) {
     const msg = (r.stderr || r.stdout || String(r.message)).trim().split('\n').slice(-8).join('\n');
@@ -47,7 +56,11 @@ export async function docker(args: string[], opts: { env?: NodeJS.ProcessEnv | u
  * Runs docker with output streamed line by line to `onLine`; resolves with the last lines, which
  * go into the error when it fails.
  */
-export async function dockerStreaming(args: string[], onLine: (line: string) => void, opts: { env?: NodeJS.ProcessEnv; what: string }): Promise<void> {
+export async function dockerStreaming(
+  args: string[],
+  onLine: (line: string) => void,
+  opts: { env?: NodeJS.ProcessEnv; what: string },
+): Promise<void> {
   const tail: string[] = [];
   const proc = execa(bin(opts.env), args, { all: true, buffer: false, reject: false, env: opts.env, stdin: 'ignore' });
   for await (const line of proc.iterable({ from: 'all' })) {
@@ -57,5 +70,10 @@ export async function dockerStreaming(args: string[], onLine: (line: string) => 
     onLine(text);
   }
   const r = await proc;
-  if (r.exitCode !== 0) throw new MabError('E_BUILD', `${opts.what} failed (exit ${r.exitCode ?? '?'}); last output:\n${tail.join('\n')}`, 'read the output above; re-run with --keep-context to inspect the generated build context');
+  if (r.exitCode !== 0)
+    throw new MabError(
+      'E_BUILD',
+      `${opts.what} failed (exit ${r.exitCode ?? '?'}); last output:\n${tail.join('\n')}`,
+      'read the output above; re-run with --keep-context to inspect the generated build context',
+    );
 }

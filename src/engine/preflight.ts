@@ -32,7 +32,11 @@ export async function checkEngine(host: Host): Promise<{ server: string; buildx:
   try {
     buildx = (await docker(['buildx', 'version'], { env: host.env })).trim();
   } catch {
-    throw new MabError('E_BUILDX_MISSING', 'docker buildx is not installed', 'install it: `apt-get install -t trixie docker-buildx` (scripts/setup-host.sh does this)');
+    throw new MabError(
+      'E_BUILDX_MISSING',
+      'docker buildx is not installed',
+      'install it: `apt-get install -t trixie docker-buildx` (scripts/setup-host.sh does this)',
+    );
   }
   return { server, buildx };
 }
@@ -52,7 +56,8 @@ export async function checkEmulation(platforms: Platform[], host: Host): Promise
     if (nativeTo(host.platform).includes(formatPlatform(p))) continue;
     const entry = path.join(host.binfmtDir, platformInfo(p).qemu);
     const state = await readFile(entry, 'utf8').catch(() => '');
-    if (!state.startsWith('enabled')) missing.push(`${formatPlatform(p)} (${entry} ${state ? 'is disabled' : 'does not exist'})`);
+    if (!state.startsWith('enabled'))
+      missing.push(`${formatPlatform(p)} (${entry} ${state ? 'is disabled' : 'does not exist'})`);
   }
   if (missing.length) {
     throw new MabError(

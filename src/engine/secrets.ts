@@ -19,13 +19,19 @@ export interface BuildSecret {
 const USAGE = 'write --secret id=ID,env=VARIABLE or --secret id=ID,src=FILE';
 
 export function parseSecret(spec: string, cwd: string): BuildSecret {
-  const fields = new Map(spec.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
+  const fields = new Map(
+    spec.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const),
+  );
   const id = fields.get('id');
   const env = fields.get('env');
   const src = fields.get('src');
   const unknown = [...fields.keys()].filter((k) => !['id', 'env', 'src'].includes(k));
   if (!id || !SECRET_ID_RE.test(id) || unknown.length || (env === undefined) === (src === undefined)) {
-    throw new MabError('E_USAGE', `--secret "${spec.replace(/=.*/, '=…')}" is not id=ID with one of env= or src=`, USAGE);
+    throw new MabError(
+      'E_USAGE',
+      `--secret "${spec.replace(/=.*/, '=…')}" is not id=ID with one of env= or src=`,
+      USAGE,
+    );
   }
   return env !== undefined ? { id, env } : { id, src: path.resolve(cwd, src!) };
 }
@@ -34,23 +40,44 @@ export function parseSecret(spec: string, cwd: string): BuildSecret {
  * Checks that the secrets given are exactly those the recipe declares and can be read, and
  * returns their values (for redaction only).
  */
-export async function secretValues(declared: string[], given: BuildSecret[], env: NodeJS.ProcessEnv, recipeFile: string): Promise<string[]> {
+export async function secretValues(
+  declared: string[],
+  given: BuildSecret[],
+  env: NodeJS.ProcessEnv,
+  recipeFile: string,
+): Promise<string[]> {
   for (const g of given) {
-    if (!declared.includes(g.id)) throw new MabError('E_SECRET', `--secret ${g.id}: recipe ${recipeFile} declares no such build secret${declared.length ? ` (it declares ${declared.join(', ')})` : ''}`, 'a secret reaches a build only when the recipe lists it under secrets:');
+    if (!declared.includes(g.id))
+      throw new MabError(
+        'E_SECRET',
+        `--secret ${g.id}: recipe ${recipeFile} declares no such build secret${declared.length ? ` (it declares ${declared.join(', ')})` : ''}`,
+        'a secret reaches a build only when the recipe lists it under secrets:',
+      );
   }
   const values: string[] = [];
   for (const id of declared) {
     const g = given.find((s) => s.id === id);
-    if (!g) throw new MabError('E_SECRET', `recipe ${recipeFile} needs the build secret "${id}"`, USAGE.replaceAll('=ID,', `=${id},`));
+    if (!g)
+      throw new MabError(
+        'E_SECRET',
+        `recipe ${recipeFile} needs the build secret "${id}"`,
+        USAGE.replaceAll('=ID,', `=${id},`),
+      );
     const value = g.env !== undefined ? env[g.env] : await readFile(g.src!, 'utf8').catch(() => undefined);
-    if (!value) throw new MabError('E_SECRET', `build secret "${id}": ${g.env !== undefined ? `the variable ${g.env} is unset or empty` : `cannot read ${g.src}, or it is empty`}`, USAGE);
+    if (!value)
+      throw new MabError(
+        'E_SECRET',
+        `build secret "${id}": ${g.env !== undefined ? `the variable ${g.env} is unset or empty` : `cannot read ${g.src}, or it is empty`}`,
+        USAGE,
+      );
     values.push(value, value.trim());
   }
   return [...new Set(values.filter((v) => v.length > 0))];
 }
 
 /** A secret as buildx (and bake) names it: id with a variable's name or a file's path, never the value. */
-export const secretSpec = (g: BuildSecret) => (g.env !== undefined ? `id=${g.id},env=${g.env}` : `id=${g.id},src=${g.src}`);
+export const secretSpec = (g: BuildSecret) =>
+  g.env !== undefined ? `id=${g.id},env=${g.env}` : `id=${g.id},src=${g.src}`;
 
 /** buildx arguments for the secrets. */
 export function secretArgs(given: BuildSecret[]): string[] {

@@ -15,17 +15,23 @@ const results = [
 
 describe('smokeFailure', () => {
   it('names every failed check with its recipe line, the pattern it expected and its output', () => {
-    expect(smokeFailure('linux/arm64', 'mab/demo:1-arm64', checks, results, true).message).toBe([
-      'linux/arm64: 2 of 3 smoke checks failed',
-      'smoke check "version" (recipes/demo.yaml:20:5) expected /^demo 1\\.2/; output:',
-      'demo 1.1',
-      'smoke check "GET /" (recipes/demo.yaml:26:5) expected /ok/; output:',
-      '(none)',
-    ].join('\n'));
+    expect(smokeFailure('linux/arm64', 'mab/demo:1-arm64', checks, results, true).message).toBe(
+      [
+        'linux/arm64: 2 of 3 smoke checks failed',
+        'smoke check "version" (recipes/demo.yaml:20:5) expected /^demo 1\\.2/; output:',
+        'demo 1.1',
+        'smoke check "GET /" (recipes/demo.yaml:26:5) expected /ok/; output:',
+        '(none)',
+      ].join('\n'),
+    );
   });
 
   it('offers a shell where the image has one, and a file listing where it has none', () => {
-    expect(smokeFailure('linux/arm64', 'mab/demo:1-arm64', checks, results, true).hint).toBe('the image is in the engine as mab/demo:1-arm64 to debug: docker run --rm -it --platform linux/arm64 --entrypoint sh mab/demo:1-arm64');
-    expect(smokeFailure('linux/arm64', 'mab/demo:1-arm64', checks, results, false).hint).toMatch(/it has no shell: list its files with docker export \$\(docker create --platform linux\/arm64 mab\/demo:1-arm64\) \| tar -t/);
+    expect(smokeFailure('linux/arm64', 'mab/demo:1-arm64', checks, results, true).hint).toBe(
+      'the image is in the engine as mab/demo:1-arm64 to debug: docker run --rm -it --platform linux/arm64 --entrypoint sh mab/demo:1-arm64',
+    );
+    expect(smokeFailure('linux/arm64', 'mab/demo:1-arm64', checks, results, false).hint).toMatch(
+      /it has no shell: list its files with docker export \$\(docker create --platform linux\/arm64 mab\/demo:1-arm64\) \| tar -t/,
+    );
   });
 });

@@ -35,9 +35,17 @@ function verdict(exitCode: number | undefined, output: string, expect: string): 
   return [exitCode === 0 && new RegExp(expect, 'm').test(output), tail(output)];
 }
 
-async function runCommand(image: string, platform: string, check: SmokeCommand, env?: NodeJS.ProcessEnv): Promise<[boolean, string]> {
+async function runCommand(
+  image: string,
+  platform: string,
+  check: SmokeCommand,
+  env?: NodeJS.ProcessEnv,
+): Promise<[boolean, string]> {
   const [entry, ...args] = check.run;
-  const r = await dockerResult(['run', '--rm', '--platform', platform, '--network', 'none', '--entrypoint', entry!, image, ...args], { env, timeout: 300_000 });
+  const r = await dockerResult(
+    ['run', '--rm', '--platform', platform, '--network', 'none', '--entrypoint', entry!, image, ...args],
+    { env, timeout: 300_000 },
+  );
   return verdict(r.exitCode, r.all, check.expect);
 }
 
@@ -48,8 +56,29 @@ const SMOKE_SHELL_DIR = '/.mab-smoke';
  * The helper shell goes into a created container with docker cp, which any engine does, a remote
  * one too (a bind mount would name a path of the engine's machine): the image is not changed.
  */
-async function runShell(image: string, platform: string, check: SmokeShell, shellDir: string, env?: NodeJS.ProcessEnv): Promise<[boolean, string]> {
-  const create = await dockerResult(['create', '--platform', platform, '--network', 'none', '--entrypoint', `${SMOKE_SHELL_DIR}/busybox`, image, 'sh', '-c', `set -eo pipefail\n${check.shell}`], { env });
+async function runShell(
+  image: string,
+  platform: string,
+  check: SmokeShell,
+  shellDir: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<[boolean, string]> {
+  const create = await dockerResult(
+    [
+      'create',
+      '--platform',
+      platform,
+      '--network',
+      'none',
+      '--entrypoint',
+      `${SMOKE_SHELL_DIR}/busybox`,
+      image,
+      'sh',
+      '-c',
+      `set -eo pipefail\n${check.shell}`,
+    ],
+    { env },
+  );
   if (create.exitCode !== 0) return [false, tail(create.stderr)];
   const id = create.stdout.trim();
   try {
@@ -70,8 +99,15 @@ const OWNER = 'dev.mab.smoke.owner';
  * its own, and they would serve (and, under QEMU, burn CPU) forever.
  */
 export async function removeOrphanedSmokeContainers(env?: NodeJS.ProcessEnv): Promise<number> {
-  const ps = await dockerResult(['ps', '-a', '--filter', `label=${OWNER}`, '--format', `{{.ID}} {{.Label "${OWNER}"}}`], { env });
-  const orphans = ps.stdout.split('\n').map((l) => l.trim().split(' ')).filter(([id, pid]) => id && !alive(Number(pid))).map(([id]) => id!);
+  const ps = await dockerResult(
+    ['ps', '-a', '--filter', `label=${OWNER}`, '--format', `{{.ID}} {{.Label "${OWNER}"}}`],
+    { env },
+  );
+  const orphans = ps.stdout
+    .split('\n')
+    .map((l) => l.trim().split(' '))
+    .filter(([id, pid]) => id && !alive(Number(pid)))
+    .map(([id]) => id!);
   if (orphans.length) await dockerResult(['rm', '-f', ...orphans], { env });
   return orphans.length;
 }
@@ -80,9 +116,19 @@ export async function removeOrphanedSmokeContainers(env?: NodeJS.ProcessEnv): Pr
  * `host` is where the engine runs: this machine (the port is then published on loopback only), or
  * a remote engine's address (published on its interfaces, reached there).
  */
-async function runHttp(image: string, platform: string, check: SmokeHttp, env?: NodeJS.ProcessEnv, host = '127.0.0.1', timeoutMs = 120_000): Promise<[boolean, string]> {
+async function runHttp(
+  image: string,
+  platform: string,
+  check: SmokeHttp,
+  env?: NodeJS.ProcessEnv,
+  host = '127.0.0.1',
+  timeoutMs = 120_000,
+): Promise<[boolean, string]> {
   const publish = host === '127.0.0.1' ? `127.0.0.1::${check.http.port}` : String(check.http.port);
-  const run = await dockerResult(['run', '-d', '--label', `${OWNER}=${process.pid}`, '--platform', platform, '-p', publish, image], { env });
+  const run = await dockerResult(
+    ['run', '-d', '--label', `${OWNER}=${process.pid}`, '--platform', platform, '-p', publish, image],
+    { env },
+  );
   if (run.exitCode !== 0) return [false, tail(run.stderr)];
   const id = run.stdout.trim();
   try {
@@ -120,13 +166,24 @@ export interface SmokeOptions {
   shellDir?: string;
 }
 
-export async function runSmoke(image: string, platform: string, checks: SmokeCheck[], o: SmokeOptions = {}): Promise<SmokeResult[]> {
+export async function runSmoke(
+  image: string,
+  platform: string,
+  checks: SmokeCheck[],
+  o: SmokeOptions = {},
+): Promise<SmokeResult[]> {
   const { env, host, shellDir } = o;
   const results: SmokeResult[] = [];
   for (const check of checks) {
     const started = Date.now();
-    if ('shell' in check && !shellDir) throw new MabError('E_SMOKE_SHELL', `smoke check "${check.name}" needs the helper shell, and none was fetched`);
-    const [passed, output] = 'http' in check ? await runHttp(image, platform, check, env, host) : 'shell' in check ? await runShell(image, platform, check, shellDir!, env) : await runCommand(image, platform, check, env);
+    if ('shell' in check && !shellDir)
+      throw new MabError('E_SMOKE_SHELL', `smoke check "${check.name}" needs the helper shell, and none was fetched`);
+    const [passed, output] =
+      'http' in check
+        ? await runHttp(image, platform, check, env, host)
+        : 'shell' in check
+          ? await runShell(image, platform, check, shellDir!, env)
+          : await runCommand(image, platform, check, env);
     results.push({ name: check.name, passed, seconds: (Date.now() - started) / 1000, output });
   }
   return results;
@@ -137,9 +194,18 @@ export async function runSmoke(image: string, platform: string, checks: SmokeChe
  * it, the pattern it expected and the output it got. The way in to debug depends on whether the
  * image has a shell: a `minimal` one has none.
  */
-export function smokeFailure(platform: string, image: string, checks: SmokeCheck[], results: SmokeResult[], shell: boolean): MabError {
+export function smokeFailure(
+  platform: string,
+  image: string,
+  checks: SmokeCheck[],
+  results: SmokeResult[],
+  shell: boolean,
+): MabError {
   const failed = results.map((r, i) => [r, checks[i]!] as const).filter(([r]) => !r.passed);
-  const lines = failed.map(([r, c]) => `smoke check "${r.name}"${c.at ? ` (${c.at})` : ''} expected /${c.expect}/; output:\n${r.output.trimEnd() || '(none)'}`);
+  const lines = failed.map(
+    ([r, c]) =>
+      `smoke check "${r.name}"${c.at ? ` (${c.at})` : ''} expected /${c.expect}/; output:\n${r.output.trimEnd() || '(none)'}`,
+  );
   return new MabError(
     'E_SMOKE',
     `${platform}: ${failed.length} of ${results.length} smoke checks failed\n${lines.join('\n')}`,

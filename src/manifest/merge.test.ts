@@ -6,23 +6,52 @@ import { mergePlan } from './merge.js';
 import { readMetadata, type BuildMetadata } from './metadata.js';
 
 const meta = (platform: string, digestByte: string, o: Partial<BuildMetadata> = {}): BuildMetadata => ({
-  kind: 'mab.build-metadata', schemaVersion: 1, recipe: 'sysbench', version: '1.0.20', strategy: 'cross', repository: 'r.example/edge/sysbench', format: 'docker', builtAt: '2026-11-23T00:00:00Z',
-  platforms: [{ platform, digest: `sha256:${digestByte.repeat(64)}`, buildSeconds: 1, smoke: [] }], ...o,
+  kind: 'mab.build-metadata',
+  schemaVersion: 1,
+  recipe: 'sysbench',
+  version: '1.0.20',
+  strategy: 'cross',
+  repository: 'r.example/edge/sysbench',
+  format: 'docker',
+  builtAt: '2026-11-23T00:00:00Z',
+  platforms: [{ platform, digest: `sha256:${digestByte.repeat(64)}`, buildSeconds: 1, smoke: [] }],
+  ...o,
 });
 
 describe('mab manifest merge: the plan', () => {
-  it('joins the runners\' platforms in the order given', () => {
-    const plan = mergePlan([{ file: 'a.json', metadata: meta('linux/amd64', 'a') }, { file: 'b.json', metadata: meta('linux/arm64', 'b') }]);
-    expect(plan).toMatchObject({ recipe: 'sysbench', version: '1.0.20', strategy: 'cross', repository: 'r.example/edge/sysbench', format: 'docker' });
-    expect(plan.children.map((c) => [c.platform, c.file])).toEqual([['linux/amd64', 'a.json'], ['linux/arm64', 'b.json']]);
+  it("joins the runners' platforms in the order given", () => {
+    const plan = mergePlan([
+      { file: 'a.json', metadata: meta('linux/amd64', 'a') },
+      { file: 'b.json', metadata: meta('linux/arm64', 'b') },
+    ]);
+    expect(plan).toMatchObject({
+      recipe: 'sysbench',
+      version: '1.0.20',
+      strategy: 'cross',
+      repository: 'r.example/edge/sysbench',
+      format: 'docker',
+    });
+    expect(plan.children.map((c) => [c.platform, c.file])).toEqual([
+      ['linux/amd64', 'a.json'],
+      ['linux/arm64', 'b.json'],
+    ]);
   });
 
   it('refuses files of different builds, a platform twice, and none at all', () => {
     const a = { file: 'a.json', metadata: meta('linux/amd64', 'a') };
-    for (const [o, key] of [[{ strategy: 'multistage' }, 'strategy'], [{ repository: 'r.example/other' }, 'repository'], [{ format: 'oci' as const }, 'format'], [{ version: '1.0.21' }, 'version']] as const) {
-      expect(() => mergePlan([a, { file: 'b.json', metadata: meta('linux/arm64', 'b', o) }])).toThrow(`a.json and b.json disagree on ${key}`);
+    for (const [o, key] of [
+      [{ strategy: 'multistage' }, 'strategy'],
+      [{ repository: 'r.example/other' }, 'repository'],
+      [{ format: 'oci' as const }, 'format'],
+      [{ version: '1.0.21' }, 'version'],
+    ] as const) {
+      expect(() => mergePlan([a, { file: 'b.json', metadata: meta('linux/arm64', 'b', o) }])).toThrow(
+        `a.json and b.json disagree on ${key}`,
+      );
     }
-    expect(() => mergePlan([a, { file: 'c.json', metadata: meta('linux/amd64', 'c') }])).toThrow('linux/amd64 is in both a.json and c.json');
+    expect(() => mergePlan([a, { file: 'c.json', metadata: meta('linux/amd64', 'c') }])).toThrow(
+      'linux/amd64 is in both a.json and c.json',
+    );
     expect(() => mergePlan([])).toThrow('needs at least one metadata file');
   });
 });
@@ -42,10 +71,19 @@ describe('build metadata files', () => {
       [{ ...good, schemaVersion: 2 }, /schemaVersion 2 is not 1/],
       [{ ...good, repository: '' }, /repository is missing/],
       [{ ...good, platforms: [] }, /platforms is empty/],
-      [{ ...good, platforms: [{ ...good.platforms[0], digest: 'sha256:xyz' }] }, /platforms\[0\]\.digest is not a sha256 digest/],
-      [{ ...good, platforms: [{ ...good.platforms[0], platform: 'plan9/mips' }] }, /platforms\[0\]\.platform "plan9\/mips" is not a platform/],
+      [
+        { ...good, platforms: [{ ...good.platforms[0], digest: 'sha256:xyz' }] },
+        /platforms\[0\]\.digest is not a sha256 digest/,
+      ],
+      [
+        { ...good, platforms: [{ ...good.platforms[0], platform: 'plan9/mips' }] },
+        /platforms\[0\]\.platform "plan9\/mips" is not a platform/,
+      ],
     ];
-    for (const [body, message] of cases) await expect(readMetadata(await write('bad.json', body))).rejects.toThrow(message);
-    await expect(readMetadata(path.join(dir, 'none.json'))).rejects.toThrow(/cannot read build metadata .*none\.json: ENOENT/);
+    for (const [body, message] of cases)
+      await expect(readMetadata(await write('bad.json', body))).rejects.toThrow(message);
+    await expect(readMetadata(path.join(dir, 'none.json'))).rejects.toThrow(
+      /cannot read build metadata .*none\.json: ENOENT/,
+    );
   });
 });

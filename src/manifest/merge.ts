@@ -24,19 +24,33 @@ export interface MergePlan {
 
 /** What the files agree on, or an error naming the files that disagree. */
 export function mergePlan(files: { file: string; metadata: BuildMetadata }[]): MergePlan {
-  if (!files.length) throw new MabError('E_USAGE', 'mab manifest merge needs at least one metadata file', 'e.g. mab manifest merge out/*.json');
+  if (!files.length)
+    throw new MabError(
+      'E_USAGE',
+      'mab manifest merge needs at least one metadata file',
+      'e.g. mab manifest merge out/*.json',
+    );
   const first = files[0]!;
   for (const key of ['repository', 'recipe', 'version', 'strategy', 'format'] as const) {
     const other = files.find((f) => f.metadata[key] !== first.metadata[key]);
     if (other) {
-      throw new MabError('E_MERGE', `${first.file} and ${other.file} disagree on ${key} (${first.metadata[key]} / ${other.metadata[key]})`, 'merge only the metadata of one build: same recipe version, strategy, repository and --index-format on every runner');
+      throw new MabError(
+        'E_MERGE',
+        `${first.file} and ${other.file} disagree on ${key} (${first.metadata[key]} / ${other.metadata[key]})`,
+        'merge only the metadata of one build: same recipe version, strategy, repository and --index-format on every runner',
+      );
     }
   }
   const children: MergePlan['children'] = [];
   for (const { file, metadata } of files) {
     for (const p of metadata.platforms) {
       const twice = children.find((c) => c.platform === p.platform);
-      if (twice) throw new MabError('E_MERGE', `${p.platform} is in both ${twice.file} and ${file}`, 'each platform is built by one runner; drop one of the files');
+      if (twice)
+        throw new MabError(
+          'E_MERGE',
+          `${p.platform} is in both ${twice.file} and ${file}`,
+          'each platform is built by one runner; drop one of the files',
+        );
       children.push({ platform: p.platform, digest: p.digest, file });
     }
   }
@@ -49,11 +63,27 @@ export function mergePlan(files: { file: string; metadata: BuildMetadata }[]): M
  * tagged), then publishes the index, which reads each child's config and refuses one whose
  * platform is not the one its runner said.
  */
-export async function mergeIndex(client: RegistryClient, repo: string, plan: MergePlan, tags: string[], format: IndexFormat): Promise<PublishedIndex> {
+export async function mergeIndex(
+  client: RegistryClient,
+  repo: string,
+  plan: MergePlan,
+  tags: string[],
+  format: IndexFormat,
+): Promise<PublishedIndex> {
   const missing = [];
   for (const c of plan.children) if (!(await client.headManifest(repo, c.digest))) missing.push(c);
   if (missing.length) {
-    throw new MabError('E_MERGE_CHILD_MISSING', `not in ${plan.repository}: ${missing.map((c) => `${c.platform} ${c.digest} (${c.file})`).join('; ')}; nothing was tagged`, 'the runner that built it did not finish its push; run it again, then merge');
+    throw new MabError(
+      'E_MERGE_CHILD_MISSING',
+      `not in ${plan.repository}: ${missing.map((c) => `${c.platform} ${c.digest} (${c.file})`).join('; ')}; nothing was tagged`,
+      'the runner that built it did not finish its push; run it again, then merge',
+    );
   }
-  return publishIndex(client, repo, plan.children.map((c) => ({ reference: c.digest, expected: parsePlatform(c.platform) })), tags, format);
+  return publishIndex(
+    client,
+    repo,
+    plan.children.map((c) => ({ reference: c.digest, expected: parsePlatform(c.platform) })),
+    tags,
+    format,
+  );
 }

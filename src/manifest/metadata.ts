@@ -28,11 +28,22 @@ export interface BuildMetadata {
   repository: string;
   format: IndexFormat;
   builtAt: string;
-  platforms: { platform: string; digest: string; size?: { compressed: number; uncompressed: number; layers: number }; buildSeconds: number; smoke: { name: string; passed: boolean; seconds: number }[] }[];
+  platforms: {
+    platform: string;
+    digest: string;
+    size?: { compressed: number; uncompressed: number; layers: number };
+    buildSeconds: number;
+    smoke: { name: string; passed: boolean; seconds: number }[];
+  }[];
 }
 
 export function buildMetadata(r: BuildResult, format: IndexFormat): BuildMetadata {
-  if (!r.repository) throw new MabError('E_USAGE', '--metadata-file describes what a push put in a registry', 'add --push REGISTRY/REPOSITORY (with --by-digest on split runners)');
+  if (!r.repository)
+    throw new MabError(
+      'E_USAGE',
+      '--metadata-file describes what a push put in a registry',
+      'add --push REGISTRY/REPOSITORY (with --by-digest on split runners)',
+    );
   return {
     kind: METADATA_KIND,
     schemaVersion: 1,
@@ -45,7 +56,9 @@ export function buildMetadata(r: BuildResult, format: IndexFormat): BuildMetadat
     platforms: r.platforms.map((p) => ({
       platform: p.platform,
       digest: p.manifest!,
-      ...(p.size ? { size: { compressed: p.size.compressed, uncompressed: p.size.uncompressed, layers: p.size.layers } } : {}),
+      ...(p.size
+        ? { size: { compressed: p.size.compressed, uncompressed: p.size.uncompressed, layers: p.size.layers } }
+        : {}),
       buildSeconds: p.buildSeconds,
       smoke: p.smoke.map(({ name, passed, seconds }) => ({ name, passed, seconds })),
     })),
@@ -57,7 +70,15 @@ export function metadataRecords(files: BuildMetadata[]): Map<string, BuildRecord
   const out = new Map<string, BuildRecord>();
   for (const m of files) {
     for (const p of m.platforms) {
-      out.set(p.digest, { recipe: m.recipe, version: m.version, strategy: m.strategy, platform: p.platform, builtAt: m.builtAt, buildSeconds: p.buildSeconds, smoke: p.smoke });
+      out.set(p.digest, {
+        recipe: m.recipe,
+        version: m.version,
+        strategy: m.strategy,
+        platform: p.platform,
+        builtAt: m.builtAt,
+        buildSeconds: p.buildSeconds,
+        smoke: p.smoke,
+      });
     }
   }
   return out;
@@ -74,7 +95,11 @@ export async function writeMetadata(file: string, m: BuildMetadata): Promise<voi
 /** Reads one metadata file, refusing anything that is not one mab wrote (named, with the field). */
 export async function readMetadata(file: string): Promise<BuildMetadata> {
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new MabError('E_METADATA', `cannot read build metadata ${file}: ${e.code ?? e.message}`, 'give the files mab build --metadata-file wrote');
+    throw new MabError(
+      'E_METADATA',
+      `cannot read build metadata ${file}: ${e.code ?? e.message}`,
+      'give the files mab build --metadata-file wrote',
+    );
   });
   let m: Partial<BuildMetadata>;
   try {
@@ -82,10 +107,13 @@ export async function readMetadata(file: string): Promise<BuildMetadata> {
   } catch {
     throw new MabError('E_METADATA', `${file} is not JSON`, 'give the files mab build --metadata-file wrote');
   }
-  const bad = (what: string) => new MabError('E_METADATA', `${file}: ${what}`, 'give the files mab build --metadata-file wrote, unedited');
+  const bad = (what: string) =>
+    new MabError('E_METADATA', `${file}: ${what}`, 'give the files mab build --metadata-file wrote, unedited');
   if (m.kind !== METADATA_KIND) throw bad(`kind is ${JSON.stringify(m.kind)}, not "${METADATA_KIND}"`);
-  if (m.schemaVersion !== 1) throw bad(`schemaVersion ${JSON.stringify(m.schemaVersion)} is not 1 (written by another mab version?)`);
-  for (const k of ['recipe', 'version', 'strategy', 'repository'] as const) if (typeof m[k] !== 'string' || !m[k]) throw bad(`${k} is missing`);
+  if (m.schemaVersion !== 1)
+    throw bad(`schemaVersion ${JSON.stringify(m.schemaVersion)} is not 1 (written by another mab version?)`);
+  for (const k of ['recipe', 'version', 'strategy', 'repository'] as const)
+    if (typeof m[k] !== 'string' || !m[k]) throw bad(`${k} is missing`);
   if (m.format !== 'docker' && m.format !== 'oci') throw bad('format is not docker or oci');
   if (!Array.isArray(m.platforms) || !m.platforms.length) throw bad('platforms is empty');
   for (const [i, p] of m.platforms.entries()) {

@@ -43,38 +43,83 @@ function reference(r: Reader, node: Node | undefined, text: string): Reference {
 
 export function parseManifestSpec(file: string, text: string): ManifestSpec {
   const r = new Reader(file, text, 'E_MANIFEST_SPEC');
-  const top = r.map(r.parse(), 'the spec', ['image', 'tags', 'format', 'annotations', 'manifests'], ['image', 'tags', 'manifests']);
+  const top = r.map(
+    r.parse(),
+    'the spec',
+    ['image', 'tags', 'format', 'annotations', 'manifests'],
+    ['image', 'tags', 'manifests'],
+  );
   const target = reference(r, r.node(top, 'image'), r.str(top, 'image', 'spec')!);
-  if (target.tag || target.digest) throw r.fail(r.node(top, 'image'), `image "${r.str(top, 'image', 'spec')}" names a tag or digest`, 'give the repository only; tags go in "tags:"');
+  if (target.tag || target.digest)
+    throw r.fail(
+      r.node(top, 'image'),
+      `image "${r.str(top, 'image', 'spec')}" names a tag or digest`,
+      'give the repository only; tags go in "tags:"',
+    );
   const tags = r.list(top, 'tags', 'spec', /^[\w][\w.-]{0,127}$/, 'a tag (letters, digits, . _ -)');
   if (!tags.length) throw r.fail(r.node(top, 'tags'), 'tags is empty', 'list at least one tag');
   const format = r.str(top, 'format', 'spec', /^(docker|oci)$/, 'docker or oci') as IndexFormat | undefined;
-  const annotations = top.has('annotations') ? r.stringMap(r.node(top, 'annotations')!, 'annotations', /^[a-z0-9][a-z0-9.-]*(\.[a-z0-9-]+)+$|^[a-z0-9.-]+\/[\w.-]+$/, 'a reverse-DNS key, e.g. org.opencontainers.image.source') : undefined;
-  if (annotations && format === 'docker') throw r.fail(r.node(top, 'annotations'), 'a Docker manifest list has no annotations', 'set format: oci, or drop annotations');
+  const annotations = top.has('annotations')
+    ? r.stringMap(
+        r.node(top, 'annotations')!,
+        'annotations',
+        /^[a-z0-9][a-z0-9.-]*(\.[a-z0-9-]+)+$|^[a-z0-9.-]+\/[\w.-]+$/,
+        'a reverse-DNS key, e.g. org.opencontainers.image.source',
+      )
+    : undefined;
+  if (annotations && format === 'docker')
+    throw r.fail(
+      r.node(top, 'annotations'),
+      'a Docker manifest list has no annotations',
+      'set format: oci, or drop annotations',
+    );
   const seen = new Map<string, number>();
-  const manifests = seq(r, r.node(top, 'manifests'), 'manifests', 'image: REF, platform: linux/arm64').map((item, i) => {
-    const m = r.map(item, `manifests[${i}]`, ['image', 'platform'], ['image', 'platform']);
-    const imageText = r.str(m, 'image', `manifests[${i}]`)!;
-    const image = reference(r, r.node(m, 'image'), imageText);
-    if (image.registry !== target.registry) throw r.fail(r.node(m, 'image'), `${imageText} is in ${image.registry}, the index goes to ${target.registry}`, 'an index can only name images in its own registry; copy the image there first (skopeo copy)');
-    if (!image.tag && !image.digest) throw r.fail(r.node(m, 'image'), `${imageText} has no tag or digest`, 'pin the image: add @sha256:… (best) or :TAG');
-    const platform = formatPlatform(platformAt(r, r.node(m, 'platform'), r.str(m, 'platform', `manifests[${i}]`)!));
-    const prior = seen.get(platform);
-    if (prior !== undefined) throw r.fail(r.node(m, 'platform'), `${platform} is listed twice (manifests[${prior}] and manifests[${i}])`, 'list each platform once: clients would pick one at random');
-    seen.set(platform, i);
-    return { image, platform, source: `${file}: manifests[${i}] (${imageText})` };
-  });
+  const manifests = seq(r, r.node(top, 'manifests'), 'manifests', 'image: REF, platform: linux/arm64').map(
+    (item, i) => {
+      const m = r.map(item, `manifests[${i}]`, ['image', 'platform'], ['image', 'platform']);
+      const imageText = r.str(m, 'image', `manifests[${i}]`)!;
+      const image = reference(r, r.node(m, 'image'), imageText);
+      if (image.registry !== target.registry)
+        throw r.fail(
+          r.node(m, 'image'),
+          `${imageText} is in ${image.registry}, the index goes to ${target.registry}`,
+          'an index can only name images in its own registry; copy the image there first (skopeo copy)',
+        );
+      if (!image.tag && !image.digest)
+        throw r.fail(
+          r.node(m, 'image'),
+          `${imageText} has no tag or digest`,
+          'pin the image: add @sha256:… (best) or :TAG',
+        );
+      const platform = formatPlatform(platformAt(r, r.node(m, 'platform'), r.str(m, 'platform', `manifests[${i}]`)!));
+      const prior = seen.get(platform);
+      if (prior !== undefined)
+        throw r.fail(
+          r.node(m, 'platform'),
+          `${platform} is listed twice (manifests[${prior}] and manifests[${i}])`,
+          'list each platform once: clients would pick one at random',
+        );
+      seen.set(platform, i);
+      return { image, platform, source: `${file}: manifests[${i}] (${imageText})` };
+    },
+  );
   return { file, target, tags, ...(format ? { format } : {}), ...(annotations ? { annotations } : {}), manifests };
 }
 
 export async function loadManifestSpec(file: string): Promise<ManifestSpec> {
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new MabError('E_MANIFEST_SPEC', `cannot read ${file}: ${e.code ?? e.message}`, 'give the path of a manifests/*.yaml spec');
+    throw new MabError(
+      'E_MANIFEST_SPEC',
+      `cannot read ${file}: ${e.code ?? e.message}`,
+      'give the path of a manifests/*.yaml spec',
+    );
   });
   return parseManifestSpec(file, text);
 }
 
 /** The index format a spec asks for, or, unset, docker where every image allows it, else oci. */
 export function formatFor(spec: Pick<ManifestSpec, 'format' | 'annotations'>, childTypes: string[]): IndexFormat {
-  return spec.format ?? (!spec.annotations && childTypes.every((t) => t === MediaType.DockerManifest) ? 'docker' : 'oci');
+  return (
+    spec.format ?? (!spec.annotations && childTypes.every((t) => t === MediaType.DockerManifest) ? 'docker' : 'oci')
+  );
 }

@@ -8,7 +8,8 @@ export function sha256Digest(data: string | Uint8Array): string {
 }
 
 export function assertDigest(d: string, what: string): string {
-  if (!DIGEST_RE.test(d)) throw new MabError('E_DIGEST', `${what}: "${d}" is not a sha256 digest`, 'expected sha256:<64 hex digits>');
+  if (!DIGEST_RE.test(d))
+    throw new MabError('E_DIGEST', `${what}: "${d}" is not a sha256 digest`, 'expected sha256:<64 hex digits>');
   return d;
 }
 

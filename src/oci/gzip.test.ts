@@ -29,14 +29,17 @@ function textLike(n: number): Buffer {
 }
 
 describe('parallelGzip', () => {
-  it.each([0, 1, MiB - 1, MiB, MiB + 1, 2 * MiB, 3.5 * MiB])('round-trips %i bytes through gunzip, whatever the input chunks', async (n) => {
-    const data = Buffer.concat([textLike(Math.floor(n / 2)), randomBytes(n - Math.floor(n / 2))]);
-    const a = await gzip(data, 64 * 1024);
-    expect(gunzipSync(a).equals(data)).toBe(true);
-    // Pieces are cut at fixed offsets: other chunks and another number of jobs give the same bytes.
-    expect((await gzip(data, 333_333, 1)).equals(a)).toBe(true);
-    expect((await gzip(data, 3 * MiB + 7)).equals(a)).toBe(true); // several pieces in one chunk
-  });
+  it.each([0, 1, MiB - 1, MiB, MiB + 1, 2 * MiB, 3.5 * MiB])(
+    'round-trips %i bytes through gunzip, whatever the input chunks',
+    async (n) => {
+      const data = Buffer.concat([textLike(Math.floor(n / 2)), randomBytes(n - Math.floor(n / 2))]);
+      const a = await gzip(data, 64 * 1024);
+      expect(gunzipSync(a).equals(data)).toBe(true);
+      // Pieces are cut at fixed offsets: other chunks and another number of jobs give the same bytes.
+      expect((await gzip(data, 333_333, 1)).equals(a)).toBe(true);
+      expect((await gzip(data, 3 * MiB + 7)).equals(a)).toBe(true); // several pieces in one chunk
+    },
+  );
 
   it('is read by gzip(1) as one member, and compresses as well as one deflate stream', async () => {
     const data = textLike(5 * MiB + 12345);
@@ -56,6 +59,8 @@ describe('parallelGzip output', () => {
   // bytes. Node's bundled zlib could change them too; then the note belongs in the release.
   it('gives the same bytes as earlier versions of mab', async () => {
     const out = await gzip(textLike(3 * MiB + 4321), 100_000);
-    expect(createHash('sha256').update(out).digest('hex')).toBe('0bbb1a0a734f158e3eb230185c50914473b0a536941a6f66b2c907c3d910e2d1');
+    expect(createHash('sha256').update(out).digest('hex')).toBe(
+      '0bbb1a0a734f158e3eb230185c50914473b0a536941a6f66b2c907c3d910e2d1',
+    );
   });
 });

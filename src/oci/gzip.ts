@@ -33,7 +33,11 @@ export const LEVEL = 5;
  * per core each core idles while this thread hands over the next piece (88 MB of layers took
  * 2.3 s with 2 in flight on 2 cores, 1.7 s with 4, and 3.3 s with 1).
  */
-export async function* parallelGzip(source: AsyncIterable<Buffer>, level = LEVEL, jobs = 2 * os.availableParallelism()): AsyncGenerator<Buffer> {
+export async function* parallelGzip(
+  source: AsyncIterable<Buffer>,
+  level = LEVEL,
+  jobs = 2 * os.availableParallelism(),
+): AsyncGenerator<Buffer> {
   yield HEADER;
   let crc = 0;
   let size = 0;
@@ -43,7 +47,11 @@ export async function* parallelGzip(source: AsyncIterable<Buffer>, level = LEVEL
   const start = (piece: Buffer, last: boolean) => {
     crc = zlib.crc32(piece, crc);
     size += piece.length;
-    const options: zlib.ZlibOptions = { level, chunkSize: OUT, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH };
+    const options: zlib.ZlibOptions = {
+      level,
+      chunkSize: OUT,
+      finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+    };
     if (previous) options.dictionary = previous.subarray(previous.length - WINDOW);
     const deflated = deflateRaw(piece, options);
     // Handled here too, so a failure waits for its turn instead of being an unhandled rejection.

@@ -4,10 +4,27 @@ import { MediaType, type ImageConfig } from './types.js';
 import { parsePlatform } from '../platform/platform.js';
 import type { MabError } from '../errors.js';
 
-function child(arch: string, variant?: string, mediaType: string = MediaType.DockerManifest, expected?: string): IndexChild {
-  const config: ImageConfig = { os: 'linux', architecture: arch, ...(variant ? { variant } : {}), rootfs: { type: 'layers', diff_ids: [] } };
+function child(
+  arch: string,
+  variant?: string,
+  mediaType: string = MediaType.DockerManifest,
+  expected?: string,
+): IndexChild {
+  const config: ImageConfig = {
+    os: 'linux',
+    architecture: arch,
+    ...(variant ? { variant } : {}),
+    rootfs: { type: 'layers', diff_ids: [] },
+  };
   return {
-    manifest: { mediaType, digest: `sha256:${arch.padEnd(64, '0').slice(0, 64).replace(/[^a-f0-9]/g, 'f')}`, size: 500 + arch.length },
+    manifest: {
+      mediaType,
+      digest: `sha256:${arch
+        .padEnd(64, '0')
+        .slice(0, 64)
+        .replace(/[^a-f0-9]/g, 'f')}`,
+      size: 500 + arch.length,
+    },
     config,
     source: `repo:${arch}`,
     ...(expected ? { expected: parsePlatform(expected) } : {}),
@@ -16,7 +33,10 @@ function child(arch: string, variant?: string, mediaType: string = MediaType.Doc
 
 describe('assembleIndex', () => {
   it('builds a Docker manifest list v2 with platforms taken from the configs', () => {
-    const idx = assembleIndex([child('arm64', undefined, undefined, 'arm64'), child('amd64'), child('arm', 'v7')], 'docker');
+    const idx = assembleIndex(
+      [child('arm64', undefined, undefined, 'arm64'), child('amd64'), child('arm', 'v7')],
+      'docker',
+    );
     expect(idx.mediaType).toBe(MediaType.DockerManifestList);
     expect(idx.schemaVersion).toBe(2);
     expect(idx.manifests.map((m) => m.platform)).toEqual([
@@ -29,13 +49,17 @@ describe('assembleIndex', () => {
   });
 
   it('builds an OCI index with annotations on request', () => {
-    const idx = assembleIndex([child('amd64', undefined, MediaType.OciManifest)], 'oci', { 'org.opencontainers.image.version': '1.0.20' });
+    const idx = assembleIndex([child('amd64', undefined, MediaType.OciManifest)], 'oci', {
+      'org.opencontainers.image.version': '1.0.20',
+    });
     expect(idx.mediaType).toBe(MediaType.OciIndex);
     expect(idx.annotations).toEqual({ 'org.opencontainers.image.version': '1.0.20' });
   });
 
   it('refuses a child whose config disagrees with the platform it was built for', () => {
-    expect(() => assembleIndex([child('amd64', undefined, undefined, 'arm64')], 'docker')).toThrow(/listed as linux\/arm64 but its config says linux\/amd64/);
+    expect(() => assembleIndex([child('amd64', undefined, undefined, 'arm64')], 'docker')).toThrow(
+      /listed as linux\/arm64 but its config says linux\/amd64/,
+    );
   });
 
   it('refuses two children for one platform', () => {
@@ -58,11 +82,28 @@ describe('assembleIndex', () => {
 });
 
 describe('imageEntries', () => {
-  const image = (arch: string) => ({ mediaType: MediaType.OciManifest, digest: `sha256:${arch.padEnd(64, '0')}`, size: 1, platform: { os: 'linux', architecture: arch } });
+  const image = (arch: string) => ({
+    mediaType: MediaType.OciManifest,
+    digest: `sha256:${arch.padEnd(64, '0')}`,
+    size: 1,
+    platform: { os: 'linux', architecture: arch },
+  });
   it('drops BuildKit attestations (unknown/unknown, or annotated as attestation-manifest) and keeps the images', () => {
-    const attestation = { mediaType: MediaType.OciManifest, digest: `sha256:${'f'.repeat(64)}`, size: 1, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': image('a').digest } };
+    const attestation = {
+      mediaType: MediaType.OciManifest,
+      digest: `sha256:${'f'.repeat(64)}`,
+      size: 1,
+      platform: { os: 'unknown', architecture: 'unknown' },
+      annotations: {
+        'vnd.docker.reference.type': 'attestation-manifest',
+        'vnd.docker.reference.digest': image('a').digest,
+      },
+    };
     const annotatedOnly = { ...attestation, platform: { os: 'linux', architecture: 'amd64' } };
     const bareUnknown = { ...attestation, annotations: {} };
-    expect(imageEntries({ manifests: [image('a'), attestation, image('b'), annotatedOnly, bareUnknown] })).toEqual([image('a'), image('b')]);
+    expect(imageEntries({ manifests: [image('a'), attestation, image('b'), annotatedOnly, bareUnknown] })).toEqual([
+      image('a'),
+      image('b'),
+    ]);
   });
 });

@@ -30,7 +30,11 @@ export interface IndexChild {
  * clients pick them as if they were images, so an index mab assembles never carries them.
  */
 export function imageEntries(index: Pick<Index, 'manifests'>): Descriptor[] {
-  return index.manifests.filter((d) => d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' && !(d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'));
+  return index.manifests.filter(
+    (d) =>
+      d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' &&
+      !(d.platform?.os === 'unknown' && d.platform.architecture === 'unknown'),
+  );
 }
 
 export function platformOfConfig(config: ImageConfig): Platform & { 'os.version'?: string } {
@@ -42,20 +46,42 @@ export function platformOfConfig(config: ImageConfig): Platform & { 'os.version'
   };
 }
 
-export function assembleIndex(children: IndexChild[], format: IndexFormat, annotations?: Record<string, string>): Index {
-  if (children.length === 0) throw new MabError('E_INDEX_EMPTY', 'cannot assemble an index with no images', 'build or list at least one platform');
+export function assembleIndex(
+  children: IndexChild[],
+  format: IndexFormat,
+  annotations?: Record<string, string>,
+): Index {
+  if (children.length === 0)
+    throw new MabError(
+      'E_INDEX_EMPTY',
+      'cannot assemble an index with no images',
+      'build or list at least one platform',
+    );
   const seen = new Map<string, string>();
   const manifests = children.map((c): Descriptor => {
     const platform = platformOfConfig(c.config);
     const key = formatPlatform(platform);
     if (c.expected && formatPlatform(c.expected) !== key) {
-      throw new MabError('E_INDEX_PLATFORM', `${c.source} was listed as ${formatPlatform(c.expected)} but its config says ${key}`, 'rebuild that platform with BuildKit (the legacy builder writes the host architecture into the config)');
+      throw new MabError(
+        'E_INDEX_PLATFORM',
+        `${c.source} was listed as ${formatPlatform(c.expected)} but its config says ${key}`,
+        'rebuild that platform with BuildKit (the legacy builder writes the host architecture into the config)',
+      );
     }
     const prior = seen.get(key);
-    if (prior) throw new MabError('E_INDEX_DUPLICATE', `two images for ${key}: ${prior} and ${c.source}`, 'list each platform once');
+    if (prior)
+      throw new MabError(
+        'E_INDEX_DUPLICATE',
+        `two images for ${key}: ${prior} and ${c.source}`,
+        'list each platform once',
+      );
     seen.set(key, c.source);
     if (format === 'docker' && c.manifest.mediaType !== MediaType.DockerManifest) {
-      throw new MabError('E_INDEX_FORMAT', `${c.source} is ${c.manifest.mediaType}, which a Docker manifest list cannot hold`, 'pass --index-format oci, or rebuild the image as a Docker v2 manifest');
+      throw new MabError(
+        'E_INDEX_FORMAT',
+        `${c.source} is ${c.manifest.mediaType}, which a Docker manifest list cannot hold`,
+        'pass --index-format oci, or rebuild the image as a Docker v2 manifest',
+      );
     }
     return { mediaType: c.manifest.mediaType, digest: c.manifest.digest, size: c.manifest.size, platform };
   });

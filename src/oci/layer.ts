@@ -39,7 +39,9 @@ export async function gzipLayer(tarPath: string, outPath: string): Promise<Layer
   const st = await stat(tarPath);
   // The recorded result is valid only for the exact tar it was made from.
   const source = `${tarPath}@${st.mtimeMs}:${st.size}`;
-  const previous = await readFile(meta, 'utf8').then((t) => JSON.parse(t) as LayerBlob & { source: string }).catch(() => undefined);
+  const previous = await readFile(meta, 'utf8')
+    .then((t) => JSON.parse(t) as LayerBlob & { source: string })
+    .catch(() => undefined);
   if (previous && previous.source === source) return { ...previous, path: outPath };
   const blob = await atomicWrite(outPath, async (tmp) => {
     const raw = hashing();

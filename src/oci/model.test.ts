@@ -12,7 +12,10 @@ import { pickImage, readTarget } from './model.js';
 import { MediaType, type Descriptor, type ImageConfig, type Index, type Manifest } from './types.js';
 
 async function image(store: Store, config: Partial<ImageConfig>): Promise<Descriptor> {
-  const c = await store.putBytes(jsonBytes({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [] }, ...config }), MediaType.OciConfig);
+  const c = await store.putBytes(
+    jsonBytes({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [] }, ...config }),
+    MediaType.OciConfig,
+  );
   const m: Manifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: c, layers: [] };
   return store.putBytes(jsonBytes(m), MediaType.OciManifest);
 }
@@ -24,11 +27,20 @@ describe('readTarget', () => {
     const arm = await image(store, { architecture: 'arm', variant: 'v7' });
     const attestation = await image(store, { os: 'unknown', architecture: 'unknown' });
     const index: Index = {
-      schemaVersion: 2, mediaType: MediaType.OciIndex, annotations: { 'org.opencontainers.image.version': '1.0.0' },
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      annotations: { 'org.opencontainers.image.version': '1.0.0' },
       manifests: [
         { ...amd64, platform: { os: 'linux', architecture: 'amd64' } },
         { ...arm, platform: { os: 'linux', architecture: 'arm', variant: 'v7' }, annotations: { note: 'entry' } },
-        { ...attestation, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': amd64.digest } },
+        {
+          ...attestation,
+          platform: { os: 'unknown', architecture: 'unknown' },
+          annotations: {
+            'vnd.docker.reference.type': 'attestation-manifest',
+            'vnd.docker.reference.digest': amd64.digest,
+          },
+        },
       ],
     };
     const top = await store.putBytes(jsonBytes(index), MediaType.OciIndex);
@@ -42,8 +54,12 @@ describe('readTarget', () => {
       [{ os: 'linux', architecture: 'arm', variant: 'v7' }, arm.digest, 'arm'],
     ]);
     expect(t.images[1]!.descriptor.annotations).toEqual({ note: 'entry' });
-    expect(pickImage(t, { os: 'linux', architecture: 'arm', variant: 'v7' }, 'demo').descriptor.digest).toBe(arm.digest);
-    expect(() => pickImage(t, { os: 'linux', architecture: 'arm64' }, 'demo:1.0.0')).toThrow('demo:1.0.0 is an index of 2 images (linux/amd64, linux/arm/v7), none for linux/arm64');
+    expect(pickImage(t, { os: 'linux', architecture: 'arm', variant: 'v7' }, 'demo').descriptor.digest).toBe(
+      arm.digest,
+    );
+    expect(() => pickImage(t, { os: 'linux', architecture: 'arm64' }, 'demo:1.0.0')).toThrow(
+      'demo:1.0.0 is an index of 2 images (linux/amd64, linux/arm/v7), none for linux/arm64',
+    );
     expect(() => pickImage(t, undefined, 'demo:1.0.0')).toThrow(/is an index of 2 images/);
 
     // A manifest by digest: its platform from its config.
@@ -56,7 +72,9 @@ describe('readTarget', () => {
   it('refuses what is not an image, and names a missing tag', async () => {
     const store = await Store.open(await mkdtemp(path.join(os.tmpdir(), 'mab-model-')));
     const config = await store.putBytes(jsonBytes({ os: 'linux', architecture: 'amd64' }), MediaType.OciConfig);
-    await expect(readTarget(store.repository(), config.digest)).rejects.toThrow(/^the store .*@sha256:[a-f0-9]{64} is a blob of no media type, not an image manifest$/);
+    await expect(readTarget(store.repository(), config.digest)).rejects.toThrow(
+      /^the store .*@sha256:[a-f0-9]{64} is a blob of no media type, not an image manifest$/,
+    );
     await expect(readTarget(store.repository(), 'nope:1')).rejects.toThrow(/has no tag "nope:1"/);
   });
 });

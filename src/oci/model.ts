@@ -50,15 +50,30 @@ export interface Target {
 
 const parse = <T>(bytes: Buffer): T => JSON.parse(bytes.toString('utf8')) as T;
 
-async function readImage(repo: Repository, raw: RawManifest, entry: Descriptor | undefined, where: string): Promise<PlatformImage> {
-  if (!MANIFEST_TYPES.includes(raw.mediaType)) throw new MabError('E_IMAGE', `${where} is ${raw.mediaType || 'a blob of no media type'}, not an image manifest`, 'name an image, or an index of images');
+async function readImage(
+  repo: Repository,
+  raw: RawManifest,
+  entry: Descriptor | undefined,
+  where: string,
+): Promise<PlatformImage> {
+  if (!MANIFEST_TYPES.includes(raw.mediaType))
+    throw new MabError(
+      'E_IMAGE',
+      `${where} is ${raw.mediaType || 'a blob of no media type'}, not an image manifest`,
+      'name an image, or an index of images',
+    );
   const manifest = parse<Manifest>(raw.bytes);
   const configBytes = await repo.blob(manifest.config.digest);
   const config = parse<ImageConfig>(configBytes);
   return {
     // The index entry's platform, where there is one, is what a client picks by.
     platform: entry?.platform ?? platformOfConfig(config),
-    descriptor: entry ?? { mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length, ...(manifest.annotations ? { annotations: manifest.annotations } : {}) },
+    descriptor: entry ?? {
+      mediaType: raw.mediaType,
+      digest: raw.digest,
+      size: raw.bytes.length,
+      ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
+    },
     manifest,
     configBytes,
     config,
@@ -69,10 +84,12 @@ async function readImage(repo: Repository, raw: RawManifest, entry: Descriptor |
 export async function readTarget(repo: Repository, reference: string): Promise<Target> {
   const top = await repo.manifest(reference);
   const where = `${repo.name}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
-  if (!INDEX_TYPES.includes(top.mediaType)) return { reference, top, images: [await readImage(repo, top, undefined, where)] };
+  if (!INDEX_TYPES.includes(top.mediaType))
+    return { reference, top, images: [await readImage(repo, top, undefined, where)] };
   const index = parse<Index>(top.bytes);
   const images: PlatformImage[] = [];
-  for (const entry of imageEntries(index)) images.push(await readImage(repo, await repo.manifest(entry.digest), entry, `${where} → ${entry.digest}`));
+  for (const entry of imageEntries(index))
+    images.push(await readImage(repo, await repo.manifest(entry.digest), entry, `${where} → ${entry.digest}`));
   return { reference, top, index, images };
 }
 
@@ -81,8 +98,17 @@ export async function readTarget(repo: Repository, reference: string): Promise<T
  * name a buildx-pushed tag (an index with attestations) where it means an image.
  */
 export function pickImage(t: Target, platform: Platform | undefined, where: string): PlatformImage {
-  const pick = t.images.length === 1 ? t.images[0] : platform ? t.images.find((i) => samePlatform(i.platform, platform)) : undefined;
+  const pick =
+    t.images.length === 1
+      ? t.images[0]
+      : platform
+        ? t.images.find((i) => samePlatform(i.platform, platform))
+        : undefined;
   if (pick) return pick;
   const listed = t.images.map((i) => formatPlatform(i.platform)).join(', ') || 'none';
-  throw new MabError('E_INDEX_CHILD', `${where} is an index of ${t.images.length} images (${listed})${platform ? `, none for ${formatPlatform(platform)}` : ''}`, 'name the platform\'s image by digest, or list it under a platform the index has');
+  throw new MabError(
+    'E_INDEX_CHILD',
+    `${where} is an index of ${t.images.length} images (${listed})${platform ? `, none for ${formatPlatform(platform)}` : ''}`,
+    "name the platform's image by digest, or list it under a platform the index has",
+  );
 }

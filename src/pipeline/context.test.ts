@@ -16,7 +16,16 @@ async function recipeDir() {
   return dir;
 }
 
-const target = (dir: string, file: string) => ({ platform: 'linux/amd64', image: 'x', dockerfile: 'FROM scratch\n', sources: [], artifacts: [], smoke: [], files: [{ from: path.join(dir, file), to: `files/${file}`, within: dir }] }) as TargetPlan;
+const target = (dir: string, file: string) =>
+  ({
+    platform: 'linux/amd64',
+    image: 'x',
+    dockerfile: 'FROM scratch\n',
+    sources: [],
+    artifacts: [],
+    smoke: [],
+    files: [{ from: path.join(dir, file), to: `files/${file}`, within: dir }],
+  }) as TargetPlan;
 
 describe('the build context', () => {
   it('takes a recipe file that is inside the recipe directory', async () => {
@@ -27,14 +36,20 @@ describe('the build context', () => {
 
   it('refuses a symlinked file and a file reached through a symlinked directory, naming where it leads', async () => {
     const dir = await recipeDir();
-    await expect(makeContext(target(dir, 'linked.c'), new Map())).rejects.toThrow(/linked\.c is a symbolic link; recipe files must be regular files/);
-    await expect(makeContext(target(dir, 'sub/hostname'), new Map())).rejects.toThrow(/sub\/hostname leads out of .*demo \(it is \/etc\/hostname\)/);
+    await expect(makeContext(target(dir, 'linked.c'), new Map())).rejects.toThrow(
+      /linked\.c is a symbolic link; recipe files must be regular files/,
+    );
+    await expect(makeContext(target(dir, 'sub/hostname'), new Map())).rejects.toThrow(
+      /sub\/hostname leads out of .*demo \(it is \/etc\/hostname\)/,
+    );
   });
 
   it('refuses files of a recipe directory that is itself a link out of the recipes directory', async () => {
     const recipes = await mkdtemp(path.join(os.tmpdir(), 'mab-ctx-test-'));
     await symlink('/etc', path.join(recipes, 'demo'));
-    await expect(makeContext(target(path.join(recipes, 'demo'), 'hostname'), new Map())).rejects.toThrow(/demo\/hostname leads out of .*demo \(it is \/etc\/hostname\)/);
+    await expect(makeContext(target(path.join(recipes, 'demo'), 'hostname'), new Map())).rejects.toThrow(
+      /demo\/hostname leads out of .*demo \(it is \/etc\/hostname\)/,
+    );
   });
 
   it('takes the files of a recipe in a recipes directory reached through a link', async () => {

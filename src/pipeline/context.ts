@@ -14,7 +14,10 @@ export async function makeContext(target: TargetPlan, cached: Map<string, Cached
   const dir = into ?? (await mkdtemp(path.join(os.tmpdir(), `mab-ctx-`)));
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'Dockerfile'), target.dockerfile);
-  for (const [sub, list] of [['sources', target.sources], ['artifacts', target.artifacts]] as const) {
+  for (const [sub, list] of [
+    ['sources', target.sources],
+    ['artifacts', target.artifacts],
+  ] as const) {
     await mkdir(path.join(dir, sub), { recursive: true });
     for (const s of list) await placeSource(cached.get(cacheKey(s))!, path.join(dir, sub), s.file);
   }
@@ -22,18 +25,34 @@ export async function makeContext(target: TargetPlan, cached: Map<string, Cached
     // A symlink could point anywhere on the host: recipe files must be plain files, and no
     // directory on the way may lead out of the recipe's own directory either.
     if ((await lstat(f.from).catch(() => undefined))?.isSymbolicLink()) {
-      throw new MabError('E_CONTEXT', `${f.from} is a symbolic link; recipe files must be regular files`, 'replace the link with the file itself');
+      throw new MabError(
+        'E_CONTEXT',
+        `${f.from} is a symbolic link; recipe files must be regular files`,
+        'replace the link with the file itself',
+      );
     }
     if (f.within) {
       // The recipe's directory is taken where it stands in the recipes directory, not where a link
       // of that name leads: a recipe folder that is itself a link to /etc would let /etc in.
-      const within = path.join(await realpath(path.dirname(f.within)).catch(() => path.dirname(f.within!)), path.basename(f.within));
+      const within = path.join(
+        await realpath(path.dirname(f.within)).catch(() => path.dirname(f.within!)),
+        path.basename(f.within),
+      );
       const real = await realpath(f.from).catch(() => f.from);
-      if (!real.startsWith(within + path.sep)) throw new MabError('E_CONTEXT', `${f.from} leads out of ${f.within} (it is ${real})`, 'recipe files must be inside the recipe\'s own directory, which must not be a link; copy the files there');
+      if (!real.startsWith(within + path.sep))
+        throw new MabError(
+          'E_CONTEXT',
+          `${f.from} leads out of ${f.within} (it is ${real})`,
+          "recipe files must be inside the recipe's own directory, which must not be a link; copy the files there",
+        );
     }
     await mkdir(path.dirname(path.join(dir, f.to)), { recursive: true });
     await copyFile(f.from, path.join(dir, f.to)).catch((e: Error) => {
-      throw new MabError('E_CONTEXT', `cannot copy ${f.from} into the build context: ${e.message}`, 'the recipe lists a file that is not next to it (recipes/NAME/FILE)');
+      throw new MabError(
+        'E_CONTEXT',
+        `cannot copy ${f.from} into the build context: ${e.message}`,
+        'the recipe lists a file that is not next to it (recipes/NAME/FILE)',
+      );
     });
   }
   return dir;

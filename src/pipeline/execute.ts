@@ -95,22 +95,41 @@ export interface BuildResult {
   /** Where the images went without --push: the store, the index's digest and its tags there. */
   store?: { dir: string; digest: string; tags: string[] };
   /** What the push sent: zero blob bytes when the repository had everything. */
-  push?: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries' | 'platformTags'> & { retried: string[] };
+  push?: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries' | 'platformTags'> & {
+    retried: string[];
+  };
 }
 
 /** The helper shell of each platform with `shell:` smoke checks, fetched before any build. */
-async function smokeShells(plan: BuildPlan, open: (() => ReturnType<typeof openSuite>) | undefined, o: ExecuteOptions): Promise<Map<string, string>> {
+async function smokeShells(
+  plan: BuildPlan,
+  open: (() => ReturnType<typeof openSuite>) | undefined,
+  o: ExecuteOptions,
+): Promise<Map<string, string>> {
   const shells = new Map<string, string>();
   const needing = plan.targets.filter((t) => t.smoke.some((c) => 'shell' in c));
   if (!needing.length) return shells;
   const index = open ? await open() : 'no Debian archive is configured';
-  if (typeof index === 'string') throw new MabError('E_SMOKE_SHELL', `the recipe's shell: smoke checks need mab's helper shell (Debian's busybox-static), and it cannot be fetched: ${index}`, 'make Debian\'s archive reachable once (the helper is cached), give a mirror of it with --mirror http://deb.debian.org/debian/=…, or write the checks as run: commands');
-  for (const t of needing) shells.set(t.platform, await smokeShell(index, platformInfo(parsePlatform(t.platform)).debian, o.cacheDir, o.mirrors, o.log));
+  if (typeof index === 'string')
+    throw new MabError(
+      'E_SMOKE_SHELL',
+      `the recipe's shell: smoke checks need mab's helper shell (Debian's busybox-static), and it cannot be fetched: ${index}`,
+      "make Debian's archive reachable once (the helper is cached), give a mirror of it with --mirror http://deb.debian.org/debian/=…, or write the checks as run: commands",
+    );
+  for (const t of needing)
+    shells.set(
+      t.platform,
+      await smokeShell(index, platformInfo(parsePlatform(t.platform)).debian, o.cacheDir, o.mirrors, o.log),
+    );
   return shells;
 }
 
 /** The build record of this very image, when an earlier build with the same plan passed its smoke checks. */
-async function earlierSmoke(store: Store, stored: Exported | undefined, planDigest: string): Promise<BuildRecord | undefined> {
+async function earlierSmoke(
+  store: Store,
+  stored: Exported | undefined,
+  planDigest: string,
+): Promise<BuildRecord | undefined> {
   const record = stored && (await buildRecord(store.dir, stored.manifest.digest));
   return record && record.planDigest === planDigest && record.smoke.every((x) => x.passed) ? record : undefined;
 }
@@ -120,7 +139,9 @@ async function earlierSmoke(store: Store, stored: Exported | undefined, planDige
  * a filter that blanks their values, errors included.
  */
 export async function executePlan(plan: BuildPlan, options: ExecuteOptions): Promise<BuildResult> {
-  const redact = redactor(await secretValues(plan.secrets, options.secrets ?? [], options.host.env ?? process.env, plan.recipe.file));
+  const redact = redactor(
+    await secretValues(plan.secrets, options.secrets ?? [], options.host.env ?? process.env, plan.recipe.file),
+  );
   const o = { ...options, log: (m: string) => options.log(redact(m)) };
   return execute(plan, o).catch((e: unknown) => {
     throw e instanceof MabError ? new MabError(e.code, redact(e.message), e.hint) : e;
@@ -131,15 +152,26 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   let suite: ReturnType<typeof openSuite> | undefined;
   const debian = o.debian;
   const openOnce = debian && (() => (suite ??= openSuite(plan, debian, o.log)));
-  if (openOnce && o.preflight === false) o.log('package preflight skipped (--no-preflight): a missing package would show only when apt runs in the build');
+  if (openOnce && o.preflight === false)
+    o.log('package preflight skipped (--no-preflight): a missing package would show only when apt runs in the build');
   else if (openOnce) await checkPackages(plan, o.host.platform, openOnce, o.log);
   const engine = await checkEngine(o.host);
   o.log(`engine ${engine.server}, ${engine.buildx.split(' ').slice(0, 2).join(' ')}`);
-  const builders = await resolveBuilders(o.builders ?? new Map(), plan.targets.map((t) => t.platform), o.host.env);
-  for (const [platform, b] of builders) o.log(`[${platform}] builds on ${b.kind === 'context' ? `docker context ${b.name}${b.host ? ` (${b.host})` : ''}` : `buildx builder ${b.name}`}`);
+  const builders = await resolveBuilders(
+    o.builders ?? new Map(),
+    plan.targets.map((t) => t.platform),
+    o.host.env,
+  );
+  for (const [platform, b] of builders)
+    o.log(
+      `[${platform}] builds on ${b.kind === 'context' ? `docker context ${b.name}${b.host ? ` (${b.host})` : ''}` : `buildx builder ${b.name}`}`,
+    );
   // Emulation here matters for what runs here: a context's platform builds, runs and exports on
   // its own engine (checked above); a buildx builder's image comes back here for its smoke checks.
-  await checkEmulation(plan.targets.filter((t) => builders.get(t.platform)?.kind !== 'context').map((t) => parsePlatform(t.platform)), o.host);
+  await checkEmulation(
+    plan.targets.filter((t) => builders.get(t.platform)?.kind !== 'context').map((t) => parsePlatform(t.platform)),
+    o.host,
+  );
   const orphans = await removeOrphanedSmokeContainers(o.host.env);
   if (orphans) o.log(`removed ${orphans} smoke-check container${orphans > 1 ? 's' : ''} left by killed mab runs`);
 
@@ -152,7 +184,13 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   if (jobs > 1 && plan.targets.length > 1) o.log(`building ${Math.min(jobs, plan.targets.length)} platforms at a time`);
   // Per target, found once after its build: its plan digest, and the store's earlier export of
   // the same image ID (which spares the smoke checks and the export).
-  const known: { planDigest: string; stored?: Exported; bases?: Record<string, string>; unchanged?: BuildRecord; diffIds?: string[] }[] = [];
+  const known: {
+    planDigest: string;
+    stored?: Exported;
+    bases?: Record<string, string>;
+    unchanged?: BuildRecord;
+    diffIds?: string[];
+  }[] = [];
   // The engine of the platforms not routed to a builder: its API resolves their base images, and
   // its machine (a tcp:// or ssh:// DOCKER_HOST; else this one) answers their HTTP smoke checks.
   const endpoint = plan.targets.some((t) => !builders.has(t.platform)) ? await engineEndpoint(o.host.env) : undefined;
@@ -162,49 +200,112 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     const prefix = `[${t.platform}]`;
     // The engine this platform's image lives in: its builder's (a docker context), else this host's.
     const engineEnv = builderEnv(builders.get(t.platform), o.host.env, false);
-    o.log(`${prefix} building ${plan.recipe.name} ${plan.recipe.version} (${i + 1}/${plan.targets.length}, ${plan.strategy})`);
+    o.log(
+      `${prefix} building ${plan.recipe.name} ${plan.recipe.version} (${i + 1}/${plan.targets.length}, ${plan.strategy})`,
+    );
     const planDigest = await targetDigest(t);
     // On this host's engine, a build the store already has from the same plan and bases is not run again.
     const bases = builders.has(t.platform) ? undefined : await resolveBases(t.dockerfile, api);
-    const same = bases && !o.noCache && !o.keepContext ? await unchangedBuild(store, t, planDigest, bases, o.host.env) : undefined;
+    const same =
+      bases && !o.noCache && !o.keepContext ? await unchangedBuild(store, t, planDigest, bases, o.host.env) : undefined;
     let built: BuildOutput;
     let context: string | undefined;
     if (same) {
-      o.log(`${prefix} unchanged: same plan and base images (${Object.entries(bases!).map(([b, d]) => `${b}@${d.slice(7, 19)}`).join(', ')}) as the build of ${same.record.builtAt}, whose image ${same.id.slice(7, 19)} the engine still has; not built again (--no-cache builds anyway)`);
+      o.log(
+        `${prefix} unchanged: same plan and base images (${Object.entries(bases!)
+          .map(([b, d]) => `${b}@${d.slice(7, 19)}`)
+          .join(
+            ', ',
+          )}) as the build of ${same.record.builtAt}, whose image ${same.id.slice(7, 19)} the engine still has; not built again (--no-cache builds anyway)`,
+      );
       built = { id: same.id, seconds: 0 };
     } else {
       context = await makeContext(t, cached);
       try {
-        built = await buildTarget(t, context, (line) => {
-          if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d)/.test(line)) o.log(`${prefix} ${line}`);
-        }, builderEnv(builders.get(t.platform), o.host.env, true), { noCache: o.noCache, secrets: o.secrets });
+        built = await buildTarget(
+          t,
+          context,
+          (line) => {
+            if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d)/.test(line)) o.log(`${prefix} ${line}`);
+          },
+          builderEnv(builders.get(t.platform), o.host.env, true),
+          { noCache: o.noCache, secrets: o.secrets },
+        );
       } finally {
         if (!o.keepContext) await removeContext(context);
       }
     }
     const stored = same?.stored ?? (await storedExport(store, built.id));
-    known[i] = { planDigest, ...(stored ? { stored } : {}), ...(bases ? { bases } : {}), ...(same ? { unchanged: same.record } : {}), ...(built.diffIds ? { diffIds: built.diffIds } : {}) };
+    known[i] = {
+      planDigest,
+      ...(stored ? { stored } : {}),
+      ...(bases ? { bases } : {}),
+      ...(same ? { unchanged: same.record } : {}),
+      ...(built.diffIds ? { diffIds: built.diffIds } : {}),
+    };
     // The very image an earlier build with the same plan smoke-tested: its results stand.
     const earlier = o.rerunSmoke ? undefined : await earlierSmoke(store, stored, known[i]!.planDigest);
-    o.log(`${prefix} ${same ? 'reused' : `built in ${built.seconds.toFixed(1)} s`}; ${earlier ? `smoke checks passed on this same image (${built.id.slice(7, 19)}) at ${earlier.builtAt}, not run again` : 'smoke testing'}`);
-    const smoke = earlier ? earlier.smoke.map((x) => ({ ...x, output: '' })) : await runSmoke(t.image, t.platform, t.smoke, { env: engineEnv, host: builders.has(t.platform) ? builders.get(t.platform)?.host : engineHost, shellDir: shells.get(t.platform) });
-    for (const s of smoke) o.log(`${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${earlier ? 'earlier run, ' : ''}${s.seconds.toFixed(1)} s)`);
-    if (smoke.some((s) => !s.passed)) throw smokeFailure(t.platform, t.image, t.smoke, smoke, plan.strategy !== 'minimal');
-    return { platform: t.platform, image: t.image, imageId: built.id, buildSeconds: same ? same.record.buildSeconds : built.seconds, ...(same ? { unchanged: true } : {}), smoke, ...(earlier ? { smokeReused: true } : {}), size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true }, ...(o.keepContext ? { context } : {}) };
+    o.log(
+      `${prefix} ${same ? 'reused' : `built in ${built.seconds.toFixed(1)} s`}; ${earlier ? `smoke checks passed on this same image (${built.id.slice(7, 19)}) at ${earlier.builtAt}, not run again` : 'smoke testing'}`,
+    );
+    const smoke = earlier
+      ? earlier.smoke.map((x) => ({ ...x, output: '' }))
+      : await runSmoke(t.image, t.platform, t.smoke, {
+          env: engineEnv,
+          host: builders.has(t.platform) ? builders.get(t.platform)?.host : engineHost,
+          shellDir: shells.get(t.platform),
+        });
+    for (const s of smoke)
+      o.log(
+        `${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${earlier ? 'earlier run, ' : ''}${s.seconds.toFixed(1)} s)`,
+      );
+    if (smoke.some((s) => !s.passed))
+      throw smokeFailure(t.platform, t.image, t.smoke, smoke, plan.strategy !== 'minimal');
+    return {
+      platform: t.platform,
+      image: t.image,
+      imageId: built.id,
+      buildSeconds: same ? same.record.buildSeconds : built.seconds,
+      ...(same ? { unchanged: true } : {}),
+      smoke,
+      ...(earlier ? { smokeReused: true } : {}),
+      size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true },
+      ...(o.keepContext ? { context } : {}),
+    };
   });
 
   // With a push to come, each blob goes up as soon as the export stores it.
   const repoRef = plan.publish ? parseReference(plan.publish.repository) : undefined;
-  const client = repoRef ? new RegistryClient(repoRef.registry, { env: o.host.env, onRetry: (m) => o.log(`retry: ${m}`), ...o.registry }) : undefined;
+  const client = repoRef
+    ? new RegistryClient(repoRef.registry, { env: o.host.env, onRetry: (m) => o.log(`retry: ${m}`), ...o.registry })
+    : undefined;
   const early = repoRef && client ? new EarlyUploads(store, client, repoRef.repository) : undefined;
   // Into the local store: each platform's manifest, then the index over them, then the tags.
   const images = await mapLimited(results, jobs, async (r, i) => {
     // The same image ID as an earlier export is the same image: nothing to save or compress.
     const earlier = known[i]!.stored;
-    o.log(earlier ? `[${r.platform}] already in the store ${o.storeDir} (image ${r.imageId.slice(7, 19)}), not exported again` : `[${r.platform}] exporting to the store ${o.storeDir}`);
-    const e = earlier ?? (await exportImage(store, r.image, builderEnv(builders.get(r.platform), o.host.env, false), early && ((b) => early.add(b)), { diffIds: known[i]!.diffIds }));
-    if (e.reused) o.log(`[${r.platform}] ${e.reused} of ${e.layers} layers were compressed by an earlier export: hashed, not compressed again`);
-    if (e.copied) o.log(`[${r.platform}] ${e.copied} of ${e.layers} layers stored as the engine compressed them, not compressed again`);
+    o.log(
+      earlier
+        ? `[${r.platform}] already in the store ${o.storeDir} (image ${r.imageId.slice(7, 19)}), not exported again`
+        : `[${r.platform}] exporting to the store ${o.storeDir}`,
+    );
+    const e =
+      earlier ??
+      (await exportImage(
+        store,
+        r.image,
+        builderEnv(builders.get(r.platform), o.host.env, false),
+        early && ((b) => early.add(b)),
+        { diffIds: known[i]!.diffIds },
+      ));
+    if (e.reused)
+      o.log(
+        `[${r.platform}] ${e.reused} of ${e.layers} layers were compressed by an earlier export: hashed, not compressed again`,
+      );
+    if (e.copied)
+      o.log(
+        `[${r.platform}] ${e.copied} of ${e.layers} layers stored as the engine compressed them, not compressed again`,
+      );
     r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: !plan.publish };
     r.manifest = e.manifest.digest;
     return { exported: e, platform: r.platform, source: r.image };
@@ -216,29 +317,69 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     // A build not run again keeps the record of the one that ran.
     if (known[i]!.unchanged) continue;
     await recordBuild(o.storeDir, r.manifest!, {
-      recipe: name, version, strategy: plan.strategy, platform: r.platform, builtAt: new Date().toISOString(), buildSeconds: r.buildSeconds,
-      smoke: r.smoke.map(({ name: n, passed, seconds }) => ({ name: n, passed, seconds })), ...(base !== 'scratch' ? { base } : {}), planDigest: known[i]!.planDigest, ...(known[i]!.bases ? { bases: known[i]!.bases } : {}),
+      recipe: name,
+      version,
+      strategy: plan.strategy,
+      platform: r.platform,
+      builtAt: new Date().toISOString(),
+      buildSeconds: r.buildSeconds,
+      smoke: r.smoke.map(({ name: n, passed, seconds }) => ({ name: n, passed, seconds })),
+      ...(base !== 'scratch' ? { base } : {}),
+      planDigest: known[i]!.planDigest,
+      ...(known[i]!.bases ? { bases: known[i]!.bases } : {}),
     });
   }
   const storeTags = [`${version}-${plan.strategy}`, version, 'latest'].map((t) => `${name}:${t}`);
   const stored = await storeIndex(store, images, storeTags, { title: name, version, strategy: plan.strategy });
   o.log(`store ${o.storeDir}: ${storeTags.join(', ')} → ${stored.digest}`);
-  const result: BuildResult = { recipe: name, version, strategy: plan.strategy, platforms: results, store: { dir: o.storeDir, digest: stored.digest, tags: storeTags } };
+  const result: BuildResult = {
+    recipe: name,
+    version,
+    strategy: plan.strategy,
+    platforms: results,
+    store: { dir: o.storeDir, digest: stored.digest, tags: storeTags },
+  };
   if (!plan.publish || !repoRef || !client) return result;
 
   // From the store with mab's own client: blobs, then platform manifests, then the index.
-  const tags = plan.publish.tagRule === 'semver' ? semverTags(version, await client.listTags(repoRef.repository)) : plan.publish.tags;
+  const tags =
+    plan.publish.tagRule === 'semver'
+      ? semverTags(version, await client.listTags(repoRef.repository))
+      : plan.publish.tags;
   o.log(`pushing to ${plan.publish.repository}`);
-  const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, { tags, platformTags: () => plan.publish!.platformTags ?? {}, format: plan.publish.indexFormat, log: o.log, ...(early ? { early } : {}) });
-  o.log(tags.length
-    ? `index ${plan.publish.repository}@${pushed.digest} tagged ${tags.join(', ')}; ${pushSummary(pushed)}`
-    : `by digest, untagged: ${pushed.children.map((c) => `${c.platform} ${plan.publish!.repository}@${c.digest}`).join(', ')}; ${pushSummary(pushed)}`);
+  const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, {
+    tags,
+    platformTags: () => plan.publish!.platformTags ?? {},
+    format: plan.publish.indexFormat,
+    log: o.log,
+    ...(early ? { early } : {}),
+  });
+  o.log(
+    tags.length
+      ? `index ${plan.publish.repository}@${pushed.digest} tagged ${tags.join(', ')}; ${pushSummary(pushed)}`
+      : `by digest, untagged: ${pushed.children.map((c) => `${c.platform} ${plan.publish!.repository}@${c.digest}`).join(', ')}; ${pushSummary(pushed)}`,
+  );
   for (const [i, r] of results.entries()) r.manifest = pushed.children[i]!.digest;
   return {
     ...result,
-    ...(tags.length ? { index: { reference: `${plan.publish.repository}:${tags[0]}`, digest: pushed.digest, mediaType: pushed.mediaType, tags } } : {}),
+    ...(tags.length
+      ? {
+          index: {
+            reference: `${plan.publish.repository}:${tags[0]}`,
+            digest: pushed.digest,
+            mediaType: pushed.mediaType,
+            tags,
+          },
+        }
+      : {}),
     repository: plan.publish.repository,
-    push: { blobBytesSent: pushed.blobBytesSent, blobsSkipped: pushed.blobsSkipped, blobsMounted: pushed.blobsMounted, retries: client.retried.length, retried: client.retried, platformTags: pushed.platformTags },
+    push: {
+      blobBytesSent: pushed.blobBytesSent,
+      blobsSkipped: pushed.blobsSkipped,
+      blobsMounted: pushed.blobsMounted,
+      retries: client.retried.length,
+      retried: client.retried,
+      platformTags: pushed.platformTags,
+    },
   };
 }
-

@@ -43,12 +43,23 @@ export interface Exported {
  * as it is stored (to upload it early). `o.diffIds` are the image's (from an inspect the caller
  * made; else the export asks the engine), and `o.reuse: false` compresses every layer.
  */
-export async function exportImage(store: Store, image: string, env?: NodeJS.ProcessEnv, onBlob?: (blob: Descriptor) => void, o: { diffIds?: string[] | undefined; reuse?: boolean } = {}): Promise<Exported> {
+export async function exportImage(
+  store: Store,
+  image: string,
+  env?: NodeJS.ProcessEnv,
+  onBlob?: (blob: Descriptor) => void,
+  o: { diffIds?: string[] | undefined; reuse?: boolean } = {},
+): Promise<Exported> {
   const save = dockerStream(['save', image], { env });
   // Looked up while the engine prepares the save stream, which takes longer. Records that cannot
   // be read mean only that every layer is compressed.
   const none = new Map<string, Layer>();
-  const earlier = o.reuse === false ? Promise.resolve(none) : (o.diffIds ? Promise.resolve(o.diffIds) : imageDiffIds(image, env)).then((ids) => earlierLayers(store, ids)).catch(() => none);
+  const earlier =
+    o.reuse === false
+      ? Promise.resolve(none)
+      : (o.diffIds ? Promise.resolve(o.diffIds) : imageDiffIds(image, env))
+          .then((ids) => earlierLayers(store, ids))
+          .catch(() => none);
   let reused = 0;
   let copied = 0;
   // A layer read only to be hashed that turned out to be none of the layers expected.
@@ -66,7 +77,9 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
     // A layer's diff_id is known only once it is read whole (unless its name says it), so whether
     // an earlier export compressed it is decided by its size: one of this image's layers stored
     // before with the same size is only hashed, and its blob used when the hash matches.
-    const expected = [...(await earlier).values()].filter((l) => l.size === layer.size && (!layer.named || l.diffId === layer.named));
+    const expected = [...(await earlier).values()].filter(
+      (l) => l.size === layer.size && (!layer.named || l.diffId === layer.named),
+    );
     if (!expected.length) return stored(await compressLayer(store, layer), true);
     const diff = createHash('sha256');
     for await (const chunk of layer.content) diff.update(chunk);
@@ -83,7 +96,12 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
   save.stderr?.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-2000);
   });
-  const saveFailed = () => new MabError('E_EXPORT', `docker save ${image} failed: ${stderr.trim() || 'the archive ended early'}`, `the engine could not give this image's layers; rebuild it (or check \`docker image inspect ${image}\`)`);
+  const saveFailed = () =>
+    new MabError(
+      'E_EXPORT',
+      `docker save ${image} failed: ${stderr.trim() || 'the archive ended early'}`,
+      `the engine could not give this image's layers; rebuild it (or check \`docker image inspect ${image}\`)`,
+    );
   let saved;
   try {
     saved = await readSaveArchive(save.stdout!, image, onLayer, () => save.kill());
@@ -91,7 +109,10 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
     // The engine failing on its own is the cause of whatever the read then found wrong, and it
     // says so on stderr. A docker save stopped because the read failed first says nothing (how it
     // exits, by the signal or with a code of its own, varies from run to run).
-    const failed = await save.then(() => false, () => true);
+    const failed = await save.then(
+      () => false,
+      () => true,
+    );
     throw (failed && stderr.trim()) || !(e instanceof MabError) ? saveFailed() : e;
   }
   await save.catch(() => {
@@ -104,7 +125,12 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
   const ordered = saved.layers as Layer[];
   const configDesc = await store.putBytes(configBytes, MediaType.OciConfig);
   onBlob?.(configDesc);
-  const manifestJson = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: ordered.map((l) => l.blob) };
+  const manifestJson = {
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    config: configDesc,
+    layers: ordered.map((l) => l.blob),
+  };
   const manifest = await store.putBytes(Buffer.from(JSON.stringify(manifestJson)), MediaType.OciManifest);
   const exported: Exported = {
     manifest: { ...manifest, platform: platformOfConfig(config) },
@@ -116,7 +142,8 @@ export async function exportImage(store: Store, image: string, env?: NodeJS.Proc
     copied,
   };
   // Filed under every ID the engine may give this image, so a later build finds it by that ID.
-  for (const id of saved.ids) await atomicWrite(exportRecord(store, id), (tmp) => writeFile(tmp, JSON.stringify(exported)));
+  for (const id of saved.ids)
+    await atomicWrite(exportRecord(store, id), (tmp) => writeFile(tmp, JSON.stringify(exported)));
   return exported;
 }
 
@@ -175,7 +202,11 @@ async function copyCompressed(store: Store, layer: ArchiveLayer): Promise<Layer>
   } catch (e) {
     gunzip.destroy();
     const why = e instanceof MabError ? e.message : `it is not a whole gzip stream (${(e as Error).message})`;
-    throw new MabError('E_EXPORT', `the engine's layer ${layer.name} cannot be stored: ${why}`, 'the engine\'s copy of this layer is damaged; remove the image and rebuild it');
+    throw new MabError(
+      'E_EXPORT',
+      `the engine's layer ${layer.name} cannot be stored: ${why}`,
+      "the engine's copy of this layer is damaged; remove the image and rebuild it",
+    );
   }
   return { blob, diffId: `sha256:${diff.digest('hex')}`, size };
 }
@@ -196,14 +227,21 @@ const exportRecord = (store: Store, configDigest: string) => recordFile(store.di
 const layerRecord = (store: Store, diffId: string) => recordFile(store.dir, 'layers', diffId);
 
 /** The image's diff_ids, bottom first; none when the engine cannot say (no reuse then). */
-const imageDiffIds = (image: string, env?: NodeJS.ProcessEnv) => docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', image], { env }).then((out) => JSON.parse(out) as string[], () => []);
+const imageDiffIds = (image: string, env?: NodeJS.ProcessEnv) =>
+  docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', image], { env }).then(
+    (out) => JSON.parse(out) as string[],
+    () => [],
+  );
 
 /** Those of `diffIds` that earlier exports stored and the store still holds. */
 async function earlierLayers(store: Store, diffIds: string[]): Promise<Map<string, Layer>> {
   const found = new Map<string, Layer>();
   for (const diffId of diffIds) {
     if (!isDigest(diffId)) continue;
-    const l = await readFile(layerRecord(store, diffId), 'utf8').then((t) => JSON.parse(t) as Layer, () => undefined);
+    const l = await readFile(layerRecord(store, diffId), 'utf8').then(
+      (t) => JSON.parse(t) as Layer,
+      () => undefined,
+    );
     if (l?.diffId === diffId && (await store.hasBlob(l.blob))) found.set(diffId, l);
   }
   return found;
@@ -223,17 +261,36 @@ export async function storedExport(store: Store, imageId: string): Promise<Expor
 }
 
 /** What a stored index says about the build it came from (OCI annotation keys where they exist). */
-export const BUILD_ANNOTATIONS = { title: 'org.opencontainers.image.title', version: 'org.opencontainers.image.version', strategy: 'dev.mab.strategy' } as const;
+export const BUILD_ANNOTATIONS = {
+  title: 'org.opencontainers.image.title',
+  version: 'org.opencontainers.image.version',
+  strategy: 'dev.mab.strategy',
+} as const;
 
 /**
  * Stores an OCI index over exported platform images and points tags at it. The index is annotated
  * with the recipe, version and strategy, so a push or a report later knows what it holds.
  */
-export async function storeIndex(store: Store, images: { exported: Exported; platform: string; source: string }[], tags: string[], build?: { title: string; version: string; strategy: string }): Promise<Descriptor> {
-  const annotations = build ? Object.fromEntries(Object.entries(BUILD_ANNOTATIONS).map(([k, key]) => [key, build[k as keyof typeof build]])) : undefined;
-  const index = assembleIndex(images.map((i) => ({ manifest: i.exported.manifest, config: i.exported.config, expected: parsePlatform(i.platform), source: i.source })), 'oci', annotations);
+export async function storeIndex(
+  store: Store,
+  images: { exported: Exported; platform: string; source: string }[],
+  tags: string[],
+  build?: { title: string; version: string; strategy: string },
+): Promise<Descriptor> {
+  const annotations = build
+    ? Object.fromEntries(Object.entries(BUILD_ANNOTATIONS).map(([k, key]) => [key, build[k as keyof typeof build]]))
+    : undefined;
+  const index = assembleIndex(
+    images.map((i) => ({
+      manifest: i.exported.manifest,
+      config: i.exported.config,
+      expected: parsePlatform(i.platform),
+      source: i.source,
+    })),
+    'oci',
+    annotations,
+  );
   const desc = await store.putBytes(Buffer.from(JSON.stringify(index)), MediaType.OciIndex);
   await store.tag(tags, desc);
   return desc;
 }
-

@@ -18,11 +18,18 @@ export interface DebianSource {
 }
 
 /** The suite the plan's build base is (debian:SUITE), opened; a string says why there is none. */
-export async function openSuite(plan: BuildPlan, source: DebianSource, log: (m: string) => void): Promise<SuiteIndex | string> {
+export async function openSuite(
+  plan: BuildPlan,
+  source: DebianSource,
+  log: (m: string) => void,
+): Promise<SuiteIndex | string> {
   const suite = /^debian:([a-z]+)/.exec(plan.bases.build)?.[1];
   if (!suite) return `the build base ${plan.bases.build} is not a Debian suite`;
   try {
-    return await SuiteIndex.open({ url: source.archive.replace(/\/+$/, ''), suite, component: 'main', keyring: source.keyring }, { cacheDir: source.cacheDir, mirrors: source.mirrors, log });
+    return await SuiteIndex.open(
+      { url: source.archive.replace(/\/+$/, ''), suite, component: 'main', keyring: source.keyring },
+      { cacheDir: source.cacheDir, mirrors: source.mirrors, log },
+    );
   } catch (e) {
     if (e instanceof IndexUnavailable) return e.message;
     throw e;
@@ -35,7 +42,12 @@ export async function openSuite(plan: BuildPlan, source: DebianSource, log: (m: 
  * here, at its recipe line, with the architectures that lack it and the closest name there is.
  * Without a network and with nothing cached, the check is skipped with a note.
  */
-export async function checkPackages(plan: BuildPlan, buildPlatform: Platform, open: () => Promise<SuiteIndex | string>, log: (m: string) => void): Promise<void> {
+export async function checkPackages(
+  plan: BuildPlan,
+  buildPlatform: Platform,
+  open: () => Promise<SuiteIndex | string>,
+  log: (m: string) => void,
+): Promise<void> {
   const started = Date.now();
   const buildArch = platformInfo(buildPlatform).debian;
   // arch → name → where the recipe names it
@@ -49,7 +61,8 @@ export async function checkPackages(plan: BuildPlan, buildPlatform: Platform, op
   }
   if (wanted.size === 0) return;
   const index = await open();
-  if (typeof index === 'string') return log(`package preflight skipped: ${index}; a missing package would show only when apt runs in the build`);
+  if (typeof index === 'string')
+    return log(`package preflight skipped: ${index}; a missing package would show only when apt runs in the build`);
   const suite = index.archive.suite;
   const problems = async () => {
     const found = await Promise.all([...wanted.keys()].map(async (arch) => [arch, await index.names(arch)] as const));
@@ -62,15 +75,26 @@ export async function checkPackages(plan: BuildPlan, buildPlatform: Platform, op
     if (index.fetchedNow) found = await problems();
   }
   if (found.length) {
-    throw new MabError('E_PACKAGE', `${found.length === 1 ? 'a package name' : `${found.length} package names`} in the recipe cannot be installed from Debian ${suite} (main), which the build installs from:\n  ${found.join('\n  ')}`, 'fix the names in the recipe (apt-cache search NAME, or packages.debian.org, finds the right one); --no-preflight skips this check');
+    throw new MabError(
+      'E_PACKAGE',
+      `${found.length === 1 ? 'a package name' : `${found.length} package names`} in the recipe cannot be installed from Debian ${suite} (main), which the build installs from:\n  ${found.join('\n  ')}`,
+      'fix the names in the recipe (apt-cache search NAME, or packages.debian.org, finds the right one); --no-preflight skips this check',
+    );
   }
-  log(`package preflight: every package name found in Debian ${suite} (${[...wanted].map(([arch, names]) => `${arch}: ${names.size}`).join(', ')}; index of ${index.fetchedAt.toISOString().slice(0, 10)}, ${((Date.now() - started) / 1000).toFixed(2)} s)`);
+  log(
+    `package preflight: every package name found in Debian ${suite} (${[...wanted].map(([arch, names]) => `${arch}: ${names.size}`).join(', ')}; index of ${index.fetchedAt.toISOString().slice(0, 10)}, ${((Date.now() - started) / 1000).toFixed(2)} s)`,
+  );
 }
 
 /** One line per missing or ambiguous name: where, what, for which architectures, and a suggestion. */
-export function packageProblems(wanted: Map<string, Map<string, string | undefined>>, indexes: Map<string, PackageNames | undefined>, suite: string): string[] {
+export function packageProblems(
+  wanted: Map<string, Map<string, string | undefined>>,
+  indexes: Map<string, PackageNames | undefined>,
+  suite: string,
+): string[] {
   const lines: string[] = [];
-  for (const arch of wanted.keys()) if (!indexes.get(arch)) lines.push(`${suite} has no package index for ${arch}: pick platforms it supports`);
+  for (const arch of wanted.keys())
+    if (!indexes.get(arch)) lines.push(`${suite} has no package index for ${arch}: pick platforms it supports`);
   const byName = new Map<string, { at?: string; missing: string[]; having: string[]; virtual?: string[] }>();
   for (const [arch, names] of wanted) {
     const index = indexes.get(arch);
@@ -86,11 +110,18 @@ export function packageProblems(wanted: Map<string, Map<string, string | undefin
   }
   for (const [name, e] of byName) {
     const where = e.at ? `${e.at}: ` : '';
-    if (e.virtual) lines.push(`${where}${name} is a virtual package, provided by ${e.virtual.slice(0, 6).join(', ')}${e.virtual.length > 6 ? ', …' : ''}: name one of them`);
+    if (e.virtual)
+      lines.push(
+        `${where}${name} is a virtual package, provided by ${e.virtual.slice(0, 6).join(', ')}${e.virtual.length > 6 ? ', …' : ''}: name one of them`,
+      );
     if (!e.missing.length) continue;
-    const only = e.having.length ? ` (${e.having.join(', ')} ${e.having.length === 1 ? 'has' : 'have'} it: name a replacement for ${e.missing.join(', ')} under overrides:)` : '';
+    const only = e.having.length
+      ? ` (${e.having.join(', ')} ${e.having.length === 1 ? 'has' : 'have'} it: name a replacement for ${e.missing.join(', ')} under overrides:)`
+      : '';
     const near = similarName(name, indexes.get(e.missing[0]!)!);
-    lines.push(`${where}${name} is not a package for ${e.missing.join(', ')}${only}${near ? `; did you mean ${near}?` : ''}`);
+    lines.push(
+      `${where}${name} is not a package for ${e.missing.join(', ')}${only}${near ? `; did you mean ${near}?` : ''}`,
+    );
   }
   return lines;
 }
@@ -98,5 +129,8 @@ export function packageProblems(wanted: Map<string, Map<string, string | undefin
 /** The closest real name, looking only at names whose length is near enough to be close. */
 function similarName(name: string, index: PackageNames): string | undefined {
   const slack = Math.max(2, Math.floor(name.length / 3));
-  return closest(name, [...index.real].filter((n) => Math.abs(n.length - name.length) <= slack));
+  return closest(
+    name,
+    [...index.real].filter((n) => Math.abs(n.length - name.length) <= slack),
+  );
 }

@@ -42,10 +42,20 @@ const DOCKER_TYPES: Record<string, string> = {
 export function toDockerManifest(m: Manifest): Manifest {
   const convert = (d: Descriptor): Descriptor => {
     const mediaType = DOCKER_TYPES[d.mediaType] ?? d.mediaType;
-    if (!Object.values(DOCKER_TYPES).includes(mediaType)) throw new MabError('E_INDEX_FORMAT', `a ${d.mediaType} blob has no Docker v2 equivalent`, 'push with --index-format oci');
+    if (!Object.values(DOCKER_TYPES).includes(mediaType))
+      throw new MabError(
+        'E_INDEX_FORMAT',
+        `a ${d.mediaType} blob has no Docker v2 equivalent`,
+        'push with --index-format oci',
+      );
     return { mediaType, digest: d.digest, size: d.size };
   };
-  return { schemaVersion: 2, mediaType: MediaType.DockerManifest, config: convert(m.config), layers: m.layers.map(convert) };
+  return {
+    schemaVersion: 2,
+    mediaType: MediaType.DockerManifest,
+    config: convert(m.config),
+    layers: m.layers.map(convert),
+  };
 }
 
 export interface PushOptions {
@@ -65,8 +75,21 @@ export interface PushOptions {
 type BlobOutcome = Awaited<ReturnType<RegistryClient['pushBlob']>>;
 
 /** One stored blob into `repo` (mounted when this store pushed it elsewhere), then remembered there. */
-async function pushStoredBlob(store: Store, client: RegistryClient, pushed: PushedBlobs, repo: string, b: Descriptor, onProgress?: (bytes: number) => void): Promise<BlobOutcome> {
-  const how = await client.pushBlob(repo, b.digest, b.size, { path: store.blobPath(b.digest) }, { mountFrom: pushed.repositories(b.digest), ...(onProgress ? { onProgress } : {}) });
+async function pushStoredBlob(
+  store: Store,
+  client: RegistryClient,
+  pushed: PushedBlobs,
+  repo: string,
+  b: Descriptor,
+  onProgress?: (bytes: number) => void,
+): Promise<BlobOutcome> {
+  const how = await client.pushBlob(
+    repo,
+    b.digest,
+    b.size,
+    { path: store.blobPath(b.digest) },
+    { mountFrom: pushed.repositories(b.digest), ...(onProgress ? { onProgress } : {}) },
+  );
   await pushed.record(b.digest, repo);
   return how;
 }
@@ -83,7 +106,12 @@ export class EarlyUploads {
   readonly statsBefore: RegistryClient['stats'];
   private running = 0;
   private readonly waiting: (() => void)[] = [];
-  constructor(private readonly store: Store, private readonly client: RegistryClient, private readonly repo: string, private readonly jobs = 3) {
+  constructor(
+    private readonly store: Store,
+    private readonly client: RegistryClient,
+    private readonly repo: string,
+    private readonly jobs = 3,
+  ) {
     this.pushed = PushedBlobs.open(store.dir, client.registry);
     this.statsBefore = { ...client.stats };
   }
@@ -110,10 +138,21 @@ export class EarlyUploads {
   }
 }
 
-export async function pushFromStore(store: Store, storeTag: string, client: RegistryClient, repo: string, o: PushOptions): Promise<PushResult> {
+export async function pushFromStore(
+  store: Store,
+  storeTag: string,
+  client: RegistryClient,
+  repo: string,
+  o: PushOptions,
+): Promise<PushResult> {
   // Attestations a store written by other tools may hold are not pushed (readTarget drops them).
   const target = await readTarget(store.repository(), storeTag);
-  if (!target.images.length) throw new MabError('E_STORE_TAG', `${storeTag} in the store ${store.dir} is an index with no images`, 'build the recipe again');
+  if (!target.images.length)
+    throw new MabError(
+      'E_STORE_TAG',
+      `${storeTag} in the store ${store.dir} is an index with no images`,
+      'build the recipe again',
+    );
   const before = o.early?.statsBefore ?? { ...client.stats };
   const pushed = await PushedBlobs.open(store.dir, client.registry);
 
@@ -139,24 +178,40 @@ export async function pushFromStore(store: Store, storeTag: string, client: Regi
     const manifestJson = o.format === 'docker' ? toDockerManifest(stored) : stored;
     const bytes = jsonBytes(manifestJson);
     const digest = await client.putManifest(repo, sha256Digest(bytes), manifestJson.mediaType, bytes);
-    o.log?.(`[${platform}] ${repo}@${digest}: ${blobs.length} blobs (${how.uploaded} uploaded, ${how.mounted} mounted, ${how.present} already there)`);
-    children.push({ manifest: { mediaType: manifestJson.mediaType, digest, size: bytes.length }, config, source: `${storeTag} ${platform}`, platform, manifestJson });
+    o.log?.(
+      `[${platform}] ${repo}@${digest}: ${blobs.length} blobs (${how.uploaded} uploaded, ${how.mounted} mounted, ${how.present} already there)`,
+    );
+    children.push({
+      manifest: { mediaType: manifestJson.mediaType, digest, size: bytes.length },
+      config,
+      source: `${storeTag} ${platform}`,
+      platform,
+      manifestJson,
+    });
   }
 
   // Every child must be in the repository before an index or a tag names it.
   for (const c of children) {
     const there = await client.headManifest(repo, c.manifest.digest);
-    if (!there) throw new MabError('E_PUSH_CHILD_MISSING', `${repo}@${c.manifest.digest} (${c.platform}) is not in the repository after its push`, 'nothing was tagged; push again');
+    if (!there)
+      throw new MabError(
+        'E_PUSH_CHILD_MISSING',
+        `${repo}@${c.manifest.digest} (${c.platform}) is not in the repository after its push`,
+        'nothing was tagged; push again',
+      );
   }
   const platformTags = o.platformTags?.(children.map((c) => c.platform)) ?? {};
   for (const c of children) {
-    for (const tag of platformTags[c.platform] ?? []) await client.putManifest(repo, tag, c.manifest.mediaType, jsonBytes(c.manifestJson));
+    for (const tag of platformTags[c.platform] ?? [])
+      await client.putManifest(repo, tag, c.manifest.mediaType, jsonBytes(c.manifestJson));
   }
   const index = target.index ? assembleIndex(children, o.format) : undefined;
   const bytes = index ? jsonBytes(index) : undefined;
   let digest = children[0]!.manifest.digest;
   for (const tag of o.tags) {
-    digest = index ? await client.putManifest(repo, tag, index.mediaType, bytes!) : await client.putManifest(repo, tag, children[0]!.manifest.mediaType, jsonBytes(children[0]!.manifestJson));
+    digest = index
+      ? await client.putManifest(repo, tag, index.mediaType, bytes!)
+      : await client.putManifest(repo, tag, children[0]!.manifest.mediaType, jsonBytes(children[0]!.manifestJson));
   }
   return {
     digest,
@@ -172,7 +227,9 @@ export async function pushFromStore(store: Store, storeTag: string, client: Regi
 }
 
 /** One line on what a push moved, for logs. */
-export function pushSummary(r: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries'>): string {
+export function pushSummary(
+  r: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries'>,
+): string {
   return `${formatBytes(r.blobBytesSent)} of blobs sent, ${r.blobsMounted} mounted from other repositories, ${r.blobsSkipped} already there${r.retries ? `, ${r.retries} retries` : ''}`;
 }
 
@@ -188,7 +245,9 @@ function byteProgress(platform: string, blobs: Descriptor[], o: PushOptions) {
     const sent = [...done.values()].reduce((n, x) => n + x, 0);
     if (sent === shown) return;
     shown = sent;
-    o.log?.(`[${platform}] blobs: ${formatBytes(sent)} of ${formatBytes(total)} (${Math.floor((100 * sent) / Math.max(total, 1))}%)`);
+    o.log?.(
+      `[${platform}] blobs: ${formatBytes(sent)} of ${formatBytes(total)} (${Math.floor((100 * sent) / Math.max(total, 1))}%)`,
+    );
   };
   const timer = setInterval(show, o.progressMs ?? 2000);
   return {

@@ -55,7 +55,8 @@ function distributionDigest(api: EngineApi, image: string): Promise<string | und
       res.on('end', () => {
         if (res.statusCode !== 200) return resolve(undefined);
         try {
-          const digest = (JSON.parse(Buffer.concat(chunks).toString()) as { Descriptor?: { digest?: string } }).Descriptor?.digest;
+          const digest = (JSON.parse(Buffer.concat(chunks).toString()) as { Descriptor?: { digest?: string } })
+            .Descriptor?.digest;
           resolve(typeof digest === 'string' && isDigest(digest) ? digest : undefined);
         } catch {
           resolve(undefined);
@@ -72,7 +73,10 @@ function distributionDigest(api: EngineApi, image: string): Promise<string | und
  * Each base image → the digest its tag points at now; undefined if any cannot be resolved.
  * `api` is engineApi's answer, asked once per run.
  */
-export async function resolveBases(dockerfile: string, api: EngineApi | undefined): Promise<Record<string, string> | undefined> {
+export async function resolveBases(
+  dockerfile: string,
+  api: EngineApi | undefined,
+): Promise<Record<string, string> | undefined> {
   const images = baseImages(dockerfile);
   // A digest-pinned base is its digest; anything else but a plain name:tag is not resolved.
   const pinned = (i: string) => /@(sha256:[a-f0-9]{64})$/.exec(i)?.[1];
@@ -83,12 +87,19 @@ export async function resolveBases(dockerfile: string, api: EngineApi | undefine
 }
 
 /** The stored build this one would repeat, with its image ID, when the engine still has it. */
-export async function unchangedBuild(store: Store, t: TargetPlan, planDigest: string, bases: Record<string, string>, env?: NodeJS.ProcessEnv): Promise<{ id: string; stored: Exported; record: BuildRecord } | undefined> {
+export async function unchangedBuild(
+  store: Store,
+  t: TargetPlan,
+  planDigest: string,
+  bases: Record<string, string>,
+  env?: NodeJS.ProcessEnv,
+): Promise<{ id: string; stored: Exported; record: BuildRecord } | undefined> {
   const out = await docker(['image', 'inspect', '--format', '{{.Id}}', t.image], { env }).catch(() => '');
   const id = out.trim();
   const stored = id ? await storedExport(store, id) : undefined;
   const record = stored && (await buildRecord(store.dir, stored.manifest.digest));
-  if (!stored || !record || record.planDigest !== planDigest || record.platform !== t.platform || !record.bases) return undefined;
+  if (!stored || !record || record.planDigest !== planDigest || record.platform !== t.platform || !record.bases)
+    return undefined;
   const same = JSON.stringify(Object.entries(record.bases).sort()) === JSON.stringify(Object.entries(bases).sort());
   return same ? { id, stored, record } : undefined;
 }

@@ -13,7 +13,15 @@ export async function targetDigest(t: TargetPlan): Promise<string> {
   const h = createHash('sha256');
   // Where a smoke check stands in the recipe changes nothing it does.
   const smoke = t.smoke.map(({ at: _, ...check }) => check);
-  h.update(JSON.stringify({ platform: t.platform, dockerfile: t.dockerfile, sources: t.sources, artifacts: t.artifacts, smoke }));
+  h.update(
+    JSON.stringify({
+      platform: t.platform,
+      dockerfile: t.dockerfile,
+      sources: t.sources,
+      artifacts: t.artifacts,
+      smoke,
+    }),
+  );
   for (const f of t.files) h.update(`\0${f.to}\0`).update(await readFile(f.from));
   return `sha256:${h.digest('hex')}`;
 }

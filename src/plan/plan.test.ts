@@ -5,7 +5,9 @@ import { parsePlatformList } from '../platform/platform.js';
 import { parseRecipe } from '../recipe/load.js';
 import { planBuild } from './plan.js';
 
-const recipe = parseRecipe('recipes/demo.yaml', `name: demo
+const recipe = parseRecipe(
+  'recipes/demo.yaml',
+  `name: demo
 version: 2.0.0
 platforms: [amd64, arm64]
 sources:
@@ -26,19 +28,36 @@ overrides:
   amd64:
     runtime: { packages: [libdemo2-noavx], keep: [/usr/bin/demo] }
     smoke: [{ run: [demo, --cpu-check], expect: 'no AVX needed' }]
-`);
+`,
+);
 
 async function plan(publish: { push?: string; tags?: string[] } = {}) {
   const dir = path.resolve('templates');
-  return planBuild({ recipe, recipePath: 'recipes/demo.yaml', platforms: parsePlatformList('amd64,arm64'), template: { dockerfile: await readFile(path.join(dir, 'app.Dockerfile'), 'utf8'), dir }, indexFormat: 'docker', ...publish });
+  return planBuild({
+    recipe,
+    recipePath: 'recipes/demo.yaml',
+    platforms: parsePlatformList('amd64,arm64'),
+    template: { dockerfile: await readFile(path.join(dir, 'app.Dockerfile'), 'utf8'), dir },
+    indexFormat: 'docker',
+    ...publish,
+  });
 }
 
 describe('planBuild', () => {
   it('plans per-platform tags from {arch} templates beside the index tags, and the semver rule when only those are given', async () => {
-    const both = (await plan({ push: 'r.example/edge/demo', tags: ['{version}-{strategy}', '{version}-{arch}'] })).publish;
-    expect(both).toMatchObject({ tags: ['2.0.0-multistage'], tagRule: 'explicit', platformTags: { 'linux/amd64': ['2.0.0-amd64'], 'linux/arm64': ['2.0.0-arm64'] } });
+    const both = (await plan({ push: 'r.example/edge/demo', tags: ['{version}-{strategy}', '{version}-{arch}'] }))
+      .publish;
+    expect(both).toMatchObject({
+      tags: ['2.0.0-multistage'],
+      tagRule: 'explicit',
+      platformTags: { 'linux/amd64': ['2.0.0-amd64'], 'linux/arm64': ['2.0.0-arm64'] },
+    });
     const onlyArch = (await plan({ push: 'r.example/edge/demo', tags: ['{arch}-latest'] })).publish;
-    expect(onlyArch).toMatchObject({ tags: ['2.0.0', '2.0', '2', 'latest'], tagRule: 'semver', platformTags: { 'linux/arm64': ['arm64-latest'] } });
+    expect(onlyArch).toMatchObject({
+      tags: ['2.0.0', '2.0', '2', 'latest'],
+      tagRule: 'semver',
+      platformTags: { 'linux/arm64': ['arm64-latest'] },
+    });
     expect((await plan({ push: 'r.example/edge/demo' })).publish?.platformTags).toBeUndefined();
   });
 
@@ -46,10 +65,27 @@ describe('planBuild', () => {
     const [amd64, arm64] = (await plan()).targets;
     expect(amd64!.sources).toEqual([
       { kind: 'url', file: 'demo.deb', url: 'https://example.org/demo_2.0.0_amd64.deb', sha256: 'a'.repeat(64) },
-      { kind: 'debian', file: 'libdemo', url: 'http://deb.debian.org/debian/pool/main/libd/libdemo/libdemo_2.0-1.dsc', sha256: 'd'.repeat(64) },
+      {
+        kind: 'debian',
+        file: 'libdemo',
+        url: 'http://deb.debian.org/debian/pool/main/libd/libdemo/libdemo_2.0-1.dsc',
+        sha256: 'd'.repeat(64),
+      },
     ]);
-    expect(arm64!.sources[0]).toMatchObject({ url: 'https://example.org/demo_2.0.0_arm64.deb', sha256: 'b'.repeat(64) });
-    expect(arm64!.artifacts).toEqual([{ kind: 'url', file: 'model.bin', url: 'https://models.example.org/model.bin.xz', sha256: 'e'.repeat(64), unpack: 'xz', path: '/usr/share/demo/model.bin' }]);
+    expect(arm64!.sources[0]).toMatchObject({
+      url: 'https://example.org/demo_2.0.0_arm64.deb',
+      sha256: 'b'.repeat(64),
+    });
+    expect(arm64!.artifacts).toEqual([
+      {
+        kind: 'url',
+        file: 'model.bin',
+        url: 'https://models.example.org/model.bin.xz',
+        sha256: 'e'.repeat(64),
+        unpack: 'xz',
+        path: '/usr/share/demo/model.bin',
+      },
+    ]);
   });
 
   it('applies a platform override to that platform only, in the Dockerfile and the smoke checks', async () => {
@@ -62,6 +98,8 @@ describe('planBuild', () => {
 
   it('copies artifacts into the final stage, after what was built', async () => {
     const df = (await plan()).targets[1]!.dockerfile;
-    expect(df.indexOf('COPY artifacts/model.bin /usr/share/demo/model.bin')).toBeGreaterThan(df.indexOf('COPY --from=build /out/ /'));
+    expect(df.indexOf('COPY artifacts/model.bin /usr/share/demo/model.bin')).toBeGreaterThan(
+      df.indexOf('COPY --from=build /out/ /'),
+    );
   });
 });

@@ -7,7 +7,15 @@ import { MabError } from '../errors.js';
 import { formatPlatform, platformInfo, platformSlug, type Platform } from '../platform/platform.js';
 import { parseReference, type Reference } from '../ref/reference.js';
 import type { IndexFormat } from '../oci/types.js';
-import { STRATEGY_NAMES, type ArtifactSpec, type Recipe, type SmokeCheck, type SourceSpec, type Strategy, type Unpack } from '../recipe/types.js';
+import {
+  STRATEGY_NAMES,
+  type ArtifactSpec,
+  type Recipe,
+  type SmokeCheck,
+  type SourceSpec,
+  type Strategy,
+  type Unpack,
+} from '../recipe/types.js';
 import { recipeFor } from '../recipe/for-platform.js';
 import { perPlatform, platformTags, semverTags, templateTags } from './tags.js';
 import { aptInstalls, generateDockerfile } from '../dockerfile/generate.js';
@@ -23,7 +31,18 @@ export type ResolvedSource =
   | { kind: 'url'; file: string; url: string; sha256?: string; md5?: string; unpack?: Unpack; path?: string }
   | { kind: 'git'; file: string; url: string; commit: string; paths?: string[] }
   | { kind: 'debian'; file: string; url: string; sha256: string }
-  | { kind: 'apt'; file: string; repo: string; suite: string; component: string; package: string; version: string; arch: string; key: string; fingerprint: string };
+  | {
+      kind: 'apt';
+      file: string;
+      repo: string;
+      suite: string;
+      component: string;
+      package: string;
+      version: string;
+      arch: string;
+      key: string;
+      fingerprint: string;
+    };
 
 /** A file copied from the host into the build context. */
 export interface ContextFile {
@@ -69,7 +88,13 @@ export interface BuildPlan {
    * explicit, exactly the --tag templates expanded; with by-digest, none: each platform's manifest
    * goes up by digest alone, for a later `mab manifest merge` (split CI runners).
    */
-  publish?: { repository: string; tags: string[]; tagRule: TagRule; indexFormat: IndexFormat; platformTags?: Record<string, string[]> };
+  publish?: {
+    repository: string;
+    tags: string[];
+    tagRule: TagRule;
+    indexFormat: IndexFormat;
+    platformTags?: Record<string, string[]>;
+  };
 }
 
 export interface PlanInput {
@@ -91,20 +116,28 @@ export interface PlanInput {
 }
 
 export function supportedStrategies(recipe: Recipe): Strategy[] {
-  return STRATEGY_NAMES.filter((s) => { const v = recipe.strategies[s]; return v !== undefined && 'keep' in v; });
+  return STRATEGY_NAMES.filter((s) => {
+    const v = recipe.strategies[s];
+    return v !== undefined && 'keep' in v;
+  });
 }
 
 export function chooseStrategy(recipe: Recipe, requested: string | undefined): Strategy {
   const supported = supportedStrategies(recipe);
   // Cross when the recipe can: the same image as multistage without emulating a single build step.
-  if (requested === undefined) return supported.includes('cross') ? 'cross' : supported.includes('multistage') ? 'multistage' : supported[0]!;
+  if (requested === undefined)
+    return supported.includes('cross') ? 'cross' : supported.includes('multistage') ? 'multistage' : supported[0]!;
   if (!(STRATEGY_NAMES as readonly string[]).includes(requested)) {
     throw new MabError('E_STRATEGY', `unknown strategy "${requested}"`, `use one of: ${STRATEGY_NAMES.join(', ')}`);
   }
   const s = recipe.strategies[requested as Strategy];
   if (!s || !('keep' in s)) {
     const why = s && 'unsupported' in s ? `: ${s.unsupported}` : '';
-    throw new MabError('E_STRATEGY_UNSUPPORTED', `recipe ${recipe.name} does not support the ${requested} strategy${why}`, `use one it supports: ${supported.join(', ')}`);
+    throw new MabError(
+      'E_STRATEGY_UNSUPPORTED',
+      `recipe ${recipe.name} does not support the ${requested} strategy${why}`,
+      `use one it supports: ${supported.join(', ')}`,
+    );
   }
   return requested as Strategy;
 }
@@ -132,7 +165,9 @@ export function planBuild(input: PlanInput): BuildPlan {
   const recipeFiles = path.join(path.dirname(recipe.file), recipe.name);
   const files: ContextFile[] = [
     ...recipe.files.map((f) => ({ from: path.join(recipeFiles, f), to: `files/${f}`, within: recipeFiles })),
-    ...(params.collect === 'closure' ? [{ from: path.join(input.template.dir, 'collect-closure.sh'), to: 'mab/collect-closure.sh' }] : []),
+    ...(params.collect === 'closure'
+      ? [{ from: path.join(input.template.dir, 'collect-closure.sh'), to: 'mab/collect-closure.sh' }]
+      : []),
     ...(params.cross ? [{ from: path.join(input.template.dir, 'unpack-target.sh'), to: 'mab/unpack-target.sh' }] : []),
   ];
   return {
@@ -154,7 +189,15 @@ export function planBuild(input: PlanInput): BuildPlan {
         packages: plannedPackages(recipe, strategy, platform),
       };
     }),
-    ...(target ? { publish: { repository: `${target.registry}/${target.repository}`, ...publishTags(input, recipe.version, strategy), indexFormat: input.indexFormat } } : {}),
+    ...(target
+      ? {
+          publish: {
+            repository: `${target.registry}/${target.repository}`,
+            ...publishTags(input, recipe.version, strategy),
+            indexFormat: input.indexFormat,
+          },
+        }
+      : {}),
   };
 }
 
@@ -171,28 +214,49 @@ function plannedPackages(recipe: Recipe, strategy: Strategy, platform: Platform)
 
 type TagRule = 'semver' | 'explicit' | 'by-digest';
 
-function publishTags(input: PlanInput, version: string, strategy: string): { tags: string[]; tagRule: TagRule; platformTags?: Record<string, string[]> } {
+function publishTags(
+  input: PlanInput,
+  version: string,
+  strategy: string,
+): { tags: string[]; tagRule: TagRule; platformTags?: Record<string, string[]> } {
   const templates = input.tags ?? [];
   if (input.byDigest) {
-    if (templates.length) throw new MabError('E_USAGE', '--by-digest pushes no tags, so it takes no --tag', 'tag when merging: mab manifest merge METADATA... --tag TEMPLATE');
+    if (templates.length)
+      throw new MabError(
+        'E_USAGE',
+        '--by-digest pushes no tags, so it takes no --tag',
+        'tag when merging: mab manifest merge METADATA... --tag TEMPLATE',
+      );
     return { tags: [], tagRule: 'by-digest' };
   }
   const forIndex = templates.filter((t) => !perPlatform(t));
   const tags = forIndex.length ? templateTags(forIndex, { version, strategy }) : semverTags(version, []);
   const tagRule = forIndex.length ? 'explicit' : 'semver';
   if (!templates.some(perPlatform)) return { tags, tagRule };
-  return { tags, tagRule, platformTags: platformTags(templates, { version, strategy }, input.platforms.map(formatPlatform), tags) };
+  return {
+    tags,
+    tagRule,
+    platformTags: platformTags(templates, { version, strategy }, input.platforms.map(formatPlatform), tags),
+  };
 }
 
 function publishTarget(push: string): Reference {
   const ref = parseReference(push);
   if (ref.tag || ref.digest) {
-    throw new MabError('E_PUSH_TARGET', `--push takes a repository, not a tag or digest: "${push}"`, `mab tags it with the recipe's version and latest; pass e.g. ${ref.registry}/${ref.repository}`);
+    throw new MabError(
+      'E_PUSH_TARGET',
+      `--push takes a repository, not a tag or digest: "${push}"`,
+      `mab tags it with the recipe's version and latest; pass e.g. ${ref.registry}/${ref.repository}`,
+    );
   }
   return ref;
 }
 
-export function resolveSource(s: SourceSpec | (ArtifactSpec & { kind: 'url' }), platform: Platform, version: string): ResolvedSource {
+export function resolveSource(
+  s: SourceSpec | (ArtifactSpec & { kind: 'url' }),
+  platform: Platform,
+  version: string,
+): ResolvedSource {
   if (s.kind === 'git') return { ...s };
   if (s.kind === 'debian') return { kind: 'debian', file: s.file, url: dscUrl(s), sha256: s.sha256 };
   if (s.kind === 'apt') return { ...s, arch: platformInfo(platform).debian };
@@ -200,10 +264,22 @@ export function resolveSource(s: SourceSpec | (ArtifactSpec & { kind: 'url' }), 
   const algorithm = s.md5 ? 'md5' : 'sha256';
   const pins = s[algorithm];
   const digest = typeof pins === 'string' ? pins : pins?.[key];
-  if (!digest) throw new MabError('E_SOURCE', `source ${s.file} has no ${algorithm} for ${key}`, 'add it to the recipe');
-  const vars: Record<string, string> = { debian_arch: platformInfo(platform).debian, arch: platformSlug(platform), version };
+  if (!digest)
+    throw new MabError('E_SOURCE', `source ${s.file} has no ${algorithm} for ${key}`, 'add it to the recipe');
+  const vars: Record<string, string> = {
+    debian_arch: platformInfo(platform).debian,
+    arch: platformSlug(platform),
+    version,
+  };
   const url = s.url.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m);
-  return { kind: 'url', file: s.file, url, [algorithm]: digest, ...(s.unpack ? { unpack: s.unpack } : {}), ...('path' in s ? { path: s.path } : {}) };
+  return {
+    kind: 'url',
+    file: s.file,
+    url,
+    [algorithm]: digest,
+    ...(s.unpack ? { unpack: s.unpack } : {}),
+    ...('path' in s ? { path: s.path } : {}),
+  };
 }
 
 /** Where a Debian archive keeps a source package's .dsc (Debian policy: pool/COMPONENT/PREFIX/SOURCE/). */

@@ -42,12 +42,21 @@ describe('semver tags', () => {
 
 describe('--tag templates', () => {
   it('expands the placeholders', () => {
-    expect(templateTags(['{version}-{strategy}', 'v{major}', '{major}.{minor}', 'edge'], { version: '1.0.20', strategy: 'minimal' })).toEqual(['1.0.20-minimal', 'v1', '1.0', 'edge']);
+    expect(
+      templateTags(['{version}-{strategy}', 'v{major}', '{major}.{minor}', 'edge'], {
+        version: '1.0.20',
+        strategy: 'minimal',
+      }),
+    ).toEqual(['1.0.20-minimal', 'v1', '1.0', 'edge']);
   });
 
   it('names an unknown placeholder and an invalid result', () => {
-    expect(() => templateTags(['{arch}'], { version: '1.0.0', strategy: 's' })).toThrow(/unknown placeholder \{arch\}[\s\S]*/);
-    expect(() => templateTags(['-{version}'], { version: '1.0.0', strategy: 's' })).toThrow(/gives "-1\.0\.0", which is not a valid tag/);
+    expect(() => templateTags(['{arch}'], { version: '1.0.0', strategy: 's' })).toThrow(
+      /unknown placeholder \{arch\}[\s\S]*/,
+    );
+    expect(() => templateTags(['-{version}'], { version: '1.0.0', strategy: 's' })).toThrow(
+      /gives "-1\.0\.0", which is not a valid tag/,
+    );
   });
 });
 
@@ -65,10 +74,14 @@ describe('per-platform tags ({arch})', () => {
   });
 
   it('refuses a tag that would name both the index and a platform', () => {
-    expect(() => platformTags(['{arch}'], { version: '1.0.0' }, platforms, ['arm64', 'latest'])).toThrow(/tag "arm64" would name both the index and linux\/arm64/);
+    expect(() => platformTags(['{arch}'], { version: '1.0.0' }, platforms, ['arm64', 'latest'])).toThrow(
+      /tag "arm64" would name both the index and linux\/arm64/,
+    );
   });
 
   it('without a strategy to fill in, {strategy} is named as unknown', () => {
-    expect(() => templateTags(['{version}-{strategy}'], { version: '1.0.0' })).toThrow(/unknown placeholder \{strategy\}/);
+    expect(() => templateTags(['{version}-{strategy}'], { version: '1.0.0' })).toThrow(
+      /unknown placeholder \{strategy\}/,
+    );
   });
 });

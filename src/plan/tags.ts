@@ -19,7 +19,9 @@ export function semverTags(version: string, existing: string[]): string[] {
   const v = semver.parse(version);
   if (!v) throw new MabError('E_TAG', `"${version}" is not a semantic version`, 'write MAJOR.MINOR.PATCH');
   if (v.prerelease.length) return [v.version];
-  const releases = existing.map((t) => semver.parse(t)).filter((t): t is semver.SemVer => t !== null && t.prerelease.length === 0);
+  const releases = existing
+    .map((t) => semver.parse(t))
+    .filter((t): t is semver.SemVer => t !== null && t.prerelease.length === 0);
   const highest = (same: (t: semver.SemVer) => boolean) => releases.filter(same).every((t) => semver.gte(v, t));
   const tags = [v.version];
   if (highest((t) => t.major === v.major && t.minor === v.minor)) tags.push(`${v.major}.${v.minor}`);
@@ -32,15 +34,37 @@ export function semverTags(version: string, existing: string[]): string[] {
 export const perPlatform = (template: string) => template.includes('{arch}');
 
 /** Expands --tag templates; every result must be a valid tag. {arch} only when vars has one. */
-export function templateTags(templates: string[], vars: { version: string; strategy?: string; arch?: string }): string[] {
+export function templateTags(
+  templates: string[],
+  vars: { version: string; strategy?: string; arch?: string },
+): string[] {
   const v = semver.parse(vars.version);
-  const values: Record<string, string> = { version: vars.version, ...(vars.strategy ? { strategy: vars.strategy } : {}), major: String(v?.major ?? ''), minor: String(v?.minor ?? ''), patch: String(v?.patch ?? ''), ...(vars.arch ? { arch: vars.arch } : {}) };
+  const values: Record<string, string> = {
+    version: vars.version,
+    ...(vars.strategy ? { strategy: vars.strategy } : {}),
+    major: String(v?.major ?? ''),
+    minor: String(v?.minor ?? ''),
+    patch: String(v?.patch ?? ''),
+    ...(vars.arch ? { arch: vars.arch } : {}),
+  };
   return templates.map((t) => {
     const tag = t.replace(/\{(\w+)\}/g, (m, k: string) => {
-      if (!(k in values)) throw new MabError('E_TAG', `--tag "${t}": unknown placeholder {${k}}`, `use ${Object.keys(values).map((x) => `{${x}}`).join(', ')}`);
+      if (!(k in values))
+        throw new MabError(
+          'E_TAG',
+          `--tag "${t}": unknown placeholder {${k}}`,
+          `use ${Object.keys(values)
+            .map((x) => `{${x}}`)
+            .join(', ')}`,
+        );
       return values[k]!;
     });
-    if (!TAG_RE.test(tag)) throw new MabError('E_TAG', `--tag "${t}" gives "${tag}", which is not a valid tag`, 'tags are letters, digits, ".", "_" and "-", at most 128, not starting with "." or "-"');
+    if (!TAG_RE.test(tag))
+      throw new MabError(
+        'E_TAG',
+        `--tag "${t}" gives "${tag}", which is not a valid tag`,
+        'tags are letters, digits, ".", "_" and "-", at most 128, not starting with "." or "-"',
+      );
     return tag;
   });
 }
@@ -49,14 +73,27 @@ export function templateTags(templates: string[], vars: { version: string; strat
  * Per-platform tags from the {arch} templates, keyed by platform; a tag two platforms (or a
  * platform and the index) would share is refused, since the second push would move it.
  */
-export function platformTags(templates: string[], vars: { version: string; strategy?: string }, platforms: string[], indexTags: string[]): Record<string, string[]> {
+export function platformTags(
+  templates: string[],
+  vars: { version: string; strategy?: string },
+  platforms: string[],
+  indexTags: string[],
+): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   const owner = new Map(indexTags.map((t) => [t, 'the index']));
   for (const platform of platforms) {
-    out[platform] = templateTags(templates.filter(perPlatform), { ...vars, arch: platformSlug(parsePlatform(platform)) });
+    out[platform] = templateTags(templates.filter(perPlatform), {
+      ...vars,
+      arch: platformSlug(parsePlatform(platform)),
+    });
     for (const tag of out[platform]) {
       const other = owner.get(tag);
-      if (other) throw new MabError('E_TAG', `tag "${tag}" would name both ${other} and ${platform}`, 'per-platform --tag templates need {arch}; index templates must not give the same tag');
+      if (other)
+        throw new MabError(
+          'E_TAG',
+          `tag "${tag}" would name both ${other} and ${platform}`,
+          'per-platform --tag templates need {arch}; index templates must not give the same tag',
+        );
       owner.set(tag, platform);
     }
   }

@@ -39,21 +39,33 @@ describe('parsePlatform', () => {
     expect(parsePlatform('aarch64')).toEqual({ os: 'linux', architecture: 'arm64' });
   });
 
-  it.each(['windows/amd64', 'mips', 'arm64/v9/x', 'linux/arm/v4', 'amd64/v5', '', 'linux'])('refuses %j and lists the supported ones', (bad) => {
-    expect(() => parsePlatform(bad)).toThrow(/unknown platform .*supported: linux\/amd64, linux\/arm64, linux\/arm\/v7/);
-  });
+  it.each(['windows/amd64', 'mips', 'arm64/v9/x', 'linux/arm/v4', 'amd64/v5', '', 'linux'])(
+    'refuses %j and lists the supported ones',
+    (bad) => {
+      expect(() => parsePlatform(bad)).toThrow(
+        /unknown platform .*supported: linux\/amd64, linux\/arm64, linux\/arm\/v7/,
+      );
+    },
+  );
 });
 
 describe('platform lists and facts', () => {
   it('parses lists, normalizes and drops duplicates in order', () => {
-    expect(parsePlatformList('arm64,amd64,aarch64, x86_64').map(formatPlatform)).toEqual(['linux/arm64', 'linux/amd64']);
+    expect(parsePlatformList('arm64,amd64,aarch64, x86_64').map(formatPlatform)).toEqual([
+      'linux/arm64',
+      'linux/amd64',
+    ]);
   });
   it('refuses an empty list', () => {
     expect(() => parsePlatformList(' , ')).toThrow(/no platform/);
   });
   it('knows Debian, uname and QEMU names', () => {
     expect(platformInfo(parsePlatform('arm/v7'))).toMatchObject({ debian: 'armhf', uname: 'armv7l', qemu: 'qemu-arm' });
-    expect(platformInfo(parsePlatform('arm64'))).toMatchObject({ debian: 'arm64', uname: 'aarch64', qemu: 'qemu-aarch64' });
+    expect(platformInfo(parsePlatform('arm64'))).toMatchObject({
+      debian: 'arm64',
+      uname: 'aarch64',
+      qemu: 'qemu-aarch64',
+    });
     expect(platformSlug(parsePlatform('arm/v7'))).toBe('arm-v7');
   });
 });

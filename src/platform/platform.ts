@@ -36,34 +36,116 @@ interface ArchInfo {
 
 /** The platforms mab builds for, canonical string → facts. */
 const ARCHES: Record<string, ArchInfo> = {
-  'linux/amd64': { architecture: 'amd64', debian: 'amd64', uname: 'x86_64', qemu: 'qemu-x86_64', gnu: 'x86_64-linux-gnu' },
-  'linux/arm64': { architecture: 'arm64', debian: 'arm64', uname: 'aarch64', qemu: 'qemu-aarch64', gnu: 'aarch64-linux-gnu' },
-  'linux/arm/v7': { architecture: 'arm', variant: 'v7', debian: 'armhf', uname: 'armv7l', qemu: 'qemu-arm', gnu: 'arm-linux-gnueabihf' },
+  'linux/amd64': {
+    architecture: 'amd64',
+    debian: 'amd64',
+    uname: 'x86_64',
+    qemu: 'qemu-x86_64',
+    gnu: 'x86_64-linux-gnu',
+  },
+  'linux/arm64': {
+    architecture: 'arm64',
+    debian: 'arm64',
+    uname: 'aarch64',
+    qemu: 'qemu-aarch64',
+    gnu: 'aarch64-linux-gnu',
+  },
+  'linux/arm/v7': {
+    architecture: 'arm',
+    variant: 'v7',
+    debian: 'armhf',
+    uname: 'armv7l',
+    qemu: 'qemu-arm',
+    gnu: 'arm-linux-gnueabihf',
+  },
   // Debian's armel is built for ARMv5TE, which ARMv6 boards (the first Raspberry Pis) run too:
   // both variants take its packages, and `armel` itself means the one Debian targets.
-  'linux/arm/v6': { architecture: 'arm', variant: 'v6', debian: 'armel', uname: 'armv7l', qemu: 'qemu-arm', gnu: 'arm-linux-gnueabi' },
-  'linux/arm/v5': { architecture: 'arm', variant: 'v5', debian: 'armel', uname: 'armv7l', qemu: 'qemu-arm', gnu: 'arm-linux-gnueabi' },
+  'linux/arm/v6': {
+    architecture: 'arm',
+    variant: 'v6',
+    debian: 'armel',
+    uname: 'armv7l',
+    qemu: 'qemu-arm',
+    gnu: 'arm-linux-gnueabi',
+  },
+  'linux/arm/v5': {
+    architecture: 'arm',
+    variant: 'v5',
+    debian: 'armel',
+    uname: 'armv7l',
+    qemu: 'qemu-arm',
+    gnu: 'arm-linux-gnueabi',
+  },
   'linux/386': { architecture: '386', debian: 'i386', uname: 'i686', qemu: 'qemu-i386', gnu: 'i686-linux-gnu' },
-  'linux/ppc64le': { architecture: 'ppc64le', debian: 'ppc64el', uname: 'ppc64le', qemu: 'qemu-ppc64le', gnu: 'powerpc64le-linux-gnu' },
+  'linux/ppc64le': {
+    architecture: 'ppc64le',
+    debian: 'ppc64el',
+    uname: 'ppc64le',
+    qemu: 'qemu-ppc64le',
+    gnu: 'powerpc64le-linux-gnu',
+  },
   'linux/s390x': { architecture: 's390x', debian: 's390x', uname: 's390x', qemu: 'qemu-s390x', gnu: 's390x-linux-gnu' },
-  'linux/riscv64': { architecture: 'riscv64', debian: 'riscv64', uname: 'riscv64', qemu: 'qemu-riscv64', gnu: 'riscv64-linux-gnu' },
+  'linux/riscv64': {
+    architecture: 'riscv64',
+    debian: 'riscv64',
+    uname: 'riscv64',
+    qemu: 'qemu-riscv64',
+    gnu: 'riscv64-linux-gnu',
+  },
   // x86-64 microarchitecture levels (v2: SSE4.2, v3: AVX2, v4: AVX-512): the same Debian arch, but
   // an index can carry a build per level and engines pick the best one the CPU runs.
-  'linux/amd64/v2': { architecture: 'amd64', variant: 'v2', debian: 'amd64', uname: 'x86_64', qemu: 'qemu-x86_64', gnu: 'x86_64-linux-gnu' },
-  'linux/amd64/v3': { architecture: 'amd64', variant: 'v3', debian: 'amd64', uname: 'x86_64', qemu: 'qemu-x86_64', gnu: 'x86_64-linux-gnu' },
-  'linux/amd64/v4': { architecture: 'amd64', variant: 'v4', debian: 'amd64', uname: 'x86_64', qemu: 'qemu-x86_64', gnu: 'x86_64-linux-gnu' },
+  'linux/amd64/v2': {
+    architecture: 'amd64',
+    variant: 'v2',
+    debian: 'amd64',
+    uname: 'x86_64',
+    qemu: 'qemu-x86_64',
+    gnu: 'x86_64-linux-gnu',
+  },
+  'linux/amd64/v3': {
+    architecture: 'amd64',
+    variant: 'v3',
+    debian: 'amd64',
+    uname: 'x86_64',
+    qemu: 'qemu-x86_64',
+    gnu: 'x86_64-linux-gnu',
+  },
+  'linux/amd64/v4': {
+    architecture: 'amd64',
+    variant: 'v4',
+    debian: 'amd64',
+    uname: 'x86_64',
+    qemu: 'qemu-x86_64',
+    gnu: 'x86_64-linux-gnu',
+  },
 };
 
 export const SUPPORTED_PLATFORMS = Object.keys(ARCHES);
 
 /** Spellings people use for an architecture, mapped to the OCI name and default variant. */
 const ALIASES: Record<string, [string, string?]> = {
-  amd64: ['amd64'], x86_64: ['amd64'], 'x86-64': ['amd64'],
-  arm64: ['arm64'], aarch64: ['arm64'],
-  arm: ['arm', 'v7'], armhf: ['arm', 'v7'], armv7: ['arm', 'v7'], armv7l: ['arm', 'v7'],
-  armel: ['arm', 'v5'], armv5: ['arm', 'v5'], armv5te: ['arm', 'v5'], armv6: ['arm', 'v6'], armv6l: ['arm', 'v6'],
-  '386': ['386'], i386: ['386'], i686: ['386'], x86: ['386'],
-  ppc64le: ['ppc64le'], ppc64el: ['ppc64le'], s390x: ['s390x'], riscv64: ['riscv64'],
+  amd64: ['amd64'],
+  x86_64: ['amd64'],
+  'x86-64': ['amd64'],
+  arm64: ['arm64'],
+  aarch64: ['arm64'],
+  arm: ['arm', 'v7'],
+  armhf: ['arm', 'v7'],
+  armv7: ['arm', 'v7'],
+  armv7l: ['arm', 'v7'],
+  armel: ['arm', 'v5'],
+  armv5: ['arm', 'v5'],
+  armv5te: ['arm', 'v5'],
+  armv6: ['arm', 'v6'],
+  armv6l: ['arm', 'v6'],
+  '386': ['386'],
+  i386: ['386'],
+  i686: ['386'],
+  x86: ['386'],
+  ppc64le: ['ppc64le'],
+  ppc64el: ['ppc64le'],
+  s390x: ['s390x'],
+  riscv64: ['riscv64'],
 };
 
 export function parsePlatform(input: string): Platform {
@@ -91,12 +173,16 @@ export function formatPlatform(p: Platform): string {
 export function parsePlatformList(input: string): Platform[] {
   const seen = new Set<string>();
   const out: Platform[] = [];
-  for (const item of input.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of input
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const p = parsePlatform(item);
     const key = formatPlatform(p);
     if (!seen.has(key)) (seen.add(key), out.push(p));
   }
-  if (out.length === 0) throw new MabError('E_PLATFORM', `no platform given in "${input}"`, `pass e.g. --arch arm64,amd64`);
+  if (out.length === 0)
+    throw new MabError('E_PLATFORM', `no platform given in "${input}"`, `pass e.g. --arch arm64,amd64`);
   return out;
 }
 
@@ -117,7 +203,15 @@ export function platformSlug(p: Platform): string {
 
 /** Node's process.arch to a platform, for host detection done by the caller. */
 export function platformFromNodeArch(arch: string): Platform {
-  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm/v7', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  const map: Record<string, string> = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm/v7',
+    ia32: '386',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+  };
   return parsePlatform(map[arch] ?? arch);
 }
 

@@ -19,6 +19,8 @@ describe('findRecipe', () => {
     await writeFile(path.join(outside, 'demo.yaml'), GOOD_RECIPE);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-find-'));
     await symlink(path.join(outside, 'demo.yaml'), path.join(dir, 'demo.yaml'));
-    await expect(findRecipe('demo', dir)).rejects.toThrow(new RegExp(`demo\\.yaml leads out of .*mab-find-.* \\(it is ${outside.replace(/[.]/g, '\\.')}/demo\\.yaml\\)`));
+    await expect(findRecipe('demo', dir)).rejects.toThrow(
+      new RegExp(`demo\\.yaml leads out of .*mab-find-.* \\(it is ${outside.replace(/[.]/g, '\\.')}/demo\\.yaml\\)`),
+    );
   });
 });

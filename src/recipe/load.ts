@@ -12,16 +12,64 @@ import { parseSize } from '../util/size.js';
 import { MabError } from '../errors.js';
 import { formatPlatform, type Platform } from '../platform/platform.js';
 import { readArtifacts, readSources } from './load-sources.js';
-import { ABS, ENV_KEY_RE, NAME_RE, ONE_LINE, ONE_LINE_TEXT, PACKAGE_RE, PATH_RE, Reader, STEP_RE, STEP_TEXT, checkPath, platformAt, platformKeyed, seq } from './reader.js';
-import { STRATEGY_NAMES, type Healthcheck, type PlatformParts, type Recipe, type SmokeCheck, type Strategy, type StrategySupport } from './types.js';
+import {
+  ABS,
+  ENV_KEY_RE,
+  NAME_RE,
+  ONE_LINE,
+  ONE_LINE_TEXT,
+  PACKAGE_RE,
+  PATH_RE,
+  Reader,
+  STEP_RE,
+  STEP_TEXT,
+  checkPath,
+  platformAt,
+  platformKeyed,
+  seq,
+} from './reader.js';
+import {
+  STRATEGY_NAMES,
+  type Healthcheck,
+  type PlatformParts,
+  type Recipe,
+  type SmokeCheck,
+  type Strategy,
+  type StrategySupport,
+} from './types.js';
 
 /** Keys a per-platform override may set; each replaces the recipe's value for that platform. */
 const PART_KEYS = ['sources', 'artifacts', 'build', 'runtime', 'entrypoint', 'cmd', 'env', 'smoke'] as const;
-const TOP_KEYS = ['name', 'version', 'description', 'homepage', 'license', 'platforms', 'unsupported', 'overrides', 'files', 'strategies', 'workdir', 'user', 'ports', 'labels', 'healthcheck', 'max_size', 'secrets', ...PART_KEYS] as const;
+const TOP_KEYS = [
+  'name',
+  'version',
+  'description',
+  'homepage',
+  'license',
+  'platforms',
+  'unsupported',
+  'overrides',
+  'files',
+  'strategies',
+  'workdir',
+  'user',
+  'ports',
+  'labels',
+  'healthcheck',
+  'max_size',
+  'secrets',
+  ...PART_KEYS,
+] as const;
 const REL_PATH_RE = /^[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]*$/;
 const USER_RE = /^([a-z_][a-z0-9_-]*|\d+)(:([a-z_][a-z0-9_-]*|\d+))?$/;
-const PKG = { what: 'a Debian package name (lowercase letters, digits, + . -)', fix: 'write the name apt lists, e.g. libssl3 or python3-flask; an architecture goes after a colon: gcc:arm64' };
-const DEFAULT_STRATEGIES: Partial<Record<Strategy, StrategySupport>> = { single: { keep: [] }, multistage: { keep: [] } };
+const PKG = {
+  what: 'a Debian package name (lowercase letters, digits, + . -)',
+  fix: 'write the name apt lists, e.g. libssl3 or python3-flask; an architecture goes after a colon: gcc:arm64',
+};
+const DEFAULT_STRATEGIES: Partial<Record<Strategy, StrategySupport>> = {
+  single: { keep: [] },
+  multistage: { keep: [] },
+};
 
 /** Per recipe being read: where each Debian package name is written, for the package preflight. */
 const packagePlaces = new WeakMap<Reader, Record<string, string[]>>();
@@ -42,7 +90,12 @@ export async function loadRecipeFile(file: string): Promise<Recipe> {
   let text: string;
   try {
     const size = (await stat(file)).size;
-    if (size > MAX_RECIPE_BYTES) throw new MabError('E_RECIPE_SIZE', `recipe ${file} is ${size} bytes; a recipe may be at most ${MAX_RECIPE_BYTES}`, 'large data belongs in sources or artifacts (fetched by URL and checksum), not in the recipe');
+    if (size > MAX_RECIPE_BYTES)
+      throw new MabError(
+        'E_RECIPE_SIZE',
+        `recipe ${file} is ${size} bytes; a recipe may be at most ${MAX_RECIPE_BYTES}`,
+        'large data belongs in sources or artifacts (fetched by URL and checksum), not in the recipe',
+      );
     text = await readFile(file, 'utf8');
   } catch (e) {
     if (e instanceof MabError) throw e;
@@ -58,19 +111,39 @@ export function parseRecipe(file: string, text: string, hasFile?: (name: string,
   const top = r.map(r.parse(), 'the recipe', TOP_KEYS, ['name', 'version', 'platforms', 'entrypoint']);
   const name = r.str(top, 'name', 'recipe', NAME_RE, 'a lowercase name (letters, digits, . _ -)')!;
   const version = r.str(top, 'version', 'recipe')!;
-  if (!semver.valid(version)) throw r.fail(r.node(top, 'version'), `version "${version}" is not semantic versioning`, 'write MAJOR.MINOR.PATCH, e.g. 1.0.20');
+  if (!semver.valid(version))
+    throw r.fail(
+      r.node(top, 'version'),
+      `version "${version}" is not semantic versioning`,
+      'write MAJOR.MINOR.PATCH, e.g. 1.0.20',
+    );
 
   const platformsNode = r.node(top, 'platforms');
-  const platforms: Platform[] = r.list(top, 'platforms', 'recipe').map((p, i) => platformAt(r, isSeq(platformsNode) ? (platformsNode.items[i] as Node) : platformsNode, p));
-  if (platforms.length === 0) throw r.fail(platformsNode, 'platforms is empty', 'list at least one, e.g. [linux/amd64, linux/arm64]');
+  const platforms: Platform[] = r
+    .list(top, 'platforms', 'recipe')
+    .map((p, i) => platformAt(r, isSeq(platformsNode) ? (platformsNode.items[i] as Node) : platformsNode, p));
+  if (platforms.length === 0)
+    throw r.fail(platformsNode, 'platforms is empty', 'list at least one, e.g. [linux/amd64, linux/arm64]');
   const platformNames = platforms.map(formatPlatform);
 
-  const files = r.list(top, 'files', 'recipe', REL_PATH_RE, 'a path relative to the recipe\'s directory', (p, at) => checkPath(r, at, p, 'files must stay inside the recipe\'s directory'));
+  const files = r.list(top, 'files', 'recipe', REL_PATH_RE, "a path relative to the recipe's directory", (p, at) =>
+    checkPath(r, at, p, "files must stay inside the recipe's directory"),
+  );
   const filesNode = r.node(top, 'files');
   files.forEach((f, i) => {
-    if (hasFile && !hasFile(name, f)) throw r.fail(isSeq(filesNode) ? (filesNode.items[i] as Node) : filesNode, `recipe.files[${i}]: "${f}" is not in ${path.join(path.dirname(file), name)}`, `put it there (a recipe's files live in a directory named after it, beside ${path.basename(file)}), or drop it from files:`);
+    if (hasFile && !hasFile(name, f))
+      throw r.fail(
+        isSeq(filesNode) ? (filesNode.items[i] as Node) : filesNode,
+        `recipe.files[${i}]: "${f}" is not in ${path.join(path.dirname(file), name)}`,
+        `put it there (a recipe's files live in a directory named after it, beside ${path.basename(file)}), or drop it from files:`,
+      );
   });
-  const ports = r.list(top, 'ports', 'recipe', /^\d{1,5}(\/(tcp|udp))?$/, { what: 'a port number, optionally /tcp or /udp', fix: 'e.g. 8080 or 5683/udp' }).map((p) => (p.includes('/') ? p : `${p}/tcp`));
+  const ports = r
+    .list(top, 'ports', 'recipe', /^\d{1,5}(\/(tcp|udp))?$/, {
+      what: 'a port number, optionally /tcp or /udp',
+      fix: 'e.g. 8080 or 5683/udp',
+    })
+    .map((p) => (p.includes('/') ? p : `${p}/tcp`));
   const parts = readParts(r, top, '', platformNames);
   return {
     file,
@@ -94,7 +167,14 @@ export function parseRecipe(file: string, text: string, hasFile?: (name: string,
     workdir: r.str(top, 'workdir', 'recipe', PATH_RE, 'an absolute path'),
     user: r.str(top, 'user', 'recipe', USER_RE, 'a user name or uid, optionally :group'),
     ports,
-    labels: top.has('labels') ? r.stringMap(r.node(top, 'labels')!, 'labels', LABEL_KEY_RE, 'a label key in reverse-DNS form (org.example.thing)') : {},
+    labels: top.has('labels')
+      ? r.stringMap(
+          r.node(top, 'labels')!,
+          'labels',
+          LABEL_KEY_RE,
+          'a label key in reverse-DNS form (org.example.thing)',
+        )
+      : {},
     ...(top.has('healthcheck') ? { healthcheck: readHealthcheck(r, r.node(top, 'healthcheck')) } : {}),
     maxSize: readMaxSize(r, r.node(top, 'max_size'), platformNames),
     secrets: r.list(top, 'secrets', 'recipe', SECRET_ID_RE, 'a secret id (lowercase letters, digits, _ and -)'),
@@ -112,7 +192,8 @@ const DURATION_RE = /^\d+(ms|s|m|h)$/;
 function readHealthcheck(r: Reader, node: Node | undefined): Healthcheck {
   const m = r.map(node, 'healthcheck', ['run', 'interval', 'timeout', 'retries'], ['run']);
   const run = r.list(m, 'run', 'healthcheck');
-  if (run.length === 0) throw r.fail(m, 'healthcheck.run is empty', 'give the command as a list, e.g. [/usr/local/bin/app, --check]');
+  if (run.length === 0)
+    throw r.fail(m, 'healthcheck.run is empty', 'give the command as a list, e.g. [/usr/local/bin/app, --check]');
   const d = 'a duration such as 30s, 500ms or 1m';
   const hc: Healthcheck = { run };
   const interval = r.str(m, 'interval', 'healthcheck', DURATION_RE, d);
@@ -125,7 +206,12 @@ function readHealthcheck(r: Reader, node: Node | undefined): Healthcheck {
 }
 
 /** The parts present in `m` (the recipe itself, or one override), read with the same rules. */
-function readParts(r: Reader, m: YAMLMap<unknown, unknown>, prefix: string, platforms: string[]): Partial<PlatformParts> {
+function readParts(
+  r: Reader,
+  m: YAMLMap<unknown, unknown>,
+  prefix: string,
+  platforms: string[],
+): Partial<PlatformParts> {
   const out: Partial<PlatformParts> = {};
   const at = (k: string) => `${prefix}${k}`;
   if (m.has('build')) {
@@ -134,7 +220,12 @@ function readParts(r: Reader, m: YAMLMap<unknown, unknown>, prefix: string, plat
       packages: packageList(r, b, 'packages', at('build')),
       steps: r.list(b, 'steps', at('build'), STEP_RE, STEP_TEXT),
       caches: r.list(b, 'caches', at('build'), PATH_RE, ABS, (p, item) => {
-        if (p.replace(/\/+$/, '') === '') throw r.fail(item, 'build.caches cannot be "/": it would hide the whole build stage', 'name the cache directory itself, e.g. /root/.cache/go-build');
+        if (p.replace(/\/+$/, '') === '')
+          throw r.fail(
+            item,
+            'build.caches cannot be "/": it would hide the whole build stage',
+            'name the cache directory itself, e.g. /root/.cache/go-build',
+          );
         return checkPath(r, item, p);
       }),
     };
@@ -157,9 +248,15 @@ function readParts(r: Reader, m: YAMLMap<unknown, unknown>, prefix: string, plat
 
 function readUnsupported(r: Reader, node: Node | undefined, supported: string[]): Record<string, string> {
   if (node === undefined) return {};
-  if (!isMap(node)) throw r.fail(node, 'unsupported must be a mapping of platform to reason', 'e.g. unsupported: { linux/arm64: "upstream ships amd64 packages only" }');
+  if (!isMap(node))
+    throw r.fail(
+      node,
+      'unsupported must be a mapping of platform to reason',
+      'e.g. unsupported: { linux/arm64: "upstream ships amd64 packages only" }',
+    );
   const entries = platformKeyed(r, node, 'unsupported', (p, key) => {
-    if (supported.includes(p)) throw r.fail(key, `${p} is both in platforms and in unsupported`, 'keep it in one of the two');
+    if (supported.includes(p))
+      throw r.fail(key, `${p} is both in platforms and in unsupported`, 'keep it in one of the two');
   });
   return Object.fromEntries(entries.map(([p, v]) => [p, r.scalar(v, `unsupported.${p}`)]));
 }
@@ -176,18 +273,27 @@ function readMaxSize(r: Reader, node: Node | undefined, supported: string[]): Re
   };
   if (!isMap(node)) return { '*': size(node, 'max_size') };
   const entries = platformKeyed(r, node, 'max_size', (p, key) => {
-    if (!supported.includes(p)) throw r.fail(key, `max_size.${p}: ${p} is not in platforms`, `give a budget for one of ${supported.join(', ')}`);
+    if (!supported.includes(p))
+      throw r.fail(key, `max_size.${p}: ${p} is not in platforms`, `give a budget for one of ${supported.join(', ')}`);
   });
   return Object.fromEntries(entries.map(([p, v]) => [p, size(v, `max_size.${p}`)]));
 }
 
 function readOverrides(r: Reader, node: Node | undefined, supported: string[]): Record<string, Partial<PlatformParts>> {
   if (node === undefined) return {};
-  if (!isMap(node)) throw r.fail(node, 'overrides must be a mapping of platform to recipe parts', 'e.g. overrides: { linux/arm/v7: { runtime: { packages: [...], keep: [...] } } }');
+  if (!isMap(node))
+    throw r.fail(
+      node,
+      'overrides must be a mapping of platform to recipe parts',
+      'e.g. overrides: { linux/arm/v7: { runtime: { packages: [...], keep: [...] } } }',
+    );
   const entries = platformKeyed(r, node, 'overrides', (p, key) => {
-    if (!supported.includes(p)) throw r.fail(key, `overrides.${p}: ${p} is not in platforms`, `override one of ${supported.join(', ')}`);
+    if (!supported.includes(p))
+      throw r.fail(key, `overrides.${p}: ${p} is not in platforms`, `override one of ${supported.join(', ')}`);
   });
-  return Object.fromEntries(entries.map(([p, v]) => [p, readParts(r, r.map(v, `overrides.${p}`, PART_KEYS), `overrides.${p}.`, supported)]));
+  return Object.fromEntries(
+    entries.map(([p, v]) => [p, readParts(r, r.map(v, `overrides.${p}`, PART_KEYS), `overrides.${p}.`, supported)]),
+  );
 }
 
 function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strategy, StrategySupport>> {
@@ -203,26 +309,43 @@ function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strat
     }
     const empty = value === null || (isScalar(value) && value.value === null);
     if (empty && name === 'cross') {
-      throw r.fail(pair.key as Node, 'strategies.cross needs its own build: steps (they run on the build platform)', 'e.g. cross: { toolchain: true, steps: [$CC -O2 -o /usr/local/bin/app app.c] }');
+      throw r.fail(
+        pair.key as Node,
+        'strategies.cross needs its own build: steps (they run on the build platform)',
+        'e.g. cross: { toolchain: true, steps: [$CC -O2 -o /usr/local/bin/app app.c] }',
+      );
     }
     if (empty) {
       out[name] = { keep: [] };
       continue;
     }
     const w = `strategies.${name}`;
-    const s = r.map(value, w, name === 'cross' ? ['keep', 'packages', 'tools', 'toolchain', 'steps'] : ['keep'], name === 'cross' ? ['steps'] : []);
+    const s = r.map(
+      value,
+      w,
+      name === 'cross' ? ['keep', 'packages', 'tools', 'toolchain', 'steps'] : ['keep'],
+      name === 'cross' ? ['steps'] : [],
+    );
     const keep = r.list(s, 'keep', w, PATH_RE, ABS, (p, item) => checkPath(r, item, p));
-    out[name] = name !== 'cross' ? { keep } : {
-      keep,
-      cross: {
-        packages: packageList(r, s, 'packages', w),
-        tools: packageList(r, s, 'tools', w),
-        toolchain: r.flag(s, 'toolchain', w),
-        steps: r.list(s, 'steps', w, STEP_RE, STEP_TEXT),
-      },
-    };
+    out[name] =
+      name !== 'cross'
+        ? { keep }
+        : {
+            keep,
+            cross: {
+              packages: packageList(r, s, 'packages', w),
+              tools: packageList(r, s, 'tools', w),
+              toolchain: r.flag(s, 'toolchain', w),
+              steps: r.list(s, 'steps', w, STEP_RE, STEP_TEXT),
+            },
+          };
   }
-  if (!Object.values(out).some((v) => 'keep' in v)) throw r.fail(node, 'strategies lists no supported strategy', `give at least one of ${STRATEGY_NAMES.join(', ')} a mapping (or leave it empty: "multistage:")`);
+  if (!Object.values(out).some((v) => 'keep' in v))
+    throw r.fail(
+      node,
+      'strategies lists no supported strategy',
+      `give at least one of ${STRATEGY_NAMES.join(', ')} a mapping (or leave it empty: "multistage:")`,
+    );
   return out;
 }
 
@@ -231,25 +354,47 @@ function readSmoke(r: Reader, node: Node | undefined, at: string): SmokeCheck[] 
     const where = `${at}[${i}]`;
     const m = r.map(item as Node, where, ['name', 'run', 'shell', 'http', 'expect', 'slow'], ['expect']);
     const slow = r.flag(m, 'slow', where) ? { slow: true } : {};
-    if (['run', 'shell', 'http'].filter((k) => m.has(k)).length !== 1) throw r.fail(m, `${where} needs exactly one of run (a command), shell (a script for mab's helper shell) or http (a port and path to GET)`, 'e.g. run: [app, --version], shell: "ls /usr/lib | grep -c ssl" or http: { port: 8080, path: / }');
+    if (['run', 'shell', 'http'].filter((k) => m.has(k)).length !== 1)
+      throw r.fail(
+        m,
+        `${where} needs exactly one of run (a command), shell (a script for mab's helper shell) or http (a port and path to GET)`,
+        'e.g. run: [app, --version], shell: "ls /usr/lib | grep -c ssl" or http: { port: 8080, path: / }',
+      );
     const expect = r.str(m, 'expect', where)!;
     try {
       new RegExp(expect);
     } catch (e) {
-      throw r.fail(r.node(m, 'expect'), `${where}.expect is not a valid regular expression: ${(e as Error).message}`, 'write a JavaScript regular expression matched against the output; escape ( ) [ ] . * + ? with a backslash to mean the character itself');
+      throw r.fail(
+        r.node(m, 'expect'),
+        `${where}.expect is not a valid regular expression: ${(e as Error).message}`,
+        'write a JavaScript regular expression matched against the output; escape ( ) [ ] . * + ? with a backslash to mean the character itself',
+      );
     }
     if (m.has('http')) {
       const h = r.map(r.node(m, 'http'), `${where}.http`, ['port', 'path'], ['port']);
       const port = Number(r.str(h, 'port', `${where}.http`, /^\d{1,5}$/, 'a TCP port number'));
       const path = r.str(h, 'path', `${where}.http`, /^\/\S*$/, 'a URL path starting with /') ?? '/';
-      return { name: r.str(m, 'name', where) ?? `GET :${port}${path}`, at: r.position(item as Node), http: { port, path }, expect, ...slow };
+      return {
+        name: r.str(m, 'name', where) ?? `GET :${port}${path}`,
+        at: r.position(item as Node),
+        http: { port, path },
+        expect,
+        ...slow,
+      };
     }
     if (m.has('shell')) {
       const shell = r.str(m, 'shell', where, /\S/, 'a shell script')!;
-      return { name: r.str(m, 'name', where) ?? shell.trim().split('\n')[0]!, at: r.position(item as Node), shell, expect, ...slow };
+      return {
+        name: r.str(m, 'name', where) ?? shell.trim().split('\n')[0]!,
+        at: r.position(item as Node),
+        shell,
+        expect,
+        ...slow,
+      };
     }
     const run = r.list(m, 'run', where);
-    if (run.length === 0) throw r.fail(m, `${where}.run is empty`, 'give the command as a list, e.g. [sysbench, --version]');
+    if (run.length === 0)
+      throw r.fail(m, `${where}.run is empty`, 'give the command as a list, e.g. [sysbench, --version]');
     return { name: r.str(m, 'name', where) ?? run.join(' '), at: r.position(item as Node), run, expect, ...slow };
   });
 }

@@ -23,7 +23,8 @@ export const ONE_LINE_TEXT = 'text on one line';
  * its body.
  */
 export const STEP_RE = /^(?!.*<<)[^\r\n]*[^\s\\]\s*$/;
-export const STEP_TEXT = 'one shell command line (no line break, no trailing backslash, no << heredoc); put a longer script in files: and run it';
+export const STEP_TEXT =
+  'one shell command line (no line break, no trailing backslash, no << heredoc); put a longer script in files: and run it';
 // Control characters (but tab and line feed, which the rules of each field decide on) have no
 // place in any recipe value: a NUL, for one, would go raw into a LABEL.
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
@@ -33,7 +34,11 @@ export type Expected = string | { what: string; fix: string };
 
 export class Reader {
   private lines = new LineCounter();
-  constructor(readonly file: string, readonly text: string, readonly code = 'E_RECIPE') {}
+  constructor(
+    readonly file: string,
+    readonly text: string,
+    readonly code = 'E_RECIPE',
+  ) {}
 
   parse(): Node | null {
     // Duplicate keys are found here, one set per mapping: the yaml library's own check
@@ -46,7 +51,12 @@ export class Reader {
         const seen = new Set<unknown>();
         for (const pair of map.items) {
           const key = isScalar(pair.key) ? pair.key.value : pair.key;
-          if (seen.has(key)) throw this.fail(pair.key as Node, `invalid YAML: the key "${String(key)}" appears twice in this mapping`, 'keep one of them');
+          if (seen.has(key))
+            throw this.fail(
+              pair.key as Node,
+              `invalid YAML: the key "${String(key)}" appears twice in this mapping`,
+              'keep one of them',
+            );
           seen.add(key);
         }
       },
@@ -65,40 +75,73 @@ export class Reader {
     return `${this.file}:${line}:${col}`;
   }
 
-  map(node: Node | null | undefined, where: string, keys: readonly string[], required: readonly string[] = []): YAMLMap<unknown, unknown> {
+  map(
+    node: Node | null | undefined,
+    where: string,
+    keys: readonly string[],
+    required: readonly string[] = [],
+  ): YAMLMap<unknown, unknown> {
     if (!isMap(node)) throw this.fail(node, `${where} must be a mapping`, `write ${where} as "key: value" lines`);
     const known = new Set(keys);
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       if (!known.has(key)) {
         const near = closest(key, keys);
-        throw this.fail(pair.key as Node, `unknown key "${key}" in ${where}`, near ? `did you mean "${near}"?` : `valid keys: ${keys.join(', ')}`);
+        throw this.fail(
+          pair.key as Node,
+          `unknown key "${key}" in ${where}`,
+          near ? `did you mean "${near}"?` : `valid keys: ${keys.join(', ')}`,
+        );
       }
     }
     for (const k of required) if (!node.has(k)) throw this.fail(node, `${where} is missing "${k}"`, `add "${k}:"`);
     return node;
   }
 
-  str(map: YAMLMap<unknown, unknown>, key: string, where: string, re?: RegExp, expected?: Expected): string | undefined {
+  str(
+    map: YAMLMap<unknown, unknown>,
+    key: string,
+    where: string,
+    re?: RegExp,
+    expected?: Expected,
+  ): string | undefined {
     const node = map.get(key, true) as Node | undefined;
     if (node === undefined) return undefined;
     return this.scalar(node, `${where}.${key}`, re, expected);
   }
 
   scalar(node: Node, where: string, re?: RegExp, expected?: Expected): string {
-    if (!isScalar(node) || node.value === null || typeof node.value === 'object') throw this.fail(node, `${where} must be a string`, 'write a single value');
+    if (!isScalar(node) || node.value === null || typeof node.value === 'object')
+      throw this.fail(node, `${where} must be a string`, 'write a single value');
     // As the user wrote it: YAML reads `version: 1.0` as the number 1, and `1.10` as 1.1.
     const v = typeof node.value === 'string' ? node.value : (node.source ?? String(node.value));
     const control = CONTROL.exec(v);
-    if (control) throw this.fail(node, `${where} holds the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`, 'remove it: recipe values are printable text');
+    if (control)
+      throw this.fail(
+        node,
+        `${where} holds the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+        'remove it: recipe values are printable text',
+      );
     // A value with a line break or tab is quoted as JSON, so the message shows where they are.
     const [what, fix] = typeof expected === 'object' ? [expected.what, expected.fix] : [expected];
-    if (re && !re.test(v)) throw this.fail(node, `${where}: ${/[\n\t]/.test(v) ? JSON.stringify(v) : `"${v}"`} is not ${what ?? `of the form ${re}`}`, fix);
+    if (re && !re.test(v))
+      throw this.fail(
+        node,
+        `${where}: ${/[\n\t]/.test(v) ? JSON.stringify(v) : `"${v}"`} is not ${what ?? `of the form ${re}`}`,
+        fix,
+      );
     return v;
   }
 
   /** A list of strings; `each` may check or change an item, and its errors point at that item. */
-  list(map: YAMLMap<unknown, unknown>, key: string, where: string, re?: RegExp, expected?: Expected, each?: (value: string, at: Node) => string): string[] {
+  list(
+    map: YAMLMap<unknown, unknown>,
+    key: string,
+    where: string,
+    re?: RegExp,
+    expected?: Expected,
+    each?: (value: string, at: Node) => string,
+  ): string[] {
     const node = map.get(key, true) as Node | undefined;
     if (node === undefined) return [];
     if (!isSeq(node)) throw this.fail(node, `${where}.${key} must be a list`, `write it as [a, b] or as "- a" lines`);
@@ -115,11 +158,17 @@ export class Reader {
 
   /** A mapping of free-form keys (each matching keyRe) to one-line string values: env, labels. */
   stringMap(node: Node, where: string, keyRe: RegExp, expected: string): Record<string, string> {
-    const m = this.map(node, where, (isMap(node) ? node.items : []).map((p) => String((p.key as { value?: unknown })?.value)));
-    return Object.fromEntries(m.items.map((pair) => {
-      const key = this.scalar(pair.key as Node, `${where} key`, keyRe, expected);
-      return [key, this.scalar(pair.value as Node, `${where}.${key}`, ONE_LINE, ONE_LINE_TEXT)];
-    }));
+    const m = this.map(
+      node,
+      where,
+      (isMap(node) ? node.items : []).map((p) => String((p.key as { value?: unknown })?.value)),
+    );
+    return Object.fromEntries(
+      m.items.map((pair) => {
+        const key = this.scalar(pair.key as Node, `${where} key`, keyRe, expected);
+        return [key, this.scalar(pair.value as Node, `${where}.${key}`, ONE_LINE, ONE_LINE_TEXT)];
+      }),
+    );
   }
 
   node(map: YAMLMap<unknown, unknown>, key: string): Node | undefined {
@@ -135,13 +184,23 @@ export function platformAt(r: Reader, at: Node | null | undefined, text: string)
   }
 }
 
-export function checkPath(r: Reader, at: Node | undefined, p: string, why = 'paths cannot leave the image root'): string {
+export function checkPath(
+  r: Reader,
+  at: Node | undefined,
+  p: string,
+  why = 'paths cannot leave the image root',
+): string {
   if (p.split('/').includes('..')) throw r.fail(at, `path "${p}" contains "..": ${why}`, 'write the path without ".."');
   return p;
 }
 
 /** A mapping keyed by platform; every key must parse, and `check` may refuse it. */
-export function platformKeyed(r: Reader, node: YAMLMap<unknown, unknown>, where: string, check: (canonical: string, key: Node) => void): [string, Node][] {
+export function platformKeyed(
+  r: Reader,
+  node: YAMLMap<unknown, unknown>,
+  where: string,
+  check: (canonical: string, key: Node) => void,
+): [string, Node][] {
   return node.items.map((pair) => {
     const keyNode = pair.key as Node;
     const canonical = formatPlatform(platformAt(r, keyNode, r.scalar(keyNode, `${where} key`)));

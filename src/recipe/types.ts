@@ -14,10 +14,35 @@ export type Unpack = 'gzip' | 'bzip2' | 'xz';
  *           the rest by the signed index (src/source/apt.ts)
  */
 export type SourceSpec =
-  | { kind: 'url'; file: string; url: string; sha256?: string | Record<string, string>; md5?: string | Record<string, string>; unpack?: Unpack }
+  | {
+      kind: 'url';
+      file: string;
+      url: string;
+      sha256?: string | Record<string, string>;
+      md5?: string | Record<string, string>;
+      unpack?: Unpack;
+    }
   | { kind: 'git'; file: string; url: string; commit: string; paths?: string[] }
-  | { kind: 'debian'; file: string; package: string; version: string; archive: string; component: string; sha256: string }
-  | { kind: 'apt'; file: string; repo: string; suite: string; component: string; package: string; version: string; key: string; fingerprint: string };
+  | {
+      kind: 'debian';
+      file: string;
+      package: string;
+      version: string;
+      archive: string;
+      component: string;
+      sha256: string;
+    }
+  | {
+      kind: 'apt';
+      file: string;
+      repo: string;
+      suite: string;
+      component: string;
+      package: string;
+      version: string;
+      key: string;
+      fingerprint: string;
+    };
 
 /** A data file (a model, a dataset) fetched like a url source and copied into the image at `path`. */
 export interface ArtifactSpec {

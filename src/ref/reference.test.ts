@@ -9,7 +9,10 @@ describe('parseReference', () => {
     ['127.0.0.1:5000/mab/sysbench', { registry: '127.0.0.1:5000', repository: 'mab/sysbench' }],
     ['localhost/x:y', { registry: 'localhost', repository: 'x', tag: 'y' }],
     ['ghcr.io/a/b/c:1', { registry: 'ghcr.io', repository: 'a/b/c', tag: '1' }],
-    [`r.example:443/a@sha256:${'a'.repeat(64)}`, { registry: 'r.example:443', repository: 'a', digest: `sha256:${'a'.repeat(64)}` }],
+    [
+      `r.example:443/a@sha256:${'a'.repeat(64)}`,
+      { registry: 'r.example:443', repository: 'a', digest: `sha256:${'a'.repeat(64)}` },
+    ],
   ])('%s', (input, want) => {
     expect(parseReference(input)).toEqual(want);
   });
@@ -29,13 +32,26 @@ describe('parseReference over generated references', () => {
   const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
   const pick = <T>(xs: readonly T[]) => xs[rand(xs.length)]!;
   const word = (chars: string, len: number) => Array.from({ length: len }, () => pick([...chars])).join('');
-  const component = () => word('abcdefghijklmnopqrstuvwxyz0123456789', 1 + rand(6)) + pick(['', '', '-x', '_y', '__z', '.w']);
+  const component = () =>
+    word('abcdefghijklmnopqrstuvwxyz0123456789', 1 + rand(6)) + pick(['', '', '-x', '_y', '__z', '.w']);
   const gen = () => {
-    const registry = pick(['docker.io', 'ghcr.io', 'r.example:5000', '127.0.0.1:5000', 'localhost', '123456789012.dkr.ecr.eu-west-1.amazonaws.com']);
+    const registry = pick([
+      'docker.io',
+      'ghcr.io',
+      'r.example:5000',
+      '127.0.0.1:5000',
+      'localhost',
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+    ]);
     const repository = Array.from({ length: 1 + rand(3) }, component).join('/');
     const tag = rand(3) ? word('abcABC019_.-', rand(3) ? 1 + rand(10) : 128).replace(/^[.-]/, 'v') : undefined;
     const digest = rand(4) === 0 ? `sha256:${word('0123456789abcdef', 64)}` : undefined;
-    return { registry, repository: registry === 'docker.io' && !repository.includes('/') ? `library/${repository}` : repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
+    return {
+      registry,
+      repository: registry === 'docker.io' && !repository.includes('/') ? `library/${repository}` : repository,
+      ...(tag ? { tag } : {}),
+      ...(digest ? { digest } : {}),
+    };
   };
 
   it('parses 5,000 formatted references back to what they were', () => {

@@ -21,7 +21,11 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 
 export function parseReference(input: string, opts: { defaultTag?: string } = {}): Reference {
   const bad = (why: string) =>
-    new MabError('E_REFERENCE', `invalid image reference "${input}": ${why}`, 'write it as [REGISTRY[:PORT]/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. 127.0.0.1:5000/mab/sysbench:1.0.20');
+    new MabError(
+      'E_REFERENCE',
+      `invalid image reference "${input}": ${why}`,
+      'write it as [REGISTRY[:PORT]/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. 127.0.0.1:5000/mab/sysbench:1.0.20',
+    );
   let rest = input.trim();
   let digest: string | undefined;
   const at = rest.indexOf('@');
@@ -42,7 +46,8 @@ export function parseReference(input: string, opts: { defaultTag?: string } = {}
   if (parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!)) registry = parts.shift()!;
   if (registry === 'index.docker.io') registry = DOCKER_HUB;
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
-  if (parts.length === 0 || parts.some((p) => !COMPONENT.test(p))) throw bad('repository path components must be lowercase letters, digits and separators');
+  if (parts.length === 0 || parts.some((p) => !COMPONENT.test(p)))
+    throw bad('repository path components must be lowercase letters, digits and separators');
   if (!tag && !digest && opts.defaultTag) tag = opts.defaultTag;
   return { registry, repository: parts.join('/'), ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
 }

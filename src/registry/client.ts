@@ -76,7 +76,10 @@ export class RegistryClient {
   private readonly timeoutMs: number;
   private readonly dispatcher: ReturnType<typeof dispatcherFor>;
 
-  constructor(readonly registry: string, private readonly options: ClientOptions = {}) {
+  constructor(
+    readonly registry: string,
+    private readonly options: ClientOptions = {},
+  ) {
     this.base = `${schemeFor(registry, options.tls ?? {})}://${registry}`;
     this.dispatcher = dispatcherFor(options.tls ?? {});
     this.chunkSize = Math.max(options.chunkSize ?? 16 * 1024 * 1024, 1);
@@ -87,17 +90,31 @@ export class RegistryClient {
   private credentials(): Promise<Credentials | undefined> {
     const env = this.options.env ?? process.env;
     const ecr = this.options.ecr ?? ecrTarget(this.registry, env);
-    this.creds ??= this.options.credentials ? Promise.resolve(this.options.credentials) : ecr ? ecrCredentials(ecr) : dockerCredentials(this.registry, env);
+    this.creds ??= this.options.credentials
+      ? Promise.resolve(this.options.credentials)
+      : ecr
+        ? ecrCredentials(ecr)
+        : dockerCredentials(this.registry, env);
     return this.creds;
   }
 
   /** Answers a 401's challenge: the header to retry with, cached for the repository. */
   private async answer(res: Response, repo: string): Promise<string> {
     const ch = parseChallenge(res.headers.get('www-authenticate') ?? '');
-    if (!ch) throw new MabError('E_AUTH', `registry ${this.registry} answered 401 without a challenge mab understands`, 'it must send WWW-Authenticate: Basic or Bearer');
+    if (!ch)
+      throw new MabError(
+        'E_AUTH',
+        `registry ${this.registry} answered 401 without a challenge mab understands`,
+        'it must send WWW-Authenticate: Basic or Bearer',
+      );
     const creds = await this.credentials();
     if (ch.scheme === 'basic') {
-      if (!creds) throw new MabError('E_AUTH_DENIED', `registry ${this.registry} needs a user name and password`, 'docker login, or --username with --password-stdin');
+      if (!creds)
+        throw new MabError(
+          'E_AUTH_DENIED',
+          `registry ${this.registry} needs a user name and password`,
+          'docker login, or --username with --password-stdin',
+        );
       this.auth.set(repo, { header: basicHeader(creds), expiresAt: Infinity });
     } else {
       const { token, expiresAt } = await fetchToken(ch, creds, this.registry, this.dispatcher);
@@ -116,7 +133,15 @@ export class RegistryClient {
       const watch = watchdog(this.timeoutMs);
       const body = typeof init.body === 'function' ? init.body(watch.touch) : init.body;
       try {
-        const res = await fetch(url, { ...init, headers, body, method, redirect: 'follow', signal: watch.signal, ...({ dispatcher: this.dispatcher } as object) });
+        const res = await fetch(url, {
+          ...init,
+          headers,
+          body,
+          method,
+          redirect: 'follow',
+          signal: watch.signal,
+          ...({ dispatcher: this.dispatcher } as object),
+        });
         if (!init.read || !init.ok.includes(res.status)) return watch.follow(res);
         const bytes = new Uint8Array(await watch.follow(res).arrayBuffer());
         return new Response(bytes, { status: res.status, statusText: res.statusText, headers: res.headers });
@@ -128,8 +153,14 @@ export class RegistryClient {
           return attempt(authorization);
         }
         if (tls) throw tlsError(this.registry, tls);
-        const cause = watch.expired() ? `no progress for ${this.timeoutMs / 1000} s` : ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message);
-        throw new MabError('E_REGISTRY_UNREACHABLE', `cannot reach registry ${this.registry} (${method} ${path.split('?')[0]}): ${cause}`, 'check that the registry is running (scripts/setup-host.sh starts the local one on 127.0.0.1:5000)');
+        const cause = watch.expired()
+          ? `no progress for ${this.timeoutMs / 1000} s`
+          : ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message);
+        throw new MabError(
+          'E_REGISTRY_UNREACHABLE',
+          `cannot reach registry ${this.registry} (${method} ${path.split('?')[0]}): ${cause}`,
+          'check that the registry is running (scripts/setup-host.sh starts the local one on 127.0.0.1:5000)',
+        );
       }
     };
     const cached = this.auth.get(repo);
@@ -151,7 +182,12 @@ export class RegistryClient {
    * Runs one request again on a transient failure (the network, 408, 429 after its Retry-After,
    * 5xx), up to 4 tries with doubling waits; 4xx answers come back at once.
    */
-  private async retrying(method: string, path: string, allowed: boolean, run: () => Promise<Response>): Promise<Response> {
+  private async retrying(
+    method: string,
+    path: string,
+    allowed: boolean,
+    run: () => Promise<Response>,
+  ): Promise<Response> {
     const base = this.options.backoffMs ?? 500;
     for (let tryNo = 1; ; tryNo++) {
       let res: Response | undefined;
@@ -169,7 +205,9 @@ export class RegistryClient {
       const after = Number(res?.headers.get('retry-after'));
       const wait = Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 60_000) : base * 2 ** (tryNo - 1);
       await res?.arrayBuffer().catch(() => undefined);
-      this.retry(`${method} ${path.split('?')[0]} ${error ? (error as Error).message : `→ ${res!.status}`}; try ${tryNo + 1} in ${(wait / 1000).toFixed(1)} s`);
+      this.retry(
+        `${method} ${path.split('?')[0]} ${error ? (error as Error).message : `→ ${res!.status}`}; try ${tryNo + 1} in ${(wait / 1000).toFixed(1)} s`,
+      );
       await new Promise((r) => setTimeout(r, wait));
     }
   }
@@ -182,17 +220,31 @@ export class RegistryClient {
 
   /** A repository of this registry as the image model's Repository (src/oci/model.ts). */
   repository(repo: string): Repository {
-    return { name: `${this.registry}/${repo}`, manifest: (r) => this.getManifest(repo, r), blob: (d) => this.getBlob(repo, d), open: (d) => this.blobStream(repo, d) };
+    return {
+      name: `${this.registry}/${repo}`,
+      manifest: (r) => this.getManifest(repo, r),
+      blob: (d) => this.getBlob(repo, d),
+      open: (d) => this.blobStream(repo, d),
+    };
   }
 
   async getManifest(repo: string, reference: string): Promise<FetchedManifest> {
-    const res = await this.send('GET', `/v2/${repo}/manifests/${reference}`, { headers: { Accept: ACCEPT }, ok: [200], read: true });
+    const res = await this.send('GET', `/v2/${repo}/manifests/${reference}`, {
+      headers: { Accept: ACCEPT },
+      ok: [200],
+      read: true,
+    });
     const bytes = Buffer.from(await res.arrayBuffer());
     const digest = sha256Digest(bytes);
     if (reference.startsWith('sha256:') && reference !== digest) {
-      throw new MabError('E_DIGEST_MISMATCH', `registry ${this.registry} returned manifest ${digest} for ${repo}@${reference}`, 'the registry content is corrupt; push the image again');
+      throw new MabError(
+        'E_DIGEST_MISMATCH',
+        `registry ${this.registry} returned manifest ${digest} for ${repo}@${reference}`,
+        'the registry content is corrupt; push the image again',
+      );
     }
-    const mediaType = (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ?? res.headers.get('content-type') ?? '';
+    const mediaType =
+      (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ?? res.headers.get('content-type') ?? '';
     return { mediaType, digest, bytes };
   }
 
@@ -211,15 +263,29 @@ export class RegistryClient {
   }
 
   /** Digest and type of a manifest, or undefined when the tag or digest does not exist. */
-  async headManifest(repo: string, reference: string): Promise<{ digest: string; mediaType: string; size: number } | undefined> {
-    const res = await this.send('HEAD', `/v2/${repo}/manifests/${reference}`, { headers: { Accept: ACCEPT }, ok: [200, 404] });
+  async headManifest(
+    repo: string,
+    reference: string,
+  ): Promise<{ digest: string; mediaType: string; size: number } | undefined> {
+    const res = await this.send('HEAD', `/v2/${repo}/manifests/${reference}`, {
+      headers: { Accept: ACCEPT },
+      ok: [200, 404],
+    });
     if (res.status === 404) return undefined;
-    return { digest: res.headers.get('docker-content-digest') ?? '', mediaType: res.headers.get('content-type') ?? '', size: Number(res.headers.get('content-length') ?? 0) };
+    return {
+      digest: res.headers.get('docker-content-digest') ?? '',
+      mediaType: res.headers.get('content-type') ?? '',
+      size: Number(res.headers.get('content-length') ?? 0),
+    };
   }
 
   async putManifest(repo: string, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
     const digest = sha256Digest(bytes);
-    await this.send('PUT', `/v2/${repo}/manifests/${reference}`, { headers: { 'Content-Type': mediaType }, body: new Uint8Array(bytes), ok: [201] });
+    await this.send('PUT', `/v2/${repo}/manifests/${reference}`, {
+      headers: { 'Content-Type': mediaType },
+      body: new Uint8Array(bytes),
+      ok: [201],
+    });
     return digest;
   }
 
@@ -231,7 +297,12 @@ export class RegistryClient {
   async getBlob(repo: string, digest: string): Promise<Buffer> {
     const res = await this.send('GET', `/v2/${repo}/blobs/${digest}`, { ok: [200], read: true });
     const bytes = Buffer.from(await res.arrayBuffer());
-    if (sha256Digest(bytes) !== digest) throw new MabError('E_DIGEST_MISMATCH', `blob ${digest} from ${this.registry}/${repo} does not match its digest`, 'the registry content is corrupt');
+    if (sha256Digest(bytes) !== digest)
+      throw new MabError(
+        'E_DIGEST_MISMATCH',
+        `blob ${digest} from ${this.registry}/${repo} does not match its digest`,
+        'the registry content is corrupt',
+      );
     return bytes;
   }
 
@@ -250,7 +321,15 @@ export class RegistryClient {
       },
       flush(cb) {
         const got = `sha256:${hash.digest('hex')}`;
-        cb(got === digest ? null : new MabError('E_DIGEST_MISMATCH', `blob ${digest} from ${registry}/${repo} has digest ${got}`, 'the registry content is corrupt; push the image again'));
+        cb(
+          got === digest
+            ? null
+            : new MabError(
+                'E_DIGEST_MISMATCH',
+                `blob ${digest} from ${registry}/${repo} has digest ${got}`,
+                'the registry content is corrupt; push the image again',
+              ),
+        );
       },
     });
     const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
@@ -268,7 +347,13 @@ export class RegistryClient {
    * mangled) starts over in a new session, unless the registry has the blob by then. onProgress
    * hears the bytes of this blob sent so far (from 0 again when an upload restarts).
    */
-  async pushBlob(repo: string, digest: string, size: number, body: BlobBody, o: BlobPushOptions = {}): Promise<'present' | 'mounted' | 'uploaded'> {
+  async pushBlob(
+    repo: string,
+    digest: string,
+    size: number,
+    body: BlobBody,
+    o: BlobPushOptions = {},
+  ): Promise<'present' | 'mounted' | 'uploaded'> {
     if (await this.hasBlob(repo, digest)) {
       this.stats.blobsSkipped++;
       return 'present';
@@ -276,7 +361,11 @@ export class RegistryClient {
     const from = o.mountFrom?.find((r) => r !== repo);
     // A registry that cannot mount (no such blob there) opens a plain upload instead; one that
     // refuses outright (a 4xx, say no pull access to `from`) gets a plain upload of its own.
-    const opened = from ? await this.startUpload(repo, { digest, from }).catch((e: unknown) => (e instanceof RegistryError && e.status < 500 ? undefined : Promise.reject(e))) : undefined;
+    const opened = from
+      ? await this.startUpload(repo, { digest, from }).catch((e: unknown) =>
+          e instanceof RegistryError && e.status < 500 ? undefined : Promise.reject(e),
+        )
+      : undefined;
     if (opened === 'mounted') {
       this.stats.blobsMounted++;
       return 'mounted';
@@ -288,7 +377,9 @@ export class RegistryClient {
         // An earlier attempt may have landed after all (its answer was lost).
         if (attempt > 1 && (await this.hasBlob(repo, digest))) return 'uploaded';
         session ??= (await this.startUpload(repo)) as URL;
-        await (chunked ? this.uploadChunked(session, digest, size, (body as { path: string }).path, o.onProgress) : this.uploadWhole(session, digest, size, body, o.onProgress));
+        await (chunked
+          ? this.uploadChunked(session, digest, size, (body as { path: string }).path, o.onProgress)
+          : this.uploadWhole(session, digest, size, body, o.onProgress));
         this.stats.blobBytesSent += size;
         return 'uploaded';
       } catch (e) {
@@ -320,15 +411,27 @@ export class RegistryClient {
     const start = await this.send('POST', `/v2/${repo}/blobs/uploads/${query}`, { ok: mount ? [201, 202] : [202] });
     if (start.status === 201) return 'mounted';
     const location = start.headers.get('location');
-    if (!location) throw new MabError('E_REGISTRY', `registry ${this.registry} gave no upload location`, 'the registry does not follow the distribution spec');
+    if (!location)
+      throw new MabError(
+        'E_REGISTRY',
+        `registry ${this.registry} gave no upload location`,
+        'the registry does not follow the distribution spec',
+      );
     return new URL(location, this.base);
   }
 
-  private async uploadWhole(session: URL, digest: string, size: number, body: BlobBody, onProgress?: (sent: number) => void): Promise<void> {
+  private async uploadWhole(
+    session: URL,
+    digest: string,
+    size: number,
+    body: BlobBody,
+    onProgress?: (sent: number) => void,
+  ): Promise<void> {
     const url = new URL(session);
     url.searchParams.set('digest', digest);
     // A factory: a stream can be sent once, and a 401 (an expired token) means sending it again.
-    const data = (touch: () => void): BodyInit => (Buffer.isBuffer(body) ? new Uint8Array(body) : webStream(createReadStream(body.path), 0, touch, onProgress));
+    const data = (touch: () => void): BodyInit =>
+      Buffer.isBuffer(body) ? new Uint8Array(body) : webStream(createReadStream(body.path), 0, touch, onProgress);
     await this.send('PUT', url.toString(), {
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
       body: data,
@@ -339,14 +442,24 @@ export class RegistryClient {
     if (Buffer.isBuffer(body)) onProgress?.(size);
   }
 
-  private async uploadChunked(session: URL, digest: string, size: number, file: string, onProgress?: (sent: number) => void): Promise<void> {
+  private async uploadChunked(
+    session: URL,
+    digest: string,
+    size: number,
+    file: string,
+    onProgress?: (sent: number) => void,
+  ): Promise<void> {
     let url = session;
     let resumes = 0;
-    for (let start = 0; start < size; ) {
+    for (let start = 0; start < size;) {
       const end = Math.min(start + this.chunkSize, size) - 1;
       try {
         const res = await this.send('PATCH', url.toString(), {
-          headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(end - start + 1), 'Content-Range': `${start}-${end}` },
+          headers: {
+            'Content-Type': 'application/octet-stream',
+            'Content-Length': String(end - start + 1),
+            'Content-Range': `${start}-${end}`,
+          },
           body: (touch) => webStream(createReadStream(file, { start, end }), start, touch, onProgress),
           ok: [202, 201],
           retry: false,
@@ -364,7 +477,9 @@ export class RegistryClient {
         start = range && range[1] !== '0' ? Number(range[1]) + 1 : 0;
         const next = status.headers.get('location');
         if (next) url = new URL(next, this.base);
-        this.retry(`a chunk of ${digest.slice(0, 19)} was cut off (${(e as Error).message}); resuming at byte ${start}`);
+        this.retry(
+          `a chunk of ${digest.slice(0, 19)} was cut off (${(e as Error).message}); resuming at byte ${start}`,
+        );
       }
     }
     url.searchParams.set('digest', digest);

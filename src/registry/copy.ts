@@ -17,12 +17,19 @@ export interface InRepo {
 export async function ensureInRepo(client: RegistryClient, from: Reference, repo: string): Promise<InRepo> {
   const m = await client.getManifest(from.repository, from.digest ?? from.tag!);
   const name = `${from.registry}/${from.repository}${from.digest ? `@${from.digest}` : `:${from.tag}`}`;
-  if (!MANIFEST_TYPES.includes(m.mediaType)) throw new MabError('E_INDEX_CHILD', `${name} is ${m.mediaType}, not a single-platform image`, 'list per-platform images, not another index');
-  if (from.digest && m.digest !== from.digest) throw new MabError('E_DIGEST_MISMATCH', `${name} resolved to ${m.digest}`);
+  if (!MANIFEST_TYPES.includes(m.mediaType))
+    throw new MabError(
+      'E_INDEX_CHILD',
+      `${name} is ${m.mediaType}, not a single-platform image`,
+      'list per-platform images, not another index',
+    );
+  if (from.digest && m.digest !== from.digest)
+    throw new MabError('E_DIGEST_MISMATCH', `${name} resolved to ${m.digest}`);
   const blobs = { present: 0, mounted: 0, copied: 0 };
   if (from.repository !== repo) {
     const manifest = JSON.parse(m.bytes.toString()) as Manifest;
-    for (const b of [manifest.config, ...manifest.layers]) blobs[await client.copyBlob(repo, from.repository, b.digest)]++;
+    for (const b of [manifest.config, ...manifest.layers])
+      blobs[await client.copyBlob(repo, from.repository, b.digest)]++;
     await client.putManifest(repo, m.digest, m.mediaType, m.bytes);
   }
   return { digest: m.digest, mediaType: m.mediaType, blobs };

@@ -40,7 +40,8 @@ async function client(t: EcrTarget): Promise<ECRClient> {
 function explain(e: unknown, what: string, t: EcrTarget): MabError {
   const name = (e as { name?: string }).name ?? 'Error';
   const hint = /Credential|UnrecognizedClient|InvalidSignature|ExpiredToken|AccessDenied/i.test(name)
-    ? 'check the AWS credentials mab finds (AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws, an instance role) and that they may call ' + what
+    ? 'check the AWS credentials mab finds (AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws, an instance role) and that they may call ' +
+      what
     : undefined;
   return new MabError('E_ECR', `${what} in ${t.region} failed: ${name}`, hint);
 }
@@ -71,7 +72,14 @@ export async function ecrCredentials(t: EcrTarget, now = Date.now()): Promise<Cr
 export async function ensureEcrRepository(t: EcrTarget, repository: string): Promise<'created' | 'exists'> {
   const { CreateRepositoryCommand } = await sdk();
   try {
-    await (await client(t)).send(new CreateRepositoryCommand({ repositoryName: repository, ...(t.registryId ? { registryId: t.registryId } : {}) }));
+    await (
+      await client(t)
+    ).send(
+      new CreateRepositoryCommand({
+        repositoryName: repository,
+        ...(t.registryId ? { registryId: t.registryId } : {}),
+      }),
+    );
     return 'created';
   } catch (e) {
     if ((e as { name?: string }).name === 'RepositoryAlreadyExistsException') return 'exists';

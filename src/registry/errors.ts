@@ -32,7 +32,11 @@ export class RegistryError extends MabError {
         : status === 404
           ? 'check the repository name and that the image was pushed'
           : undefined;
-    super('E_REGISTRY', `${method} ${redactUrl(url)} → ${status}${codes.length ? ` [${codes.join(', ')}]` : ''}${detail ? `: ${detail}` : ''}`, hint);
+    super(
+      'E_REGISTRY',
+      `${method} ${redactUrl(url)} → ${status}${codes.length ? ` [${codes.join(', ')}]` : ''}${detail ? `: ${detail}` : ''}`,
+      hint,
+    );
   }
 }
 
@@ -43,7 +47,10 @@ export async function registryError(method: string, url: string, res: Response):
   try {
     const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
     codes = (body.errors ?? []).map((e) => e.code ?? '?');
-    detail = (body.errors ?? []).map((e) => e.message).filter(Boolean).join('; ');
+    detail = (body.errors ?? [])
+      .map((e) => e.message)
+      .filter(Boolean)
+      .join('; ');
   } catch {
     detail = text.slice(0, 200);
   }

@@ -21,7 +21,11 @@ export interface ChildRef {
  * attestations are dropped, then the one image left is taken, or, with several, the one for the
  * expected platform (pickImage), so a spec may list a buildx-pushed tag as it is.
  */
-export async function readChild(client: RegistryClient, repo: string, ref: ChildRef): Promise<IndexChild & { manifestJson: Manifest }> {
+export async function readChild(
+  client: RegistryClient,
+  repo: string,
+  ref: ChildRef,
+): Promise<IndexChild & { manifestJson: Manifest }> {
   const where = `${client.registry}/${repo}:${ref.reference}`;
   const image = pickImage(await readTarget(client.repository(repo), ref.reference), ref.expected, where);
   return {
@@ -43,7 +47,14 @@ export interface PublishedIndex {
   children: ReadChild[];
 }
 
-export async function publishIndex(client: RegistryClient, repo: string, children: ChildRef[], tags: string[], format: IndexFormat, annotations?: Record<string, string>): Promise<PublishedIndex> {
+export async function publishIndex(
+  client: RegistryClient,
+  repo: string,
+  children: ChildRef[],
+  tags: string[],
+  format: IndexFormat,
+  annotations?: Record<string, string>,
+): Promise<PublishedIndex> {
   const read = await Promise.all(children.map((c) => readChild(client, repo, c)));
   const index = assembleIndex(read, format, annotations);
   const bytes = jsonBytes(index);

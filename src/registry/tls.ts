@@ -23,7 +23,10 @@ export const CERTS_D = '/etc/docker/certs.d';
 export const isLoopback = (registry: string) => /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(registry);
 
 /** The trust settings for one registry, from --ca-cert files, Docker's certs.d and --insecure-registry. */
-export async function registryTls(registry: string, o: { caFiles?: string[]; insecure?: string[]; certsDir?: string }): Promise<RegistryTls> {
+export async function registryTls(
+  registry: string,
+  o: { caFiles?: string[]; insecure?: string[]; certsDir?: string },
+): Promise<RegistryTls> {
   const host = registry.replace(/:\d+$/, '');
   const insecure = (o.insecure ?? []).some((r) => r === registry || r === host);
   const ca: string[] = [];
@@ -36,9 +39,18 @@ export async function registryTls(registry: string, o: { caFiles?: string[]; ins
 
 async function pem(file: string, from: string): Promise<string> {
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new MabError('E_USAGE', `cannot read the CA certificate ${file} (${from}): ${e.code ?? e.message}`, 'give a PEM file holding the registry\'s CA certificate');
+    throw new MabError(
+      'E_USAGE',
+      `cannot read the CA certificate ${file} (${from}): ${e.code ?? e.message}`,
+      "give a PEM file holding the registry's CA certificate",
+    );
   });
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new MabError('E_USAGE', `${file} (${from}) holds no PEM certificate`, 'give the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)');
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    throw new MabError(
+      'E_USAGE',
+      `${file} (${from}) holds no PEM certificate`,
+      'give the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)',
+    );
   return text;
 }
 
@@ -55,21 +67,37 @@ export function dispatcherFor(tls: RegistryTls): Dispatcher | undefined {
 }
 
 const UNTRUSTED = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
 ]);
 
 /** What a failed connection says about TLS: a certificate mab may not trust, a server that speaks plain HTTP, or nothing. */
 export function tlsFailure(e: unknown): { kind: 'untrusted' | 'plain-http'; code: string } | undefined {
   const code = (e as { cause?: { code?: string } }).cause?.code ?? '';
   if (UNTRUSTED.has(code)) return { kind: 'untrusted', code };
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') return { kind: 'plain-http', code };
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG')
+    return { kind: 'plain-http', code };
   return undefined;
 }
 
 /** The error for a TLS failure mab will not work around. */
 export function tlsError(registry: string, f: { kind: 'untrusted' | 'plain-http'; code: string }): MabError {
   return f.kind === 'untrusted'
-    ? new MabError('E_TLS', `the certificate of registry ${registry} is not trusted (${f.code})`, `give its CA with --ca-cert FILE or install it as ${CERTS_D}/${registry}/ca.crt; only for a registry you control, --insecure-registry ${registry} skips the check`)
-    : new MabError('E_TLS', `registry ${registry} does not speak HTTPS (it answered in plain HTTP)`, `mab sends plain HTTP only to loopback registries; to allow it for this one, --insecure-registry ${registry}`);
+    ? new MabError(
+        'E_TLS',
+        `the certificate of registry ${registry} is not trusted (${f.code})`,
+        `give its CA with --ca-cert FILE or install it as ${CERTS_D}/${registry}/ca.crt; only for a registry you control, --insecure-registry ${registry} skips the check`,
+      )
+    : new MabError(
+        'E_TLS',
+        `registry ${registry} does not speak HTTPS (it answered in plain HTTP)`,
+        `mab sends plain HTTP only to loopback registries; to allow it for this one, --insecure-registry ${registry}`,
+      );
 }

@@ -7,11 +7,15 @@ describe('registry transfers', () => {
   it('take MAB_REGISTRY_TIMEOUT in seconds, 60 s when unset, and refuse anything else', () => {
     expect(registryTimeout({})).toBe(60_000);
     expect(registryTimeout({ MAB_REGISTRY_TIMEOUT: '2.5' })).toBe(2500);
-    for (const bad of ['0', '-1', 'soon']) expect(() => registryTimeout({ MAB_REGISTRY_TIMEOUT: bad })).toThrow(`MAB_REGISTRY_TIMEOUT=${bad} is not a number of seconds`);
+    for (const bad of ['0', '-1', 'soon'])
+      expect(() => registryTimeout({ MAB_REGISTRY_TIMEOUT: bad })).toThrow(
+        `MAB_REGISTRY_TIMEOUT=${bad} is not a number of seconds`,
+      );
   });
 
   it('restart uploads the registry refused after a cut, not ones it refused for cause', () => {
-    const err = (status: number, codes: string[]) => new RegistryError('PUT', 'http://r/v2/x/blobs/uploads/1', status, codes, '');
+    const err = (status: number, codes: string[]) =>
+      new RegistryError('PUT', 'http://r/v2/x/blobs/uploads/1', status, codes, '');
     expect(uploadRefused(err(400, ['DIGEST_INVALID']))).toBe(true);
     expect(uploadRefused(err(404, ['BLOB_UPLOAD_UNKNOWN']))).toBe(true);
     expect(uploadRefused(err(416, []))).toBe(true);

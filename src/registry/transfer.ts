@@ -7,7 +7,12 @@ import { MabError } from '../errors.js';
 import { RegistryError } from './errors.js';
 
 /** A file stream as a fetch body, telling touch of each chunk and onProgress the running byte count (from `start`). */
-export function webStream(file: Readable, start: number, touch: () => void, onProgress?: (sent: number) => void): BodyInit {
+export function webStream(
+  file: Readable,
+  start: number,
+  touch: () => void,
+  onProgress?: (sent: number) => void,
+): BodyInit {
   async function* counted() {
     let sent = start;
     for await (const chunk of file) {
@@ -25,7 +30,12 @@ export function registryTimeout(env: NodeJS.ProcessEnv): number {
   const raw = env.MAB_REGISTRY_TIMEOUT;
   if (raw === undefined || raw === '') return 60_000;
   const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new MabError('E_USAGE', `MAB_REGISTRY_TIMEOUT=${raw} is not a number of seconds`, 'set it to a positive number such as 60, or unset it');
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new MabError(
+      'E_USAGE',
+      `MAB_REGISTRY_TIMEOUT=${raw} is not a number of seconds`,
+      'set it to a positive number such as 60, or unset it',
+    );
   return seconds * 1000;
 }
 
@@ -58,13 +68,15 @@ export function watchdog(ms: number) {
         clearTimeout(timer);
         return res;
       }
-      const watched = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, c) {
-          touch();
-          c.enqueue(chunk);
-        },
-        flush: () => clearTimeout(timer),
-      }));
+      const watched = res.body.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, c) {
+            touch();
+            c.enqueue(chunk);
+          },
+          flush: () => clearTimeout(timer),
+        }),
+      );
       return new Response(watched, { status: res.status, statusText: res.statusText, headers: res.headers });
     },
   };
@@ -83,5 +95,8 @@ export function isTransient(e: unknown): boolean {
  */
 export function uploadRefused(e: unknown): boolean {
   if (!(e instanceof RegistryError)) return false;
-  return e.status === 416 || e.codes.some((c) => ['DIGEST_INVALID', 'BLOB_UPLOAD_INVALID', 'BLOB_UPLOAD_UNKNOWN', 'SIZE_INVALID'].includes(c));
+  return (
+    e.status === 416 ||
+    e.codes.some((c) => ['DIGEST_INVALID', 'BLOB_UPLOAD_INVALID', 'BLOB_UPLOAD_UNKNOWN', 'SIZE_INVALID'].includes(c))
+  );
 }

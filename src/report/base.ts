@@ -29,21 +29,37 @@ export function baseLookup(env: NodeJS.ProcessEnv): BaseLookup {
   return (name, platform) => {
     const key = `${name} ${platform}`;
     if (!cache.has(key)) {
-      cache.set(key, (async () => {
-        const ref = parseReference(name, { defaultTag: 'latest' });
-        const hosts = ref.registry === DOCKER_HUB ? [...(await (mirrors ??= engineMirrors(env))), 'registry-1.docker.io'] : [ref.registry];
-        for (const host of hosts) {
-          const found = await diffIds(new RegistryClient(host, { env, backoffMs: 100 }), ref.repository, ref.digest ?? ref.tag!, platform).catch(() => undefined);
-          if (found) return found;
-        }
-        return undefined;
-      })());
+      cache.set(
+        key,
+        (async () => {
+          const ref = parseReference(name, { defaultTag: 'latest' });
+          const hosts =
+            ref.registry === DOCKER_HUB
+              ? [...(await (mirrors ??= engineMirrors(env))), 'registry-1.docker.io']
+              : [ref.registry];
+          for (const host of hosts) {
+            const found = await diffIds(
+              new RegistryClient(host, { env, backoffMs: 100 }),
+              ref.repository,
+              ref.digest ?? ref.tag!,
+              platform,
+            ).catch(() => undefined);
+            if (found) return found;
+          }
+          return undefined;
+        })(),
+      );
     }
     return cache.get(key)!;
   };
 }
 
-async function diffIds(client: RegistryClient, repo: string, reference: string, platform: string): Promise<string[] | undefined> {
+async function diffIds(
+  client: RegistryClient,
+  repo: string,
+  reference: string,
+  platform: string,
+): Promise<string[] | undefined> {
   const want = parsePlatform(platform);
   const t = await readTarget(client.repository(repo), reference);
   // A base that is one image counts only for its own platform, like an index's entry.

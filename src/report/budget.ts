@@ -34,7 +34,9 @@ export function checkBudgets(r: SizeReport, ...layers: Budgets[]): BudgetResult[
   const merged: Budgets = Object.assign({}, ...layers);
   return r.platforms.flatMap((p) => {
     const budget = merged[p.platform] ?? merged['*'];
-    return budget === undefined ? [] : [{ platform: p.platform, size: p.compressed, budget, over: p.compressed > budget }];
+    return budget === undefined
+      ? []
+      : [{ platform: p.platform, size: p.compressed, budget, over: p.compressed > budget }];
   });
 }
 

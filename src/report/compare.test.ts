@@ -4,15 +4,55 @@ import { reportHtml } from './html.js';
 import type { PlatformReport, SizeReport } from './report.js';
 
 const platform = (name: string, compressed: number, uncompressed: number, seconds: number): PlatformReport => ({
-  platform: name, manifest: `sha256:${'0'.repeat(64)}`, compressed, uncompressed, finalBytes: uncompressed, largest: [], wasted: { bytes: 0, efficiency: 1, paths: [] },
-  layers: [{ digest: `sha256:${'1'.repeat(64)}`, compressed: compressed - 500, uncompressed, createdBy: 'COPY /out/ / # </script><b>', files: 3, fileBytes: uncompressed, whiteouts: 0, sharedWith: [], fromBase: false }],
-  build: { buildSeconds: seconds, smoke: [{ name: 'runs', passed: true, seconds: 0.5 }], builtAt: '2026-11-23T00:00:00Z' },
+  platform: name,
+  manifest: `sha256:${'0'.repeat(64)}`,
+  compressed,
+  uncompressed,
+  finalBytes: uncompressed,
+  largest: [],
+  wasted: { bytes: 0, efficiency: 1, paths: [] },
+  layers: [
+    {
+      digest: `sha256:${'1'.repeat(64)}`,
+      compressed: compressed - 500,
+      uncompressed,
+      createdBy: 'COPY /out/ / # </script><b>',
+      files: 3,
+      fileBytes: uncompressed,
+      whiteouts: 0,
+      sharedWith: [],
+      fromBase: false,
+    },
+  ],
+  build: {
+    buildSeconds: seconds,
+    smoke: [{ name: 'runs', passed: true, seconds: 0.5 }],
+    builtAt: '2026-11-23T00:00:00Z',
+  },
 });
-const report = (strategy: string, ...platforms: PlatformReport[]): SizeReport => ({ kind: 'mab/size-report', schemaVersion: 1, target: `app:1.0.0-${strategy}`, source: 'store', recipe: 'app', version: '1.0.0', strategy, platforms, shared: { layers: 0, compressed: 0 } });
+const report = (strategy: string, ...platforms: PlatformReport[]): SizeReport => ({
+  kind: 'mab/size-report',
+  schemaVersion: 1,
+  target: `app:1.0.0-${strategy}`,
+  source: 'store',
+  recipe: 'app',
+  version: '1.0.0',
+  strategy,
+  platforms,
+  shared: { layers: 0, compressed: 0 },
+});
 
 const reports = {
-  single: report('single', platform('linux/amd64', 120_000_000, 330_000_000, 40), platform('linux/arm64', 100_000_000, 300_000_000, 200)),
-  minimal: report('minimal', platform('linux/amd64', 300_000, 600_000, 35), platform('linux/arm64', 250_000, 500_000, 180)),
+  single: report(
+    'single',
+    platform('linux/amd64', 120_000_000, 330_000_000, 40),
+    platform('linux/arm64', 100_000_000, 300_000_000, 200),
+  ),
+  minimal: report(
+    'minimal',
+    platform('linux/amd64', 300_000, 600_000, 35),
+    platform('linux/arm64', 250_000, 500_000, 180),
+  ),
 };
 
 describe('compareReports', () => {
@@ -20,7 +60,10 @@ describe('compareReports', () => {
     const c = compareReports('app', '1.0.0', reports, { single: false, minimal: true });
     expect(c.baseline).toBe('single');
     expect(c.cells.map((x) => [x.strategy, x.platform, x.vsBaseline?.compressed, x.reused])).toEqual([
-      ['single', 'linux/amd64', 1, false], ['single', 'linux/arm64', 1, false], ['minimal', 'linux/amd64', 400, true], ['minimal', 'linux/arm64', 400, true],
+      ['single', 'linux/amd64', 1, false],
+      ['single', 'linux/arm64', 1, false],
+      ['minimal', 'linux/amd64', 400, true],
+      ['minimal', 'linux/arm64', 400, true],
     ]);
     expect(c.cells[3]!.vsBaseline!.savedUncompressed).toBeCloseTo(1 - 500_000 / 300_000_000, 12);
   });

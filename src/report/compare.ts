@@ -36,7 +36,12 @@ export interface Comparison {
   reports: Record<string, SizeReport>;
 }
 
-export function compareReports(recipe: string, version: string, reports: Record<string, SizeReport>, reused: Record<string, boolean>): Comparison {
+export function compareReports(
+  recipe: string,
+  version: string,
+  reports: Record<string, SizeReport>,
+  reused: Record<string, boolean>,
+): Comparison {
   const strategies = Object.keys(reports);
   const baseline = strategies.includes('single') ? 'single' : strategies[0]!;
   const platforms = [...new Set(strategies.flatMap((s) => reports[s]!.platforms.map((p) => p.platform)))];
@@ -50,9 +55,23 @@ export function compareReports(recipe: string, version: string, reports: Record<
         compressed: p.compressed,
         uncompressed: p.uncompressed,
         layers: p.layers.length,
-        ...(p.build ? { buildSeconds: p.build.buildSeconds, smoke: { passed: p.build.smoke.filter((s) => s.passed).length, total: p.build.smoke.length } } : {}),
+        ...(p.build
+          ? {
+              buildSeconds: p.build.buildSeconds,
+              smoke: { passed: p.build.smoke.filter((s) => s.passed).length, total: p.build.smoke.length },
+            }
+          : {}),
         reused: reused[strategy] ?? false,
-        ...(base ? { vsBaseline: { compressed: base.compressed / p.compressed, uncompressed: base.uncompressed / p.uncompressed, savedCompressed: 1 - p.compressed / base.compressed, savedUncompressed: 1 - p.uncompressed / base.uncompressed } } : {}),
+        ...(base
+          ? {
+              vsBaseline: {
+                compressed: base.compressed / p.compressed,
+                uncompressed: base.uncompressed / p.uncompressed,
+                savedCompressed: 1 - p.compressed / base.compressed,
+                savedUncompressed: 1 - p.uncompressed / base.uncompressed,
+              },
+            }
+          : {}),
       });
     }
   }
@@ -68,7 +87,16 @@ const ratio = (c: CompareCell, k: 'compressed' | 'uncompressed') => {
 
 function rows(c: Comparison): { head: string[]; rows: string[][] } {
   return {
-    head: ['STRATEGY', 'PLATFORM', 'DOWNLOAD', `VS ${c.baseline.toUpperCase()}`, 'UNPACKED', `VS ${c.baseline.toUpperCase()}`, 'BUILD', 'SMOKE'],
+    head: [
+      'STRATEGY',
+      'PLATFORM',
+      'DOWNLOAD',
+      `VS ${c.baseline.toUpperCase()}`,
+      'UNPACKED',
+      `VS ${c.baseline.toUpperCase()}`,
+      'BUILD',
+      'SMOKE',
+    ],
     rows: c.cells.map((x) => [
       x.strategy,
       x.platform,
@@ -82,7 +110,8 @@ function rows(c: Comparison): { head: string[]; rows: string[][] } {
   };
 }
 
-const FOOT = 'N× = the baseline is N times this size; (-N %) = N % smaller.\n* = reused from the store: the time is that of its build.';
+const FOOT =
+  'N× = the baseline is N times this size; (-N %) = N % smaller.\n* = reused from the store: the time is that of its build.';
 
 export function compareText(c: Comparison): string {
   const t = rows(c);
@@ -92,5 +121,14 @@ export function compareText(c: Comparison): string {
 export function compareMarkdown(c: Comparison): string {
   const t = rows(c);
   const align = t.head.map((h) => (['STRATEGY', 'PLATFORM', 'SMOKE'].includes(h) ? '---' : '---:'));
-  return [`### Strategies compared: ${c.recipe} ${c.version}`, '', `| ${t.head.join(' | ')} |`, `|${align.join('|')}|`, ...t.rows.map((r) => `| ${r.join(' | ')} |`), '', FOOT, ''].join('\n');
+  return [
+    `### Strategies compared: ${c.recipe} ${c.version}`,
+    '',
+    `| ${t.head.join(' | ')} |`,
+    `|${align.join('|')}|`,
+    ...t.rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    FOOT,
+    '',
+  ].join('\n');
 }

@@ -7,8 +7,18 @@ import type { PlatformReport, SizeReport } from './report.js';
 import { table } from './table.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-const smokeText = (p: PlatformReport) => (p.build ? `${p.build.smoke.every((s) => s.passed) ? 'pass' : 'FAIL'} ${p.build.smoke.filter((s) => s.passed).length}/${p.build.smoke.length}` : '-');
-const baseText = (p: PlatformReport) => (!p.base ? '-' : 'unknown' in p.base ? 'unknown' : p.base.layers ? `${p.base.layers} (${formatBytes(p.base.compressed)})` : 'none');
+const smokeText = (p: PlatformReport) =>
+  p.build
+    ? `${p.build.smoke.every((s) => s.passed) ? 'pass' : 'FAIL'} ${p.build.smoke.filter((s) => s.passed).length}/${p.build.smoke.length}`
+    : '-';
+const baseText = (p: PlatformReport) =>
+  !p.base
+    ? '-'
+    : 'unknown' in p.base
+      ? 'unknown'
+      : p.base.layers
+        ? `${p.base.layers} (${formatBytes(p.base.compressed)})`
+        : 'none';
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 interface Section {
@@ -19,32 +29,79 @@ interface Section {
 
 function title(r: SizeReport): string {
   const where = `${r.source} ${r.target}`;
-  return r.recipe ? `${r.recipe}${r.version ? ` ${r.version}` : ''}${r.strategy ? ` (${r.strategy})` : ''}, ${where}` : where;
+  return r.recipe
+    ? `${r.recipe}${r.version ? ` ${r.version}` : ''}${r.strategy ? ` (${r.strategy})` : ''}, ${where}`
+    : where;
 }
 
-const NUMERIC = new Set(['#', 'DOWNLOAD', 'UNPACKED', 'LAYERS', 'WASTED', 'EFFICIENCY', 'BUILD', 'FILES', 'SIZE', 'LAYER', 'BYTES']);
+const NUMERIC = new Set([
+  '#',
+  'DOWNLOAD',
+  'UNPACKED',
+  'LAYERS',
+  'WASTED',
+  'EFFICIENCY',
+  'BUILD',
+  'FILES',
+  'SIZE',
+  'LAYER',
+  'BYTES',
+]);
 const CODE = new Set(['PATH', 'INSTRUCTION']);
 
 function sections(r: SizeReport, instructionWidth: number): Section[] {
-  const out: Section[] = [{
-    title: 'Platforms',
-    head: ['PLATFORM', 'DOWNLOAD', 'UNPACKED', 'LAYERS', 'FROM BASE', 'WASTED', 'EFFICIENCY', 'BUILD', 'SMOKE'],
-    rows: r.platforms.map((p) => [p.platform, formatBytes(p.compressed), formatBytes(p.uncompressed), String(p.layers.length), baseText(p), formatBytes(p.wasted.bytes), pct(p.wasted.efficiency), p.build ? `${p.build.buildSeconds.toFixed(1)} s` : '-', smokeText(p)]),
-  }];
+  const out: Section[] = [
+    {
+      title: 'Platforms',
+      head: ['PLATFORM', 'DOWNLOAD', 'UNPACKED', 'LAYERS', 'FROM BASE', 'WASTED', 'EFFICIENCY', 'BUILD', 'SMOKE'],
+      rows: r.platforms.map((p) => [
+        p.platform,
+        formatBytes(p.compressed),
+        formatBytes(p.uncompressed),
+        String(p.layers.length),
+        baseText(p),
+        formatBytes(p.wasted.bytes),
+        pct(p.wasted.efficiency),
+        p.build ? `${p.build.buildSeconds.toFixed(1)} s` : '-',
+        smokeText(p),
+      ]),
+    },
+  ];
   for (const p of r.platforms) {
     out.push({
       title: `Layers of ${p.platform}`,
       head: ['#', 'DOWNLOAD', 'UNPACKED', 'FILES', 'SHARED', 'INSTRUCTION'],
-      rows: p.layers.map((l, i) => [String(i + 1), formatBytes(l.compressed), formatBytes(l.uncompressed), String(l.files), [l.fromBase ? 'base' : '', l.sharedWith.length ? `${l.sharedWith.length} other` : ''].filter(Boolean).join(', ') || '-', clip(l.createdBy ?? '?', instructionWidth)]),
+      rows: p.layers.map((l, i) => [
+        String(i + 1),
+        formatBytes(l.compressed),
+        formatBytes(l.uncompressed),
+        String(l.files),
+        [l.fromBase ? 'base' : '', l.sharedWith.length ? `${l.sharedWith.length} other` : '']
+          .filter(Boolean)
+          .join(', ') || '-',
+        clip(l.createdBy ?? '?', instructionWidth),
+      ]),
     });
-    if (p.largest.length) out.push({ title: `Largest files of ${p.platform}`, head: ['SIZE', 'LAYER', 'PATH'], rows: p.largest.map((f) => [formatBytes(f.size), String(f.layer), f.path]) });
-    if (p.wasted.paths.length) out.push({ title: `Wasted in ${p.platform} (files written or deleted again by later layers)`, head: ['BYTES', 'LAYERS', 'PATH'], rows: p.wasted.paths.map((w) => [formatBytes(w.bytes), String(w.layers), w.path]) });
+    if (p.largest.length)
+      out.push({
+        title: `Largest files of ${p.platform}`,
+        head: ['SIZE', 'LAYER', 'PATH'],
+        rows: p.largest.map((f) => [formatBytes(f.size), String(f.layer), f.path]),
+      });
+    if (p.wasted.paths.length)
+      out.push({
+        title: `Wasted in ${p.platform} (files written or deleted again by later layers)`,
+        head: ['BYTES', 'LAYERS', 'PATH'],
+        rows: p.wasted.paths.map((w) => [formatBytes(w.bytes), String(w.layers), w.path]),
+      });
   }
   return out;
 }
 
 function sharedLine(r: SizeReport): string {
-  return r.platforms.length > 1 ? `Shared between platforms: ${r.shared.layers} layer${r.shared.layers === 1 ? '' : 's'}, ${formatBytes(r.shared.compressed)} downloaded once per host.` : '';
+  return r.platforms.length > 1
+    ? `Shared between platforms: ${r.shared.layers} layer${r.shared.layers === 1 ? '' : 's'}, ${formatBytes(r.shared.compressed)} downloaded once per host.`
+    : '';
 }
 
 export function reportText(r: SizeReport): string {
@@ -52,7 +109,7 @@ export function reportText(r: SizeReport): string {
   for (const s of sections(r, 44)) parts.push(s.title, table(s.head, s.rows), '');
   const shared = sharedLine(r);
   if (shared) parts.push(shared);
-  parts.push('DOWNLOAD = config + compressed layers (what a pull fetches); UNPACKED = the layers\' tar bytes.');
+  parts.push("DOWNLOAD = config + compressed layers (what a pull fetches); UNPACKED = the layers' tar bytes.");
   return parts.join('\n') + '\n';
 }
 
@@ -64,7 +121,8 @@ export function reportMarkdown(r: SizeReport): string {
     // The platform summary stays open; the details fold away in a job summary.
     if (i > 0) parts.push(`<details><summary>${cell(s.title)}</summary>`, '');
     parts.push(`| ${s.head.join(' | ')} |`, `|${s.head.map((h) => (NUMERIC.has(h) ? '---:' : '---')).join('|')}|`);
-    for (const row of s.rows) parts.push(`| ${row.map((c, k) => (CODE.has(s.head[k]!) ? `\`${cell(c)}\`` : cell(c))).join(' | ')} |`);
+    for (const row of s.rows)
+      parts.push(`| ${row.map((c, k) => (CODE.has(s.head[k]!) ? `\`${cell(c)}\`` : cell(c))).join(' | ')} |`);
     parts.push('');
     if (i > 0) parts.push('</details>', '');
   }

@@ -22,14 +22,24 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 function tables(input: HtmlInput): string {
   const out: string[] = [];
   if (input.cells) {
-    out.push('<table><tr><th>strategy</th><th>platform</th><th>download</th><th>unpacked</th><th>build</th><th>smoke</th></tr>');
-    for (const c of input.cells) out.push(`<tr><td>${esc(c.strategy)}</td><td>${esc(c.platform)}</td><td>${formatBytes(c.compressed)}</td><td>${formatBytes(c.uncompressed)}</td><td>${c.buildSeconds === undefined ? '-' : `${c.buildSeconds.toFixed(1)} s`}</td><td>${c.smoke ? `${c.smoke.passed}/${c.smoke.total}` : '-'}</td></tr>`);
+    out.push(
+      '<table><tr><th>strategy</th><th>platform</th><th>download</th><th>unpacked</th><th>build</th><th>smoke</th></tr>',
+    );
+    for (const c of input.cells)
+      out.push(
+        `<tr><td>${esc(c.strategy)}</td><td>${esc(c.platform)}</td><td>${formatBytes(c.compressed)}</td><td>${formatBytes(c.uncompressed)}</td><td>${c.buildSeconds === undefined ? '-' : `${c.buildSeconds.toFixed(1)} s`}</td><td>${c.smoke ? `${c.smoke.passed}/${c.smoke.total}` : '-'}</td></tr>`,
+      );
     out.push('</table>');
   }
   for (const [name, r] of Object.entries(input.reports)) {
     for (const p of r.platforms) {
-      out.push(`<h3>${esc(name)} · ${esc(p.platform)}</h3><table><tr><th>#</th><th>download</th><th>unpacked</th><th>instruction</th></tr>`);
-      for (const [i, l] of p.layers.entries()) out.push(`<tr><td>${i + 1}</td><td>${formatBytes(l.compressed)}</td><td>${formatBytes(l.uncompressed)}</td><td><code>${esc(l.createdBy ?? '?')}</code></td></tr>`);
+      out.push(
+        `<h3>${esc(name)} · ${esc(p.platform)}</h3><table><tr><th>#</th><th>download</th><th>unpacked</th><th>instruction</th></tr>`,
+      );
+      for (const [i, l] of p.layers.entries())
+        out.push(
+          `<tr><td>${i + 1}</td><td>${formatBytes(l.compressed)}</td><td>${formatBytes(l.uncompressed)}</td><td><code>${esc(l.createdBy ?? '?')}</code></td></tr>`,
+        );
       out.push('</table>');
     }
   }
@@ -108,7 +118,10 @@ document.body.setAttribute('data-charts-drawn', document.querySelectorAll('svg.c
 
 export function reportHtml(input: HtmlInput): string {
   // JSON inside <script> must not be able to close the element.
-  const json = JSON.stringify({ cells: input.cells, baseline: input.baseline, reports: input.reports }).replace(/</g, '\\u003c');
+  const json = JSON.stringify({ cells: input.cells, baseline: input.baseline, reports: input.reports }).replace(
+    /</g,
+    '\\u003c',
+  );
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
 <style>

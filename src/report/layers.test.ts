@@ -7,8 +7,14 @@ import { analyzeLayers, layerHistory } from './layers.js';
 describe('analyzeLayers', () => {
   it('gives every figure of the known image exactly: per layer, wasted bytes as dive counts them, largest files', async () => {
     const layers = await knownLayers();
-    const a = await analyzeLayers(layers.map((l) => l.descriptor), HISTORY, async (d) => Readable.from([layers.find((l) => l.descriptor.digest === d.digest)!.bytes]));
-    expect(a.layers.map((l) => [l.compressed, l.uncompressed])).toEqual(layers.map((l) => [l.bytes.length, l.tarBytes]));
+    const a = await analyzeLayers(
+      layers.map((l) => l.descriptor),
+      HISTORY,
+      async (d) => Readable.from([layers.find((l) => l.descriptor.digest === d.digest)!.bytes]),
+    );
+    expect(a.layers.map((l) => [l.compressed, l.uncompressed])).toEqual(
+      layers.map((l) => [l.bytes.length, l.tarBytes]),
+    );
     expect(a.layers.map((l) => l.createdBy)).toEqual(EXPECTED.createdBy);
     expect(a.layers.map((l) => l.files)).toEqual(EXPECTED.files);
     expect(a.layers.map((l) => l.fileBytes)).toEqual(EXPECTED.fileBytes);
@@ -22,16 +28,31 @@ describe('analyzeLayers', () => {
 
   it('reads in chunks of any size (a tar header split across chunks)', async () => {
     const layers = await knownLayers();
-    const chunked = (b: Buffer) => Readable.from(Array.from({ length: Math.ceil(b.length / 97) }, (_, i) => b.subarray(i * 97, (i + 1) * 97)));
-    const a = await analyzeLayers(layers.map((l) => l.descriptor), HISTORY, async (d) => chunked(layers.find((l) => l.descriptor.digest === d.digest)!.bytes));
+    const chunked = (b: Buffer) =>
+      Readable.from(Array.from({ length: Math.ceil(b.length / 97) }, (_, i) => b.subarray(i * 97, (i + 1) * 97)));
+    const a = await analyzeLayers(
+      layers.map((l) => l.descriptor),
+      HISTORY,
+      async (d) => chunked(layers.find((l) => l.descriptor.digest === d.digest)!.bytes),
+    );
     expect(a.wasted.bytes).toBe(EXPECTED.wastedBytes);
   });
 
   it('names the layer that cannot be read, and a layer type it does not know', async () => {
     const [l] = await knownLayers();
-    const broken = gzipSync(Buffer.from('not a tar archive at all, but long enough to have a header block?'.repeat(20)));
-    await expect(analyzeLayers([l!.descriptor], undefined, async () => Readable.from([broken]))).rejects.toThrow(/layer 1 \(sha256:\w+\) could not be read/);
-    await expect(analyzeLayers([{ ...l!.descriptor, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' }], undefined, async () => Readable.from([]))).rejects.toThrow(/is application\/vnd\.oci\.image\.layer\.v1\.tar\+zstd, which mab cannot read/);
+    const broken = gzipSync(
+      Buffer.from('not a tar archive at all, but long enough to have a header block?'.repeat(20)),
+    );
+    await expect(analyzeLayers([l!.descriptor], undefined, async () => Readable.from([broken]))).rejects.toThrow(
+      /layer 1 \(sha256:\w+\) could not be read/,
+    );
+    await expect(
+      analyzeLayers(
+        [{ ...l!.descriptor, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' }],
+        undefined,
+        async () => Readable.from([]),
+      ),
+    ).rejects.toThrow(/is application\/vnd\.oci\.image\.layer\.v1\.tar\+zstd, which mab cannot read/);
   });
 
   it('names no instruction when the history does not line up with the layers', () => {

@@ -65,7 +65,10 @@ interface Present {
   regular: boolean;
 }
 
-const GZIP = new Set(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip']);
+const GZIP = new Set([
+  'application/vnd.oci.image.layer.v1.tar+gzip',
+  'application/vnd.docker.image.rootfs.diff.tar.gzip',
+]);
 const PLAIN = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
 
 /** The history entries that made layers, in layer order (empty_layer ones made none). */
@@ -73,14 +76,24 @@ export function layerHistory(history: HistoryEntry[] | undefined, layers: number
   const made = (history ?? []).filter((h) => !h.empty_layer);
   // A history that does not line up with the layers names nothing rather than the wrong thing.
   if (made.length !== layers) return Array.from({ length: layers }, () => undefined);
-  return made.map((h) => h.created_by?.replace(/^\/bin\/sh -c #\(nop\) +/, '').replace(/^\/bin\/sh -c /, 'RUN ').trim());
+  return made.map((h) =>
+    h.created_by
+      ?.replace(/^\/bin\/sh -c #\(nop\) +/, '')
+      .replace(/^\/bin\/sh -c /, 'RUN ')
+      .trim(),
+  );
 }
 
 const clean = (name: string) => name.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
 
-export async function analyzeLayers(layers: Descriptor[], history: HistoryEntry[] | undefined, open: (layer: Descriptor) => Promise<Readable>, o: { top?: number } = {}): Promise<LayerAnalysis> {
+export async function analyzeLayers(
+  layers: Descriptor[],
+  history: HistoryEntry[] | undefined,
+  open: (layer: Descriptor) => Promise<Readable>,
+  o: { top?: number } = {},
+): Promise<LayerAnalysis> {
   const seen = new Map<string, Seen>();
   const present = new Map<string, Present>();
   const touch = (p: string, size: number) => {
@@ -115,9 +128,21 @@ export async function analyzeLayers(layers: Descriptor[], history: HistoryEntry[
   const createdBy = layerHistory(history, layers.length);
   for (const [i, layer] of layers.entries()) {
     if (!GZIP.has(layer.mediaType) && !PLAIN.has(layer.mediaType)) {
-      throw new MabError('E_LAYER_TYPE', `layer ${i + 1} (${layer.digest}) is ${layer.mediaType}, which mab cannot read`, 'mab reads gzip and uncompressed tar layers');
+      throw new MabError(
+        'E_LAYER_TYPE',
+        `layer ${i + 1} (${layer.digest}) is ${layer.mediaType}, which mab cannot read`,
+        'mab reads gzip and uncompressed tar layers',
+      );
     }
-    const row: LayerRow = { digest: layer.digest, compressed: layer.size, uncompressed: 0, ...(createdBy[i] ? { createdBy: createdBy[i] } : {}), files: 0, fileBytes: 0, whiteouts: 0 };
+    const row: LayerRow = {
+      digest: layer.digest,
+      compressed: layer.size,
+      uncompressed: 0,
+      ...(createdBy[i] ? { createdBy: createdBy[i] } : {}),
+      files: 0,
+      fileBytes: 0,
+      whiteouts: 0,
+    };
     const extract = tar.extract();
     extract.on('entry', (header, stream, next) => {
       const p = clean(header.name);
@@ -131,7 +156,7 @@ export async function analyzeLayers(layers: Descriptor[], history: HistoryEntry[
         touch(target, remove(target, i, true));
       } else if (p) {
         const regular = header.type === 'file' || header.type === 'contiguous-file';
-        const size = regular ? header.size ?? 0 : 0;
+        const size = regular ? (header.size ?? 0) : 0;
         if (regular) row.files++;
         row.fileBytes += size;
         touch(p, size);
@@ -148,7 +173,11 @@ export async function analyzeLayers(layers: Descriptor[], history: HistoryEntry[
       (gunzip ?? source).on('data', (chunk: Buffer) => void (row.uncompressed += chunk.length));
       await (gunzip ? pipeline(source, gunzip, extract) : pipeline(source, extract));
     } catch (e) {
-      throw new MabError('E_LAYER_READ', `layer ${i + 1} (${layer.digest}) could not be read: ${(e as Error).message}`, 'run `mab store verify`; the blob may be damaged');
+      throw new MabError(
+        'E_LAYER_READ',
+        `layer ${i + 1} (${layer.digest}) could not be read: ${(e as Error).message}`,
+        'run `mab store verify`; the blob may be damaged',
+      );
     }
     rows.push(row);
   }
@@ -168,8 +197,15 @@ export async function analyzeLayers(layers: Descriptor[], history: HistoryEntry[
   const files = [...present].filter(([, v]) => v.regular);
   return {
     layers: rows,
-    largest: files.sort((a, b) => b[1].size - a[1].size || a[0].localeCompare(b[0])).slice(0, top).map(([p, v]) => ({ path: `/${p}`, size: v.size, layer: v.layer + 1 })),
+    largest: files
+      .sort((a, b) => b[1].size - a[1].size || a[0].localeCompare(b[0]))
+      .slice(0, top)
+      .map(([p, v]) => ({ path: `/${p}`, size: v.size, layer: v.layer + 1 })),
     finalBytes: files.reduce((n, [, v]) => n + v.size, 0),
-    wasted: { bytes: wastedBytes, efficiency: cumulative ? smallest / cumulative : 1, paths: paths.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path)).slice(0, top) },
+    wasted: {
+      bytes: wastedBytes,
+      efficiency: cumulative ? smallest / cumulative : 1,
+      paths: paths.sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path)).slice(0, top),
+    },
   };
 }

@@ -12,24 +12,40 @@ import { storeSource } from './source.js';
 
 let dir: string;
 let stored: Awaited<ReturnType<typeof storeKnownImage>>;
-const BUILD: BuildRecord = { recipe: 'known', version: '1.0.0', strategy: 'multistage', platform: 'linux/amd64', builtAt: '2026-11-23T12:00:00.000Z', buildSeconds: 12.5, smoke: [{ name: 'runs', passed: true, seconds: 0.4 }] };
+const BUILD: BuildRecord = {
+  recipe: 'known',
+  version: '1.0.0',
+  strategy: 'multistage',
+  platform: 'linux/amd64',
+  builtAt: '2026-11-23T12:00:00.000Z',
+  buildSeconds: 12.5,
+  smoke: [{ name: 'runs', passed: true, seconds: 0.4 }],
+};
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'mab-report-'));
   const store = await Store.open(dir);
-  stored = await storeKnownImage(store, 'known:1.0.0', [{ architecture: 'amd64', fill: 0x61 }, { architecture: 'arm64', fill: 0x62 }]);
+  stored = await storeKnownImage(store, 'known:1.0.0', [
+    { architecture: 'amd64', fill: 0x61 },
+    { architecture: 'arm64', fill: 0x62 },
+  ]);
   // amd64 was built by mab into this store; arm64 came from elsewhere (no record).
   await recordBuild(dir, stored[0]!.manifest.digest, BUILD);
 });
 
 async function knownReport(): Promise<SizeReport> {
   // The base is "the image's first layer", as a registry lookup would find it.
-  const base = async (name: string, platform: string) => (name === 'example/base:1' ? [stored.find((s) => s.platform === platform)!.layers[0]!.diffId] : undefined);
-  return sizeReport(await storeSource(await Store.open(dir), 'known:1.0.0'), { builds: (d) => import('../store/builds.js').then((b) => b.buildRecord(dir, d)), base, baseName: 'example/base:1' });
+  const base = async (name: string, platform: string) =>
+    name === 'example/base:1' ? [stored.find((s) => s.platform === platform)!.layers[0]!.diffId] : undefined;
+  return sizeReport(await storeSource(await Store.open(dir), 'known:1.0.0'), {
+    builds: (d) => import('../store/builds.js').then((b) => b.buildRecord(dir, d)),
+    base,
+    baseName: 'example/base:1',
+  });
 }
 
 describe('the size report of a store tag', () => {
-  it('gives every platform\'s sizes, layers, sharing, base, waste and build exactly', async () => {
+  it("gives every platform's sizes, layers, sharing, base, waste and build exactly", async () => {
     const r = await knownReport();
     expect(r.platforms.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
     for (const [i, p] of r.platforms.entries()) {
@@ -44,7 +60,11 @@ describe('the size report of a store tag', () => {
       expect(p.layers.map((l) => l.fromBase)).toEqual([true, false, false]);
     }
     // amd64's build record names no base, so the --base given is used for both.
-    expect(r.platforms[0]!.base).toEqual({ name: 'example/base:1', layers: 1, compressed: stored[0]!.layers[0]!.bytes.length });
+    expect(r.platforms[0]!.base).toEqual({
+      name: 'example/base:1',
+      layers: 1,
+      compressed: stored[0]!.layers[0]!.bytes.length,
+    });
     expect(r.platforms[0]!.build).toEqual({ buildSeconds: 12.5, smoke: BUILD.smoke, builtAt: BUILD.builtAt });
     expect(r.platforms[1]!.build).toBeUndefined();
     expect(r.shared).toEqual({ layers: 1, compressed: stored[0]!.layers[2]!.bytes.length });
@@ -65,25 +85,43 @@ describe('mab report', () => {
   const run = async (argv: string[], env: NodeJS.ProcessEnv = {}) => {
     let out = '';
     let err = '';
-    const code = await runCli(['report', 'known:1.0.0', '--store', dir, ...argv], { out: (t) => (out += t), err: (t) => (err += t), env: { ...process.env, ...env }, cwd: process.cwd() });
+    const code = await runCli(['report', 'known:1.0.0', '--store', dir, ...argv], {
+      out: (t) => (out += t),
+      err: (t) => (err += t),
+      env: { ...process.env, ...env },
+      cwd: process.cwd(),
+    });
     return { code, out, err };
   };
 
   it('exits 1 naming the platform, its size and the budget when over; 0 within', async () => {
     const [amd64, arm64] = (await knownReport()).platforms;
-    const over = await run(['--max-size', `linux/arm64=${arm64!.compressed - 1}`, '--max-size', `${amd64!.compressed}`]);
+    const over = await run([
+      '--max-size',
+      `linux/arm64=${arm64!.compressed - 1}`,
+      '--max-size',
+      `${amd64!.compressed}`,
+    ]);
     expect(over.code).toBe(1);
-    expect(over.err).toContain(`linux/arm64: ${(arm64!.compressed / 1000).toFixed(2)} KB (${arm64!.compressed} bytes) is over its budget of`);
+    expect(over.err).toContain(
+      `linux/arm64: ${(arm64!.compressed / 1000).toFixed(2)} KB (${arm64!.compressed} bytes) is over its budget of`,
+    );
     expect(over.err).not.toContain('linux/amd64');
     const within = await run(['--max-size', `${arm64!.compressed}B`, '--json']);
     expect(within.code).toBe(0);
-    expect((JSON.parse(within.out) as { budgets: { over: boolean }[] }).budgets.map((b) => b.over)).toEqual([false, false]);
+    expect((JSON.parse(within.out) as { budgets: { over: boolean }[] }).budgets.map((b) => b.over)).toEqual([
+      false,
+      false,
+    ]);
   });
 
-  it('applies the recipe\'s max_size unless --max-size is given', async () => {
+  it("applies the recipe's max_size unless --max-size is given", async () => {
     const recipes = path.join(dir, 'recipes');
     await mkdir(recipes, { recursive: true });
-    await writeFile(path.join(recipes, 'known.yaml'), 'name: known\nversion: 1.0.0\nplatforms: [amd64, arm64]\nentrypoint: [tool]\nmax_size: { arm64: 1KB }\n');
+    await writeFile(
+      path.join(recipes, 'known.yaml'),
+      'name: known\nversion: 1.0.0\nplatforms: [amd64, arm64]\nentrypoint: [tool]\nmax_size: { arm64: 1KB }\n',
+    );
     const byRecipe = await run(['--recipes', recipes]);
     expect(byRecipe.code).toBe(1);
     expect(byRecipe.err).toMatch(/linux\/arm64: .* is over its budget of 1\.00 KB/);
@@ -98,7 +136,12 @@ describe('mab report', () => {
   });
 
   it('says how to build a recipe that is not in the store, and refuses a bad size', async () => {
-    const r = await runCli(['report', 'sysbench', '--store', dir], { out: () => {}, err: (t) => void (errText += t), env: process.env, cwd: process.cwd() });
+    const r = await runCli(['report', 'sysbench', '--store', dir], {
+      out: () => {},
+      err: (t) => void (errText += t),
+      env: process.env,
+      cwd: process.cwd(),
+    });
     expect(r).toBe(1);
     expect(errText).toMatch(/recipe sysbench has no build in the store .*\n.*mab build sysbench/);
     const bad = await run(['--max-size', 'linux/arm64=sixty']);

@@ -63,7 +63,8 @@ export interface ReportOptions {
 
 export async function sizeReport(source: ImageSource, o: ReportOptions = {}): Promise<SizeReport> {
   const owners = new Map<string, Set<string>>();
-  for (const img of source.images) for (const l of img.layers) owners.set(l.digest, (owners.get(l.digest) ?? new Set()).add(img.platform));
+  for (const img of source.images)
+    for (const l of img.layers) owners.set(l.digest, (owners.get(l.digest) ?? new Set()).add(img.platform));
   const platforms: PlatformReport[] = [];
   let first: Pick<SizeReport, 'recipe' | 'version' | 'strategy'> = {};
   for (const img of source.images) {
@@ -80,23 +81,47 @@ export async function sizeReport(source: ImageSource, o: ReportOptions = {}): Pr
       compressed: img.configSize + img.layers.reduce((n, l) => n + l.size, 0),
       uncompressed: a.layers.reduce((n, l) => n + l.uncompressed, 0),
       finalBytes: a.finalBytes,
-      layers: a.layers.map((l, i) => ({ ...l, sharedWith: [...owners.get(l.digest)!].filter((p) => p !== img.platform), fromBase: i < fromBase })),
-      ...(baseName ? { base: baseIds ? { name: baseName, layers: fromBase, compressed: sum(img.layers.slice(0, fromBase)) } : { name: baseName, unknown: true as const } } : {}),
+      layers: a.layers.map((l, i) => ({
+        ...l,
+        sharedWith: [...owners.get(l.digest)!].filter((p) => p !== img.platform),
+        fromBase: i < fromBase,
+      })),
+      ...(baseName
+        ? {
+            base: baseIds
+              ? { name: baseName, layers: fromBase, compressed: sum(img.layers.slice(0, fromBase)) }
+              : { name: baseName, unknown: true as const },
+          }
+        : {}),
       largest: a.largest,
       wasted: a.wasted,
       ...(build ? { build: { buildSeconds: build.buildSeconds, smoke: build.smoke, builtAt: build.builtAt } } : {}),
     });
   }
-  const shared = [...owners].filter(([, p]) => p.size > 1).map(([d]) => source.images.flatMap((i) => i.layers).find((l) => l.digest === d)!);
+  const shared = [...owners]
+    .filter(([, p]) => p.size > 1)
+    .map(([d]) => source.images.flatMap((i) => i.layers).find((l) => l.digest === d)!);
   const ann = source.annotations;
   return {
     kind: REPORT_KIND,
     schemaVersion: 1,
     target: source.name,
     source: source.kind,
-    ...(ann[BUILD_ANNOTATIONS.title] ? { recipe: ann[BUILD_ANNOTATIONS.title] } : first.recipe ? { recipe: first.recipe } : {}),
-    ...(ann[BUILD_ANNOTATIONS.version] ? { version: ann[BUILD_ANNOTATIONS.version] } : first.version ? { version: first.version } : {}),
-    ...(ann[BUILD_ANNOTATIONS.strategy] ? { strategy: ann[BUILD_ANNOTATIONS.strategy] } : first.strategy ? { strategy: first.strategy } : {}),
+    ...(ann[BUILD_ANNOTATIONS.title]
+      ? { recipe: ann[BUILD_ANNOTATIONS.title] }
+      : first.recipe
+        ? { recipe: first.recipe }
+        : {}),
+    ...(ann[BUILD_ANNOTATIONS.version]
+      ? { version: ann[BUILD_ANNOTATIONS.version] }
+      : first.version
+        ? { version: first.version }
+        : {}),
+    ...(ann[BUILD_ANNOTATIONS.strategy]
+      ? { strategy: ann[BUILD_ANNOTATIONS.strategy] }
+      : first.strategy
+        ? { strategy: first.strategy }
+        : {}),
     platforms,
     shared: { layers: shared.length, compressed: sum(shared) },
   };

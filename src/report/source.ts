@@ -29,11 +29,21 @@ export interface ImageSource {
 }
 
 /** What a report reads of a target: each image's manifest, config and layers, and a way to stream a layer. */
-async function fromTarget(repo: Repository, reference: string, name: string, kind: ImageSource['kind']): Promise<ImageSource> {
+async function fromTarget(
+  repo: Repository,
+  reference: string,
+  name: string,
+  kind: ImageSource['kind'],
+): Promise<ImageSource> {
   const t = await readTarget(repo, reference);
   const images = t.images.map((i): SourceImage => ({
     platform: formatPlatform(i.platform),
-    manifest: { digest: i.descriptor.digest, size: i.descriptor.size, mediaType: i.descriptor.mediaType, ...(i.manifest.annotations ? { annotations: i.manifest.annotations } : {}) },
+    manifest: {
+      digest: i.descriptor.digest,
+      size: i.descriptor.size,
+      mediaType: i.descriptor.mediaType,
+      ...(i.manifest.annotations ? { annotations: i.manifest.annotations } : {}),
+    },
     config: i.config,
     configSize: i.configBytes.length,
     layers: i.manifest.layers,

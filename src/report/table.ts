@@ -5,7 +5,11 @@ import { pushSummary } from '../pipeline/push.js';
 /** Left-aligned columns, widths from the content. */
 export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)].join('\n');
 }
 
@@ -21,19 +25,35 @@ export function formatBuildReport(r: BuildResult): string {
     formatBytes(p.size.uncompressed),
     (p.manifest ?? p.imageId).slice(0, 19),
   ]);
-  const lines = [`${r.recipe} ${r.version} (${r.strategy})`, table(['PLATFORM', 'BUILD', 'SMOKE', 'LAYERS', 'COMPRESSED', 'UNCOMPRESSED', hasManifests(r) ? 'MANIFEST' : 'IMAGE ID'], rows)];
+  const lines = [
+    `${r.recipe} ${r.version} (${r.strategy})`,
+    table(
+      ['PLATFORM', 'BUILD', 'SMOKE', 'LAYERS', 'COMPRESSED', 'UNCOMPRESSED', hasManifests(r) ? 'MANIFEST' : 'IMAGE ID'],
+      rows,
+    ),
+  ];
   if (r.index) {
     const kind = r.index.mediaType.includes('docker') ? 'Docker manifest list v2' : 'OCI image index';
     lines.push(`index: ${r.index.reference} (${r.index.tags.join(', ')}) ${r.index.digest}, ${kind}`);
     if (r.push) lines.push(`pushed from the store: ${pushSummary(r.push)}`);
-    for (const [platform, tags] of Object.entries(r.push?.platformTags ?? {})) lines.push(`${platform} manifest also tagged ${tags.join(', ')}`);
+    for (const [platform, tags] of Object.entries(r.push?.platformTags ?? {}))
+      lines.push(`${platform} manifest also tagged ${tags.join(', ')}`);
   } else if (r.repository && r.push) {
     lines.push(`pushed by digest to ${r.repository}, untagged (no index): ${pushSummary(r.push)}`);
-    lines.push('Merge the runners\' metadata files into one tagged index with: mab manifest merge FILE...');
+    lines.push("Merge the runners' metadata files into one tagged index with: mab manifest merge FILE...");
   } else {
     lines.push('* compressed = the gzip -6 layers mab stored, what a push sends.');
-    if (r.store) lines.push(`store: ${r.store.dir} (${r.store.tags.join(', ')}) ${r.store.digest}, OCI image index; skopeo inspect oci:${r.store.dir}:${r.store.tags[1]}`);
-    lines.push('Publish with: mab build ' + r.recipe + ' --arch ' + r.platforms.map((p) => p.platform).join(',') + ' --push REGISTRY/REPOSITORY');
+    if (r.store)
+      lines.push(
+        `store: ${r.store.dir} (${r.store.tags.join(', ')}) ${r.store.digest}, OCI image index; skopeo inspect oci:${r.store.dir}:${r.store.tags[1]}`,
+      );
+    lines.push(
+      'Publish with: mab build ' +
+        r.recipe +
+        ' --arch ' +
+        r.platforms.map((p) => p.platform).join(',') +
+        ' --push REGISTRY/REPOSITORY',
+    );
   }
   return lines.join('\n');
 }

@@ -20,7 +20,7 @@ beforeAll(async () => {
     requests.push(req.url ?? '');
     if (req.url === '/mirror/demo-1.0.tar.gz') res.end(body);
     else if (req.url === '/evil/demo-1.0.tar.gz') res.end('something else');
-    else (res.statusCode = 404), res.end();
+    else ((res.statusCode = 404), res.end());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as { port: number }).port;
@@ -51,20 +51,39 @@ describe('fetchFile', () => {
 
   it('fetches from an HTTP mirror on loopback', async () => {
     const cache = await mkdtemp(path.join(os.tmpdir(), 'mab-cache-'));
-    await fetchFile(src, cache, [parseMirror(`https://upstream.invalid/releases/=http://127.0.0.1:${port}/mirror/`)], () => {});
+    await fetchFile(
+      src,
+      cache,
+      [parseMirror(`https://upstream.invalid/releases/=http://127.0.0.1:${port}/mirror/`)],
+      () => {},
+    );
     expect(requests).toContain('/mirror/demo-1.0.tar.gz');
   });
 
   it('refuses a file whose checksum differs and stores nothing', async () => {
     const cache = await mkdtemp(path.join(os.tmpdir(), 'mab-cache-'));
-    await expect(fetchFile(src, cache, [parseMirror(`https://upstream.invalid/releases/=http://127.0.0.1:${port}/evil/`)], () => {})).rejects.toThrow(/has sha256 [a-f0-9]{64}, the recipe pins/);
+    await expect(
+      fetchFile(
+        src,
+        cache,
+        [parseMirror(`https://upstream.invalid/releases/=http://127.0.0.1:${port}/evil/`)],
+        () => {},
+      ),
+    ).rejects.toThrow(/has sha256 [a-f0-9]{64}, the recipe pins/);
     expect(await readdir(path.join(cache, 'sources', 'sha256')).catch(() => [])).toEqual([]);
   });
 
   it('lists every place tried when none answers, and suggests --mirror', async () => {
     const cache = await mkdtemp(path.join(os.tmpdir(), 'mab-cache-'));
-    const err = await fetchFile(src, cache, [parseMirror(`https://upstream.invalid/releases/=http://127.0.0.1:${port}/missing/`)], () => {}).catch((e: unknown) => e);
-    expect((err as { format(): string }).format()).toMatch(/cannot fetch demo\.tar\.gz; tried:\n.*127\.0\.0\.1.*HTTP 404\n.*upstream\.invalid[\s\S]*--mirror/);
+    const err = await fetchFile(
+      src,
+      cache,
+      [parseMirror(`https://upstream.invalid/releases/=http://127.0.0.1:${port}/missing/`)],
+      () => {},
+    ).catch((e: unknown) => e);
+    expect((err as { format(): string }).format()).toMatch(
+      /cannot fetch demo\.tar\.gz; tried:\n.*127\.0\.0\.1.*HTTP 404\n.*upstream\.invalid[\s\S]*--mirror/,
+    );
   });
 });
 
@@ -73,14 +92,26 @@ describe('md5 pins (for upstreams that publish nothing stronger)', () => {
   it('verifies the md5, caches under it, and says the sha256 to pin instead', async () => {
     const cache = await mkdtemp(path.join(os.tmpdir(), 'mab-cache-'));
     const logs: string[] = [];
-    const got = await fetchFile({ file: 'demo.tar.gz', url: src.url, md5 }, cache, [parseMirror(`https://upstream.invalid/releases/=${dir}/`)], (m) => logs.push(m));
+    const got = await fetchFile(
+      { file: 'demo.tar.gz', url: src.url, md5 },
+      cache,
+      [parseMirror(`https://upstream.invalid/releases/=${dir}/`)],
+      (m) => logs.push(m),
+    );
     expect(got).toBe(path.join(cache, 'sources', 'md5', md5));
-    expect(logs.join('\n')).toContain(`demo.tar.gz is pinned by md5 only, which does not stop a crafted file; its sha256 is ${sha}`);
+    expect(logs.join('\n')).toContain(
+      `demo.tar.gz is pinned by md5 only, which does not stop a crafted file; its sha256 is ${sha}`,
+    );
   });
 
   it('refuses a file whose md5 differs', async () => {
     const cache = await mkdtemp(path.join(os.tmpdir(), 'mab-cache-'));
-    const err = fetchFile({ file: 'demo.tar.gz', url: src.url, md5: '0'.repeat(32) }, cache, [parseMirror(`https://upstream.invalid/releases/=${dir}/`)], () => {});
+    const err = fetchFile(
+      { file: 'demo.tar.gz', url: src.url, md5: '0'.repeat(32) },
+      cache,
+      [parseMirror(`https://upstream.invalid/releases/=${dir}/`)],
+      () => {},
+    );
     await expect(err).rejects.toThrow(`has md5 ${md5}, the recipe pins ${'0'.repeat(32)}`);
     expect(await readdir(path.join(cache, 'sources', 'md5')).catch(() => [])).toEqual([]);
   });

@@ -18,8 +18,10 @@ class LocationFailed extends Error {}
 
 type GitSource = { file: string; url: string; commit: string; paths?: string[] };
 
-const git = (args: string[], opts: { cwd?: string; timeout?: number } = {}) => execa('git', args, { env: GIT_ENV, reject: false, ...opts });
-const lastLine = (r: { stderr: string; exitCode?: number }) => r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`;
+const git = (args: string[], opts: { cwd?: string; timeout?: number } = {}) =>
+  execa('git', args, { env: GIT_ENV, reject: false, ...opts });
+const lastLine = (r: { stderr: string; exitCode?: number }) =>
+  r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`;
 
 /** The whole tree: one shallow fetch, then `git archive`. Returns an error line or undefined. */
 async function archiveWhole(s: GitSource, location: string, repo: string, tmp: string): Promise<string | undefined> {
@@ -35,12 +37,21 @@ async function archiveWhole(s: GitSource, location: string, repo: string, tmp: s
  * those blobs, in one batch, and checks each against its id), then a tar of the work tree in a
  * fixed order with fixed owners and times so the same paths give the same bytes.
  */
-async function archivePaths(s: GitSource & { paths: string[] }, location: string, repo: string, tmp: string): Promise<string | undefined> {
+async function archivePaths(
+  s: GitSource & { paths: string[] },
+  location: string,
+  repo: string,
+  tmp: string,
+): Promise<string | undefined> {
   await git(['init', '--quiet', repo]);
   // Local and ssh mirrors run our upload-pack: allow the blob filter and by-id wants there.
   const steps = [
     ['remote', 'add', 'origin', location],
-    ['config', 'remote.origin.uploadpack', 'git -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack'],
+    [
+      'config',
+      'remote.origin.uploadpack',
+      'git -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack',
+    ],
     ['fetch', '--quiet', '--filter=blob:none', '--depth=1', 'origin', s.commit],
     ['sparse-checkout', 'set', '--no-cone', ...s.paths.map((p) => `/${p}`)],
     ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', s.commit],
@@ -51,12 +62,26 @@ async function archivePaths(s: GitSource & { paths: string[] }, location: string
   }
   const missing = [];
   for (const p of s.paths) if (!(await stat(path.join(repo, p)).catch(() => undefined))) missing.push(p);
-  if (missing.length) throw new MabError('E_GIT_PATHS', `${s.file}: commit ${s.commit.slice(0, 12)} has no ${missing.join(', ')}`, 'check the paths: list in the recipe against the repository at that commit');
-  const t = await execa('tar', ['-cf', tmp, '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', repo, ...s.paths], { reject: false });
+  if (missing.length)
+    throw new MabError(
+      'E_GIT_PATHS',
+      `${s.file}: commit ${s.commit.slice(0, 12)} has no ${missing.join(', ')}`,
+      'check the paths: list in the recipe against the repository at that commit',
+    );
+  const t = await execa(
+    'tar',
+    ['-cf', tmp, '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', repo, ...s.paths],
+    { reject: false },
+  );
   return t.exitCode === 0 ? undefined : lastLine(t);
 }
 
-export async function fetchGit(s: GitSource, cacheDir: string, mirrors: Mirror[], log: (m: string) => void): Promise<string> {
+export async function fetchGit(
+  s: GitSource,
+  cacheDir: string,
+  mirrors: Mirror[],
+  log: (m: string) => void,
+): Promise<string> {
   const dir = path.join(cacheDir, 'sources', 'git');
   // A subset of the tree is its own cache entry, named by a digest of the path list.
   const subset = s.paths ? `-${createHash('sha256').update(s.paths.join('\0')).digest('hex').slice(0, 16)}` : '';
@@ -69,14 +94,21 @@ export async function fetchGit(s: GitSource, cacheDir: string, mirrors: Mirror[]
     try {
       // A failed location throws inside atomicWrite, so no partial tar is left behind.
       const error = await atomicWrite(dest, async (tmp) => {
-        const why = s.paths ? await archivePaths({ ...s, paths: s.paths }, location, repo, tmp) : await archiveWhole(s, location, repo, tmp);
+        const why = s.paths
+          ? await archivePaths({ ...s, paths: s.paths }, location, repo, tmp)
+          : await archiveWhole(s, location, repo, tmp);
         if (why) throw new LocationFailed(why);
-      }).then(() => undefined, (e: unknown) => {
-        if (e instanceof LocationFailed) return e.message;
-        throw e;
-      });
+      }).then(
+        () => undefined,
+        (e: unknown) => {
+          if (e instanceof LocationFailed) return e.message;
+          throw e;
+        },
+      );
       if (!error) {
-        log(`fetched ${s.file} (git ${s.commit.slice(0, 12)}${s.paths ? `, ${s.paths.length} paths` : ''}) from ${location}`);
+        log(
+          `fetched ${s.file} (git ${s.commit.slice(0, 12)}${s.paths ? `, ${s.paths.length} paths` : ''}) from ${location}`,
+        );
         return dest;
       }
       tried.push(`${location}: ${error}`);
@@ -84,5 +116,9 @@ export async function fetchGit(s: GitSource, cacheDir: string, mirrors: Mirror[]
       await rm(repo, { recursive: true, force: true });
     }
   }
-  throw new MabError('E_FETCH', `cannot fetch ${s.file} (git commit ${s.commit}); tried:\n  ${tried.join('\n  ')}`, `give a mirror with --mirror ${s.url}=/path/to/a/clone (any clone that has the commit)`);
+  throw new MabError(
+    'E_FETCH',
+    `cannot fetch ${s.file} (git commit ${s.commit}); tried:\n  ${tried.join('\n  ')}`,
+    `give a mirror with --mirror ${s.url}=/path/to/a/clone (any clone that has the commit)`,
+  );
 }

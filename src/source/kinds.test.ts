@@ -11,7 +11,8 @@ import { parseDscChecksums } from './debian.js';
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const tmp = (p: string) => mkdtemp(path.join(os.tmpdir(), p));
 const quiet = () => {};
-const git = (dir: string, args: string[]) => execa('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args]);
+const git = (dir: string, args: string[]) =>
+  execa('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args]);
 
 describe('git sources', () => {
   let repo: string;
@@ -69,15 +70,26 @@ describe('git sources', () => {
     // The same paths give the same bytes; other paths are another cache entry.
     const again = await fetchSource({ ...spec, paths: ['lib', 'tool.sh'] }, await tmp('mab-cache-'), mirrors, quiet);
     expect(sha(await readFile(again.kind === 'tree' ? again.tar : ''))).toBe(sha(await readFile(tar)));
-    await expect(fetchSource({ ...spec, paths: ['lib', 'nothing-here'] }, cache, mirrors, quiet)).rejects.toThrow(/app: commit [a-f0-9]{12} has no nothing-here/);
+    await expect(fetchSource({ ...spec, paths: ['lib', 'nothing-here'] }, cache, mirrors, quiet)).rejects.toThrow(
+      /app: commit [a-f0-9]{12} has no nothing-here/,
+    );
     expect((await readdir(path.join(cache, 'sources', 'git'))).filter((f) => !f.startsWith('.'))).toHaveLength(1);
   });
 
   it('names the commit and every place tried when no clone has it', async () => {
     const cache = await tmp('mab-cache-');
     const missing = 'f'.repeat(40);
-    const err = await fetchSource({ kind: 'git', file: 'app', url: 'https://git.invalid/app.git', commit: missing }, cache, [parseMirror(`https://git.invalid/app.git=${repo}`)], quiet).catch((e: unknown) => e);
-    expect(String((err as Error).message)).toMatch(new RegExp(`cannot fetch app \\(git commit ${missing}\\); tried:\\n  ${repo}: .+\\n  https://git\\.invalid/app\\.git: `));
+    const err = await fetchSource(
+      { kind: 'git', file: 'app', url: 'https://git.invalid/app.git', commit: missing },
+      cache,
+      [parseMirror(`https://git.invalid/app.git=${repo}`)],
+      quiet,
+    ).catch((e: unknown) => e);
+    expect(String((err as Error).message)).toMatch(
+      new RegExp(
+        `cannot fetch app \\(git commit ${missing}\\); tried:\\n  ${repo}: .+\\n  https://git\\.invalid/app\\.git: `,
+      ),
+    );
     expect(await readdir(path.join(cache, 'sources', 'git'))).toEqual([]);
   });
 });
@@ -87,11 +99,23 @@ describe('Debian source packages', () => {
   let dscSha: string;
   const orig = Buffer.from('pretend orig tarball\n');
   const deb = Buffer.from('pretend debian tarball\n');
-  const dscText = (debSha: string) => [
-    '-----BEGIN PGP SIGNED MESSAGE-----', 'Hash: SHA256', '', 'Format: 3.0 (quilt)', 'Source: demo', 'Version: 1:1.0-2',
-    'Checksums-Sha256:', ` ${sha(orig)} ${orig.length} demo_1.0.orig.tar.gz`, ` ${debSha} ${deb.length} demo_1.0-2.debian.tar.xz`,
-    'Files:', ' 0123 1 demo_1.0.orig.tar.gz', '', '-----BEGIN PGP SIGNATURE-----', '',
-  ].join('\n');
+  const dscText = (debSha: string) =>
+    [
+      '-----BEGIN PGP SIGNED MESSAGE-----',
+      'Hash: SHA256',
+      '',
+      'Format: 3.0 (quilt)',
+      'Source: demo',
+      'Version: 1:1.0-2',
+      'Checksums-Sha256:',
+      ` ${sha(orig)} ${orig.length} demo_1.0.orig.tar.gz`,
+      ` ${debSha} ${deb.length} demo_1.0-2.debian.tar.xz`,
+      'Files:',
+      ' 0123 1 demo_1.0.orig.tar.gz',
+      '',
+      '-----BEGIN PGP SIGNATURE-----',
+      '',
+    ].join('\n');
   beforeAll(async () => {
     archive = await tmp('mab-archive-');
     const pool = path.join(archive, 'pool', 'main', 'd', 'demo');
@@ -103,18 +127,32 @@ describe('Debian source packages', () => {
   });
 
   it('reads Checksums-Sha256 inside a signed .dsc', () => {
-    expect(parseDscChecksums(dscText('a'.repeat(64)), 'demo.dsc').map((f) => f.name)).toEqual(['demo_1.0.orig.tar.gz', 'demo_1.0-2.debian.tar.xz']);
+    expect(parseDscChecksums(dscText('a'.repeat(64)), 'demo.dsc').map((f) => f.name)).toEqual([
+      'demo_1.0.orig.tar.gz',
+      'demo_1.0-2.debian.tar.xz',
+    ]);
     expect(() => parseDscChecksums('Source: x\n', 'x.dsc')).toThrow(/x\.dsc has no Checksums-Sha256 field/);
-    expect(() => parseDscChecksums('Checksums-Sha256:\n ../../etc/passwd 1 x\n', 'x.dsc')).toThrow(/cannot read Checksums-Sha256 line/);
+    expect(() => parseDscChecksums('Checksums-Sha256:\n ../../etc/passwd 1 x\n', 'x.dsc')).toThrow(
+      /cannot read Checksums-Sha256 line/,
+    );
   });
 
   it('fetches the .dsc by its pin and every listed file by the .dsc checksums', async () => {
     const cache = await tmp('mab-cache-');
     const url = 'http://deb.debian.org/debian/pool/main/d/demo/demo_1.0-2.dsc';
-    const got = await fetchSource({ kind: 'debian', file: 'demo', url, sha256: dscSha }, cache, [parseMirror(`http://deb.debian.org/debian/=${archive}/`)], quiet);
+    const got = await fetchSource(
+      { kind: 'debian', file: 'demo', url, sha256: dscSha },
+      cache,
+      [parseMirror(`http://deb.debian.org/debian/=${archive}/`)],
+      quiet,
+    );
     const ctx = await tmp('mab-ctx-');
     await placeSource(got, ctx, 'demo');
-    expect((await readdir(path.join(ctx, 'demo'))).sort()).toEqual(['demo_1.0-2.debian.tar.xz', 'demo_1.0-2.dsc', 'demo_1.0.orig.tar.gz']);
+    expect((await readdir(path.join(ctx, 'demo'))).sort()).toEqual([
+      'demo_1.0-2.debian.tar.xz',
+      'demo_1.0-2.dsc',
+      'demo_1.0.orig.tar.gz',
+    ]);
   });
 
   it('refuses a listed file that does not match the .dsc', async () => {
@@ -126,7 +164,14 @@ describe('Debian source packages', () => {
     await writeFile(path.join(pool, 'demo_1.0.orig.tar.gz'), orig);
     await writeFile(path.join(pool, 'demo_1.0-2.debian.tar.xz'), deb);
     const url = 'http://deb.debian.org/debian/pool/main/d/demo/demo_1.0-2.dsc';
-    await expect(fetchSource({ kind: 'debian', file: 'demo', url, sha256: sha(text) }, await tmp('mab-cache-'), [parseMirror(`http://deb.debian.org/debian/=${evil}/`)], quiet)).rejects.toThrow(/demo_1\.0-2\.debian\.tar\.xz from .* has sha256 [a-f0-9]{64}, the recipe pins/);
+    await expect(
+      fetchSource(
+        { kind: 'debian', file: 'demo', url, sha256: sha(text) },
+        await tmp('mab-cache-'),
+        [parseMirror(`http://deb.debian.org/debian/=${evil}/`)],
+        quiet,
+      ),
+    ).rejects.toThrow(/demo_1\.0-2\.debian\.tar\.xz from .* has sha256 [a-f0-9]{64}, the recipe pins/);
   });
 });
 
@@ -141,14 +186,24 @@ describe('unpack', () => {
     const packed = Buffer.from(await pack());
     await writeFile(path.join(dir, 'm.bin.packed'), packed);
     const cache = await tmp('mab-cache-');
-    const got = await fetchSource({ kind: 'url', file: 'm.bin', url: `file://${dir}/m.bin.packed`, sha256: sha(packed), unpack: how }, cache, [], quiet);
+    const got = await fetchSource(
+      { kind: 'url', file: 'm.bin', url: `file://${dir}/m.bin.packed`, sha256: sha(packed), unpack: how },
+      cache,
+      [],
+      quiet,
+    );
     expect(got.kind === 'file' && (await readFile(got.path)).equals(model)).toBe(true);
   });
 
   it('says which file is not what unpack says', async () => {
     const dir = await tmp('mab-files-');
     await writeFile(path.join(dir, 'plain'), model);
-    const err = fetchSource({ kind: 'url', file: 'm.bin', url: `file://${dir}/plain`, sha256: sha(model), unpack: 'bzip2' }, await tmp('mab-cache-'), [], quiet);
+    const err = fetchSource(
+      { kind: 'url', file: 'm.bin', url: `file://${dir}/plain`, sha256: sha(model), unpack: 'bzip2' },
+      await tmp('mab-cache-'),
+      [],
+      quiet,
+    );
     await expect(err).rejects.toThrow(/cannot bzip2-decompress m\.bin \(file:.*plain\): bzip2: it is not a bzip2 file/);
   });
 });

@@ -11,7 +11,12 @@ export interface Mirror {
 
 export function parseMirror(spec: string): Mirror {
   const eq = spec.indexOf('=');
-  if (eq <= 0 || eq === spec.length - 1) throw new MabError('E_MIRROR', `--mirror "${spec}" is not PREFIX=REPLACEMENT`, 'e.g. --mirror http://deb.debian.org/debian/=http://127.0.0.1:8080/debian/ or =/srv/files/');
+  if (eq <= 0 || eq === spec.length - 1)
+    throw new MabError(
+      'E_MIRROR',
+      `--mirror "${spec}" is not PREFIX=REPLACEMENT`,
+      'e.g. --mirror http://deb.debian.org/debian/=http://127.0.0.1:8080/debian/ or =/srv/files/',
+    );
   return { from: spec.slice(0, eq), to: spec.slice(eq + 1) };
 }
 

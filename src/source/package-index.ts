@@ -79,14 +79,25 @@ export class SuiteIndex {
 
   static async open(archive: DebianArchive, o: IndexOptions): Promise<SuiteIndex> {
     const keyring = await readFile(archive.keyring).catch((e: Error) => {
-      throw new MabError('E_PREFLIGHT', `cannot read the Debian archive keyring ${archive.keyring}: ${e.message}`, 'install debian-archive-keyring, give another with --debian-keyring FILE, or skip the check with --no-preflight');
+      throw new MabError(
+        'E_PREFLIGHT',
+        `cannot read the Debian archive keyring ${archive.keyring}: ${e.message}`,
+        'install debian-archive-keyring, give another with --debian-keyring FILE, or skip the check with --no-preflight',
+      );
     });
     // A release verified with one keyring says nothing to another: the keyring is in the key.
-    const id = createHash('sha256').update(JSON.stringify([archive.url, archive.suite])).update(keyring).digest('hex').slice(0, 16);
+    const id = createHash('sha256')
+      .update(JSON.stringify([archive.url, archive.suite]))
+      .update(keyring)
+      .digest('hex')
+      .slice(0, 16);
     const dir = path.join(o.cacheDir, 'debian-index', id);
     const file = path.join(dir, 'Release');
     const cached = await readFile(file, 'utf8').catch(() => undefined);
-    const at = await stat(file).then((s) => s.mtime, () => undefined);
+    const at = await stat(file).then(
+      (s) => s.mtime,
+      () => undefined,
+    );
     const index = new SuiteIndex(archive, o, dir, cached ?? '', at ?? new Date(0), false);
     if (cached && Date.now() - index.fetchedAt.getTime() < (o.maxAgeMs ?? WEEK_MS)) return index;
     await index.refresh(keyring);
@@ -98,20 +109,41 @@ export class SuiteIndex {
     const file = path.join(this.dir, 'Release');
     let data: Buffer;
     try {
-      data = (await fetchBytes(`${this.archive.url}/dists/${this.archive.suite}/InRelease`, this.o.mirrors, this.where, INRELEASE_TIMEOUT_MS)).data;
+      data = (
+        await fetchBytes(
+          `${this.archive.url}/dists/${this.archive.suite}/InRelease`,
+          this.o.mirrors,
+          this.where,
+          INRELEASE_TIMEOUT_MS,
+        )
+      ).data;
     } catch (e) {
       const why = (e as Error).message.split('\n').slice(1).join('; ').trim();
       if (!this.release) throw new IndexUnavailable(`cannot fetch ${this.where} (${why})`);
-      this.o.log(`package preflight: cannot fetch ${this.where} (${why}); using the copy of ${this.fetchedAt.toISOString().slice(0, 16)}Z`);
+      this.o.log(
+        `package preflight: cannot fetch ${this.where} (${why}); using the copy of ${this.fetchedAt.toISOString().slice(0, 16)}Z`,
+      );
       return;
     }
     const ring = keyring ?? (await readFile(this.archive.keyring));
-    const release = await withGpgHome(async (home) => verifyInRelease(data, await binaryKeyring(ring, home), home, this.where));
+    const release = await withGpgHome(async (home) =>
+      verifyInRelease(data, await binaryKeyring(ring, home), home, this.where),
+    );
     // apt's check too: an index signed for another suite is not this one (a replay, or a mixed-up mirror).
     const names = [field(release, 'Suite'), field(release, 'Codename')];
-    if (!names.includes(this.archive.suite)) throw new MabError('E_APT_INDEX', `${this.where} is signed for suite ${names.filter(Boolean).join(' / ')}, not ${this.archive.suite}`, 'the archive URL or a mirror serves another suite here');
+    if (!names.includes(this.archive.suite))
+      throw new MabError(
+        'E_APT_INDEX',
+        `${this.where} is signed for suite ${names.filter(Boolean).join(' / ')}, not ${this.archive.suite}`,
+        'the archive URL or a mirror serves another suite here',
+      );
     const until = field(release, 'Valid-Until');
-    if (until && Date.parse(until) < Date.now()) throw new MabError('E_APT_INDEX', `${this.where} expired on ${until} (Valid-Until)`, 'the mirror is stale: use an up-to-date one');
+    if (until && Date.parse(until) < Date.now())
+      throw new MabError(
+        'E_APT_INDEX',
+        `${this.where} expired on ${until} (Valid-Until)`,
+        'the mirror is stale: use an up-to-date one',
+      );
     await atomicWrite(file, (tmp) => writeFile(tmp, release));
     // The file's time is when it was fetched, even when its content did not change.
     const now = new Date();
@@ -128,20 +160,33 @@ export class SuiteIndex {
     const cached = await readFile(file, 'utf8').catch(() => undefined);
     if (cached !== undefined) return parseNames(cached);
     const url = `${this.archive.url}/dists/${this.archive.suite}/${entry.name}`;
-    const got = await fetchBytes(url, this.o.mirrors, `the ${this.archive.suite} ${arch} package index`, PACKAGES_TIMEOUT_MS);
+    const got = await fetchBytes(
+      url,
+      this.o.mirrors,
+      `the ${this.archive.suite} ${arch} package index`,
+      PACKAGES_TIMEOUT_MS,
+    );
     const digest = createHash('sha256').update(got.data).digest('hex');
-    if (digest !== entry.sha256) throw new MabError('E_CHECKSUM', `${got.location} has sha256 ${digest}; the signed ${this.where} lists ${entry.sha256}`, 'the mirror serves an index that does not match its InRelease (a mirror caught mid-update, or tampering): try again, or another mirror');
+    if (digest !== entry.sha256)
+      throw new MabError(
+        'E_CHECKSUM',
+        `${got.location} has sha256 ${digest}; the signed ${this.where} lists ${entry.sha256}`,
+        'the mirror serves an index that does not match its InRelease (a mirror caught mid-update, or tampering): try again, or another mirror',
+      );
     const text = await decompress(got.data, entry.name);
     const names = namesFromIndex(text);
     await atomicWrite(file, (tmp) => writeFile(tmp, formatNames(names)));
-    this.o.log(`package preflight: read the ${this.archive.suite} ${arch} index (${names.real.size} packages, ${(got.data.length / 1e6).toFixed(1)} MB) from ${got.location}`);
+    this.o.log(
+      `package preflight: read the ${this.archive.suite} ${arch} index (${names.real.size} packages, ${(got.data.length / 1e6).toFixed(1)} MB) from ${got.location}`,
+    );
     return names;
   }
 }
 
 async function decompress(data: Buffer, name: string): Promise<string> {
   if (name.endsWith('.gz')) return gunzipSync(data).toString('utf8');
-  if (name.endsWith('.xz')) return (await execa('xz', ['-dc'], { input: data, encoding: 'utf8', maxBuffer: 1e9 })).stdout;
+  if (name.endsWith('.xz'))
+    return (await execa('xz', ['-dc'], { input: data, encoding: 'utf8', maxBuffer: 1e9 })).stdout;
   return data.toString('utf8');
 }
 
@@ -168,7 +213,11 @@ export function namesFromIndex(text: string): PackageNames {
         n.provided.set(name, by);
       }
     } else if (tool) {
-      for (const [f, key] of [['Version:', 'version'], ['Filename:', 'filename'], ['SHA256:', 'sha256']] as const) {
+      for (const [f, key] of [
+        ['Version:', 'version'],
+        ['Filename:', 'filename'],
+        ['SHA256:', 'sha256'],
+      ] as const) {
         if (text.startsWith(f, start)) tool[key] = value(start + f.length, end);
       }
       if (tool.version && tool.filename && tool.sha256) n.files.set(current, tool as PackageFile);
@@ -180,11 +229,13 @@ export function namesFromIndex(text: string): PackageNames {
 
 /** One real name per line; a virtual name as NAME<TAB>PROVIDER,PROVIDER; a tool's .deb as !NAME<TAB>VERSION<TAB>FILENAME<TAB>SHA256. */
 function formatNames(n: PackageNames): string {
-  return [
-    ...n.real,
-    ...[...n.provided].map(([name, by]) => `${name}\t${by.join(',')}`),
-    ...[...n.files].map(([name, f]) => `!${name}\t${f.version}\t${f.filename}\t${f.sha256}`),
-  ].join('\n') + '\n';
+  return (
+    [
+      ...n.real,
+      ...[...n.provided].map(([name, by]) => `${name}\t${by.join(',')}`),
+      ...[...n.files].map(([name, f]) => `!${name}\t${f.version}\t${f.filename}\t${f.sha256}`),
+    ].join('\n') + '\n'
+  );
 }
 
 function parseNames(text: string): PackageNames {
@@ -193,7 +244,8 @@ function parseNames(text: string): PackageNames {
     if (!line) continue;
     const fields = line.split('\t');
     if (fields.length === 1) n.real.add(line);
-    else if (line.startsWith('!')) n.files.set(fields[0]!.slice(1), { version: fields[1]!, filename: fields[2]!, sha256: fields[3]! });
+    else if (line.startsWith('!'))
+      n.files.set(fields[0]!.slice(1), { version: fields[1]!, filename: fields[2]!, sha256: fields[3]! });
     else n.provided.set(fields[0]!, fields[1]!.split(','));
   }
   return n;

@@ -40,13 +40,24 @@ type Status = string[];
  * primary-key fingerprint whose signature counts (an index may carry several signatures, as
  * Debian's do: one per archive key).
  */
-export async function verifyInRelease(data: Buffer, keyring: string, home: string, where: string, pin?: string): Promise<string> {
+export async function verifyInRelease(
+  data: Buffer,
+  keyring: string,
+  home: string,
+  where: string,
+  pin?: string,
+): Promise<string> {
   const input = path.join(home, 'InRelease');
   const out = path.join(home, 'Release');
   await writeFile(input, data);
   await rm(out, { force: true });
-  const r = await execa('gpgv', ['--homedir', home, '--keyring', keyring, '--status-fd', '1', '--output', out, input], { reject: false });
-  const status: Status[] = r.stdout.split('\n').filter((l) => l.startsWith('[GNUPG:] ')).map((l) => l.slice(9).split(' '));
+  const r = await execa('gpgv', ['--homedir', home, '--keyring', keyring, '--status-fd', '1', '--output', out, input], {
+    reject: false,
+  });
+  const status: Status[] = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('[GNUPG:] '))
+    .map((l) => l.slice(9).split(' '));
   // One group of status lines per signature, each starting at NEWSIG.
   const signatures: Status[][] = [];
   for (const s of status) {
@@ -54,8 +65,13 @@ export async function verifyInRelease(data: Buffer, keyring: string, home: strin
     signatures[signatures.length - 1]!.push(s);
   }
   const tag = (sig: Status[], t: string) => sig.find((f) => f[0] === t);
-  const primary = (sig: Status[]) => { const v = tag(sig, 'VALIDSIG'); return v?.[v.length - 1]; };
-  const good = signatures.filter((sig) => tag(sig, 'GOODSIG') && tag(sig, 'VALIDSIG') && (!pin || primary(sig) === pin));
+  const primary = (sig: Status[]) => {
+    const v = tag(sig, 'VALIDSIG');
+    return v?.[v.length - 1];
+  };
+  const good = signatures.filter(
+    (sig) => tag(sig, 'GOODSIG') && tag(sig, 'VALIDSIG') && (!pin || primary(sig) === pin),
+  );
   if (good.length) return readFile(out, 'utf8');
 
   const by = pin ? `key ${pin}` : 'any key of the keyring';
@@ -63,12 +79,26 @@ export async function verifyInRelease(data: Buffer, keyring: string, home: strin
   const expired = all.find((f) => f[0] === 'KEYEXPIRED') ?? all.find((f) => f[0] === 'EXPKEYSIG');
   if (expired) {
     const when = expired[0] === 'KEYEXPIRED' ? expired[1] : undefined;
-    throw new MabError('E_APT_SIGNATURE', `${where} is signed by ${by}, which expired${when ? ` on ${new Date(Number(when) * 1000).toISOString().slice(0, 10)}` : ''}`, 'apt refuses such a repository, and so does mab: fetch the key again once its owner has extended it (the fingerprint stays the same)');
+    throw new MabError(
+      'E_APT_SIGNATURE',
+      `${where} is signed by ${by}, which expired${when ? ` on ${new Date(Number(when) * 1000).toISOString().slice(0, 10)}` : ''}`,
+      'apt refuses such a repository, and so does mab: fetch the key again once its owner has extended it (the fingerprint stays the same)',
+    );
   }
-  if (all.some((f) => f[0] === 'REVKEYSIG')) throw new MabError('E_APT_SIGNATURE', `${where} is signed by a revoked key${pin ? ` (${pin})` : ''}`, 'the repository owner revoked this key; find out why before trusting the repository');
+  if (all.some((f) => f[0] === 'REVKEYSIG'))
+    throw new MabError(
+      'E_APT_SIGNATURE',
+      `${where} is signed by a revoked key${pin ? ` (${pin})` : ''}`,
+      'the repository owner revoked this key; find out why before trusting the repository',
+    );
   const other = signatures.find((sig) => tag(sig, 'GOODSIG') && tag(sig, 'VALIDSIG'));
-  if (other && pin) throw new MabError('E_APT_SIGNATURE', `${where} is signed by ${primary(other)}, not the pinned ${pin}`);
-  throw new MabError('E_APT_SIGNATURE', `${where} has no good signature by ${by}: ${status.map((f) => f[0]).join(', ') || r.stderr.trim()}`, 'the repository or a mirror serves an index the trusted key did not sign');
+  if (other && pin)
+    throw new MabError('E_APT_SIGNATURE', `${where} is signed by ${primary(other)}, not the pinned ${pin}`);
+  throw new MabError(
+    'E_APT_SIGNATURE',
+    `${where} has no good signature by ${by}: ${status.map((f) => f[0]).join(', ') || r.stderr.trim()}`,
+    'the repository or a mirror serves an index the trusted key did not sign',
+  );
 }
 
 /** The value of a deb822 field in one paragraph (multi-line values keep their lines). */

@@ -34,11 +34,20 @@ export async function reachable(store: Store): Promise<{ digests: Set<string>; p
     const visit = async (d: Descriptor): Promise<boolean> => {
       digests.add(d.digest);
       const size = sizes.get(d.digest);
-      if (size === undefined) problems.push({ tag, digest: d.digest, problem: 'missing', detail: `${d.mediaType} is not in the store` });
-      else if (size !== d.size) problems.push({ tag, digest: d.digest, problem: 'size', detail: `${size} bytes on disk, ${d.size} in its descriptor` });
+      if (size === undefined)
+        problems.push({ tag, digest: d.digest, problem: 'missing', detail: `${d.mediaType} is not in the store` });
+      else if (size !== d.size)
+        problems.push({
+          tag,
+          digest: d.digest,
+          problem: 'size',
+          detail: `${size} bytes on disk, ${d.size} in its descriptor`,
+        });
       return size === d.size;
     };
-    await walk(store, top, visit).catch((e: Error) => problems.push({ tag, digest: top.digest, problem: 'unreadable', detail: e.message }));
+    await walk(store, top, visit).catch((e: Error) =>
+      problems.push({ tag, digest: top.digest, problem: 'unreadable', detail: e.message }),
+    );
   }
   return { digests, problems };
 }
@@ -49,7 +58,13 @@ export async function verify(store: Store): Promise<{ blobs: number; bytes: numb
   const { problems } = await reachable(store);
   for (const b of blobs) {
     const actual = await store.hashFile(b.digest);
-    if (actual !== b.digest) problems.push({ tag: '-', digest: b.digest, problem: 'corrupt', detail: `the file's content has digest ${actual}` });
+    if (actual !== b.digest)
+      problems.push({
+        tag: '-',
+        digest: b.digest,
+        problem: 'corrupt',
+        detail: `the file's content has digest ${actual}`,
+      });
   }
   return { blobs: blobs.length, bytes: blobs.reduce((n, b) => n + b.size, 0), problems };
 }
@@ -58,7 +73,11 @@ export async function verify(store: Store): Promise<{ blobs: number; bytes: numb
  * Removes blobs no tag reaches and temp files of processes that are gone. A blob younger than
  * `graceMs` stays: a build writes its blobs before it tags them.
  */
-export async function gc(store: Store, graceMs = 3600_000, now = Date.now()): Promise<{ removed: string[]; bytes: number; temps: number }> {
+export async function gc(
+  store: Store,
+  graceMs = 3600_000,
+  now = Date.now(),
+): Promise<{ removed: string[]; bytes: number; temps: number }> {
   return store.withLock(async () => {
     const { digests } = await reachable(store);
     const { blobs, temps } = await store.files();

@@ -14,8 +14,14 @@ const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 /** A one-layer image (the layer need not be a real tar for the store) and an index over it. */
 async function image(store: Store, arch: string) {
   const layer = await store.putBytes(Buffer.from(`layer for ${arch}`), MediaType.OciLayerGzip);
-  const config = await store.putBytes(json({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }), MediaType.OciConfig);
-  const manifest = await store.putBytes(json({ schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: [layer] }), MediaType.OciManifest);
+  const config = await store.putBytes(
+    json({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+    MediaType.OciConfig,
+  );
+  const manifest = await store.putBytes(
+    json({ schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: [layer] }),
+    MediaType.OciManifest,
+  );
   return { layer, config, manifest: { ...manifest, platform: { os: 'linux', architecture: arch } } as Descriptor };
 }
 
@@ -24,7 +30,11 @@ describe('the OCI layout store', () => {
     const dir = await tmp();
     await Store.open(dir);
     expect(JSON.parse(await readFile(path.join(dir, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
-    expect(JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8'))).toEqual({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] });
+    expect(JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8'))).toEqual({
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: [],
+    });
     await Store.open(dir);
     const other = await tmp();
     await writeFile(path.join(other, 'oci-layout'), '{"imageLayoutVersion":"2.0.0"}');
@@ -38,7 +48,9 @@ describe('the OCI layout store', () => {
     const inode = (await stat(store.blobPath(d.digest))).ino;
     await store.putStream([Buffer.from('hel'), Buffer.from('lo')], MediaType.OciConfig);
     expect((await stat(store.blobPath(d.digest))).ino).toBe(inode);
-    await expect(store.putStream([Buffer.from('other')], MediaType.OciConfig, digestOf('expected'))).rejects.toThrow(/has digest sha256:[a-f0-9]{64}, expected sha256:/);
+    await expect(store.putStream([Buffer.from('other')], MediaType.OciConfig, digestOf('expected'))).rejects.toThrow(
+      /has digest sha256:[a-f0-9]{64}, expected sha256:/,
+    );
     expect(await readdir(path.join(store.dir, 'blobs', 'sha256'))).toEqual([d.digest.slice(7)]);
   });
 
@@ -53,7 +65,9 @@ describe('the OCI layout store', () => {
     expect((await store.index()).manifests.map((m) => m.annotations?.[REF_NAME]).sort()).toEqual(['1.0', 'latest']);
     expect(await store.untag('1.0')).toBe(true);
     expect(await store.resolve('1.0')).toBeUndefined();
-    await expect(store.tag(['x'], { mediaType: MediaType.OciManifest, digest: digestOf('nothing'), size: 7 })).rejects.toThrow(/is not in the store/);
+    await expect(
+      store.tag(['x'], { mediaType: MediaType.OciManifest, digest: digestOf('nothing'), size: 7 }),
+    ).rejects.toThrow(/is not in the store/);
     await expect(store.tag(['bad tag'], a.manifest)).rejects.toThrow(/"bad tag" is not a valid tag/);
   });
 
@@ -80,14 +94,20 @@ describe('verify and gc', () => {
     const store = await Store.open(await tmp());
     const amd = await image(store, 'amd64');
     const arm = await image(store, 'arm64');
-    const index = await store.putBytes(json({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [amd.manifest, arm.manifest] }), MediaType.OciIndex);
+    const index = await store.putBytes(
+      json({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [amd.manifest, arm.manifest] }),
+      MediaType.OciIndex,
+    );
     await store.tag(['1.0'], index);
     expect((await verify(store)).problems).toEqual([]);
 
     await writeFile(store.blobPath(amd.layer.digest), 'layer for amd6X');
     await rm(store.blobPath(arm.config.digest));
     const { problems } = await verify(store);
-    expect(problems.map((p) => [p.tag, p.digest, p.problem])).toEqual([['1.0', arm.config.digest, 'missing'], ['-', amd.layer.digest, 'corrupt']]);
+    expect(problems.map((p) => [p.tag, p.digest, p.problem])).toEqual([
+      ['1.0', arm.config.digest, 'missing'],
+      ['-', amd.layer.digest, 'corrupt'],
+    ]);
   });
 
   it('removes blobs no tag reaches once they are older than the grace period, and dead temp files', async () => {
@@ -101,6 +121,8 @@ describe('verify and gc', () => {
     const r = await gc(store, 3600_000, Date.now() + 7200_000);
     expect(r.removed.sort()).toEqual([dropped.layer.digest, dropped.config.digest, dropped.manifest.digest].sort());
     expect((await verify(store)).problems).toEqual([]);
-    expect((await store.files()).blobs.map((b) => b.digest).sort()).toEqual([kept.layer.digest, kept.config.digest, kept.manifest.digest].sort());
+    expect((await store.files()).blobs.map((b) => b.digest).sort()).toEqual(
+      [kept.layer.digest, kept.config.digest, kept.manifest.digest].sort(),
+    );
   });
 });

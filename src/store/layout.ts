@@ -29,7 +29,6 @@ export const REF_NAME = 'org.opencontainers.image.ref.name';
 const LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._:/-]{0,254}$/;
 
-
 /**
  * mab's own records beside the layout, one JSON file per digest (DIR/mab/KIND/HEX.json): how
  * an image was built, and which image ID an export came from. Written with atomicWrite; `gc`
@@ -52,7 +51,11 @@ export class Store {
     if (layout === undefined) {
       await createIfMissing(layoutFile, LAYOUT);
     } else if ((JSON.parse(layout) as { imageLayoutVersion?: string }).imageLayoutVersion !== '1.0.0') {
-      throw new MabError('E_STORE', `${layoutFile} is not an OCI image layout 1.0.0`, 'point --store at an empty directory or an OCI layout');
+      throw new MabError(
+        'E_STORE',
+        `${layoutFile} is not an OCI image layout 1.0.0`,
+        'point --store at an empty directory or an OCI layout',
+      );
     }
     const store = new Store(dir);
     await createIfMissing(store.indexFile, JSON.stringify(emptyIndex()));
@@ -81,7 +84,11 @@ export class Store {
    * Stores a stream of chunks (a layer): hashed while written to a temp file, then named. With
    * `expected`, a digest that differs is an error and nothing is stored.
    */
-  async putStream(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, mediaType: string, expected?: string): Promise<Descriptor> {
+  async putStream(
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    mediaType: string,
+    expected?: string,
+  ): Promise<Descriptor> {
     const tmp = this.tempPath();
     const hash = createHash('sha256');
     let size = 0;
@@ -99,7 +106,12 @@ export class Store {
         await fh.close();
       }
       digest = `sha256:${hash.digest('hex')}`;
-      if (expected && expected !== digest) throw new MabError('E_STORE_DIGEST', `blob content has digest ${digest}, expected ${expected}`, 'the source served other bytes than it described; nothing was stored');
+      if (expected && expected !== digest)
+        throw new MabError(
+          'E_STORE_DIGEST',
+          `blob content has digest ${digest}, expected ${expected}`,
+          'the source served other bytes than it described; nothing was stored',
+        );
       // link() fails when the name exists: an existing blob is never replaced.
       await link(tmp, this.blobPath(digest)).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'EEXIST') throw e;
@@ -119,10 +131,19 @@ export class Store {
   /** A blob's bytes, checked against its digest (a store can be damaged on disk). */
   async readBlob(digest: string): Promise<Buffer> {
     const data = await readFile(this.blobPath(digest)).catch(() => {
-      throw new MabError('E_STORE_MISSING', `blob ${digest} is not in the store ${this.dir}`, 'rebuild the image, or run `mab store verify` to see what else is missing');
+      throw new MabError(
+        'E_STORE_MISSING',
+        `blob ${digest} is not in the store ${this.dir}`,
+        'rebuild the image, or run `mab store verify` to see what else is missing',
+      );
     });
     const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-    if (actual !== digest) throw new MabError('E_STORE_CORRUPT', `blob ${digest} in ${this.dir} has digest ${actual}: the file is damaged`, 'run `mab store verify`, then rebuild what it lists');
+    if (actual !== digest)
+      throw new MabError(
+        'E_STORE_CORRUPT',
+        `blob ${digest} in ${this.dir} has digest ${actual}: the file is damaged`,
+        'run `mab store verify`, then rebuild what it lists',
+      );
     return data;
   }
 
@@ -136,10 +157,19 @@ export class Store {
       name: `the store ${this.dir}`,
       manifest: async (reference) => {
         const d = isDigest(reference) ? undefined : await this.resolve(reference);
-        if (!d && !isDigest(reference)) throw new MabError('E_STORE_TAG', `the store ${this.dir} has no tag "${reference}"`, 'see `mab store ls`, or build it first');
+        if (!d && !isDigest(reference))
+          throw new MabError(
+            'E_STORE_TAG',
+            `the store ${this.dir} has no tag "${reference}"`,
+            'see `mab store ls`, or build it first',
+          );
         const digest = d?.digest ?? reference;
         const bytes = await this.readBlob(digest);
-        return { digest, bytes, mediaType: d?.mediaType ?? (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ?? '' };
+        return {
+          digest,
+          bytes,
+          mediaType: d?.mediaType ?? (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ?? '',
+        };
       },
       blob: (digest) => this.readBlob(digest),
       open: async (digest) => createReadStream(this.blobPath(digest), { highWaterMark: 1024 * 1024 }),
@@ -153,8 +183,19 @@ export class Store {
 
   /** Points the tags at a manifest or index already stored; other tags stay as they are. */
   async tag(names: string[], target: Descriptor): Promise<void> {
-    for (const n of names) if (!TAG_RE.test(n)) throw new MabError('E_STORE_TAG', `"${n}" is not a valid tag for the store`, 'use letters, digits and . _ - : /');
-    if (!(await this.hasBlob(target))) throw new MabError('E_STORE_MISSING', `cannot tag ${names.join(', ')}: ${target.digest} is not in the store`, 'store the manifest (and what it references) before tagging it');
+    for (const n of names)
+      if (!TAG_RE.test(n))
+        throw new MabError(
+          'E_STORE_TAG',
+          `"${n}" is not a valid tag for the store`,
+          'use letters, digits and . _ - : /',
+        );
+    if (!(await this.hasBlob(target)))
+      throw new MabError(
+        'E_STORE_MISSING',
+        `cannot tag ${names.join(', ')}: ${target.digest} is not in the store`,
+        'store the manifest (and what it references) before tagging it',
+      );
     await this.withLock(async () => {
       const index = await this.index();
       const keep = index.manifests.filter((m) => !names.includes(m.annotations?.[REF_NAME] ?? ''));
@@ -188,10 +229,21 @@ export class Store {
         if (owner && !alive(owner)) {
           // Rename first: of two processes that both saw the dead owner, only one removes the lock.
           const stale = `${lock}.stale-${process.pid}`;
-          if (await rename(lock, stale).then(() => true, () => false)) await rm(stale, { force: true });
+          if (
+            await rename(lock, stale).then(
+              () => true,
+              () => false,
+            )
+          )
+            await rm(stale, { force: true });
           continue;
         }
-        if (Date.now() - start > timeoutMs) throw new MabError('E_STORE_LOCKED', `the store ${this.dir} is locked by process ${owner || '?'}`, `wait for it to finish; if no mab process is running, remove ${lock}`);
+        if (Date.now() - start > timeoutMs)
+          throw new MabError(
+            'E_STORE_LOCKED',
+            `the store ${this.dir} is locked by process ${owner || '?'}`,
+            `wait for it to finish; if no mab process is running, remove ${lock}`,
+          );
         await new Promise((r) => setTimeout(r, wait * (0.5 + Math.random())));
       }
     }
@@ -203,7 +255,10 @@ export class Store {
   }
 
   /** Every blob file with its size and mtime, and every temp file with the pid that wrote it. */
-  async files(): Promise<{ blobs: { digest: string; size: number; mtimeMs: number }[]; temps: { file: string; pid: number }[] }> {
+  async files(): Promise<{
+    blobs: { digest: string; size: number; mtimeMs: number }[];
+    temps: { file: string; pid: number }[];
+  }> {
     const dir = path.join(this.dir, 'blobs', 'sha256');
     const blobs = [];
     const temps = [];
@@ -250,7 +305,13 @@ function emptyIndex(): Index {
 async function createIfMissing(file: string, content: string): Promise<void> {
   // Looked for first: opening an existing store then writes nothing, so a process killed while
   // opening it (a kills.test push was, once) cannot leave a temp file there.
-  if (await access(file).then(() => true, () => false)) return;
+  if (
+    await access(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   await writeExclusive(file, content).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== 'EEXIST') throw e;
   });

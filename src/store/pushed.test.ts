@@ -20,7 +20,9 @@ describe('the record of where blobs were pushed', () => {
     expect(b.repositories(D2)).toEqual(['edge/two']);
     expect((await PushedBlobs.open(dir, 'registry.example.com')).repositories(D1)).toEqual([]);
     // A record already known is not written again.
-    expect((await readFile(path.join(dir, 'mab', 'pushed', '127.0.0.1_5000.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(3);
+    expect(
+      (await readFile(path.join(dir, 'mab', 'pushed', '127.0.0.1_5000.jsonl'), 'utf8')).trim().split('\n'),
+    ).toHaveLength(3);
   });
 
   it('skips a torn line left by a killed process, and keeps what follows it', async () => {
@@ -37,6 +39,8 @@ describe('the record of where blobs were pushed', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-pushed-'));
     const writers = await Promise.all(Array.from({ length: 20 }, () => PushedBlobs.open(dir, 'r.example')));
     await Promise.all(writers.map((w, i) => w.record(D1, `repo/${i}`)));
-    expect((await PushedBlobs.open(dir, 'r.example')).repositories(D1).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `repo/${i}`).sort());
+    expect((await PushedBlobs.open(dir, 'r.example')).repositories(D1).sort()).toEqual(
+      Array.from({ length: 20 }, (_, i) => `repo/${i}`).sort(),
+    );
   });
 });

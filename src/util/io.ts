@@ -40,7 +40,7 @@ export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB'];
   let v = n;
   let i = 0;
-  while (v >= 1000 && i < units.length - 1) (v /= 1000, i++);
+  while (v >= 1000 && i < units.length - 1) ((v /= 1000), i++);
   return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 

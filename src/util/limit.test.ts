@@ -20,12 +20,14 @@ describe('mapLimited', () => {
   it('starts nothing after a failure, lets the running ones finish, then throws the first error', async () => {
     const started: number[] = [];
     const finished: number[] = [];
-    await expect(mapLimited([0, 1, 2, 3], 2, async (x) => {
-      started.push(x);
-      if (x === 0) throw new Error('platform 0 failed');
-      await sleep(20);
-      finished.push(x);
-    })).rejects.toThrow('platform 0 failed');
+    await expect(
+      mapLimited([0, 1, 2, 3], 2, async (x) => {
+        started.push(x);
+        if (x === 0) throw new Error('platform 0 failed');
+        await sleep(20);
+        finished.push(x);
+      }),
+    ).rejects.toThrow('platform 0 failed');
     expect(started).toEqual([0, 1]);
     expect(finished).toEqual([1]);
   });

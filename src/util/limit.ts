@@ -3,7 +3,11 @@
  * a failure no new item starts; the running ones finish (a build is not cut off halfway), then the
  * first error is thrown.
  */
-export async function mapLimited<T, R>(items: readonly T[], jobs: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  jobs: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let failure: { error: unknown } | undefined;

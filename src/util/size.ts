@@ -1,11 +1,25 @@
 import { MabError } from '../errors.js';
 
-const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
 
 /** "60MB", "1.5 GB", "512KiB", "1000" → bytes (MB = 10^6, MiB = 2^20). */
 export function parseSize(text: string, what: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
   const unit = UNITS[m?.[2]?.toLowerCase() ?? 'x'];
-  if (!m || unit === undefined) throw new MabError('E_BUDGET', `${what}: "${text}" is not a size`, 'write e.g. 60MB, 1.5GB, 512KiB or a byte count');
+  if (!m || unit === undefined)
+    throw new MabError(
+      'E_BUDGET',
+      `${what}: "${text}" is not a size`,
+      'write e.g. 60MB, 1.5GB, 512KiB or a byte count',
+    );
   return Math.round(Number(m[1]) * unit);
 }

@@ -11,7 +11,13 @@ const UNAME: Record<string, string> = { 'linux/amd64': 'x86_64', 'linux/arm64': 
 
 interface Report {
   schemaVersion: number;
-  platforms: { platform: string; buildSeconds: number; manifest: string; smoke: { name: string; passed: boolean; seconds: number }[]; size: { compressed: number; uncompressed: number; layers: number } }[];
+  platforms: {
+    platform: string;
+    buildSeconds: number;
+    manifest: string;
+    smoke: { name: string; passed: boolean; seconds: number }[];
+    size: { compressed: number; uncompressed: number; layers: number };
+  }[];
   index: { digest: string; mediaType: string; tags: string[] };
 }
 
@@ -19,12 +25,30 @@ let report: Report;
 let stderr: string;
 
 beforeAll(async () => {
-  const run = await mab(['build', 'sysbench', '--arch', 'arm64,amd64', '--push', REPO, '--smoke', 'all', '--rerun-smoke', '--json']);
+  const run = await mab([
+    'build',
+    'sysbench',
+    '--arch',
+    'arm64,amd64',
+    '--push',
+    REPO,
+    '--smoke',
+    'all',
+    '--rerun-smoke',
+    '--json',
+  ]);
   stderr = run.stderr;
   if (run.exitCode !== 0) throw new Error(`mab build failed (${run.exitCode}):\n${run.stderr.slice(-4000)}`);
   report = JSON.parse(run.stdout) as Report;
   // Wall times and sizes for the closing note.
-  console.log(report.platforms.map((p) => `${p.platform}: build ${p.buildSeconds.toFixed(1)} s, ${p.size.compressed} B compressed, ${p.size.uncompressed} B uncompressed, ${p.size.layers} layers; ${p.smoke.map((s) => `${s.name} ${s.seconds.toFixed(1)} s`).join(', ')}`).join('\n'));
+  console.log(
+    report.platforms
+      .map(
+        (p) =>
+          `${p.platform}: build ${p.buildSeconds.toFixed(1)} s, ${p.size.compressed} B compressed, ${p.size.uncompressed} B uncompressed, ${p.size.layers} layers; ${p.smoke.map((s) => `${s.name} ${s.seconds.toFixed(1)} s`).join(', ')}`,
+      )
+      .join('\n'),
+  );
 });
 
 describe('mab build sysbench --arch arm64,amd64 --push', () => {
@@ -34,7 +58,11 @@ describe('mab build sysbench --arch arm64,amd64 --push', () => {
     expect(stderr).toMatch(/\[linux\/amd64\] smoke cpu: pass/);
     expect(report.platforms.map((p) => p.platform)).toEqual(['linux/arm64', 'linux/amd64']);
     for (const p of report.platforms) {
-      expect(p.smoke.map((s) => s.name)).toEqual(['version', 'cpu', ...[1, 2, 3, 4].map((n) => `seed workload ${n} thread${n > 1 ? 's' : ''}`)]);
+      expect(p.smoke.map((s) => s.name)).toEqual([
+        'version',
+        'cpu',
+        ...[1, 2, 3, 4].map((n) => `seed workload ${n} thread${n > 1 ? 's' : ''}`),
+      ]);
       expect(p.smoke.every((s) => s.passed)).toBe(true);
       expect(p.size.compressed).toBeGreaterThan(1_000_000);
       expect(p.size.uncompressed).toBeGreaterThan(p.size.compressed);
@@ -45,7 +73,10 @@ describe('mab build sysbench --arch arm64,amd64 --push', () => {
   it('pushed a Docker manifest list with exactly both platforms (skopeo)', async () => {
     const index = await skopeoJson<Index>(['--raw'], `${REPO}:1.0.20`);
     expect(index.mediaType).toBe(MediaType.DockerManifestList);
-    expect(index.manifests.map((m) => `${m.platform!.os}/${m.platform!.architecture}`).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(index.manifests.map((m) => `${m.platform!.os}/${m.platform!.architecture}`).sort()).toEqual([
+      'linux/amd64',
+      'linux/arm64',
+    ]);
     expect(index.manifests.map((m) => m.digest).sort()).toEqual(report.platforms.map((p) => p.manifest).sort());
   });
 
@@ -59,7 +90,11 @@ describe('mab build sysbench --arch arm64,amd64 --push', () => {
     const index = await skopeoJson<Index>(['--raw'], `${REPO}:1.0.20`);
     for (const m of index.manifests) {
       const config = await skopeoJson<ImageConfig>(['--config', '--raw'], `${REPO}@${m.digest}`);
-      expect({ os: config.os, architecture: config.architecture, variant: config.variant }).toEqual({ os: m.platform!.os, architecture: m.platform!.architecture, variant: m.platform!.variant });
+      expect({ os: config.os, architecture: config.architecture, variant: config.variant }).toEqual({
+        os: m.platform!.os,
+        architecture: m.platform!.architecture,
+        variant: m.platform!.variant,
+      });
     }
   });
 
@@ -70,11 +105,34 @@ describe('mab build sysbench --arch arm64,amd64 --push', () => {
     expect(report.index.tags).toEqual(['1.0.20', '1.0', '1', 'latest']);
   });
 
-  it.each(['linux/arm64', 'linux/amd64'])('docker pull --platform %s of the index tag runs the right arch and sysbench', async (platform) => {
-    await sh('docker', ['pull', '--platform', platform, `${REPO}:1.0.20`]);
-    const uname = await sh('docker', ['run', '--rm', '--platform', platform, '--entrypoint', 'uname', `${REPO}:1.0.20`, '-m']);
-    expect(uname.trim()).toBe(UNAME[platform]);
-    const cpu = await sh('docker', ['run', '--rm', '--platform', platform, `${REPO}:1.0.20`, 'cpu', '--threads=2', '--events=500', '--cpu-max-prime=5000', 'run']);
-    expect(cpu).toMatch(/total number of events:\s+500/);
-  });
+  it.each(['linux/arm64', 'linux/amd64'])(
+    'docker pull --platform %s of the index tag runs the right arch and sysbench',
+    async (platform) => {
+      await sh('docker', ['pull', '--platform', platform, `${REPO}:1.0.20`]);
+      const uname = await sh('docker', [
+        'run',
+        '--rm',
+        '--platform',
+        platform,
+        '--entrypoint',
+        'uname',
+        `${REPO}:1.0.20`,
+        '-m',
+      ]);
+      expect(uname.trim()).toBe(UNAME[platform]);
+      const cpu = await sh('docker', [
+        'run',
+        '--rm',
+        '--platform',
+        platform,
+        `${REPO}:1.0.20`,
+        'cpu',
+        '--threads=2',
+        '--events=500',
+        '--cpu-max-prime=5000',
+        'run',
+      ]);
+      expect(cpu).toMatch(/total number of events:\s+500/);
+    },
+  );
 });

@@ -98,8 +98,17 @@ describe.each(['amd64', 'arm64'])('a step that runs again (%s)', (arch) => {
   });
 
   it('leaves no cache and no apt setting of its own in the image', async () => {
-    const listing = await sh('docker', ['run', '--rm', '--platform', `linux/${arch}`, '--entrypoint', 'sh', `mab/cache-demo:1.0.0-single-${arch}`, '-c',
-      'ls /etc/apt/apt.conf.d; echo "debs: $(ls /var/cache/apt/archives/*.deb 2>/dev/null | wc -l)"; echo "lists: $(ls /var/lib/apt/lists | grep -vc "^lock$\\|^partial$\\|^auxfiles$")"; echo "cache: $(ls -A /root/.cache/demo | wc -l)"']);
+    const listing = await sh('docker', [
+      'run',
+      '--rm',
+      '--platform',
+      `linux/${arch}`,
+      '--entrypoint',
+      'sh',
+      `mab/cache-demo:1.0.0-single-${arch}`,
+      '-c',
+      'ls /etc/apt/apt.conf.d; echo "debs: $(ls /var/cache/apt/archives/*.deb 2>/dev/null | wc -l)"; echo "lists: $(ls /var/lib/apt/lists | grep -vc "^lock$\\|^partial$\\|^auxfiles$")"; echo "cache: $(ls -A /root/.cache/demo | wc -l)"',
+    ]);
     expect(listing).toContain('docker-clean');
     expect(listing).not.toContain('zz-mab');
     expect(listing).toContain('debs: 0');

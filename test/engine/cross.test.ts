@@ -12,10 +12,24 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { ELF_MACHINE, ROOT, crossAgainstMultistage, elfMachine, mab } from './helpers.js';
 
-interface Report { strategy: string; platforms: { platform: string; smoke: { passed: boolean }[]; size: { uncompressed: number } }[] }
+interface Report {
+  strategy: string;
+  platforms: { platform: string; smoke: { passed: boolean }[]; size: { uncompressed: number } }[];
+}
 
 async function build(recipe: string, strategy: string, args: readonly string[] = []): Promise<Report> {
-  const r = await mab(['build', recipe, ...args, '--arch', 'amd64,arm64', '--strategy', strategy, '--rerun-smoke', '--json', '--quiet']);
+  const r = await mab([
+    'build',
+    recipe,
+    ...args,
+    '--arch',
+    'amd64,arm64',
+    '--strategy',
+    strategy,
+    '--rerun-smoke',
+    '--json',
+    '--quiet',
+  ]);
   expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
   return JSON.parse(r.stdout) as Report;
 }
@@ -37,14 +51,32 @@ describe.each([
 describe('no emulation in a cross build', () => {
   // With arm64 emulation switched off in binfmt_misc, an uncached arm64 build must still work for
   // cross (every RUN on the build platform) and must fail for multistage (the control).
-  it.each([['cross', 0], ['multistage', 1]] as const)('%s for arm64 with QEMU for arm64 disabled', async (strategy, failures) => {
+  it.each([
+    ['cross', 0],
+    ['multistage', 1],
+  ] as const)('%s for arm64 with QEMU for arm64 disabled', async (strategy, failures) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-noemu-'));
     const entry = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
     try {
       const gen = await mab(['generate', 'http-endpoint-c', '--strategy', strategy, '--arch', 'arm64', '-o', dir]);
       expect(gen.exitCode, gen.stderr).toBe(0);
       await writeFile(entry, '0');
-      const built = await execa('docker', ['buildx', 'build', '--no-cache', '--pull', '--platform', 'linux/arm64', '--provenance=false', '-t', `mabtest/noemu:${strategy}`, path.join(dir, 'arm64')], { reject: false, all: true });
+      const built = await execa(
+        'docker',
+        [
+          'buildx',
+          'build',
+          '--no-cache',
+          '--pull',
+          '--platform',
+          'linux/arm64',
+          '--provenance=false',
+          '-t',
+          `mabtest/noemu:${strategy}`,
+          path.join(dir, 'arm64'),
+        ],
+        { reject: false, all: true },
+      );
       expect(built.exitCode === 0 ? 0 : 1, built.all.slice(-2000)).toBe(failures);
     } finally {
       await writeFile(entry, '1');
@@ -62,16 +94,30 @@ describe.each([
   ['sysbench', '1.0.20', [], 3000, /^usr\/share\/doc\/mysql-common\/frozen-mode\/$/],
   // readline-common's postinst copies its default inputrc to /etc; python3's writes debian_config
   // and records the interpreter; python3.11-minimal's makes the directories for local packages.
-  ['pyruntime', '1.0.0', ['--recipes', FIXTURES], 1500,
-    /^(etc\/inputrc|etc\/python3\/(debian_config)?|var\/lib\/python\/(python3\.11_installed)?|usr\/local\/lib\/python3\.11\/(dist-packages\/)?)$/],
+  [
+    'pyruntime',
+    '1.0.0',
+    ['--recipes', FIXTURES],
+    1500,
+    /^(etc\/inputrc|etc\/python3\/(debian_config)?|var\/lib\/python\/(python3\.11_installed)?|usr\/local\/lib\/python3\.11\/(dist-packages\/)?)$/,
+  ],
 ] as const)('%s: cross and emulated multistage hold the same files', (recipe, version, args, atLeast, scripts) => {
   it('on both platforms, but for maintainer-script output and apt logs', async () => {
     await build(recipe, 'cross', args);
     await build(recipe, 'multistage', args);
-    for (const [platform, slug] of [['linux/arm64', 'arm64'], ['linux/amd64', 'amd64']] as const) {
+    for (const [platform, slug] of [
+      ['linux/arm64', 'arm64'],
+      ['linux/amd64', 'amd64'],
+    ] as const) {
       const d = await crossAgainstMultistage((strategy) => `mab/${recipe}:${version}-${strategy}-${slug}`, platform);
-      expect(d.onlyMulti.filter((f) => !scripts.test(f) && !/^(var\/cache\/ldconfig\/aux-cache|var\/log\/.*)$/.test(f)), `${platform}: only in multistage`).toEqual([]);
-      expect(d.onlyCross.filter((f) => !/^var\/lib\/apt\/lists\/(lock|partial\/)$/.test(f)), `${platform}: only in cross`).toEqual([]);
+      expect(
+        d.onlyMulti.filter((f) => !scripts.test(f) && !/^(var\/cache\/ldconfig\/aux-cache|var\/log\/.*)$/.test(f)),
+        `${platform}: only in multistage`,
+      ).toEqual([]);
+      expect(
+        d.onlyCross.filter((f) => !/^var\/lib\/apt\/lists\/(lock|partial\/)$/.test(f)),
+        `${platform}: only in cross`,
+      ).toEqual([]);
       expect(d.files).toBeGreaterThan(atLeast);
       expect(d.madeCross, `${platform}: alternatives, trigger interests and CA links`).toBe(d.madeMulti);
     }
@@ -82,12 +128,17 @@ describe('what the unpack needs from the build stage', () => {
   it('stops with an error naming strategies.cross.tools when openssl is missing for ca-certificates', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-cross-tools-'));
     try {
-      const recipe = (await readFile(path.join(FIXTURES, 'pyruntime.yaml'), 'utf8')).replace('tools: [python3, openssl]', 'tools: [python3]');
+      const recipe = (await readFile(path.join(FIXTURES, 'pyruntime.yaml'), 'utf8')).replace(
+        'tools: [python3, openssl]',
+        'tools: [python3]',
+      );
       await writeFile(path.join(dir, 'pyruntime.yaml'), recipe);
       await cp(path.join(FIXTURES, 'pyruntime'), path.join(dir, 'pyruntime'), { recursive: true });
       const r = await mab(['build', 'pyruntime', '--recipes', dir, '--arch', 'amd64', '--strategy', 'cross', '--json']);
       expect(r.exitCode).not.toBe(0);
-      expect(r.stderr).toMatch(/ca-certificates needs its hash links made, and the build stage has no openssl: add openssl to strategies\.cross\.tools/);
+      expect(r.stderr).toMatch(
+        /ca-certificates needs its hash links made, and the build stage has no openssl: add openssl to strategies\.cross\.tools/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -27,8 +27,14 @@ let context: string;
 
 /** docker against one engine; throws with its output when it fails. */
 async function docker(kind: EngineKind, args: string[]) {
-  const r = await execa('docker', args, { env: { ...process.env, ...engines.get(kind)!.env }, reject: false, all: true, stdin: 'ignore' });
-  if (r.exitCode !== 0) throw new Error(`docker ${args.join(' ')} on engine ${kind} failed (${r.exitCode}):\n${r.all?.slice(-3000)}`);
+  const r = await execa('docker', args, {
+    env: { ...process.env, ...engines.get(kind)!.env },
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+  });
+  if (r.exitCode !== 0)
+    throw new Error(`docker ${args.join(' ')} on engine ${kind} failed (${r.exitCode}):\n${r.all?.slice(-3000)}`);
   return r.stdout.trim();
 }
 
@@ -37,26 +43,37 @@ function get(url: string, target?: string): Promise<{ status: number; body: stri
   return new Promise((resolve, reject) => {
     request(url, { timeout: 5000, ...(target ? { path: target } : {}) }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject).on('timeout', function (this: { destroy(e: Error): void }) {
-      this.destroy(new Error('timed out'));
-    }).end();
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => (body += d))
+        .on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on('error', reject)
+      .on('timeout', function (this: { destroy(e: Error): void }) {
+        this.destroy(new Error('timed out'));
+      })
+      .end();
   });
 }
 
 beforeAll(async () => {
   context = await mkdtemp(path.join(os.tmpdir(), 'mab-engines-ctx-'));
-  await writeFile(path.join(context, 'Dockerfile'), [
-    'FROM debian:bookworm-slim',
-    // No cache for this step: each run goes through the proxy to Debian's archive again.
-    `RUN echo ${randomBytes(4).toString('hex')} >/dev/null && apt-get update && apt-get install -y --no-install-recommends hello busybox && hello`,
-    'RUN mkdir /srv/www && echo "served by $(hello)" > /srv/www/index.html',
-  ].join('\n'));
-  await Promise.all(KINDS.map(async ({ kind }) => {
-    const started = Date.now();
-    engines.set(kind, await namespacedEngine(kind));
-    startSeconds.set(kind, (Date.now() - started) / 1000);
-  }));
+  await writeFile(
+    path.join(context, 'Dockerfile'),
+    [
+      'FROM debian:bookworm-slim',
+      // No cache for this step: each run goes through the proxy to Debian's archive again.
+      `RUN echo ${randomBytes(4).toString('hex')} >/dev/null && apt-get update && apt-get install -y --no-install-recommends hello busybox && hello`,
+      'RUN mkdir /srv/www && echo "served by $(hello)" > /srv/www/index.html',
+    ].join('\n'),
+  );
+  await Promise.all(
+    KINDS.map(async ({ kind }) => {
+      const started = Date.now();
+      engines.set(kind, await namespacedEngine(kind));
+      startSeconds.set(kind, (Date.now() - started) / 1000);
+    }),
+  );
   console.log(`engines started in ${KINDS.map(({ kind }) => `${kind}: ${startSeconds.get(kind)} s`).join(', ')}`);
 });
 
@@ -66,7 +83,11 @@ afterAll(async () => {
 
 describe('the archive proxy', () => {
   it('allows Debian archive hosts on ports 80 and 443 only', () => {
-    expect(allowedTarget('http://deb.debian.org/debian/dists/bookworm/InRelease', false)).toEqual({ host: 'deb.debian.org', port: 80, path: '/debian/dists/bookworm/InRelease' });
+    expect(allowedTarget('http://deb.debian.org/debian/dists/bookworm/InRelease', false)).toEqual({
+      host: 'deb.debian.org',
+      port: 80,
+      path: '/debian/dists/bookworm/InRelease',
+    });
     expect(allowedTarget('security.debian.org:443', true)?.port).toBe(443);
     expect(allowedTarget('http://deb.debian.org:8080/', false)).toBeUndefined();
     expect(allowedTarget('http://example.com/', false)).toBeUndefined();
@@ -105,12 +126,26 @@ describe.each(KINDS)('engine $kind', ({ kind, version, driver }) => {
     await docker(kind, ['buildx', 'build', '--load', '--platform', 'linux/amd64', '-t', image, context]);
     expect(await docker(kind, ['run', '--rm', '--network', 'none', image, 'hello'])).toBe('Hello, world!');
     // As mab's HTTP smoke checks do on a tcp:// DOCKER_HOST: published there, fetched there.
-    const id = await docker(kind, ['run', '-d', '-p', '8080', image, 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/srv/www']);
+    const id = await docker(kind, [
+      'run',
+      '-d',
+      '-p',
+      '8080',
+      image,
+      'busybox',
+      'httpd',
+      '-f',
+      '-p',
+      '8080',
+      '-h',
+      '/srv/www',
+    ]);
     try {
       const port = (await docker(kind, ['port', id, '8080/tcp'])).split('\n')[0]!.split(':').pop();
       const host = new URL(engines.get(kind)!.env.DOCKER_HOST!).hostname;
       let res: { status: number; body: string } | undefined;
-      for (let i = 0; i < 20 && !res; i++) res = await get(`http://${host}:${port}/`).catch(() => new Promise<undefined>((r) => setTimeout(r, 250)));
+      for (let i = 0; i < 20 && !res; i++)
+        res = await get(`http://${host}:${port}/`).catch(() => new Promise<undefined>((r) => setTimeout(r, 250)));
       expect(res).toEqual({ status: 200, body: 'served by Hello, world!\n' });
     } finally {
       await docker(kind, ['rm', '-f', id]);

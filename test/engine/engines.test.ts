@@ -36,8 +36,10 @@ describe.each(ENGINE_KINDS)('on engine %s', (kind: EngineKind) => {
   let stop: (() => Promise<void>) | undefined;
   let storeDir: string;
   const repo = `${REGISTRY}/mabtest/engines-${kind.replace('.', '-')}-${randomBytes(3).toString('hex')}`;
-  const docker = (args: string[]) => execa('docker', args, { env: { ...process.env, ...env }, stdin: 'ignore', all: true, reject: false });
-  const build = (recipe: string, args: string[]) => mab(['build', recipe, '--arch', 'arm64,amd64', '--store', storeDir, '--json', ...args], env);
+  const docker = (args: string[]) =>
+    execa('docker', args, { env: { ...process.env, ...env }, stdin: 'ignore', all: true, reject: false });
+  const build = (recipe: string, args: string[]) =>
+    mab(['build', recipe, '--arch', 'arm64,amd64', '--store', storeDir, '--json', ...args], env);
 
   beforeAll(async () => {
     if (kind !== hostKind) ({ env, stop } = await namespacedEngine(kind));
@@ -53,11 +55,29 @@ describe.each(ENGINE_KINDS)('on engine %s', (kind: EngineKind) => {
     const r = await build('sysbench', ['--push', repo]);
     expect(r.exitCode, r.stderr.slice(-4000)).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
-    expect(report.platforms.map((p) => [p.platform, p.smoke.length > 0 && p.smoke.every((s) => s.passed)])).toEqual([['linux/arm64', true], ['linux/amd64', true]]);
+    expect(report.platforms.map((p) => [p.platform, p.smoke.length > 0 && p.smoke.every((s) => s.passed)])).toEqual([
+      ['linux/arm64', true],
+      ['linux/amd64', true],
+    ]);
     const index = await skopeoJson<Index>(['--raw'], `${repo}:1.0.20`);
-    expect(imageEntries(index).map((m) => `${m.platform!.os}/${m.platform!.architecture}`).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(
+      imageEntries(index)
+        .map((m) => `${m.platform!.os}/${m.platform!.architecture}`)
+        .sort(),
+    ).toEqual(['linux/amd64', 'linux/arm64']);
     for (const platform of ['linux/arm64', 'linux/amd64']) {
-      const run = await docker(['run', '--rm', '--pull', 'always', '--platform', platform, '--entrypoint', 'uname', `${repo}:1.0.20`, '-m']);
+      const run = await docker([
+        'run',
+        '--rm',
+        '--pull',
+        'always',
+        '--platform',
+        platform,
+        '--entrypoint',
+        'uname',
+        `${repo}:1.0.20`,
+        '-m',
+      ]);
       expect(run.all?.trim().split('\n').at(-1), run.all).toBe(UNAME[platform]);
     }
   });
@@ -73,14 +93,20 @@ describe.each(ENGINE_KINDS)('on engine %s', (kind: EngineKind) => {
 
   it('reads its save format: again into the same store, no layer compressed twice; into an empty store, the same manifest', async () => {
     const store = await Store.open(storeDir);
-    const index = JSON.parse((await store.readBlob((await store.resolve('sysbench:1.0.20-cross'))!.digest)).toString()) as Index;
+    const index = JSON.parse(
+      (await store.readBlob((await store.resolve('sysbench:1.0.20-cross'))!.digest)).toString(),
+    ) as Index;
     const image = 'mab/sysbench:1.0.20-cross-amd64';
     const stored = index.manifests.find((m) => m.platform?.architecture === 'amd64')!.digest;
     const again = await exportImage(store, image, { ...process.env, ...env });
     expect(again.manifest.digest).toBe(stored);
     // The engine's own blobs are copied; an engine that holds layers uncompressed has them hashed, not gzipped again.
     expect(kind === '26.1-containerd' ? again.copied : again.reused).toBe(again.layers);
-    const fresh = await exportImage(await Store.open(path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-engines-empty-')), 'store')), image, { ...process.env, ...env });
+    const fresh = await exportImage(
+      await Store.open(path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-engines-empty-')), 'store')),
+      image,
+      { ...process.env, ...env },
+    );
     expect(fresh.manifest.digest).toBe(stored);
     expect(fresh.reused).toBe(0);
   });
@@ -89,6 +115,9 @@ describe.each(ENGINE_KINDS)('on engine %s', (kind: EngineKind) => {
     const r = await build('http-endpoint-c', ['--strategy', 'minimal']);
     expect(r.exitCode, r.stderr.slice(-4000)).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
-    expect(report.platforms.map((p) => [p.platform, p.smoke.length > 0 && p.smoke.every((s) => s.passed)])).toEqual([['linux/arm64', true], ['linux/amd64', true]]);
+    expect(report.platforms.map((p) => [p.platform, p.smoke.length > 0 && p.smoke.every((s) => s.passed)])).toEqual([
+      ['linux/arm64', true],
+      ['linux/amd64', true],
+    ]);
   });
 });

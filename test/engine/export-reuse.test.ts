@@ -17,8 +17,10 @@ const compressedByEngine = (await imageStore()) === 'containerd';
 const BASE = 'mabtest/export-reuse-base:1';
 const TOP = 'mabtest/export-reuse-top:1';
 
-const emptyStore = async () => Store.open(path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-export-reuse-')), 'store'));
-const diffIds = async (image: string) => JSON.parse(await sh('docker', ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', image])) as string[];
+const emptyStore = async () =>
+  Store.open(path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-export-reuse-')), 'store'));
+const diffIds = async (image: string) =>
+  JSON.parse(await sh('docker', ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', image])) as string[];
 
 async function build(tag: string, dockerfile: string) {
   const ctx = await mkdtemp(path.join(os.tmpdir(), 'mab-export-reuse-ctx-'));
@@ -30,7 +32,10 @@ describe('export of a rebuilt image into a store that holds the layers under its
   let fresh: Awaited<ReturnType<typeof exportImage>>;
   beforeAll(async () => {
     // The nonce makes the layer over the base new to every store and to BuildKit's cache.
-    await build(BASE, `FROM debian:bookworm-slim\nRUN echo ${randomBytes(8).toString('hex')} > /nonce && head -c 3000000 /dev/urandom > /big\n`);
+    await build(
+      BASE,
+      `FROM debian:bookworm-slim\nRUN echo ${randomBytes(8).toString('hex')} > /nonce && head -c 3000000 /dev/urandom > /big\n`,
+    );
     await build(TOP, `FROM ${BASE}\nRUN echo changed > /top\n`);
     fresh = await exportImage(await emptyStore(), TOP);
     expect(fresh.reused).toBe(0);
@@ -53,21 +58,26 @@ describe('export of a rebuilt image into a store that holds the layers under its
     expect(again.uncompressed).toBe(fresh.uncompressed);
   });
 
-  it.skipIf(compressedByEngine)('starts again without reuse when a new layer has the size of a stored one', async () => {
-    const store = await emptyStore();
-    await exportImage(store, BASE);
-    // The record of the base's top layer now claims the size of the new layer: the new layer is
-    // read only to be hashed, matches nothing, and the export must go round once more.
-    const [topId] = (await diffIds(TOP)).slice(-1);
-    const [baseTopId] = (await diffIds(BASE)).slice(-1);
-    const newSize = JSON.parse(await readFile(recordFile((await exportedInto(TOP)).dir, 'layers', topId!), 'utf8')) as { size: number };
-    const file = recordFile(store.dir, 'layers', baseTopId!);
-    const record = JSON.parse(await readFile(file, 'utf8')) as { size: number };
-    await writeFile(file, JSON.stringify({ ...record, size: newSize.size }));
-    const again = await exportImage(store, TOP);
-    expect(again.reused).toBe(0);
-    expect(again.manifest.digest).toBe(fresh.manifest.digest);
-  });
+  it.skipIf(compressedByEngine)(
+    'starts again without reuse when a new layer has the size of a stored one',
+    async () => {
+      const store = await emptyStore();
+      await exportImage(store, BASE);
+      // The record of the base's top layer now claims the size of the new layer: the new layer is
+      // read only to be hashed, matches nothing, and the export must go round once more.
+      const [topId] = (await diffIds(TOP)).slice(-1);
+      const [baseTopId] = (await diffIds(BASE)).slice(-1);
+      const newSize = JSON.parse(
+        await readFile(recordFile((await exportedInto(TOP)).dir, 'layers', topId!), 'utf8'),
+      ) as { size: number };
+      const file = recordFile(store.dir, 'layers', baseTopId!);
+      const record = JSON.parse(await readFile(file, 'utf8')) as { size: number };
+      await writeFile(file, JSON.stringify({ ...record, size: newSize.size }));
+      const again = await exportImage(store, TOP);
+      expect(again.reused).toBe(0);
+      expect(again.manifest.digest).toBe(fresh.manifest.digest);
+    },
+  );
 });
 
 /** A store the image was exported into, for the records that export wrote. */

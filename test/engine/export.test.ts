@@ -44,11 +44,15 @@ describe('export of a layer damaged on the engine disk', () => {
   it('is refused, and neither the layer nor a manifest is stored', async () => {
     const store = await Store.open(path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-export-bad-')), 'store'));
     if ((await imageStore()) === 'overlay2') {
-      const upper = (await sh('docker', ['image', 'inspect', '--format', '{{.GraphDriver.Data.UpperDir}}', IMAGE])).trim();
+      const upper = (
+        await sh('docker', ['image', 'inspect', '--format', '{{.GraphDriver.Data.UpperDir}}', IMAGE])
+      ).trim();
       await appendFile(path.join(upper, 'data', 'second'), 'tampered');
       await expect(exportImage(store, IMAGE)).rejects.toThrow(/docker save mabtest\/export-damaged:1 failed: .+/);
     } else {
-      const saved = JSON.parse(await sh('sh', ['-c', `docker save ${IMAGE} | tar -xO manifest.json`])) as { Layers: string[] }[];
+      const saved = JSON.parse(await sh('sh', ['-c', `docker save ${IMAGE} | tar -xO manifest.json`])) as {
+        Layers: string[];
+      }[];
       const top = saved[0]!.Layers.at(-1)!;
       const root = (await sh('docker', ['info', '--format', '{{.DockerRootDir}}'])).trim();
       await damage(path.join(root, 'containerd/daemon/io.containerd.content.v1.content', top));

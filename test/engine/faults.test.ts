@@ -27,7 +27,17 @@ let proxy: FaultProxy;
 beforeAll(async () => {
   console.log(`fault test seed ${seed} (MAB_FAULT_SEED=${seed} replays it)`);
   store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-faults-')), 'store');
-  const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--store', store, '--quiet']);
+  const r = await mab([
+    'build',
+    'http-endpoint-c',
+    '--arch',
+    'amd64,arm64',
+    '--strategy',
+    'minimal',
+    '--store',
+    store,
+    '--quiet',
+  ]);
   expect(r.exitCode, r.stderr).toBe(0);
   proxy = await faultProxy(REGISTRY, { seed, rate: 0.3 });
 });
@@ -44,7 +54,8 @@ async function dangling(repo: string): Promise<string[]> {
       for (const child of json.manifests) await manifest(child.digest);
       return;
     }
-    for (const b of [json.config, ...json.layers]) if (!(await direct.hasBlob(repo, b.digest))) missing.push(`${repo}@${ref} → blob ${b.digest}`);
+    for (const b of [json.config, ...json.layers])
+      if (!(await direct.hasBlob(repo, b.digest))) missing.push(`${repo}@${ref} → blob ${b.digest}`);
   };
   for (const tag of await direct.listTags(repo)) await manifest(tag);
   return missing;
@@ -83,11 +94,19 @@ describe('pushes through a registry connection that fails a third of the time', 
       // Most rounds upload every blob; every fourth mounts them from the last round's repository.
       if (round % 4) await rm(path.join(store, 'mab', 'pushed'), { recursive: true, force: true });
       // Half the rounds upload in 64 KiB chunks, so PATCHes are cut and resumed too.
-      const client = new RegistryClient(proxy.address, { backoffMs: 10, timeoutMs: 500, chunkSize: round % 3 ? 64 * 1024 : undefined, onRetry: (m) => retries.push(m) });
+      const client = new RegistryClient(proxy.address, {
+        backoffMs: 10,
+        timeoutMs: 500,
+        chunkSize: round % 3 ? 64 * 1024 : undefined,
+        onRetry: (m) => retries.push(m),
+      });
       const repo = `mabtest/faults-${randomBytes(4).toString('hex')}`;
       for (let attempt = 1; ; attempt++) {
         figures.pushes++;
-        const ok = await pushFromStore(s, 'http-endpoint-c:1.0.0', client, repo, { tags: TAGS, format }).then(() => true, () => false);
+        const ok = await pushFromStore(s, 'http-endpoint-c:1.0.0', client, repo, { tags: TAGS, format }).then(
+          () => true,
+          () => false,
+        );
         const lost = await dangling(repo);
         figures.dangling += lost.length;
         expect(lost, `seed ${seed}, round ${round}, push ${attempt}`).toEqual([]);
@@ -125,7 +144,10 @@ describe('mab push through the faulty connection', () => {
     expect(r!.exitCode, r!.stderr.slice(-2000)).toBe(0);
     // Each retry is one "retry:" line on stderr and one entry of the report's `retried`.
     const report = JSON.parse(r!.stdout) as { retries: number; retried: string[]; digest: string };
-    const lines = r!.stderr.split('\n').filter((l) => l.startsWith('retry: ')).map((l) => l.slice('retry: '.length));
+    const lines = r!.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('retry: '))
+      .map((l) => l.slice('retry: '.length));
     expect(lines).toEqual(report.retried);
     expect(report.retries).toBe(report.retried.length);
     const name = repo.slice(proxy.address.length + 1);
@@ -133,7 +155,9 @@ describe('mab push through the faulty connection', () => {
     expect((await direct.headManifest(name, '1.0.0'))?.digest).toBe(report.digest);
     // Read back by tools mab did not write, straight from the registry.
     const there = `${REGISTRY}/${name}:1.0.0`;
-    const index = JSON.parse(await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${there}`])) as Index;
+    const index = JSON.parse(
+      await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${there}`]),
+    ) as Index;
     expect(index.manifests).toHaveLength(2);
     await sh('docker', ['pull', '--quiet', '--platform', 'linux/arm64', there]);
   });

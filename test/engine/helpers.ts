@@ -9,7 +9,12 @@ export const REGISTRY = '127.0.0.1:5000';
 
 /** Runs the mab bin exactly as a user would (compiled, in a child process). */
 export async function mab(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return execa('node', [path.join(ROOT, 'bin/mab.js'), ...args], { reject: false, env: { ...process.env, ...env }, cwd: ROOT, stdin: 'ignore' });
+  return execa('node', [path.join(ROOT, 'bin/mab.js'), ...args], {
+    reject: false,
+    env: { ...process.env, ...env },
+    cwd: ROOT,
+    stdin: 'ignore',
+  });
 }
 
 export async function sh(cmd: string, args: string[]) {
@@ -53,7 +58,10 @@ export async function elfMachine(image: string, platform: string, file: string):
 
 /** Every path in a container of the image, from `docker export` (not from mab), sorted. */
 export async function fileList(image: string, platform: string): Promise<string[]> {
-  const out = await sh('sh', ['-c', `id=$(docker create --platform ${platform} ${image}) && docker export $id | tar -t; docker rm $id >/dev/null`]);
+  const out = await sh('sh', [
+    '-c',
+    `id=$(docker create --platform ${platform} ${image}) && docker export $id | tar -t; docker rm $id >/dev/null`,
+  ]);
   return out.split('\n').filter(Boolean).sort();
 }
 
@@ -66,10 +74,20 @@ export async function fileList(image: string, platform: string): Promise<string[
 export async function crossAgainstMultistage(image: (strategy: 'cross' | 'multistage') => string, platform: string) {
   const cross = new Set(await fileList(image('cross'), platform));
   const multi = new Set(await fileList(image('multistage'), platform));
-  const made = (strategy: 'cross' | 'multistage') => sh('docker', ['run', '--rm', '--platform', platform, '--entrypoint', 'sh', image(strategy), '-c',
-    'for f in /var/lib/dpkg/triggers/*; do echo "$f"; sort "$f"; done;'
-    + ' for f in /etc/alternatives/* /etc/ssl/certs/*; do [ -e "$f" ] || [ -L "$f" ] && echo "$f $(readlink "$f")"; done;'
-    + ' cat /etc/ssl/certs/ca-certificates.crt /etc/ca-certificates.conf 2>/dev/null | grep -v "^#" | sha256sum']);
+  const made = (strategy: 'cross' | 'multistage') =>
+    sh('docker', [
+      'run',
+      '--rm',
+      '--platform',
+      platform,
+      '--entrypoint',
+      'sh',
+      image(strategy),
+      '-c',
+      'for f in /var/lib/dpkg/triggers/*; do echo "$f"; sort "$f"; done;' +
+        ' for f in /etc/alternatives/* /etc/ssl/certs/*; do [ -e "$f" ] || [ -L "$f" ] && echo "$f $(readlink "$f")"; done;' +
+        ' cat /etc/ssl/certs/ca-certificates.crt /etc/ca-certificates.conf 2>/dev/null | grep -v "^#" | sha256sum',
+    ]);
   const [madeCross, madeMulti] = await Promise.all([made('cross'), made('multistage')]);
   return {
     onlyMulti: [...multi].filter((f) => !cross.has(f)),

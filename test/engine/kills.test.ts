@@ -42,7 +42,8 @@ async function killAfter(args: string[], ms: number): Promise<boolean> {
 async function leftovers(store: string): Promise<string[]> {
   const out: string[] = [];
   for (const sub of ['.', 'blobs/sha256', 'mab/builds', 'mab/exports', 'mab/pushed']) {
-    for (const name of await readdir(path.join(store, sub)).catch(() => [] as string[])) if (/\.tmp-|\.lock/.test(name)) out.push(path.join(sub, name));
+    for (const name of await readdir(path.join(store, sub)).catch(() => [] as string[]))
+      if (/\.tmp-|\.lock/.test(name)) out.push(path.join(sub, name));
   }
   return out;
 }
@@ -51,10 +52,13 @@ async function leftovers(store: string): Promise<string[]> {
 async function tagsComplete(client: RegistryClient, repo: string): Promise<void> {
   for (const tag of await client.listTags(repo)) {
     const top = await client.getManifest(repo, tag);
-    const children = INDEX_TYPES.includes(top.mediaType) ? (JSON.parse(top.bytes.toString()) as Index).manifests.map((m) => m.digest) : [top.digest];
+    const children = INDEX_TYPES.includes(top.mediaType)
+      ? (JSON.parse(top.bytes.toString()) as Index).manifests.map((m) => m.digest)
+      : [top.digest];
     for (const d of children) {
       const m = JSON.parse((await client.getManifest(repo, d)).bytes.toString()) as Manifest;
-      for (const b of [m.config, ...m.layers]) expect(await client.hasBlob(repo, b.digest), `${repo}:${tag} → ${d} → ${b.digest}`).toBe(true);
+      for (const b of [m.config, ...m.layers])
+        expect(await client.hasBlob(repo, b.digest), `${repo}:${tag} → ${d} → ${b.digest}`).toBe(true);
     }
   }
 }
@@ -65,14 +69,35 @@ describe('SIGKILL at random points', () => {
   let source: string;
   beforeAll(async () => {
     source = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-kill-src-')), 'store');
-    const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--store', source, '--quiet']);
+    const r = await mab([
+      'build',
+      'http-endpoint-c',
+      '--arch',
+      'amd64,arm64',
+      '--strategy',
+      'minimal',
+      '--store',
+      source,
+      '--quiet',
+    ]);
     expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
   });
 
   it('mab build, 15 times: rerun completes, store verifies, gc leaves no temp file', async () => {
     let landed = 0;
     const fresh = async () => path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-kill-')), 'store');
-    const buildArgs = (store: string) => ['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--rerun-smoke', '--store', store, '--quiet'];
+    const buildArgs = (store: string) => [
+      'build',
+      'http-endpoint-c',
+      '--arch',
+      'amd64,arm64',
+      '--strategy',
+      'minimal',
+      '--rerun-smoke',
+      '--store',
+      store,
+      '--quiet',
+    ];
     // The shorter of two uncut runs: kill points drawn inside the longer one landed after the end
     // of a faster rerun too often (9 of 15 in one CI run).
     const full = Math.min(await duration(buildArgs(await fresh())), await duration(buildArgs(await fresh())));
@@ -97,7 +122,14 @@ describe('SIGKILL at random points', () => {
   it('mab push, 20 times: no tag ever names missing content, and a rerun completes', async () => {
     const client = new RegistryClient(REGISTRY);
     let landed = 0;
-    const pushArgs = (repo: string) => ['push', 'http-endpoint-c:1.0.0', `${REGISTRY}/${repo}`, '--store', source, '--quiet'];
+    const pushArgs = (repo: string) => [
+      'push',
+      'http-endpoint-c:1.0.0',
+      `${REGISTRY}/${repo}`,
+      '--store',
+      source,
+      '--quiet',
+    ];
     // Timed on the second of two pushes: from the second on, blobs are mounted from the
     // repositories before, so every push in the loop is as short as that one, not the first.
     await duration(pushArgs(`mabtest/kill-${randomBytes(4).toString('hex')}`));
@@ -122,19 +154,42 @@ describe('two pushes at once', () => {
   it('of different images that share their base layer, into one repository: both complete and both tags hold', async () => {
     const store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-concurrent-')), 'store');
     for (const recipe of ['http-endpoint-c', 'http-endpoint-go']) {
-      const r = await mab(['build', recipe, '--arch', 'amd64,arm64', '--strategy', 'multistage', '--store', store, '--quiet']);
+      const r = await mab([
+        'build',
+        recipe,
+        '--arch',
+        'amd64,arm64',
+        '--strategy',
+        'multistage',
+        '--store',
+        store,
+        '--quiet',
+      ]);
       expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
     }
     const client = new RegistryClient(REGISTRY);
     for (let round = 0; round < 3; round++) {
       const repo = `mabtest/concurrent-${randomBytes(4).toString('hex')}`;
-      const push = (tag: string, image: string) => mab(['push', image, `${REGISTRY}/${repo}:${tag}`, '--store', store, '--json', '--quiet']);
-      const [c, go] = await Promise.all([push('c', 'http-endpoint-c:1.0.0-multistage'), push('go', 'http-endpoint-go:1.0.0-multistage')]);
+      const push = (tag: string, image: string) =>
+        mab(['push', image, `${REGISTRY}/${repo}:${tag}`, '--store', store, '--json', '--quiet']);
+      const [c, go] = await Promise.all([
+        push('c', 'http-endpoint-c:1.0.0-multistage'),
+        push('go', 'http-endpoint-go:1.0.0-multistage'),
+      ]);
       expect([c.exitCode, go.exitCode], c.stderr + go.stderr).toEqual([0, 0]);
       await tagsComplete(client, repo);
       // The shared bookworm-slim layer is in both images' manifests and in the repository once.
-      const digests = [JSON.parse(c.stdout) as { children: { digest: string }[] }, JSON.parse(go.stdout) as { children: { digest: string }[] }];
-      const layers = await Promise.all(digests.map(async (d) => (JSON.parse((await client.getManifest(repo, d.children[0]!.digest)).bytes.toString()) as Manifest).layers[0]!.digest));
+      const digests = [
+        JSON.parse(c.stdout) as { children: { digest: string }[] },
+        JSON.parse(go.stdout) as { children: { digest: string }[] },
+      ];
+      const layers = await Promise.all(
+        digests.map(
+          async (d) =>
+            (JSON.parse((await client.getManifest(repo, d.children[0]!.digest)).bytes.toString()) as Manifest)
+              .layers[0]!.digest,
+        ),
+      );
       expect(layers[0]).toBe(layers[1]);
     }
     expect((await mab(['store', 'verify', '--store', store])).exitCode).toBe(0);

@@ -13,7 +13,18 @@ let store: string;
 describe('mab build --jobs 2', () => {
   it('builds both platforms at once without mixing their output', async () => {
     store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-jobs-')), 'store');
-    const r = await mab(['build', 'http-endpoint-c', '--arch', 'arm64,amd64', '--jobs', '2', '--verbose', '--store', store, '--json']);
+    const r = await mab([
+      'build',
+      'http-endpoint-c',
+      '--arch',
+      'arm64,amd64',
+      '--jobs',
+      '2',
+      '--verbose',
+      '--store',
+      store,
+      '--json',
+    ]);
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     const lines = r.stderr.split('\n');
     expect(lines).toContain('building 2 platforms at a time');
@@ -26,14 +37,21 @@ describe('mab build --jobs 2', () => {
     // the aarch64 cross compiler, amd64 with the native gcc.
     const compiler = lines.filter((l) => / RUN .*-static -s -o \/usr\/local\/bin\/http-endpoint/.test(l));
     expect(compiler.length).toBeGreaterThanOrEqual(2);
-    for (const l of compiler) expect(l.startsWith(l.includes('aarch64-linux-gnu-gcc') ? '[linux/arm64] ' : '[linux/amd64] ')).toBe(true);
+    for (const l of compiler)
+      expect(l.startsWith(l.includes('aarch64-linux-gnu-gcc') ? '[linux/arm64] ' : '[linux/amd64] ')).toBe(true);
     expect(lines.filter((l) => l.startsWith('[linux/') && !/^\[linux\/(arm64|amd64)\] /.test(l))).toEqual([]);
-    expect((JSON.parse(r.stdout) as { platforms: { platform: string }[] }).platforms.map((p) => p.platform)).toEqual(['linux/arm64', 'linux/amd64']);
+    expect((JSON.parse(r.stdout) as { platforms: { platform: string }[] }).platforms.map((p) => p.platform)).toEqual([
+      'linux/arm64',
+      'linux/amd64',
+    ]);
   });
 });
 
 describe('a rebuild with nothing changed', () => {
-  interface Report { store: { digest: string }; platforms: { platform: string; image: string; manifest: string; unchanged?: boolean; smokeReused?: boolean }[] }
+  interface Report {
+    store: { digest: string };
+    platforms: { platform: string; image: string; manifest: string; unchanged?: boolean; smokeReused?: boolean }[];
+  }
   const build = async (extra: string[] = []) => {
     const r = await mab(['build', 'http-endpoint-c', '--arch', 'arm64,amd64', '--store', store, '--json', ...extra]);
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
@@ -42,13 +60,22 @@ describe('a rebuild with nothing changed', () => {
 
   it('is not sent to the engine: same plan, same base digests, the image still there', async () => {
     const first = await build(['--verbose']);
-    expect(first.stderr.match(/\] unchanged: same plan and base images \(debian:bookworm@\w{12}, debian:bookworm-slim@\w{12}\) as the build of [\d-]+T[\d:.]+Z, whose image \w{12} the engine still has; not built again/g)).toHaveLength(2);
+    expect(
+      first.stderr.match(
+        /\] unchanged: same plan and base images \(debian:bookworm@\w{12}, debian:bookworm-slim@\w{12}\) as the build of [\d-]+T[\d:.]+Z, whose image \w{12} the engine still has; not built again/g,
+      ),
+    ).toHaveLength(2);
     // Not a single BuildKit line: no build ran.
     expect(first.lines.filter((l) => /^\[linux\/\w+\] #\d+ /.test(l))).toEqual([]);
     expect(first.stderr.match(/\] already in the store .* not exported again/g)).toHaveLength(2);
     // Same image, same plan: the smoke results of the earlier build stand, and say so.
-    expect(first.stderr.match(/; smoke checks passed on this same image \(\w+\) at [\d-]+T[\d:.]+Z, not run again/g)).toHaveLength(2);
-    expect(first.report.platforms.map((p) => [p.unchanged, p.smokeReused])).toEqual([[true, true], [true, true]]);
+    expect(
+      first.stderr.match(/; smoke checks passed on this same image \(\w+\) at [\d-]+T[\d:.]+Z, not run again/g),
+    ).toHaveLength(2);
+    expect(first.report.platforms.map((p) => [p.unchanged, p.smokeReused])).toEqual([
+      [true, true],
+      [true, true],
+    ]);
   });
 
   it('without the image in the engine, builds it with BuildKit answering every RUN step from its cache', async () => {
@@ -58,7 +85,9 @@ describe('a rebuild with nothing changed', () => {
     expect(after.stderr).toMatch(/\[linux\/arm64\] unchanged: /);
     expect(after.stderr).toMatch(/\[linux\/amd64\] built in [\d.]+ s/);
     // BuildKit ran no RUN step: each one it lists (by its vertex number) is CACHED.
-    const lines = after.lines.filter((l) => l.startsWith('[linux/amd64] #')).map((l) => l.slice('[linux/amd64] '.length));
+    const lines = after.lines
+      .filter((l) => l.startsWith('[linux/amd64] #'))
+      .map((l) => l.slice('[linux/amd64] '.length));
     const runs = lines.map((l) => /^#(\d+) \[[^\]]+\] RUN /.exec(l)?.[1]).filter((n): n is string => n !== undefined);
     expect(runs.length).toBeGreaterThanOrEqual(1);
     for (const n of runs) expect(lines, `step #${n}`).toContain(`#${n} CACHED`);
@@ -69,7 +98,9 @@ describe('a rebuild with nothing changed', () => {
   it('exports again, with a build, a platform one of whose blobs the store lost', async () => {
     const first = await build();
     // Remove the arm64 image's layer: that platform must be exported again, the other not.
-    const manifest = JSON.parse(await readFile(path.join(store, 'blobs/sha256', first.report.platforms[0]!.manifest.slice(7)), 'utf8')) as { layers: { digest: string }[] };
+    const manifest = JSON.parse(
+      await readFile(path.join(store, 'blobs/sha256', first.report.platforms[0]!.manifest.slice(7)), 'utf8'),
+    ) as { layers: { digest: string }[] };
     await rm(path.join(store, 'blobs/sha256', manifest.layers.at(-1)!.digest.slice(7)));
     const second = await build(['--rerun-smoke']);
     expect(second.stderr).toMatch(/\[linux\/arm64\] built in [\d.]+ s; smoke testing/);

@@ -15,18 +15,45 @@ import { Store } from '../../src/store/layout.js';
 import { forward, registryProxy } from '../fixtures/fault-proxy.js';
 import { REGISTRY, mab, sh } from './helpers.js';
 
-interface Report { platforms: { manifest: string }[]; index: { digest: string }; push: { blobBytesSent: number; blobsSkipped: number; blobsMounted: number; retries: number } }
+interface Report {
+  platforms: { manifest: string }[];
+  index: { digest: string };
+  push: { blobBytesSent: number; blobsSkipped: number; blobsMounted: number; retries: number };
+}
 
 let store: string;
 beforeAll(async () => {
   store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-push-')), 'store');
   // Every test pushes what this puts in the store (http-endpoint-c:1.0.0, amd64 + arm64).
-  const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--store', store, '--quiet']);
+  const r = await mab([
+    'build',
+    'http-endpoint-c',
+    '--arch',
+    'amd64,arm64',
+    '--strategy',
+    'minimal',
+    '--store',
+    store,
+    '--quiet',
+  ]);
   expect(r.exitCode, r.stderr).toBe(0);
 });
 
 const build = async (repo: string) => {
-  const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--store', store, '--push', repo, '--json', '--quiet']);
+  const r = await mab([
+    'build',
+    'http-endpoint-c',
+    '--arch',
+    'amd64,arm64',
+    '--strategy',
+    'minimal',
+    '--store',
+    store,
+    '--push',
+    repo,
+    '--json',
+    '--quiet',
+  ]);
   expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
   return JSON.parse(r.stdout) as Report;
 };
@@ -37,7 +64,14 @@ describe('mab build --push, from the store', () => {
     const first = await build(repo);
     expect(first.push.blobBytesSent).toBeGreaterThan(100_000);
     const again = await build(repo);
-    expect(again.push).toEqual({ blobBytesSent: 0, blobsSkipped: 4, blobsMounted: 0, retries: 0, retried: [], platformTags: {} });
+    expect(again.push).toEqual({
+      blobBytesSent: 0,
+      blobsSkipped: 4,
+      blobsMounted: 0,
+      retries: 0,
+      retried: [],
+      platformTags: {},
+    });
     expect(again.index.digest).toBe(first.index.digest);
   });
 });
@@ -52,9 +86,28 @@ describe('tags', () => {
     };
     expect(await push(['--tag', '2.0.0'])).toEqual(['2.0.0']);
     expect(await push([])).toEqual(['1.0.0', '1.0', '1']);
-    const listed = JSON.parse(await sh('skopeo', ['list-tags', '--tls-verify=false', `docker://${repo}`])) as { Tags: string[] };
+    const listed = JSON.parse(await sh('skopeo', ['list-tags', '--tls-verify=false', `docker://${repo}`])) as {
+      Tags: string[];
+    };
     expect(listed.Tags.sort()).toEqual(['1', '1.0', '1.0.0', '2.0.0']);
-    const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'minimal', '--store', store, '--push', repo, '--tag', '{version}-{strategy}', '--tag', 'edge', '--json', '--quiet']);
+    const r = await mab([
+      'build',
+      'http-endpoint-c',
+      '--arch',
+      'amd64,arm64',
+      '--strategy',
+      'minimal',
+      '--store',
+      store,
+      '--push',
+      repo,
+      '--tag',
+      '{version}-{strategy}',
+      '--tag',
+      'edge',
+      '--json',
+      '--quiet',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { index: { tags: string[] } }).index.tags).toEqual(['1.0.0-minimal', 'edge']);
   });
@@ -66,27 +119,66 @@ describe('mab push: mounts and per-platform tags', () => {
     const [a, b] = [`${REGISTRY}/mabtest/mount-a-${hex}`, `${REGISTRY}/mabtest/mount-b-${hex}`];
     const first = await mab(['push', 'http-endpoint-c:1.0.0', a, '--store', store, '--quiet']);
     expect(first.exitCode, first.stderr).toBe(0);
-    const second = await mab(['push', 'http-endpoint-c:1.0.0', b, '--store', store, '--json', '--tag', '{version}-{strategy}', '--tag', '{version}-{arch}']);
+    const second = await mab([
+      'push',
+      'http-endpoint-c:1.0.0',
+      b,
+      '--store',
+      store,
+      '--json',
+      '--tag',
+      '{version}-{strategy}',
+      '--tag',
+      '{version}-{arch}',
+    ]);
     expect(second.exitCode, second.stderr).toBe(0);
-    const r = JSON.parse(second.stdout) as { tags: string[]; blobBytesSent: number; blobsMounted: number; platformTags: Record<string, string[]>; children: { platform: string; digest: string }[] };
-    expect(r).toMatchObject({ tags: ['1.0.0-minimal'], blobBytesSent: 0, blobsMounted: 4, platformTags: { 'linux/amd64': ['1.0.0-amd64'], 'linux/arm64': ['1.0.0-arm64'] } });
-    expect(second.stderr).toMatch(/\[linux\/arm64\] mabtest\/mount-b-\w+@sha256:\w+: 2 blobs \(0 uploaded, 2 mounted, 0 already there\)/);
+    const r = JSON.parse(second.stdout) as {
+      tags: string[];
+      blobBytesSent: number;
+      blobsMounted: number;
+      platformTags: Record<string, string[]>;
+      children: { platform: string; digest: string }[];
+    };
+    expect(r).toMatchObject({
+      tags: ['1.0.0-minimal'],
+      blobBytesSent: 0,
+      blobsMounted: 4,
+      platformTags: { 'linux/amd64': ['1.0.0-amd64'], 'linux/arm64': ['1.0.0-arm64'] },
+    });
+    expect(second.stderr).toMatch(
+      /\[linux\/arm64\] mabtest\/mount-b-\w+@sha256:\w+: 2 blobs \(0 uploaded, 2 mounted, 0 already there\)/,
+    );
     // The arch tag is the platform's own manifest, which tools that know no index can pull.
     const arm64 = r.children.find((c) => c.platform === 'linux/arm64')!;
     const raw = await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${b}:1.0.0-arm64`]);
     expect(sha256Digest(Buffer.from(raw))).toBe(arm64.digest);
     expect(JSON.parse(raw).mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
-    const config = JSON.parse(await sh('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${b}:1.0.0-arm64`])) as { architecture: string };
+    const config = JSON.parse(
+      await sh('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${b}:1.0.0-arm64`]),
+    ) as { architecture: string };
     expect(config.architecture).toBe('arm64');
   });
 });
 
 /** The store's http-endpoint-c:1.0.0 pushed to a new repository: its name and the platform images there. */
-async function pushedToNewRepo(prefix: string): Promise<{ src: string; children: { platform: string; digest: string }[] }> {
+async function pushedToNewRepo(
+  prefix: string,
+): Promise<{ src: string; children: { platform: string; digest: string }[] }> {
   const src = `mabtest/${prefix}-${randomBytes(4).toString('hex')}`;
-  const pushed = await mab(['push', 'http-endpoint-c:1.0.0', `${REGISTRY}/${src}`, '--store', store, '--json', '--quiet']);
+  const pushed = await mab([
+    'push',
+    'http-endpoint-c:1.0.0',
+    `${REGISTRY}/${src}`,
+    '--store',
+    store,
+    '--json',
+    '--quiet',
+  ]);
   expect(pushed.exitCode, pushed.stderr).toBe(0);
-  return { src, children: (JSON.parse(pushed.stdout) as { children: { platform: string; digest: string }[] }).children };
+  return {
+    src,
+    children: (JSON.parse(pushed.stdout) as { children: { platform: string; digest: string }[] }).children,
+  };
 }
 
 describe('mab manifest push SPEC (images already in the registry)', () => {
@@ -94,10 +186,13 @@ describe('mab manifest push SPEC (images already in the registry)', () => {
     const { src, children } = await pushedToNewRepo('spec-src');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-spec-'));
     const target = `${REGISTRY}/mabtest/spec-${randomBytes(4).toString('hex')}`;
-    const spec = (platforms: string[]) => [
-      `image: ${target}`, 'tags: [1.0.0]', 'manifests:',
-      ...children.map((c, i) => `  - image: ${REGISTRY}/${src}@${c.digest}\n    platform: ${platforms[i]}`),
-    ].join('\n') + '\n';
+    const spec = (platforms: string[]) =>
+      [
+        `image: ${target}`,
+        'tags: [1.0.0]',
+        'manifests:',
+        ...children.map((c, i) => `  - image: ${REGISTRY}/${src}@${c.digest}\n    platform: ${platforms[i]}`),
+      ].join('\n') + '\n';
 
     // Listed under the wrong platforms: refused before the index is pushed.
     await writeFile(path.join(dir, 'wrong.yaml'), spec(['linux/arm64', 'linux/amd64']));
@@ -105,14 +200,18 @@ describe('mab manifest push SPEC (images already in the registry)', () => {
     expect(wrong.exitCode).toBe(1);
     expect(wrong.stderr).toMatch(/was listed as linux\/arm64 but its config says linux\/amd64/);
     expect(await new RegistryClient(REGISTRY).headManifest(target.slice(REGISTRY.length + 1), '1.0.0')).toBeUndefined();
-    expect(await new RegistryClient(REGISTRY).headManifest(target.slice(REGISTRY.length + 1), children[0]!.digest)).toBeUndefined();
+    expect(
+      await new RegistryClient(REGISTRY).headManifest(target.slice(REGISTRY.length + 1), children[0]!.digest),
+    ).toBeUndefined();
 
     await writeFile(path.join(dir, 'ok.yaml'), spec(children.map((c) => c.platform)));
     const ok = await mab(['manifest', 'push', path.join(dir, 'ok.yaml')]);
     expect(ok.exitCode, ok.stderr).toBe(0);
     // Both images' blobs (config + layer each) came across by mount: no bytes crossed the network.
     expect(ok.stderr.match(/\(from mabtest\/spec-src-\w+: 2 blobs mounted, 0 copied, 0 there\)/g)).toHaveLength(2);
-    const index = JSON.parse(await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${target}:1.0.0`])) as { manifests: { digest: string; platform: { architecture: string } }[] };
+    const index = JSON.parse(
+      await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${target}:1.0.0`]),
+    ) as { manifests: { digest: string; platform: { architecture: string } }[] };
     expect(index.manifests.map((m) => m.digest)).toEqual(children.map((c) => c.digest));
     const shown = await mab(['manifest', 'inspect', `${target}:1.0.0`]);
     expect(shown.stdout).toMatch(/^linux\/amd64 +sha256:[a-f0-9]{64} +\d+ +docker\.distribution\.manifest\.v2\+json$/m);
@@ -124,24 +223,69 @@ describe('mab manifest push SPEC (images already in the registry)', () => {
  * An index as buildx pushes one with provenance: the images, each followed by its attestation
  * manifest (platform unknown/unknown, an in-toto layer, annotations pointing at the image).
  */
-async function withAttestations(client: RegistryClient, repo: string, tag: string, images: { digest: string; platform: string }[]): Promise<void> {
+async function withAttestations(
+  client: RegistryClient,
+  repo: string,
+  tag: string,
+  images: { digest: string; platform: string }[],
+): Promise<void> {
   const entries = [];
   for (const img of images) {
-    const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: 'https://slsa.dev/provenance/v0.2', subject: [{ digest: { sha256: img.digest.slice(7) } }] }));
-    const config = Buffer.from(JSON.stringify({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [sha256Digest(statement)] } }));
+    const statement = Buffer.from(
+      JSON.stringify({
+        _type: 'https://in-toto.io/Statement/v0.1',
+        predicateType: 'https://slsa.dev/provenance/v0.2',
+        subject: [{ digest: { sha256: img.digest.slice(7) } }],
+      }),
+    );
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: 'unknown',
+        os: 'unknown',
+        config: {},
+        rootfs: { type: 'layers', diff_ids: [sha256Digest(statement)] },
+      }),
+    );
     for (const b of [statement, config]) await client.pushBlob(repo, sha256Digest(b), b.length, b);
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest(config), size: config.length },
-      layers: [{ mediaType: 'application/vnd.in-toto+json', digest: sha256Digest(statement), size: statement.length, annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' } }],
-    }));
-    const digest = await client.putManifest(repo, sha256Digest(manifest), 'application/vnd.oci.image.manifest.v1+json', manifest);
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          digest: sha256Digest(config),
+          size: config.length,
+        },
+        layers: [
+          {
+            mediaType: 'application/vnd.in-toto+json',
+            digest: sha256Digest(statement),
+            size: statement.length,
+            annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' },
+          },
+        ],
+      }),
+    );
+    const digest = await client.putManifest(
+      repo,
+      sha256Digest(manifest),
+      'application/vnd.oci.image.manifest.v1+json',
+      manifest,
+    );
     const [os, architecture] = img.platform.split('/');
     const head = await client.headManifest(repo, img.digest);
     entries.push({ mediaType: head!.mediaType, digest: img.digest, size: head!.size, platform: { os, architecture } });
-    entries.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: manifest.length, platform: { os: 'unknown', architecture: 'unknown' }, annotations: { 'vnd.docker.reference.digest': img.digest, 'vnd.docker.reference.type': 'attestation-manifest' } });
+    entries.push({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest,
+      size: manifest.length,
+      platform: { os: 'unknown', architecture: 'unknown' },
+      annotations: { 'vnd.docker.reference.digest': img.digest, 'vnd.docker.reference.type': 'attestation-manifest' },
+    });
   }
-  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: entries }));
+  const index = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: entries }),
+  );
   await client.putManifest(repo, tag, 'application/vnd.oci.image.index.v1+json', index);
 }
 
@@ -149,11 +293,17 @@ describe('mab manifest push from indexes with attestations', () => {
   it('unwraps a single-image index, picks the listed platform from a multi-image one, and drops every attestation', async () => {
     const { src, children } = await pushedToNewRepo('att-src');
     const client = new RegistryClient(REGISTRY);
-    await withAttestations(client, src, 'amd64-only', children.filter((c) => c.platform === 'linux/amd64'));
+    await withAttestations(
+      client,
+      src,
+      'amd64-only',
+      children.filter((c) => c.platform === 'linux/amd64'),
+    );
     await withAttestations(client, src, 'both', children);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-att-'));
     const target = `mabtest/att-${randomBytes(4).toString('hex')}`;
-    const spec = (arm64: string) => `image: ${REGISTRY}/${target}\ntags: [1.0.0]\nmanifests:\n  - image: ${REGISTRY}/${src}:amd64-only\n    platform: linux/amd64\n  - image: ${REGISTRY}/${src}:${arm64}\n    platform: linux/arm64\n`;
+    const spec = (arm64: string) =>
+      `image: ${REGISTRY}/${target}\ntags: [1.0.0]\nmanifests:\n  - image: ${REGISTRY}/${src}:amd64-only\n    platform: linux/amd64\n  - image: ${REGISTRY}/${src}:${arm64}\n    platform: linux/arm64\n`;
 
     // An index with one image is not one for arm64: named, with what it does have.
     await writeFile(path.join(dir, 'bad.yaml'), spec('amd64-only'));
@@ -163,8 +313,12 @@ describe('mab manifest push from indexes with attestations', () => {
     await writeFile(path.join(dir, 'ok.yaml'), spec('both'));
     const ok = await mab(['manifest', 'push', path.join(dir, 'ok.yaml'), '--json']);
     expect(ok.exitCode, ok.stderr).toBe(0);
-    const index = JSON.parse(await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${REGISTRY}/${target}:1.0.0`])) as { manifests: { digest: string; platform: { os: string; architecture: string } }[] };
-    expect(index.manifests.map((m) => [m.digest, `${m.platform.os}/${m.platform.architecture}`])).toEqual(children.map((c) => [c.digest, c.platform]));
+    const index = JSON.parse(
+      await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${REGISTRY}/${target}:1.0.0`]),
+    ) as { manifests: { digest: string; platform: { os: string; architecture: string } }[] };
+    expect(index.manifests.map((m) => [m.digest, `${m.platform.os}/${m.platform.architecture}`])).toEqual(
+      children.map((c) => [c.digest, c.platform]),
+    );
   });
 });
 
@@ -201,17 +355,26 @@ describe('the client under faults, and in chunks', () => {
     const s = await Store.open(store);
     const retries: string[] = [];
     // 64 KiB chunks: the layers (~300 KB) go up in several PATCHes.
-    const client = new RegistryClient(proxy.address, { chunkSize: 64 * 1024, backoffMs: 50, onRetry: (m) => retries.push(m) });
+    const client = new RegistryClient(proxy.address, {
+      chunkSize: 64 * 1024,
+      backoffMs: 50,
+      onRetry: (m) => retries.push(m),
+    });
     const repo = `mabtest/faulty-${randomBytes(4).toString('hex')}`;
     const pushed = await pushFromStore(s, 'http-endpoint-c:1.0.0', client, repo, { tags: ['1.0.0'], format: 'docker' });
     expect(proxy.injected.sort()).toEqual(['HEAD 500', 'PATCH 502', 'PUT 429', 'PUT 503']);
     expect(pushed.retries).toBe(4);
     expect(retries.join('\n')).toMatch(/→ 429; try 2 in 1\.0 s/);
     // The same index a push that saw no fault makes, read back with skopeo; docker pulls it.
-    const clean = await pushFromStore(s, 'http-endpoint-c:1.0.0', new RegistryClient(REGISTRY), `${repo}-clean`, { tags: ['1.0.0'], format: 'docker' });
+    const clean = await pushFromStore(s, 'http-endpoint-c:1.0.0', new RegistryClient(REGISTRY), `${repo}-clean`, {
+      tags: ['1.0.0'],
+      format: 'docker',
+    });
     expect(pushed.digest).toBe(clean.digest);
     const raw = await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${REGISTRY}/${repo}:1.0.0`]);
-    expect(JSON.parse(raw).manifests.map((m: { digest: string }) => m.digest)).toEqual(pushed.children.map((c) => c.digest));
+    expect(JSON.parse(raw).manifests.map((m: { digest: string }) => m.digest)).toEqual(
+      pushed.children.map((c) => c.digest),
+    );
     await sh('docker', ['pull', '--quiet', '--platform', 'linux/arm64', `${REGISTRY}/${repo}:1.0.0`]);
   });
 });
@@ -241,7 +404,11 @@ describe('a registry that serves wrong bytes', () => {
       const client = new RegistryClient(proxy.address);
       await expect(client.getBlob(repo, digest)).rejects.toThrow(/does not match its digest/);
       const stream = await client.blobStream(repo, digest);
-      await expect((async () => { for await (const _ of stream) void _; })()).rejects.toThrow(new RegExp(`blob ${digest} from ${proxy.address}/${repo} has digest sha256:`));
+      await expect(
+        (async () => {
+          for await (const _ of stream) void _;
+        })(),
+      ).rejects.toThrow(new RegExp(`blob ${digest} from ${proxy.address}/${repo} has digest sha256:`));
     } finally {
       proxy.close();
     }
@@ -253,24 +420,32 @@ describe('a registry that serves wrong bytes', () => {
 async function ecrLikeProxy() {
   const patches: number[] = [];
   const small = new Set<string>();
-  const proxy = await registryProxy(REGISTRY, (req, res) => {
-    if (req.method !== 'PATCH') return false;
-    const upload = /\/blobs\/uploads\/([^/?]+)/.exec(req.url ?? '')?.[1] ?? '';
-    const length = Number(req.headers['content-length']);
-    patches.push(length);
-    if (!small.has(upload)) {
-      if (length < 5 * 1024 * 1024) small.add(upload);
-      return false;
-    }
-    req.resume();
-    res.writeHead(400, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ errors: [{ code: 'LAYER_PART_TOO_SMALL', message: 'Layer part size must be at least 5242880 bytes' }] }));
-    return true;
-  }, (req, code) => (req.method === 'PATCH' && code === 202 ? 201 : code));
+  const proxy = await registryProxy(
+    REGISTRY,
+    (req, res) => {
+      if (req.method !== 'PATCH') return false;
+      const upload = /\/blobs\/uploads\/([^/?]+)/.exec(req.url ?? '')?.[1] ?? '';
+      const length = Number(req.headers['content-length']);
+      patches.push(length);
+      if (!small.has(upload)) {
+        if (length < 5 * 1024 * 1024) small.add(upload);
+        return false;
+      }
+      req.resume();
+      res.writeHead(400, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          errors: [{ code: 'LAYER_PART_TOO_SMALL', message: 'Layer part size must be at least 5242880 bytes' }],
+        }),
+      );
+      return true;
+    },
+    (req, code) => (req.method === 'PATCH' && code === 202 ? 201 : code),
+  );
   return { ...proxy, patches };
 }
 
-describe('chunked uploads against ECR\'s rules', () => {
+describe("chunked uploads against ECR's rules", () => {
   let proxy: Awaited<ReturnType<typeof ecrLikeProxy>>;
   beforeAll(async () => {
     proxy = await ecrLikeProxy();
@@ -285,7 +460,15 @@ describe('chunked uploads against ECR\'s rules', () => {
     const digest = sha256Digest(data);
     const repo = `mabtest/ecr-chunks-${randomBytes(4).toString('hex')}`;
     const progress: number[] = [];
-    expect(await new RegistryClient(proxy.address, { chunkSize: 5 * 1024 * 1024 }).pushBlob(repo, digest, data.length, { path: file }, { onProgress: (n) => progress.push(n) })).toBe('uploaded');
+    expect(
+      await new RegistryClient(proxy.address, { chunkSize: 5 * 1024 * 1024 }).pushBlob(
+        repo,
+        digest,
+        data.length,
+        { path: file },
+        { onProgress: (n) => progress.push(n) },
+      ),
+    ).toBe('uploaded');
     expect(proxy.patches).toEqual([5 * 1024 * 1024, 5 * 1024 * 1024, 2 * 1024 * 1024]);
     // Byte progress rises through every chunk to the blob's size.
     expect(progress.length).toBeGreaterThan(3);
@@ -294,7 +477,8 @@ describe('chunked uploads against ECR\'s rules', () => {
     expect((await new RegistryClient(REGISTRY).getBlob(repo, digest)).equals(data)).toBe(true);
 
     const tooSmall = new RegistryClient(proxy.address, { chunkSize: 1024 * 1024 });
-    await expect(tooSmall.pushBlob(`${repo}-small`, digest, data.length, { path: file })).rejects.toThrow(/PATCH .* → 400 \[LAYER_PART_TOO_SMALL\]/);
+    await expect(tooSmall.pushBlob(`${repo}-small`, digest, data.length, { path: file })).rejects.toThrow(
+      /PATCH .* → 400 \[LAYER_PART_TOO_SMALL\]/,
+    );
   });
 });
-

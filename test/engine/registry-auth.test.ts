@@ -23,14 +23,19 @@ const BAD: Credentials = { username: 'ann', password: 'Tr0ub4dor&3' };
 /** A one-layer image, pushed children first. */
 async function pushImage(client: RegistryClient, repo: string, tag: string): Promise<string> {
   const layer = Buffer.from(`not a real layer ${repo}`);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256Digest(layer)] } }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256Digest(layer)] } }),
+  );
   await client.pushBlob(repo, sha256Digest(layer), layer.length, layer);
   await client.pushBlob(repo, sha256Digest(config), config.length, config);
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: MediaType.OciManifest,
-    config: { mediaType: MediaType.OciConfig, digest: sha256Digest(config), size: config.length },
-    layers: [{ mediaType: MediaType.OciLayerGzip, digest: sha256Digest(layer), size: layer.length }],
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: sha256Digest(config), size: config.length },
+      layers: [{ mediaType: MediaType.OciLayerGzip, digest: sha256Digest(layer), size: layer.length }],
+    }),
+  );
   return client.putManifest(repo, tag, MediaType.OciManifest, manifest);
 }
 
@@ -46,25 +51,41 @@ describe.each([
 
   it('pushes with the right credentials; skopeo reads the image back with them', async () => {
     const digest = await pushImage(new RegistryClient(reg.address, { credentials: GOOD }), 'mab/auth-demo', 'v1');
-    const raw = await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `ann:${PASSWORD}`, `docker://${reg.address}/mab/auth-demo:v1`]);
+    const raw = await sh('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      '--creds',
+      `ann:${PASSWORD}`,
+      `docker://${reg.address}/mab/auth-demo:v1`,
+    ]);
     expect(sha256Digest(raw)).toBe(digest);
   });
 
-  it('takes the credentials from docker\'s config when none are given', async () => {
+  it("takes the credentials from docker's config when none are given", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-dockercfg-'));
-    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ auths: { [reg.address]: { auth: Buffer.from(`ann:${PASSWORD}`).toString('base64') } } }));
+    await writeFile(
+      path.join(dir, 'config.json'),
+      JSON.stringify({ auths: { [reg.address]: { auth: Buffer.from(`ann:${PASSWORD}`).toString('base64') } } }),
+    );
     const client = new RegistryClient(reg.address, { env: { ...process.env, DOCKER_CONFIG: dir } });
-    expect(await client.headManifest('mab/auth-demo', 'v1')).toMatchObject({ digest: expect.stringMatching(/^sha256:/) });
+    expect(await client.headManifest('mab/auth-demo', 'v1')).toMatchObject({
+      digest: expect.stringMatching(/^sha256:/),
+    });
   });
 
   it('fails a wrong password with a clear error, pushes nothing, and never prints the password', async () => {
-    const err = await pushImage(new RegistryClient(reg.address, { credentials: BAD }), 'mab/auth-denied', 'v1').catch((e: Error) => e);
+    const err = await pushImage(new RegistryClient(reg.address, { credentials: BAD }), 'mab/auth-denied', 'v1').catch(
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     const text = `${(err as Error).message} ${(err as { hint?: string }).hint ?? ''}`;
     expect(text).toMatch(/401|refused user "ann"/);
     expect(text).not.toContain(BAD.password);
     expect(text).not.toContain(Buffer.from(`ann:${BAD.password}`).toString('base64'));
-    expect(await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/auth-denied', 'v1')).toBeUndefined();
+    expect(
+      await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/auth-denied', 'v1'),
+    ).toBeUndefined();
   });
 });
 
@@ -74,21 +95,39 @@ describe('mab push and mab build --push with --username --password-stdin', () =>
   beforeAll(async () => {
     reg = await basicAuthRegistry({ ann: PASSWORD });
     store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-auth-store-')), 'store');
-    const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64', '--strategy', 'minimal', '--store', store, '--quiet']);
+    const r = await mab([
+      'build',
+      'http-endpoint-c',
+      '--arch',
+      'amd64',
+      '--strategy',
+      'minimal',
+      '--store',
+      store,
+      '--quiet',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
   });
   afterAll(async () => reg?.stop());
 
   /** mab with the password on stdin and no docker config to fall back on. */
-  const withPassword = (password: string, args: string[]) => execa('node', [path.join(ROOT, 'bin/mab.js'), ...args, '--store', store, '--username', 'ann', '--password-stdin'], { input: `${password}\n`, reject: false, env: { ...process.env, DOCKER_CONFIG: '/nonexistent' } });
-  const push = (password: string) => withPassword(password, ['push', 'http-endpoint-c:1.0.0', `${reg.address}/mab/cli`]);
+  const withPassword = (password: string, args: string[]) =>
+    execa('node', [path.join(ROOT, 'bin/mab.js'), ...args, '--store', store, '--username', 'ann', '--password-stdin'], {
+      input: `${password}\n`,
+      reject: false,
+      env: { ...process.env, DOCKER_CONFIG: '/nonexistent' },
+    });
+  const push = (password: string) =>
+    withPassword(password, ['push', 'http-endpoint-c:1.0.0', `${reg.address}/mab/cli`]);
 
   it('pushes with the password from stdin and prints no secret; a wrong one fails with the 401 and pushes nothing', async () => {
     const bad = await push(BAD.password);
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toMatch(/→ 401/);
     expect(bad.stdout + bad.stderr).not.toContain(BAD.password);
-    expect(await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/cli', '1.0.0')).toBeUndefined();
+    expect(
+      await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/cli', '1.0.0'),
+    ).toBeUndefined();
     const ok = await push(PASSWORD);
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect(ok.stdout + ok.stderr).not.toContain(PASSWORD);
@@ -96,11 +135,23 @@ describe('mab push and mab build --push with --username --password-stdin', () =>
   });
 
   it('publishes to a registry that wants a password, and prints no secret', async () => {
-    const r = await withPassword(PASSWORD, ['build', 'http-endpoint-c', '--arch', 'amd64', '--strategy', 'minimal', '--push', `${reg.address}/mab/built`, '--json']);
+    const r = await withPassword(PASSWORD, [
+      'build',
+      'http-endpoint-c',
+      '--arch',
+      'amd64',
+      '--strategy',
+      'minimal',
+      '--push',
+      `${reg.address}/mab/built`,
+      '--json',
+    ]);
     expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);
     const digest = (JSON.parse(r.stdout) as { index: { digest: string } }).index.digest;
-    expect((await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/built', '1.0.0'))?.digest).toBe(digest);
+    expect(
+      (await new RegistryClient(reg.address, { credentials: GOOD }).headManifest('mab/built', '1.0.0'))?.digest,
+    ).toBe(digest);
   });
 });
 
@@ -110,8 +161,15 @@ describe('AWS ECR (real SDK, loopback stand-in for the ECR API, real registry)',
   beforeAll(async () => {
     // The registry takes user AWS with the password GetAuthorizationToken hands out, as ECR does.
     reg = await basicAuthRegistry({ AWS: 'ecr-password-from-token' });
-    api = await fakeEcrApi({ accessKeyId: 'AKIAMABENGINE', token: { user: 'AWS', password: 'ecr-password-from-token' } });
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIAMABENGINE', AWS_SECRET_ACCESS_KEY: 'engine-test-secret', AWS_EC2_METADATA_DISABLED: 'true' });
+    api = await fakeEcrApi({
+      accessKeyId: 'AKIAMABENGINE',
+      token: { user: 'AWS', password: 'ecr-password-from-token' },
+    });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKIAMABENGINE',
+      AWS_SECRET_ACCESS_KEY: 'engine-test-secret',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
   });
   afterAll(async () => {
     api?.close();
@@ -119,9 +177,19 @@ describe('AWS ECR (real SDK, loopback stand-in for the ECR API, real registry)',
   });
 
   it('pushes with the token from GetAuthorizationToken; skopeo reads it back', async () => {
-    const client = new RegistryClient(reg.address, { ecr: { region: 'eu-west-1', endpoint: api.endpoint }, env: { ...process.env, DOCKER_CONFIG: '/nonexistent' } });
+    const client = new RegistryClient(reg.address, {
+      ecr: { region: 'eu-west-1', endpoint: api.endpoint },
+      env: { ...process.env, DOCKER_CONFIG: '/nonexistent' },
+    });
     const digest = await pushImage(client, 'edge/sysbench', '1.0.20');
-    const raw = await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', 'AWS:ecr-password-from-token', `docker://${reg.address}/edge/sysbench:1.0.20`]);
+    const raw = await sh('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      '--creds',
+      'AWS:ecr-password-from-token',
+      `docker://${reg.address}/edge/sysbench:1.0.20`,
+    ]);
     expect(sha256Digest(raw)).toBe(digest);
     expect(api.calls).toEqual(['GetAuthorizationToken']);
   });
@@ -141,7 +209,9 @@ describe('token auth scopes', () => {
     expect(await ann.pushBlob('mab/ann-only', digest, blob.length, blob)).toBe('uploaded');
     const bob = new RegistryClient(reg.address, { credentials: { username: 'bob', password: PASSWORD } });
     expect(await bob.pushBlob('mab/bob', digest, blob.length, blob, { mountFrom: ['mab/ann-only'] })).toBe('uploaded');
-    expect(await ann.pushBlob('mab/ann-too', digest, blob.length, blob, { mountFrom: ['mab/ann-only'] })).toBe('mounted');
+    expect(await ann.pushBlob('mab/ann-too', digest, blob.length, blob, { mountFrom: ['mab/ann-only'] })).toBe(
+      'mounted',
+    );
     expect((await bob.getBlob('mab/bob', digest)).equals(blob)).toBe(true);
   });
 
@@ -150,6 +220,8 @@ describe('token auth scopes', () => {
     const anon = new RegistryClient(reg.address, { env: { ...process.env, DOCKER_CONFIG: '/nonexistent' } });
     expect(await anon.headManifest('mab/public', 'v1')).toBeDefined();
     await expect(pushImage(anon, 'mab/public', 'v2')).rejects.toThrow(/→ 401/);
-    expect(reg.tokenRequests.some((q) => decodeURIComponent(q).includes('scope=repository:mab/public:pull'))).toBe(true);
+    expect(reg.tokenRequests.some((q) => decodeURIComponent(q).includes('scope=repository:mab/public:pull'))).toBe(
+      true,
+    );
   });
 });

@@ -22,7 +22,17 @@ const report = async (args: string[]) => {
 beforeAll(async () => {
   store = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-report-')), 'store');
   for (const strategy of ['minimal', 'multistage']) {
-    const r = await mab(['build', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', strategy, '--store', store, '--quiet']);
+    const r = await mab([
+      'build',
+      'http-endpoint-c',
+      '--arch',
+      'amd64,arm64',
+      '--strategy',
+      strategy,
+      '--store',
+      store,
+      '--quiet',
+    ]);
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
   }
 });
@@ -47,13 +57,26 @@ describe('mab report on what mab built', () => {
     const r = await report(['http-endpoint-c:1.0.0-multistage']);
     for (const p of r.platforms) {
       const arch = p.platform.split('/')[1]!;
-      const m = JSON.parse(await sh('skopeo', ['inspect', '--raw', '--override-arch', arch, `oci:${store}:http-endpoint-c:1.0.0-multistage`])) as { manifests?: { digest: string; platform: { architecture: string } }[] };
+      const m = JSON.parse(
+        await sh('skopeo', [
+          'inspect',
+          '--raw',
+          '--override-arch',
+          arch,
+          `oci:${store}:http-endpoint-c:1.0.0-multistage`,
+        ]),
+      ) as { manifests?: { digest: string; platform: { architecture: string } }[] };
       const digest = m.manifests!.find((d) => d.platform.architecture === arch)!.digest;
-      const manifest = JSON.parse(await sh('cat', [path.join(store, 'blobs/sha256', digest.slice(7))])) as { config: { size: number }; layers: { digest: string; size: number }[] };
+      const manifest = JSON.parse(await sh('cat', [path.join(store, 'blobs/sha256', digest.slice(7))])) as {
+        config: { size: number };
+        layers: { digest: string; size: number }[];
+      };
       expect(p.layers.map((l) => [l.digest, l.compressed])).toEqual(manifest.layers.map((l) => [l.digest, l.size]));
       expect(p.compressed).toBe(manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0));
       for (const l of p.layers) {
-        const bytes = Number(await sh('sh', ['-c', `gzip -dc ${path.join(store, 'blobs/sha256', l.digest.slice(7))} | wc -c`]));
+        const bytes = Number(
+          await sh('sh', ['-c', `gzip -dc ${path.join(store, 'blobs/sha256', l.digest.slice(7))} | wc -c`]),
+        );
         expect(l.uncompressed).toBe(bytes);
       }
     }
@@ -65,7 +88,16 @@ describe('mab report on what mab built', () => {
     expect(pushed.exitCode, pushed.stderr).toBe(0);
     const [local, remote] = [await report(['http-endpoint-c:1.0.0-multistage']), await report([`${repo}:1.0.0`])];
     expect(remote.source).toBe('registry');
-    const figures = (x: SizeReport) => x.platforms.map((p) => [p.platform, p.compressed, p.uncompressed, p.finalBytes, p.wasted, p.largest, p.layers.map((l) => [l.digest, l.uncompressed, l.files, l.createdBy])]);
+    const figures = (x: SizeReport) =>
+      x.platforms.map((p) => [
+        p.platform,
+        p.compressed,
+        p.uncompressed,
+        p.finalBytes,
+        p.wasted,
+        p.largest,
+        p.layers.map((l) => [l.digest, l.uncompressed, l.files, l.createdBy]),
+      ]);
     expect(figures(remote)).toEqual(figures(local));
   });
 });
@@ -74,12 +106,27 @@ describe('mab compare', () => {
   it('reuses what the store holds, gives ratios against single, and draws its charts in Chromium', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-compare-'));
     const html = path.join(dir, 'compare.html');
-    const args = ['compare', 'http-endpoint-c', '--arch', 'amd64,arm64', '--strategy', 'single,minimal', '--store', store, '--json'];
+    const args = [
+      'compare',
+      'http-endpoint-c',
+      '--arch',
+      'amd64,arm64',
+      '--strategy',
+      'single,minimal',
+      '--store',
+      store,
+      '--json',
+    ];
     const first = await mab([...args, '--html', html]);
     expect(first.exitCode, first.stderr.slice(-3000)).toBe(0);
     const c = JSON.parse(first.stdout) as Comparison;
     // minimal was built by beforeAll with the same plan: reused; single was not in this store.
-    expect(c.cells.map((x) => [x.strategy, x.platform, x.reused])).toEqual([['single', 'linux/amd64', false], ['single', 'linux/arm64', false], ['minimal', 'linux/amd64', true], ['minimal', 'linux/arm64', true]]);
+    expect(c.cells.map((x) => [x.strategy, x.platform, x.reused])).toEqual([
+      ['single', 'linux/amd64', false],
+      ['single', 'linux/arm64', false],
+      ['minimal', 'linux/amd64', true],
+      ['minimal', 'linux/arm64', true],
+    ]);
     expect(first.stderr).toMatch(/minimal: http-endpoint-c:1\.0\.0-minimal in the store is up to date; reusing it/);
     for (const x of c.cells.filter((y) => y.strategy === 'minimal')) {
       const single = c.cells.find((y) => y.strategy === 'single' && y.platform === x.platform)!;
@@ -93,7 +140,9 @@ describe('mab compare', () => {
     const chromium = ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1200,1400'];
     const dom = await sh('chromium', [...chromium, '--dump-dom', `file://${html}`]);
     expect(dom).toContain('data-charts-drawn="3"');
-    const bars = [...dom.matchAll(/<rect class="bar"[^>]*data-strategy="(\w+)" data-platform="([\w/]+)" data-bytes="(\d+)"/g)].map((m) => [m[1], m[2], Number(m[3])]);
+    const bars = [
+      ...dom.matchAll(/<rect class="bar"[^>]*data-strategy="(\w+)" data-platform="([\w/]+)" data-bytes="(\d+)"/g),
+    ].map((m) => [m[1], m[2], Number(m[3])]);
     expect(bars.slice(0, 4).sort()).toEqual(c.cells.map((x) => [x.strategy, x.platform, x.compressed]).sort());
     expect(bars).toHaveLength(8);
     expect(dom.match(/<rect class="layer"/g)?.length).toBe(c.cells.reduce((n, x) => n + x.layers, 0));

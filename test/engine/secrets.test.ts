@@ -44,10 +44,15 @@ describe('a recipe that declares a build secret', () => {
     expect(missing.stderr).toContain('[E_SECRET]: recipe');
     expect(missing.stderr).toContain('needs the build secret "index_token"');
     expect(missing.stderr).toContain('--secret id=index_token,env=VARIABLE or --secret id=index_token,src=FILE');
-    const unknown = await mab([...base, '--secret', 'id=index_token,env=MAB_TEST_INDEX_TOKEN', '--secret', 'id=other,env=HOME'], env);
+    const unknown = await mab(
+      [...base, '--secret', 'id=index_token,env=MAB_TEST_INDEX_TOKEN', '--secret', 'id=other,env=HOME'],
+      env,
+    );
     expect(unknown.stderr).toContain('--secret other: recipe');
     const unset = await mab([...base, '--secret', 'id=index_token,env=MAB_TEST_UNSET_VARIABLE']);
-    expect(unset.stderr).toContain('build secret "index_token": the variable MAB_TEST_UNSET_VARIABLE is unset or empty');
+    expect(unset.stderr).toContain(
+      'build secret "index_token": the variable MAB_TEST_UNSET_VARIABLE is unset or empty',
+    );
   });
 });
 
@@ -60,7 +65,21 @@ describe('a build with a secret, pushed', () => {
     repo = `mabtest/secret-${randomBytes(4).toString('hex')}`;
     // BuildKit's cache does not key on a secret's value: without --no-cache a rerun of this test
     // would keep the steps (and the hash) of the last run's secret.
-    const r = await mab([...base, '--secret', 'id=index_token,env=MAB_TEST_INDEX_TOKEN', '--store', store, '--push', `${REGISTRY}/${repo}`, '--verbose', '--json', '--no-cache'], env);
+    const r = await mab(
+      [
+        ...base,
+        '--secret',
+        'id=index_token,env=MAB_TEST_INDEX_TOKEN',
+        '--store',
+        store,
+        '--push',
+        `${REGISTRY}/${repo}`,
+        '--verbose',
+        '--json',
+        '--no-cache',
+      ],
+      env,
+    );
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     out = r;
   });
@@ -68,7 +87,9 @@ describe('a build with a secret, pushed', () => {
   it('got the secret into the build step, and blanked it where the step printed it', async () => {
     const hash = createHash('sha256').update(SECRET).digest('hex');
     for (const platform of ['linux/amd64', 'linux/arm64']) {
-      expect((await sh('docker', ['run', '--rm', '--platform', platform, `${REGISTRY}/${repo}:1.0.0`])).trim()).toBe(hash);
+      expect((await sh('docker', ['run', '--rm', '--platform', platform, `${REGISTRY}/${repo}:1.0.0`])).trim()).toBe(
+        hash,
+      );
     }
     expect(out.stderr).toMatch(/token is \*\*\*/);
   });
@@ -77,7 +98,9 @@ describe('a build with a secret, pushed', () => {
     const where: Record<string, string | Buffer> = { stdout: out.stdout, stderr: out.stderr };
     const plan = await mab([...base, '--secret', 'id=index_token,env=MAB_TEST_INDEX_TOKEN', '--print'], env);
     where.plan = plan.stdout;
-    where.dockerfile = (await mab(['generate', 'private-index', '--recipes', RECIPES, '--arch', 'arm64', '--strategy', 'multistage'])).stdout;
+    where.dockerfile = (
+      await mab(['generate', 'private-index', '--recipes', RECIPES, '--arch', 'arm64', '--strategy', 'multistage'])
+    ).stdout;
     for (const platform of ['amd64', 'arm64']) {
       const image = `mab/private-index:1.0.0-multistage-${platform}`;
       where[`${image} inspect`] = await sh('docker', ['image', 'inspect', image]);
@@ -97,7 +120,10 @@ describe('a build with a secret, pushed', () => {
     for (const m of (JSON.parse(index.bytes.toString()) as { manifests: { digest: string }[] }).manifests) {
       const manifest = await client.getManifest(repo, m.digest);
       where[m.digest] = manifest.bytes;
-      const json = JSON.parse(manifest.bytes.toString()) as { config: { digest: string }; layers: { digest: string }[] };
+      const json = JSON.parse(manifest.bytes.toString()) as {
+        config: { digest: string };
+        layers: { digest: string }[];
+      };
       for (const b of [json.config, ...json.layers]) where[b.digest] = await client.getBlob(repo, b.digest);
     }
     where.report = (await mab(['report', 'private-index:latest', '--store', store, '--json'])).stdout;

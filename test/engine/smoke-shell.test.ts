@@ -23,7 +23,10 @@ const SMOKE = `smoke:
 async function recipeWith(smoke: string): Promise<string> {
   const d = await mkdtemp(path.join(os.tmpdir(), 'mab-smoke-shell-'));
   await cp(path.join(ROOT, 'recipes/http-endpoint-c'), path.join(d, 'http-endpoint-c'), { recursive: true });
-  const text = (await readFile(path.join(ROOT, 'recipes/http-endpoint-c.yaml'), 'utf8')).replace(/^smoke:\n[\s\S]*$/m, () => smoke);
+  const text = (await readFile(path.join(ROOT, 'recipes/http-endpoint-c.yaml'), 'utf8')).replace(
+    /^smoke:\n[\s\S]*$/m,
+    () => smoke,
+  );
   await writeFile(path.join(d, 'http-endpoint-c.yaml'), text);
   return d;
 }
@@ -34,11 +37,27 @@ beforeAll(async () => {
 
 describe('shell: smoke checks', () => {
   it('run pipelines with the helper shell in a minimal image, natively and under QEMU, and leave the image as it was', async () => {
-    const r = await mab(['build', 'http-endpoint-c', '--recipes', dir, '--strategy', 'minimal', '--arch', 'amd64,arm64', '--rerun-smoke', '--json']);
+    const r = await mab([
+      'build',
+      'http-endpoint-c',
+      '--recipes',
+      dir,
+      '--strategy',
+      'minimal',
+      '--arch',
+      'amd64,arm64',
+      '--rerun-smoke',
+      '--json',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout) as { platforms: { platform: string; image: string; smoke: { name: string; passed: boolean }[] }[] };
+    const report = JSON.parse(r.stdout) as {
+      platforms: { platform: string; image: string; smoke: { name: string; passed: boolean }[] }[];
+    };
     for (const p of report.platforms) {
-      expect(p.smoke.map((s) => [s.name, s.passed])).toEqual([['only the binary', true], ['it is static', true]]);
+      expect(p.smoke.map((s) => [s.name, s.passed])).toEqual([
+        ['only the binary', true],
+        ['it is static', true],
+      ]);
       // Read by docker export, not by mab: the helper never reached the image.
       const files = await fileList(p.image, p.platform);
       expect(files).toContain('usr/local/bin/http-endpoint');
@@ -53,10 +72,22 @@ describe('shell: smoke checks', () => {
     shell: 'ls /usr/local/bin | nosuchgrep http'
     expect: ''
 `);
-    const r = await mab(['build', 'http-endpoint-c', '--recipes', broken, '--strategy', 'minimal', '--arch', 'arm64', '--rerun-smoke']);
+    const r = await mab([
+      'build',
+      'http-endpoint-c',
+      '--recipes',
+      broken,
+      '--strategy',
+      'minimal',
+      '--arch',
+      'arm64',
+      '--rerun-smoke',
+    ]);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('[E_SMOKE]: linux/arm64: 1 of 1 smoke checks failed');
-    expect(r.stderr).toMatch(/smoke check "pipeline into a missing program" \(.*http-endpoint-c\.yaml:\d+:5\) expected \/\/; output:\n.*nosuchgrep: not found\n\(the check runs nosuchgrep, which is not in the image\)/);
+    expect(r.stderr).toMatch(
+      /smoke check "pipeline into a missing program" \(.*http-endpoint-c\.yaml:\d+:5\) expected \/\/; output:\n.*nosuchgrep: not found\n\(the check runs nosuchgrep, which is not in the image\)/,
+    );
 
     // The image's own dash: the pipeline's exit status is cat's (0), and the expected text is there.
     const viaDash = await recipeWith(`smoke:
@@ -64,7 +95,17 @@ describe('shell: smoke checks', () => {
     run: [sh, -c, 'echo hello from C; nosuchgrep x | cat']
     expect: 'hello from C'
 `);
-    const d = await mab(['build', 'http-endpoint-c', '--recipes', viaDash, '--strategy', 'multistage', '--arch', 'amd64', '--rerun-smoke']);
+    const d = await mab([
+      'build',
+      'http-endpoint-c',
+      '--recipes',
+      viaDash,
+      '--strategy',
+      'multistage',
+      '--arch',
+      'amd64',
+      '--rerun-smoke',
+    ]);
     expect(d.exitCode).toBe(1);
     expect(d.stderr).toMatch(/sh: 1: nosuchgrep: not found\n\(the check runs nosuchgrep, which is not in the image\)/);
   });

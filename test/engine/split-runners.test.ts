@@ -20,7 +20,21 @@ const file = (n: string) => path.join(dir, n);
 
 async function runner(arch: string): Promise<BuildMetadata> {
   const store = path.join(await mkdtemp(path.join(os.tmpdir(), `mab-runner-${arch}-`)), 'store');
-  const r = await mab(['build', 'http-endpoint-c', '--arch', arch, '--strategy', 'minimal', '--store', store, '--push', repo, '--by-digest', '--metadata-file', file(`${arch}.json`)]);
+  const r = await mab([
+    'build',
+    'http-endpoint-c',
+    '--arch',
+    arch,
+    '--strategy',
+    'minimal',
+    '--store',
+    store,
+    '--push',
+    repo,
+    '--by-digest',
+    '--metadata-file',
+    file(`${arch}.json`),
+  ]);
   expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
   expect(r.stdout).toContain(`pushed by digest to ${repo}, untagged (no index)`);
   return JSON.parse(await readFile(file(`${arch}.json`), 'utf8')) as BuildMetadata;
@@ -44,7 +58,15 @@ beforeAll(async () => {
 
 describe('split runners', () => {
   it('push by digest only: the repository has both platform manifests and no tag', async () => {
-    expect(amd64).toMatchObject({ kind: 'mab.build-metadata', schemaVersion: 1, recipe: 'http-endpoint-c', version: '1.0.0', strategy: 'minimal', repository: repo, format: 'docker' });
+    expect(amd64).toMatchObject({
+      kind: 'mab.build-metadata',
+      schemaVersion: 1,
+      recipe: 'http-endpoint-c',
+      version: '1.0.0',
+      strategy: 'minimal',
+      repository: repo,
+      format: 'docker',
+    });
     expect(amd64.platforms.map((p) => p.platform)).toEqual(['linux/amd64']);
     expect(arm64.platforms[0]!.smoke.every((s) => s.passed)).toBe(true);
     for (const m of [amd64, arm64]) expect(await registry.headManifest(name, m.platforms[0]!.digest)).toBeDefined();
@@ -52,15 +74,26 @@ describe('split runners', () => {
   });
 
   it('refuse a merge that is missing a child, lies about a platform, mixes builds or repeats a platform, tagging nothing', async () => {
-    const missing = await variant(arm64, 'missing.json', (m) => Object.assign(m.platforms[0]!, { platform: 'linux/arm/v7', digest: `sha256:${'0'.repeat(64)}` }));
+    const missing = await variant(arm64, 'missing.json', (m) =>
+      Object.assign(m.platforms[0]!, { platform: 'linux/arm/v7', digest: `sha256:${'0'.repeat(64)}` }),
+    );
     const lying = await variant(arm64, 'lying.json', (m) => void (m.platforms[0]!.platform = 'linux/arm/v7'));
     const older = await variant(arm64, 'older.json', (m) => void (m.version = '0.9.0'));
     const cases: [string[], RegExp][] = [
-      [[file('amd64.json'), file('arm64.json'), missing], /\[E_MERGE_CHILD_MISSING\]: not in .*: linux\/arm\/v7 sha256:0{64} \(.*missing\.json\); nothing was tagged/],
+      [
+        [file('amd64.json'), file('arm64.json'), missing],
+        /\[E_MERGE_CHILD_MISSING\]: not in .*: linux\/arm\/v7 sha256:0{64} \(.*missing\.json\); nothing was tagged/,
+      ],
       [[file('amd64.json'), lying], /listed as linux\/arm\/v7 but its config says linux\/arm64/],
       [[file('amd64.json'), older], /amd64\.json and .*older\.json disagree on version \(1\.0\.0 \/ 0\.9\.0\)/],
-      [[file('amd64.json'), file('arm64.json'), file('arm64.json')], /linux\/arm64 is in both .*arm64\.json and .*arm64\.json/],
-      [[await variant(arm64, 'foreign.json', (m) => void ((m as { kind: string }).kind = 'other'))], /foreign\.json: kind is "other", not "mab\.build-metadata"/],
+      [
+        [file('amd64.json'), file('arm64.json'), file('arm64.json')],
+        /linux\/arm64 is in both .*arm64\.json and .*arm64\.json/,
+      ],
+      [
+        [await variant(arm64, 'foreign.json', (m) => void ((m as { kind: string }).kind = 'other'))],
+        /foreign\.json: kind is "other", not "mab\.build-metadata"/,
+      ],
     ];
     for (const [files, message] of cases) {
       const r = await mab(['manifest', 'merge', ...files]);
@@ -70,25 +103,53 @@ describe('split runners', () => {
     expect(await registry.listTags(name)).toEqual([]);
   });
 
-  it('merge into one tagged index that skopeo, buildx and mab report (with the runners\' metadata) read', async () => {
+  it("merge into one tagged index that skopeo, buildx and mab report (with the runners' metadata) read", async () => {
     const r = await mab(['manifest', 'merge', file('amd64.json'), file('arm64.json'), '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const merged = JSON.parse(r.stdout) as { digest: string; tags: string[]; mediaType: string };
     expect(merged.tags).toEqual(['1.0.0', '1.0', '1', 'latest']);
     expect(merged.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
     expect((await registry.listTags(name)).sort()).toEqual(['1', '1.0', '1.0.0', 'latest']);
-    const index = JSON.parse(await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}:1.0.0`])) as { manifests: { digest: string; platform: { architecture: string } }[] };
-    expect(index.manifests.map((m) => [m.platform.architecture, m.digest])).toEqual([['amd64', amd64.platforms[0]!.digest], ['arm64', arm64.platforms[0]!.digest]]);
+    const index = JSON.parse(
+      await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}:1.0.0`]),
+    ) as { manifests: { digest: string; platform: { architecture: string } }[] };
+    expect(index.manifests.map((m) => [m.platform.architecture, m.digest])).toEqual([
+      ['amd64', amd64.platforms[0]!.digest],
+      ['arm64', arm64.platforms[0]!.digest],
+    ]);
     const buildx = await sh('docker', ['buildx', 'imagetools', 'inspect', `${repo}:1.0.0`]);
     expect(buildx).toMatch(/Platform:\s+linux\/amd64/);
     expect(buildx).toMatch(/Platform:\s+linux\/arm64/);
     // The report reads sizes from the registry and, from the runners' files, build times and smoke results.
-    const report = JSON.parse((await mab(['report', `${repo}:latest`, '--json', '--metadata', file('amd64.json'), '--metadata', file('arm64.json')])).stdout) as { platforms: { platform: string; build?: { buildSeconds: number; smoke: unknown[] } }[] };
+    const report = JSON.parse(
+      (
+        await mab([
+          'report',
+          `${repo}:latest`,
+          '--json',
+          '--metadata',
+          file('amd64.json'),
+          '--metadata',
+          file('arm64.json'),
+        ])
+      ).stdout,
+    ) as { platforms: { platform: string; build?: { buildSeconds: number; smoke: unknown[] } }[] };
     expect(report.platforms.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
-    expect(report.platforms.map((p) => p.build?.buildSeconds)).toEqual([amd64.platforms[0]!.buildSeconds, arm64.platforms[0]!.buildSeconds]);
+    expect(report.platforms.map((p) => p.build?.buildSeconds)).toEqual([
+      amd64.platforms[0]!.buildSeconds,
+      arm64.platforms[0]!.buildSeconds,
+    ]);
     expect(report.platforms[1]!.build?.smoke).toEqual(arm64.platforms[0]!.smoke);
     // A later merge with --tag templates adds tags to the same index.
-    const again = await mab(['manifest', 'merge', file('amd64.json'), file('arm64.json'), '--tag', '{version}-{strategy}', '--json']);
+    const again = await mab([
+      'manifest',
+      'merge',
+      file('amd64.json'),
+      file('arm64.json'),
+      '--tag',
+      '{version}-{strategy}',
+      '--json',
+    ]);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ digest: merged.digest, tags: ['1.0.0-minimal'] });
   });

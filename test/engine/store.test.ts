@@ -11,10 +11,24 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MediaType, type Index, type Manifest } from '../../src/oci/types.js';
 import { REGISTRY, mab, sh } from './helpers.js';
 
-interface Report { platforms: { platform: string; manifest: string; size: { compressed: number } }[]; store: { dir: string; digest: string; tags: string[] } }
+interface Report {
+  platforms: { platform: string; manifest: string; size: { compressed: number } }[];
+  store: { dir: string; digest: string; tags: string[] };
+}
 
 const build = async (recipe: string, store: string) => {
-  const r = await mab(['build', recipe, '--arch', 'amd64,arm64', '--strategy', 'minimal', '--store', store, '--json', '--quiet']);
+  const r = await mab([
+    'build',
+    recipe,
+    '--arch',
+    'amd64,arm64',
+    '--strategy',
+    'minimal',
+    '--store',
+    store,
+    '--json',
+    '--quiet',
+  ]);
   expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
   return JSON.parse(r.stdout) as Report;
 };
@@ -25,7 +39,10 @@ async function armManifest(store: string): Promise<{ digest: string; manifest: M
   const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'mab-skopeo-')), 'arm64');
   await skopeo(['copy', '--override-arch', 'arm64', `oci:${store}:http-endpoint-c:1.0.0`, `dir:${out}`]);
   const bytes = await readFile(path.join(out, 'manifest.json'));
-  return { digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, manifest: JSON.parse(bytes.toString()) as Manifest };
+  return {
+    digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    manifest: JSON.parse(bytes.toString()) as Manifest,
+  };
 }
 
 describe('mab build without --push → the local OCI store', () => {
@@ -37,15 +54,23 @@ describe('mab build without --push → the local OCI store', () => {
   });
 
   it('tags an OCI index whose children are the reported manifests (skopeo reads oci:DIR:TAG)', async () => {
-    expect(report.store.tags).toEqual(['http-endpoint-c:1.0.0-minimal', 'http-endpoint-c:1.0.0', 'http-endpoint-c:latest']);
+    expect(report.store.tags).toEqual([
+      'http-endpoint-c:1.0.0-minimal',
+      'http-endpoint-c:1.0.0',
+      'http-endpoint-c:latest',
+    ]);
     const index = JSON.parse(await skopeo(['inspect', '--raw', `oci:${dir}:http-endpoint-c:1.0.0`])) as Index;
     expect(index.mediaType).toBe(MediaType.OciIndex);
-    expect(index.manifests.map((m) => [m.platform!.architecture, m.digest])).toEqual(report.platforms.map((p) => [p.platform.split('/')[1], p.manifest]));
+    expect(index.manifests.map((m) => [m.platform!.architecture, m.digest])).toEqual(
+      report.platforms.map((p) => [p.platform.split('/')[1], p.manifest]),
+    );
     // skopeo picks the arm64 image out of the index; its manifest is the reported one, and the
     // report's compressed size is exactly config + layers as stored.
     const arm = await armManifest(dir);
     expect(arm.digest).toBe(report.platforms.find((p) => p.platform === 'linux/arm64')!.manifest);
-    expect(arm.manifest.config.size + arm.manifest.layers.reduce((n, l) => n + l.size, 0)).toBe(report.platforms.find((p) => p.platform === 'linux/arm64')!.size.compressed);
+    expect(arm.manifest.config.size + arm.manifest.layers.reduce((n, l) => n + l.size, 0)).toBe(
+      report.platforms.find((p) => p.platform === 'linux/arm64')!.size.compressed,
+    );
   });
 
   it('copies to a registry with skopeo --all, and docker pulls each platform from there', async () => {
@@ -56,7 +81,9 @@ describe('mab build without --push → the local OCI store', () => {
       // inspect shows the host's when it has it.
       await sh('docker', ['rmi', '-f', ref]);
       await sh('docker', ['pull', '--quiet', '--platform', platform, ref]);
-      expect((await sh('docker', ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', ref])).trim()).toBe(platform);
+      expect((await sh('docker', ['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', ref])).trim()).toBe(
+        platform,
+      );
     }
   });
 
@@ -67,7 +94,9 @@ describe('mab build without --push → the local OCI store', () => {
     const back = path.join(path.dirname(dir), 'from-skopeo');
     await skopeo(['copy', '--all', '--src-tls-verify=false', `docker://${ref}`, `oci:${back}:roundtrip`]);
     expect((await mab(['store', 'verify', '--store', back])).exitCode).toBe(0);
-    const ls = JSON.parse((await mab(['store', 'ls', '--store', back, '--json'])).stdout) as { tags: { tag: string; platforms: string[] }[] };
+    const ls = JSON.parse((await mab(['store', 'ls', '--store', back, '--json'])).stdout) as {
+      tags: { tag: string; platforms: string[] }[];
+    };
     expect(ls.tags).toEqual([expect.objectContaining({ tag: 'roundtrip', platforms: ['linux/amd64', 'linux/arm64'] })]);
   });
 
@@ -82,13 +111,17 @@ describe('mab build without --push → the local OCI store', () => {
     await writeFile(path.join(copy, 'blobs', 'sha256', layer.slice(7)), 'not the layer');
     const bad = await mab(['store', 'verify', '--store', copy]);
     expect(bad.exitCode).toBe(1);
-    expect(bad.stdout).toMatch(new RegExp(`http-endpoint-c:1\\.0\\.0-minimal +${layer.slice(0, 19)} +size|- +${layer.slice(0, 19)} +corrupt`));
+    expect(bad.stdout).toMatch(
+      new RegExp(`http-endpoint-c:1\\.0\\.0-minimal +${layer.slice(0, 19)} +size|- +${layer.slice(0, 19)} +corrupt`),
+    );
   });
 
   it('two builds into one store at the same time both land, and it stays sound', async () => {
     const shared = path.join(path.dirname(dir), 'shared');
     const [c, go] = await Promise.all([build('http-endpoint-c', shared), build('http-endpoint-go', shared)]);
-    const ls = JSON.parse((await mab(['store', 'ls', '--store', shared, '--json'])).stdout) as { tags: { tag: string; digest: string }[] };
+    const ls = JSON.parse((await mab(['store', 'ls', '--store', shared, '--json'])).stdout) as {
+      tags: { tag: string; digest: string }[];
+    };
     const tags = Object.fromEntries(ls.tags.map((t) => [t.tag, t.digest]));
     expect(tags['http-endpoint-c:1.0.0']).toBe(c.store.digest);
     expect(tags['http-endpoint-go:1.0.0']).toBe(go.store.digest);

@@ -20,14 +20,31 @@ interface Row {
   size: { uncompressed: number; compressed: number };
 }
 
-const RECIPES = ['http-endpoint-c', 'http-endpoint-go', 'http-endpoint-python', 'http-endpoint-node', 'coap-service', 'model-serving'];
+const RECIPES = [
+  'http-endpoint-c',
+  'http-endpoint-go',
+  'http-endpoint-python',
+  'http-endpoint-node',
+  'coap-service',
+  'model-serving',
+];
 const STRATEGIES = Object.fromEntries(await Promise.all(RECIPES.map(async (r) => [r, await strategiesOf(r)] as const)));
 
 describe.each(RECIPES)('%s', (recipe) => {
   const sizes: Record<string, Record<string, number>> = {};
 
   it.each(STRATEGIES[recipe]!)('builds and smoke-tests %s for amd64 and arm64', async (strategy) => {
-    const r = await mab(['build', recipe, '--arch', 'amd64,arm64', '--strategy', strategy, '--rerun-smoke', '--json', '--quiet']);
+    const r = await mab([
+      'build',
+      recipe,
+      '--arch',
+      'amd64,arm64',
+      '--strategy',
+      strategy,
+      '--rerun-smoke',
+      '--json',
+      '--quiet',
+    ]);
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     const report = JSON.parse(r.stdout) as { strategy: string; platforms: Row[] };
     expect(report.strategy).toBe(strategy);
@@ -35,7 +52,9 @@ describe.each(RECIPES)('%s', (recipe) => {
       expect(p.smoke.length > 0 && p.smoke.every((s) => s.passed)).toBe(true);
       (sizes[p.platform] ??= {})[strategy] = p.size.uncompressed;
     }
-    console.log(`${recipe} ${strategy}: ${report.platforms.map((p) => `${p.platform} ${(p.size.uncompressed / 1e6).toFixed(2)} MB`).join(', ')}`);
+    console.log(
+      `${recipe} ${strategy}: ${report.platforms.map((p) => `${p.platform} ${(p.size.uncompressed / 1e6).toFixed(2)} MB`).join(', ')}`,
+    );
   });
 
   it('sizes: minimal < multistage < single on every platform', () => {
@@ -50,9 +69,22 @@ describe.each(RECIPES)('%s', (recipe) => {
 
   it.skipIf(!STRATEGIES[recipe]!.includes('minimal'))('minimal has no shell and no package manager', async () => {
     const image = `mab/${recipe}:1.0.0-minimal-arm64`;
-    const r = await sh('docker', ['run', '--rm', '--platform', 'linux/arm64', '--entrypoint', '/bin/sh', image, '-c', 'echo shell']).catch((e: Error) => e.message);
+    const r = await sh('docker', [
+      'run',
+      '--rm',
+      '--platform',
+      'linux/arm64',
+      '--entrypoint',
+      '/bin/sh',
+      image,
+      '-c',
+      'echo shell',
+    ]).catch((e: Error) => e.message);
     expect(r).toMatch(/no such file or directory|not found/i);
-    const files = await sh('sh', ['-c', `cid=$(docker create --platform linux/arm64 ${image}) && docker export $cid | tar -t; docker rm $cid >/dev/null`]);
+    const files = await sh('sh', [
+      '-c',
+      `cid=$(docker create --platform linux/arm64 ${image}) && docker export $cid | tar -t; docker rm $cid >/dev/null`,
+    ]);
     expect(files).not.toMatch(/usr\/bin\/(apt|dpkg|bash)\b/);
     expect(files).toMatch(/ld-linux-aarch64\.so\.1|http-endpoint/);
     expect(files).not.toMatch(/^src\//m); // sources and build tree stay in the build stage
@@ -61,17 +93,34 @@ describe.each(RECIPES)('%s', (recipe) => {
 
 describe('the C endpoint, as a user runs it', () => {
   it('answers on the published port under arm64 emulation, as a non-root user', async () => {
-    const id = (await sh('docker', ['run', '-d', '--platform', 'linux/arm64', '-p', '127.0.0.1::8080', 'mab/http-endpoint-c:1.0.0-minimal-arm64'])).trim();
+    const id = (
+      await sh('docker', [
+        'run',
+        '-d',
+        '--platform',
+        'linux/arm64',
+        '-p',
+        '127.0.0.1::8080',
+        'mab/http-endpoint-c:1.0.0-minimal-arm64',
+      ])
+    ).trim();
     try {
       const port = (await sh('docker', ['port', id, '8080/tcp'])).trim().split(':').pop();
       let body = '';
       for (let i = 0; i < 40 && !body; i++) {
-        body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+        body = await fetch(`http://127.0.0.1:${port}/`).then(
+          (r) => r.text(),
+          () => '',
+        );
         if (!body) await new Promise((r) => setTimeout(r, 250));
       }
       expect(body).toBe('hello from C\n');
       expect((await sh('docker', ['inspect', '-f', '{{.Config.User}}', id])).trim()).toBe('65534');
-      expect((await sh('docker', ['image', 'inspect', '-f', '{{.Architecture}}', 'mab/http-endpoint-c:1.0.0-minimal-arm64'])).trim()).toBe('arm64');
+      expect(
+        (
+          await sh('docker', ['image', 'inspect', '-f', '{{.Architecture}}', 'mab/http-endpoint-c:1.0.0-minimal-arm64'])
+        ).trim(),
+      ).toBe('arm64');
     } finally {
       await sh('docker', ['rm', '-f', id]);
     }

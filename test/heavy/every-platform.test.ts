@@ -17,7 +17,9 @@ import { missingSnapshots, openfaceFixtures } from '../fixtures/openface/fixture
 
 const only = process.env.MAB_HEAVY_RECIPES?.split(',');
 const files = (await readdir(path.join(ROOT, 'recipes'))).filter((f) => f.endsWith('.yaml'));
-const recipes = (await Promise.all(files.map((f) => loadRecipeFile(path.join(ROOT, 'recipes', f))))).filter((r) => !only || only.includes(r.name));
+const recipes = (await Promise.all(files.map((f) => loadRecipeFile(path.join(ROOT, 'recipes', f))))).filter(
+  (r) => !only || only.includes(r.name),
+);
 const results = path.join(ROOT, '.mab', 'heavy-results.jsonl');
 
 /**
@@ -37,19 +39,40 @@ async function extraArgs(name: string): Promise<string[]> {
   return ['--recipes', dir, ...mirrorArgs];
 }
 
-interface Row { platform: string; buildSeconds: number; smoke: { name: string; passed: boolean; seconds: number }[]; size: { compressed: number; uncompressed: number } }
+interface Row {
+  platform: string;
+  buildSeconds: number;
+  smoke: { name: string; passed: boolean; seconds: number }[];
+  size: { compressed: number; uncompressed: number };
+}
 
 describe.each(recipes.map((r) => [r.name, r] as const))('%s', (name, recipe) => {
   it.each(supportedStrategies(recipe))('%s on every supported platform, every smoke check', async (strategy) => {
     const platforms = recipe.platforms.map(formatPlatform).filter((p) => !UNBUILDABLE_HERE[strategy]?.includes(p));
-    const r = await mab(['build', name, ...(await extraArgs(name)), '--strategy', strategy, '--arch', platforms.join(','), '--smoke', 'all', '--rerun-smoke', '--json', '--quiet']);
+    const r = await mab([
+      'build',
+      name,
+      ...(await extraArgs(name)),
+      '--strategy',
+      strategy,
+      '--arch',
+      platforms.join(','),
+      '--smoke',
+      'all',
+      '--rerun-smoke',
+      '--json',
+      '--quiet',
+    ]);
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     const report = JSON.parse(r.stdout) as { platforms: Row[] };
     expect(report.platforms.map((p) => p.platform)).toEqual(platforms);
     await mkdir(path.dirname(results), { recursive: true });
     for (const p of report.platforms) {
       expect(p.smoke.every((s) => s.passed)).toBe(true);
-      await appendFile(results, JSON.stringify({ date: new Date().toISOString(), recipe: name, strategy, ...p }) + '\n');
+      await appendFile(
+        results,
+        JSON.stringify({ date: new Date().toISOString(), recipe: name, strategy, ...p }) + '\n',
+      );
     }
   });
 });

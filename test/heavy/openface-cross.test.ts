@@ -35,8 +35,23 @@ describe.skipIf(skip)('mab build openface --strategy cross --arch amd64,arm64', 
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-openface-cross-'));
     const { recipes, mirrorArgs } = await openfaceFixtures(dir);
     const build = async (strategy: string, arch: string): Promise<Report> => {
-      const r = await mab(['build', 'openface', '--recipes', recipes, ...mirrorArgs, '--cache', path.join(dir, 'cache'), '--arch', arch, '--strategy', strategy, '--rerun-smoke', '--json']);
-      if (r.exitCode !== 0) throw new Error(`mab build openface --strategy ${strategy} failed (${r.exitCode}):\n${r.stderr.slice(-4000)}`);
+      const r = await mab([
+        'build',
+        'openface',
+        '--recipes',
+        recipes,
+        ...mirrorArgs,
+        '--cache',
+        path.join(dir, 'cache'),
+        '--arch',
+        arch,
+        '--strategy',
+        strategy,
+        '--rerun-smoke',
+        '--json',
+      ]);
+      if (r.exitCode !== 0)
+        throw new Error(`mab build openface --strategy ${strategy} failed (${r.exitCode}):\n${r.stderr.slice(-4000)}`);
       return JSON.parse(r.stdout) as Report;
     };
     multistage = await build('multistage', 'amd64');
@@ -57,15 +72,35 @@ describe.skipIf(skip)('mab build openface --strategy cross --arch amd64,arm64', 
   it('holds a dlib module for each target architecture, numpy on the BLAS alternative, and bytecode', async () => {
     for (const p of cross.platforms) {
       const slug = p.platform === 'linux/arm64' ? 'aarch64' : 'x86_64';
-      expect(await elfMachine(p.image, p.platform, `${DLIB}/_dlib_pybind11.cpython-311-${slug}-linux-gnu.so`)).toBe(ELF_MACHINE[p.platform]);
+      expect(await elfMachine(p.image, p.platform, `${DLIB}/_dlib_pybind11.cpython-311-${slug}-linux-gnu.so`)).toBe(
+        ELF_MACHINE[p.platform],
+      );
       // libblas.so.3 exists only as the link update-alternatives makes; numpy loads it. The .pyc
       // next to numpy's __init__ is what py3compile would have written on the target.
-      const out = await sh('docker', ['run', '--rm', '--platform', p.platform, '--entrypoint', 'python3', p.image, '-c',
-        `import dlib, numpy, os, importlib.util; print(dlib.__version__, numpy.dot([1, 2], [3, 4]), os.readlink("/usr/lib/${slug}-linux-gnu/libblas.so.3"), os.path.exists(importlib.util.cache_from_source(numpy.__file__)))`]);
+      const out = await sh('docker', [
+        'run',
+        '--rm',
+        '--platform',
+        p.platform,
+        '--entrypoint',
+        'python3',
+        p.image,
+        '-c',
+        `import dlib, numpy, os, importlib.util; print(dlib.__version__, numpy.dot([1, 2], [3, 4]), os.readlink("/usr/lib/${slug}-linux-gnu/libblas.so.3"), os.path.exists(importlib.util.cache_from_source(numpy.__file__)))`,
+      ]);
       expect(out.trim()).toBe(`19.24.0 11 /etc/alternatives/libblas.so.3-${slug}-linux-gnu True`);
       // The CA bundle update-ca-certificates would have written is what Python's TLS loads.
-      const cas = await sh('docker', ['run', '--rm', '--platform', p.platform, '--entrypoint', 'python3', p.image, '-c',
-        'import ssl; print(ssl.create_default_context().cert_store_stats()["x509_ca"])']);
+      const cas = await sh('docker', [
+        'run',
+        '--rm',
+        '--platform',
+        p.platform,
+        '--entrypoint',
+        'python3',
+        p.image,
+        '-c',
+        'import ssl; print(ssl.create_default_context().cert_store_stats()["x509_ca"])',
+      ]);
       expect(Number(cas.trim()), `${p.platform}: CA certificates Python's ssl loads`).toBeGreaterThan(100);
     }
   });
@@ -73,8 +108,14 @@ describe.skipIf(skip)('mab build openface --strategy cross --arch amd64,arm64', 
   it('holds the same files as multistage on amd64, with the same alternatives, trigger interests and CA links, but for what only the emulated install leaves', async () => {
     const image = (strategy: 'cross' | 'multistage') => (strategy === 'cross' ? cross : multistage).platforms[0]!.image;
     const d = await crossAgainstMultistage(image, 'linux/amd64');
-    expect(d.onlyMulti.filter((f) => !onlyInMultistage('x86_64-linux-gnu').test(f)), 'only in multistage').toEqual([]);
-    expect(d.onlyCross.filter((f) => !onlyInCross('x86_64-linux-gnu').test(f)), 'only in cross').toEqual([]);
+    expect(
+      d.onlyMulti.filter((f) => !onlyInMultistage('x86_64-linux-gnu').test(f)),
+      'only in multistage',
+    ).toEqual([]);
+    expect(
+      d.onlyCross.filter((f) => !onlyInCross('x86_64-linux-gnu').test(f)),
+      'only in cross',
+    ).toEqual([]);
     expect(d.files).toBeGreaterThan(20000);
     expect(d.madeCross.split('\n').length).toBeGreaterThan(200);
     expect(d.madeCross, 'alternatives, trigger interests and CA links').toBe(d.madeMulti);

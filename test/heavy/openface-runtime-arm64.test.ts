@@ -13,16 +13,38 @@ import { onlyInCross, onlyInMultistage } from './explained.js';
 const only = process.env.MAB_HEAVY_RECIPES?.split(',');
 const skip = only && !only.includes('openface');
 
-describe.skipIf(skip)('OpenFace\'s runtime packages on arm64, cross against emulated multistage', () => {
-  it('hold the same files, but for what only maintainer scripts and triggers make', async () => {
-    for (const strategy of ['cross', 'multistage']) {
-      const r = await mab(['build', 'ofruntime', '--recipes', `${ROOT}/test/fixtures/recipes`, '--arch', 'arm64', '--strategy', strategy, '--rerun-smoke', '--json', '--quiet']);
-      expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
-    }
-    const d = await crossAgainstMultistage((strategy) => `mab/ofruntime:1.0.0-${strategy}-arm64`, 'linux/arm64');
-    expect(d.onlyMulti.filter((f) => !onlyInMultistage('aarch64-linux-gnu').test(f)), 'only in multistage').toEqual([]);
-    expect(d.onlyCross.filter((f) => !onlyInCross('aarch64-linux-gnu').test(f)), 'only in cross').toEqual([]);
-    expect(d.files).toBeGreaterThan(20000);
-    expect(d.madeCross, 'alternatives, trigger interests and CA links').toBe(d.madeMulti);
-  }, 2 * 3600_000);
+describe.skipIf(skip)("OpenFace's runtime packages on arm64, cross against emulated multistage", () => {
+  it(
+    'hold the same files, but for what only maintainer scripts and triggers make',
+    async () => {
+      for (const strategy of ['cross', 'multistage']) {
+        const r = await mab([
+          'build',
+          'ofruntime',
+          '--recipes',
+          `${ROOT}/test/fixtures/recipes`,
+          '--arch',
+          'arm64',
+          '--strategy',
+          strategy,
+          '--rerun-smoke',
+          '--json',
+          '--quiet',
+        ]);
+        expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+      }
+      const d = await crossAgainstMultistage((strategy) => `mab/ofruntime:1.0.0-${strategy}-arm64`, 'linux/arm64');
+      expect(
+        d.onlyMulti.filter((f) => !onlyInMultistage('aarch64-linux-gnu').test(f)),
+        'only in multistage',
+      ).toEqual([]);
+      expect(
+        d.onlyCross.filter((f) => !onlyInCross('aarch64-linux-gnu').test(f)),
+        'only in cross',
+      ).toEqual([]);
+      expect(d.files).toBeGreaterThan(20000);
+      expect(d.madeCross, 'alternatives, trigger interests and CA links').toBe(d.madeMulti);
+    },
+    2 * 3600_000,
+  );
 });

@@ -18,13 +18,22 @@ import { findRecipe } from '../../src/recipe/find.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SECRET = 'SECRET-FROM-OUTSIDE';
-const template = { dockerfile: await readFile(path.join(ROOT, 'templates/app.Dockerfile'), 'utf8'), dir: path.join(ROOT, 'templates') };
+const template = {
+  dockerfile: await readFile(path.join(ROOT, 'templates/app.Dockerfile'), 'utf8'),
+  dir: path.join(ROOT, 'templates'),
+};
 
 type Kind = 'plain' | 'link-in' | 'link-out';
 type Entry = 'file' | 'file-link-in' | 'file-link-out' | 'dir' | 'dir-link-in' | 'dir-link-out';
 // Weighted toward what is allowed, so that both outcomes come up often.
-const kind = fc.oneof({ arbitrary: fc.constant<Kind>('plain'), weight: 4 }, { arbitrary: fc.constantFrom<Kind>('link-in', 'link-out'), weight: 2 });
-const entry = fc.oneof({ arbitrary: fc.constantFrom<Entry>('file', 'dir', 'dir-link-in'), weight: 6 }, { arbitrary: fc.constantFrom<Entry>('file-link-in', 'file-link-out', 'dir-link-out'), weight: 1 });
+const kind = fc.oneof(
+  { arbitrary: fc.constant<Kind>('plain'), weight: 4 },
+  { arbitrary: fc.constantFrom<Kind>('link-in', 'link-out'), weight: 2 },
+);
+const entry = fc.oneof(
+  { arbitrary: fc.constantFrom<Entry>('file', 'dir', 'dir-link-in'), weight: 6 },
+  { arbitrary: fc.constantFrom<Entry>('file-link-in', 'file-link-out', 'dir-link-out'), weight: 1 },
+);
 const layout = fc.record({ recipe: kind, folder: kind, entries: fc.array(entry, { minLength: 1, maxLength: 5 }) });
 
 const recipeText = (files: string[]) => `name: demo
@@ -47,7 +56,12 @@ async function write(l: { recipe: Kind; folder: Kind; entries: Entry[] }) {
   await writeFile(path.join(outside, 'sub', 'f.txt'), SECRET);
   await mkdir(recipes);
   // The folder's content is written where the folder really is.
-  const real = l.folder === 'plain' ? path.join(recipes, 'demo') : l.folder === 'link-in' ? path.join(recipes, 'elsewhere') : path.join(outside, 'demo');
+  const real =
+    l.folder === 'plain'
+      ? path.join(recipes, 'demo')
+      : l.folder === 'link-in'
+        ? path.join(recipes, 'elsewhere')
+        : path.join(outside, 'demo');
   await mkdir(path.join(real, 'inner'), { recursive: true });
   await writeFile(path.join(real, 'real.txt'), 'inside');
   await writeFile(path.join(real, 'inner', 'f.txt'), 'inside');
@@ -64,7 +78,11 @@ async function write(l: { recipe: Kind; folder: Kind; entries: Entry[] }) {
     files.push(e.startsWith('dir') ? `e${i}/f.txt` : `e${i}`);
   }
   const text = recipeText(files);
-  const recipeAt = { plain: path.join(recipes, 'demo.yaml'), 'link-in': path.join(recipes, 'kept', 'demo.yaml'), 'link-out': path.join(outside, 'demo.yaml') }[l.recipe];
+  const recipeAt = {
+    plain: path.join(recipes, 'demo.yaml'),
+    'link-in': path.join(recipes, 'kept', 'demo.yaml'),
+    'link-out': path.join(outside, 'demo.yaml'),
+  }[l.recipe];
   await mkdir(path.dirname(recipeAt), { recursive: true });
   await writeFile(recipeAt, text);
   if (l.recipe !== 'plain') await symlink(recipeAt, path.join(recipes, 'demo.yaml'));
@@ -74,7 +92,8 @@ async function write(l: { recipe: Kind; folder: Kind; entries: Entry[] }) {
 /** Every file under dir, with its content. */
 async function contents(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(await readFile(path.join(e.parentPath, e.name), 'utf8'));
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) out.push(await readFile(path.join(e.parentPath, e.name), 'utf8'));
   return out;
 }
 
@@ -82,28 +101,41 @@ describe('recipe directories with links, fuzzed', () => {
   it('copy only what is inside the recipe folder, and refuse exactly the layouts with a link out or a linked file', async () => {
     let built = 0;
     let refused = 0;
-    await fc.assert(fc.asyncProperty(layout, async (l) => {
-      const { recipes, files } = await write(l);
-      const allowed = l.recipe !== 'link-out' && l.folder === 'plain' && l.entries.every((e) => e === 'file' || e === 'dir' || e === 'dir-link-in');
-      let context: string | undefined;
-      try {
-        const recipe = await findRecipe('demo', recipes);
-        const plan = planBuild({ recipe, recipePath: 'demo.yaml', strategy: 'multistage', platforms: recipe.platforms, template, indexFormat: 'docker' });
-        context = await makeContext(plan.targets[0]!, new Map());
-      } catch (e) {
-        if (!(e instanceof MabError)) throw e;
-        // The refusal names the recipe, its folder or the listed file it is about.
-        expect(e.message).toMatch(/demo(\.yaml)?\b|e\d/);
-        expect(allowed, `${JSON.stringify(l)} refused: ${e.message}`).toBe(false);
-        refused++;
-        return;
-      }
-      expect(allowed, `${JSON.stringify(l)} was built`).toBe(true);
-      const copied = await contents(path.join(context, 'files'));
-      expect(copied).toHaveLength(files.length);
-      expect(copied.every((c) => c === 'inside')).toBe(true);
-      built++;
-    }), { numRuns: 300, ...(process.env.MAB_FUZZ_SEED ? { seed: Number(process.env.MAB_FUZZ_SEED) } : {}) });
+    await fc.assert(
+      fc.asyncProperty(layout, async (l) => {
+        const { recipes, files } = await write(l);
+        const allowed =
+          l.recipe !== 'link-out' &&
+          l.folder === 'plain' &&
+          l.entries.every((e) => e === 'file' || e === 'dir' || e === 'dir-link-in');
+        let context: string | undefined;
+        try {
+          const recipe = await findRecipe('demo', recipes);
+          const plan = planBuild({
+            recipe,
+            recipePath: 'demo.yaml',
+            strategy: 'multistage',
+            platforms: recipe.platforms,
+            template,
+            indexFormat: 'docker',
+          });
+          context = await makeContext(plan.targets[0]!, new Map());
+        } catch (e) {
+          if (!(e instanceof MabError)) throw e;
+          // The refusal names the recipe, its folder or the listed file it is about.
+          expect(e.message).toMatch(/demo(\.yaml)?\b|e\d/);
+          expect(allowed, `${JSON.stringify(l)} refused: ${e.message}`).toBe(false);
+          refused++;
+          return;
+        }
+        expect(allowed, `${JSON.stringify(l)} was built`).toBe(true);
+        const copied = await contents(path.join(context, 'files'));
+        expect(copied).toHaveLength(files.length);
+        expect(copied.every((c) => c === 'inside')).toBe(true);
+        built++;
+      }),
+      { numRuns: 300, ...(process.env.MAB_FUZZ_SEED ? { seed: Number(process.env.MAB_FUZZ_SEED) } : {}) },
+    );
     // Both outcomes happen: the generator is not stuck on one side.
     expect(built).toBeGreaterThan(10);
     expect(refused).toBeGreaterThan(100);
