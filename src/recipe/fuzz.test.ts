@@ -19,32 +19,13 @@ import { GOOD_RECIPE } from '../../test/fixtures/recipe-text.js';
 import { generateDockerfile } from '../dockerfile/generate.js';
 import { MabError } from '../errors.js';
 import { parsePlatform } from '../platform/platform.js';
-import { MAX_RECIPE_BYTES, loadRecipeFile, parseRecipe } from './load.js';
+import { MAX_RECIPE_BYTES, TOP_KEYS, loadRecipeFile, parseRecipe } from './load.js';
 
 const GOOD = GOOD_RECIPE;
 
+// Every key a recipe may have, and keys of its sections: what a fuzzed mapping is made of.
 const KEYS = [
-  'name',
-  'version',
-  'platforms',
-  'unsupported',
-  'overrides',
-  'files',
-  'strategies',
-  'workdir',
-  'user',
-  'ports',
-  'labels',
-  'healthcheck',
-  'max_size',
-  'sources',
-  'artifacts',
-  'build',
-  'runtime',
-  'entrypoint',
-  'cmd',
-  'env',
-  'smoke',
+  ...TOP_KEYS,
   'packages',
   'keep',
   'steps',
@@ -53,6 +34,7 @@ const KEYS = [
   'file',
   'path',
   'run',
+  'shell',
   'expect',
   'http',
   'port',

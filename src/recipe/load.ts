@@ -40,7 +40,7 @@ import {
 
 /** Keys a per-platform override may set; each replaces the recipe's value for that platform. */
 const PART_KEYS = ['sources', 'artifacts', 'build', 'runtime', 'entrypoint', 'cmd', 'env', 'smoke'] as const;
-const TOP_KEYS = [
+export const TOP_KEYS = [
   'name',
   'version',
   'description',
