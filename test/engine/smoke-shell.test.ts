@@ -107,6 +107,9 @@ describe('shell: smoke checks', () => {
       '--rerun-smoke',
     ]);
     expect(d.exitCode).toBe(1);
-    expect(d.stderr).toMatch(/sh: 1: nosuchgrep: not found\n\(the check runs nosuchgrep, which is not in the image\)/);
+    // stdout and stderr come interleaved in either order: each line is looked for on its own.
+    expect(d.stderr).toMatch(/^sh: 1: nosuchgrep: not found$/m);
+    expect(d.stderr).toMatch(/^hello from C$/m);
+    expect(d.stderr).toContain('(the check runs nosuchgrep, which is not in the image)');
   });
 });
