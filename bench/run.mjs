@@ -14,7 +14,16 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'mab-bench-run-'));
 process.env.TMPDIR = scratch;
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-const ALL = ['startup', 'report-analysis', 'recipe-parse', 'preflight', 'builds', 'engines', 'multi-platform'];
+const ALL = [
+  'startup',
+  'report-analysis',
+  'recipe-parse',
+  'preflight',
+  'cross-minimal',
+  'builds',
+  'engines',
+  'multi-platform',
+];
 const only = process.argv.slice(2);
 const machine = {
   cpus: os.cpus().length,
@@ -98,6 +107,17 @@ for (const name of only.length ? only : ALL) {
     console.log(
       `ratio mab warm rebuild ÷ buildx cached: ${r.rebuildRatio.toFixed(2)}× (goal ≤ ${r.rebuildGoal}×: ${met(r.rebuildRatio <= r.rebuildGoal)})`,
     );
+  }
+  if (name === 'cross-minimal') {
+    const met = (ok) => (ok ? 'met' : 'NOT met');
+    for (const [recipe, x] of Object.entries(r.recipes)) {
+      console.log(
+        `${recipe}: amd64 minimal ${fmt(x.amd64)}; arm64 minimal-cross ${fmt(x.cross)}; arm64 minimal under QEMU ${x.emulated.median.toFixed(1)} s`,
+      );
+      console.log(
+        `  ratio arm64 minimal-cross ÷ amd64 minimal: ${x.ratio.toFixed(2)}× (goal ≤ ${x.goal}×: ${met(x.ratio <= x.goal)}); QEMU ÷ cross: ${(x.emulated.median / x.cross.median).toFixed(1)}×`,
+      );
+    }
   }
   if (name === 'preflight') {
     const met = (ok) => (ok ? 'met' : 'NOT met');

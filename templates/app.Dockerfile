@@ -66,10 +66,17 @@ RUN {{apt_mounts}}{{keep_debs_on}} \
 # Only the kept paths travel to the runtime stage.
 RUN mkdir -p /out{{#keep}} && cd / && cp -a --parents {{keep}} /out/{{/keep}}
 {{/collect_paths}}
+{{#cross_root}}
+# The {{debian_arch}} runtime packages with everything they need (the image starts empty), unpacked
+# into /mab/root for the closure below: none of their code runs here.
+COPY mab/unpack-target.sh /usr/local/lib/mab/
+RUN --mount=type=cache,id=mab-unpack-{{debian_arch}},target=/var/cache/mab-unpack,sharing=locked mkdir -p /mab/empty && touch /mab/empty/status && sh /usr/local/lib/mab/unpack-target.sh {{debian_arch}} /mab/empty /mab/root {{cross_root}}
+{{/cross_root}}
 {{#collect_closure}}
-# The kept paths, every shared library their ELF files load (ldd), and the loader.
+# The kept paths, every shared library their ELF files load, and the loader: as ldd finds them,
+# or, in a cross build, as readelf reads them (nothing of the target's runs here).
 COPY mab/collect-closure.sh /usr/local/lib/mab/
-RUN sh /usr/local/lib/mab/collect-closure.sh /out {{keep}}
+RUN sh /usr/local/lib/mab/collect-closure.sh {{closure_args}}/out {{keep}}
 {{/collect_closure}}
 {{#runtime_stage}}
 

@@ -1,39 +1,123 @@
 #!/bin/sh
-# collect-closure.sh OUT PATH...   (run in the build stage by the `minimal` strategy)
+# collect-closure.sh [--cross GNU ROOT] OUT PATH...
+#   (run in the build stage by the `minimal` and `minimal-cross` strategies)
 # Copies each PATH (relative to /) into OUT, then every shared library the ELF files under them
-# load, as ldd resolves them, plus the dynamic loader. Libraries land at their canonical /usr
-# paths, with the soname symlinks the loader looks up; the top-level merged-/usr symlinks
-# (/lib -> usr/lib, ...) are copied as symlinks, so the loader's path /lib/ld-linux-*.so.* works.
+# load, plus the dynamic loader. Libraries land at their canonical /usr paths, with the soname
+# symlinks the loader looks up; the top-level merged-/usr symlinks (/lib -> usr/lib, ...) are
+# copied as symlinks, so the loader's path /lib/ld-linux-*.so.* works.
+#
+# Without --cross the stage is the target platform (native or emulated) and ldd says what each
+# file loads. With --cross the stage runs on the build platform and nothing of the target's may
+# run here: ROOT holds the target's runtime packages (unpacked by unpack-target.sh); a PATH is
+# taken from ROOT when it is there, else from this stage (what the build steps made); each ELF
+# file is read instead (readelf: its DT_NEEDED names, RUNPATH and program interpreter), and each
+# name looked up as the target's loader (GNU triplet GNU) would: in the RUNPATH, then in the
+# multiarch and plain library directories, in ROOT first, then in this stage.
 set -eu
+cross='' gnu='' root=''
+if [ "$1" = --cross ]; then cross=1 gnu=$2 root=$3; shift 3; fi
 out=$1
 shift
 cd /
 mkdir -p "$out"
-for d in bin sbin lib lib32 lib64 libx32; do
-  if [ -L "/$d" ]; then cp -a "/$d" "$out/"; fi
-done
-keep() { # copy a path and, for a symlink, every link of its chain and the file at its end
-  p="/$1" hops=0
+work=$(mktemp -d)
+
+# canon BASE PATH: PATH with every symbolic link resolved inside BASE (an absolute link starts
+# again at BASE, not at this stage's /), as the target system will see it.
+canon() {
+  cb=$1 crest=${2#/} cdone='' chops=0
+  while [ -n "$crest" ]; do
+    cc=${crest%%/*}
+    case "$crest" in */*) crest=${crest#*/} ;; *) crest='' ;; esac
+    case "$cc" in '' | .) continue ;; ..) cdone=${cdone%/*}; continue ;; esac
+    if [ -L "$cb$cdone/$cc" ] && [ $chops -lt 40 ]; then
+      ct=$(readlink "$cb$cdone/$cc")
+      chops=$((chops + 1))
+      case "$ct" in /*) cdone='' crest="${ct#/}${crest:+/$crest}" ;; *) crest="$ct${crest:+/$crest}" ;; esac
+    else
+      cdone="$cdone/$cc"
+    fi
+  done
+  echo "${cdone:-/}"
+}
+
+# keep BASE PATH: copies PATH from BASE (empty: /) and, for a symlink, every link of its chain and
+# the file at its end. Debian's alternatives chain two or three links (libblas.so.3 ->
+# /etc/alternatives/... -> openblas-pthread/...): the loader follows them all, so all must be there.
+keep() {
+  kb=$1 kp="/$2" khops=0
   while :; do
-    cp -a --parents "${p#/}" "$out/"
-    # Debian's alternatives chain two or three links (libblas.so.3 -> /etc/alternatives/... ->
-    # openblas-pthread/...): the loader follows them all, so all of them must be there.
-    if [ ! -L "$p" ] || [ $hops -ge 40 ]; then break; fi
-    next=$(readlink "$p")
-    case "$next" in /*) ;; *) next="$(dirname "$p")/$next" ;; esac
-    p="$(readlink -f "$(dirname "$next")")/$(basename "$next")"
-    hops=$((hops + 1))
+    (cd "${kb:-/}" && cp -a --parents "${kp#/}" "$out/")
+    if [ ! -L "$kb$kp" ] || [ $khops -ge 40 ]; then break; fi
+    next=$(readlink "$kb$kp")
+    case "$next" in /*) ;; *) next="$(dirname "$kp")/$next" ;; esac
+    kp="$(canon "$kb" "$(dirname "$next")")/$(basename "$next")"
+    kp="/${kp#/}"
+    khops=$((khops + 1))
   done
 }
-for p in "$@"; do keep "$p"; done
-find "$@" -type f | while read -r f; do
-  # ELF magic: 0x7f 'E' 'L' 'F'
-  if [ "$(od -An -c -N4 "$f" | tr -d ' ')" = '177ELF' ]; then
+
+is_elf() { [ "$(od -An -c -N4 "$1" | tr -d ' ')" = '177ELF' ]; } # 0x7f 'E' 'L' 'F'
+
+if [ -z "$cross" ]; then
+  for d in bin sbin lib lib32 lib64 libx32; do
+    if [ -L "/$d" ]; then cp -a "/$d" "$out/"; fi
+  done
+  for p in "$@"; do keep '' "$p"; done
+  find "$@" -type f | while read -r f; do
     # Static binaries make ldd fail: they need nothing.
-    ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' || true
-  fi
-done | sort -u | while read -r lib; do
-  dir=$(readlink -f "$(dirname "$lib")")
-  keep "${dir#/}/$(basename "$lib")"
-done
+    if is_elf "$f"; then ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' || true; fi
+  done | sort -u | while read -r lib; do
+    dir=$(readlink -f "$(dirname "$lib")")
+    keep '' "${dir#/}/$(basename "$lib")"
+  done
+else
+  # The target's merged-/usr links, as its base-files makes them (unpack-target.sh makes the same).
+  for d in bin sbin lib; do ln -sfn "usr/$d" "$out/$d"; done
+  if [ "$gnu" = x86_64-linux-gnu ]; then ln -sfn usr/lib64 "$out/lib64"; fi
+  # BASE|PATH of every ELF file to read, and of every one read.
+  : > "$work/queue"
+  : > "$work/seen"
+  for p in "$@"; do
+    b=''
+    if [ -e "$root/$p" ] || [ -L "$root/$p" ]; then b=$root; fi
+    keep "$b" "$p"
+    (cd "${b:-/}" && find "$p" -type f) | while read -r f; do
+      if is_elf "${b:-}/$f"; then printf '%s|/%s\n' "$b" "$f" >> "$work/queue"; fi
+    done
+  done
+  # find_lib NAME DIR...: BASE|PATH of the first DIR/NAME there is, ROOT before this stage.
+  find_lib() {
+    name=$1
+    shift
+    for dir in "$@"; do
+      for b in "$root" ''; do
+        d=$(canon "$b" "$dir")
+        if [ -e "$b$(canon "$b" "$d/$name")" ]; then printf '%s|%s/%s\n' "$b" "${d%/}" "$name" && return; fi
+      done
+    done
+  }
+  while [ -s "$work/queue" ]; do
+    line=$(head -n 1 "$work/queue")
+    sed -i 1d "$work/queue"
+    if grep -qxF "$line" "$work/seen"; then continue; fi
+    echo "$line" >> "$work/seen"
+    b=${line%%|*} f=${line#*|}
+    origin=$(dirname "$f")
+    runpath=$(readelf -dW "$b$f" 2>/dev/null | sed -n 's/.*(\(RUNPATH\|RPATH\)).*\[\(.*\)\]$/\2/p' | tr ':' ' ' | sed "s#\\\$ORIGIN#$origin#g; s#\\\${ORIGIN}#$origin#g")
+    interp=$(readelf -lW "$b$f" 2>/dev/null | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p')
+    # shellcheck disable=SC2086 # runpath is a list of directories without spaces
+    {
+      if [ -n "$interp" ]; then find_lib "$(basename "$interp")" "$(dirname "$interp")"; fi
+      readelf -dW "$b$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | while read -r name; do
+        find_lib "$name" $runpath "/lib/$gnu" "/usr/lib/$gnu" /lib /usr/lib
+      done
+    } | while IFS="|" read -r lb lib; do
+      keep "$lb" "${lib#/}"
+      real="$(canon "$lb" "$lib")"
+      if is_elf "$lb$real"; then printf '%s|%s\n' "$lb" "$real" >> "$work/queue"; fi
+    done
+  done
+fi
+rm -rf "$work"
 echo "collect-closure: $(find "$out" -type f | wc -l) files, $(du -sk "$out" | cut -f1) KiB"

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MabError } from '../errors.js';
 import { STRATEGY_NAMES } from '../recipe/types.js';
+import { crossOf } from '../dockerfile/strategies.js';
 import { parsePlatformList } from '../platform/platform.js';
 import { planBuild, type BuildPlan } from '../plan/plan.js';
 import { findRecipe } from '../recipe/find.js';
@@ -21,6 +22,11 @@ export const PLAN_OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     value: 'NAME',
     description: `build strategy: ${STRATEGY_NAMES.join(', ')}; default: cross when the recipe supports it (builds run on the build platform, no emulation), else multistage`,
+  },
+  cross: {
+    type: 'boolean',
+    description:
+      "make the --strategy's image on the build platform, with the recipe's strategies.cross (nothing emulated): --strategy minimal --cross is minimal-cross, multistage --cross is cross",
   },
   recipes: {
     type: 'string',
@@ -66,7 +72,9 @@ export async function resolvePlan(
   return planBuild({
     recipe,
     recipePath: rel.startsWith('..') ? path.basename(recipe.file) : rel,
-    strategy: opts.strategy as string | undefined,
+    strategy: opts.cross
+      ? crossOf((opts.strategy as string | undefined) ?? 'multistage')
+      : (opts.strategy as string | undefined),
     platforms: opts.arch ? parsePlatformList(opts.arch as string) : recipe.platforms,
     template: { dockerfile, dir: templatesDir },
     ...(push ? { push } : {}),

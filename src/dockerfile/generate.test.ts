@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DockerfileParser } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import { loadRecipeFile } from '../recipe/load.js';
-import { formatPlatform } from '../platform/platform.js';
+import { formatPlatform, platformInfo } from '../platform/platform.js';
 import { supportedStrategies } from '../plan/plan.js';
 import { generateDockerfile } from './generate.js';
 import { validateDockerfile } from './validate.js';
@@ -47,8 +47,14 @@ describe('every shipped recipe × strategy × platform', () => {
         expect(text).toContain('RUN sh /usr/local/lib/mab/collect-closure.sh /out ');
         expect(text).not.toMatch(/FROM scratch[\s\S]*apt-get/); // no package manager on scratch
       }
-      if (strategy === 'cross') {
-        expect(froms.slice(-2)).toEqual(['debian:bookworm', 'debian:bookworm-slim']);
+      if (strategy === 'minimal-cross') {
+        expect(froms).toEqual(['debian:bookworm', 'scratch']);
+        expect(text).toContain(
+          `RUN sh /usr/local/lib/mab/collect-closure.sh --cross ${platformInfo(p).gnu} /mab/root /out `,
+        );
+      }
+      if (strategy === 'cross' || strategy === 'minimal-cross') {
+        if (strategy === 'cross') expect(froms.slice(-2)).toEqual(['debian:bookworm', 'debian:bookworm-slim']);
         // Nothing runs under emulation: every RUN is in a stage pinned to the build platform.
         for (const stage of text.split(/^(?=FROM )/m).filter((st) => st.startsWith('FROM '))) {
           if (/^RUN /m.test(stage)) expect(stage).toMatch(/^FROM --platform=\$BUILDPLATFORM /);

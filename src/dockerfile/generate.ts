@@ -6,13 +6,13 @@ import { formatPlatform, platformInfo, type Platform } from '../platform/platfor
 import { recipeFor } from '../recipe/for-platform.js';
 import type { Recipe, Strategy } from '../recipe/types.js';
 import { dockerQuote, execForm } from './quote.js';
-import { STRATEGY_PARAMS } from './strategies.js';
+import { STRATEGY_PARAMS, strategySupport } from './strategies.js';
 import { renderTemplate, type TemplateVars } from './template.js';
 import { validateDockerfile } from './validate.js';
 
 /** Paths the runtime image keeps under a strategy: the recipe's, plus the strategy's extras. */
 export function keptPaths(recipe: Recipe, strategy: Strategy): string[] {
-  const s = recipe.strategies[strategy];
+  const s = strategySupport(recipe, strategy);
   return [...recipe.runtime.keep, ...(s && 'keep' in s ? s.keep : [])];
 }
 
@@ -36,7 +36,7 @@ export interface AptInstall {
 export function aptInstalls(recipeAll: Recipe, strategy: Strategy, platform: Platform): AptInstall[] {
   const recipe = recipeFor(recipeAll, platform);
   const p = STRATEGY_PARAMS[strategy];
-  const support = recipe.strategies[strategy];
+  const support = strategySupport(recipe, strategy);
   const cross = p.cross && support && 'keep' in support ? support.cross : undefined;
   const target = platformInfo(platform).debian;
   const each = (names: string[], step: InstallStep, arch: string | undefined) =>
@@ -48,6 +48,8 @@ export function aptInstalls(recipeAll: Recipe, strategy: Strategy, platform: Pla
     });
   if (cross)
     return [
+      // readelf, for a closure read from the ELF files (collect-closure.sh --cross).
+      ...each(p.collect === 'closure' && !cross.tools.includes('binutils') ? ['binutils'] : [], 'cross', undefined),
       ...each(cross.tools, 'cross', undefined),
       ...each(cross.packages, 'cross', target),
       ...each(recipe.runtime.packages, 'unpack', target),
@@ -76,7 +78,7 @@ export function dockerfileVars(
     'org.opencontainers.image.licenses': recipe.license,
     ...recipe.labels,
   };
-  const support = recipe.strategies[strategy];
+  const support = strategySupport(recipe, strategy);
   const cross = p.cross && support && 'keep' in support ? support.cross : undefined;
   const arch = platformInfo(platform);
   const installs = aptInstalls(recipeAll, strategy, platform);
@@ -99,7 +101,10 @@ export function dockerfileVars(
     runtime_stage: p.runtime !== undefined,
     cross: cross !== undefined,
     cross_env: cross ? crossEnv(platform) : [],
-    cross_unpack: names('unpack').join(' '),
+    // cross: into /out, over the runtime base; minimal-cross: into /mab/root, for the closure.
+    cross_unpack: p.collect === 'paths' ? names('unpack').join(' ') : '',
+    cross_root: p.collect === 'closure' ? names('unpack').join(' ') : '',
+    closure_args: cross && p.collect === 'closure' ? `--cross ${arch.gnu} /mab/root ` : '',
     has_sources: recipe.sources.length > 0,
     has_files: recipe.files.length > 0,
     build_steps: cross ? cross.steps : recipe.build.steps,

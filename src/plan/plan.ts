@@ -19,7 +19,7 @@ import {
 import { recipeFor } from '../recipe/for-platform.js';
 import { perPlatform, platformTags, semverTags, templateTags } from './tags.js';
 import { aptInstalls, generateDockerfile } from '../dockerfile/generate.js';
-import { STRATEGY_PARAMS } from '../dockerfile/strategies.js';
+import { STRATEGY_PARAMS, strategySupport } from '../dockerfile/strategies.js';
 
 /**
  * A source or artifact for one platform, with its URL expanded. `url` files are pinned by sha256
@@ -117,7 +117,7 @@ export interface PlanInput {
 
 export function supportedStrategies(recipe: Recipe): Strategy[] {
   return STRATEGY_NAMES.filter((s) => {
-    const v = recipe.strategies[s];
+    const v = strategySupport(recipe, s);
     return v !== undefined && 'keep' in v;
   });
 }
@@ -130,7 +130,7 @@ export function chooseStrategy(recipe: Recipe, requested: string | undefined): S
   if (!(STRATEGY_NAMES as readonly string[]).includes(requested)) {
     throw new MabError('E_STRATEGY', `unknown strategy "${requested}"`, `use one of: ${STRATEGY_NAMES.join(', ')}`);
   }
-  const s = recipe.strategies[requested as Strategy];
+  const s = strategySupport(recipe, requested as Strategy);
   if (!s || !('keep' in s)) {
     const why = s && 'unsupported' in s ? `: ${s.unsupported}` : '';
     throw new MabError(

@@ -29,12 +29,12 @@ import {
   seq,
 } from './reader.js';
 import {
-  STRATEGY_NAMES,
+  STRATEGY_SECTIONS,
   type Healthcheck,
   type PlatformParts,
   type Recipe,
   type SmokeCheck,
-  type Strategy,
+  type StrategySection,
   type StrategySupport,
 } from './types.js';
 
@@ -66,7 +66,7 @@ const PKG = {
   what: 'a Debian package name (lowercase letters, digits, + . -)',
   fix: 'write the name apt lists, e.g. libssl3 or python3-flask; an architecture goes after a colon: gcc:arm64',
 };
-const DEFAULT_STRATEGIES: Partial<Record<Strategy, StrategySupport>> = {
+const DEFAULT_STRATEGIES: Partial<Record<StrategySection, StrategySupport>> = {
   single: { keep: [] },
   multistage: { keep: [] },
 };
@@ -296,12 +296,12 @@ function readOverrides(r: Reader, node: Node | undefined, supported: string[]): 
   );
 }
 
-function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strategy, StrategySupport>> {
+function readStrategies(r: Reader, node: Node | undefined): Partial<Record<StrategySection, StrategySupport>> {
   if (node === undefined) return structuredClone(DEFAULT_STRATEGIES);
-  const m = r.map(node, 'strategies', STRATEGY_NAMES);
-  const out: Partial<Record<Strategy, StrategySupport>> = {};
+  const m = r.map(node, 'strategies', STRATEGY_SECTIONS);
+  const out: Partial<Record<StrategySection, StrategySupport>> = {};
   for (const pair of m.items) {
-    const name = String((pair.key as { value: unknown }).value) as Strategy;
+    const name = String((pair.key as { value: unknown }).value) as StrategySection;
     const value = pair.value as Node | null;
     if (isScalar(value) && typeof value.value === 'string') {
       out[name] = { unsupported: value.value };
@@ -344,7 +344,7 @@ function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strat
     throw r.fail(
       node,
       'strategies lists no supported strategy',
-      `give at least one of ${STRATEGY_NAMES.join(', ')} a mapping (or leave it empty: "multistage:")`,
+      `give at least one of ${STRATEGY_SECTIONS.join(', ')} a mapping (or leave it empty: "multistage:")`,
     );
   return out;
 }

@@ -91,7 +91,16 @@ export interface SmokeShell {
 
 export type SmokeCheck = SmokeCommand | SmokeShell | SmokeHttp;
 
-export const STRATEGY_NAMES = ['single', 'multistage', 'minimal', 'cross'] as const;
+/** What a recipe's strategies: may name: a runtime shape, or cross (how to build on the build platform). */
+export const STRATEGY_SECTIONS = ['single', 'multistage', 'minimal', 'cross'] as const;
+export type StrategySection = (typeof STRATEGY_SECTIONS)[number];
+
+/**
+ * A build strategy is a runtime shape built by a method. single, multistage and minimal build on
+ * the target platform (natively, or under QEMU); cross (the multistage shape) and minimal-cross
+ * build on the build platform with the recipe's strategies.cross, emulating nothing.
+ */
+export const STRATEGY_NAMES = [...STRATEGY_SECTIONS, 'minimal-cross'] as const;
 export type Strategy = (typeof STRATEGY_NAMES)[number];
 
 /**
@@ -148,7 +157,7 @@ export interface Recipe extends PlatformParts {
   overrides: Record<string, Partial<PlatformParts>>;
   /** Files next to the recipe (recipes/NAME/…), copied into the build context at /src. */
   files: string[];
-  strategies: Partial<Record<Strategy, StrategySupport>>;
+  strategies: Partial<Record<StrategySection, StrategySupport>>;
   workdir?: string;
   user?: string;
   /** Extra image labels, beside the org.opencontainers.image.* ones mab derives. */

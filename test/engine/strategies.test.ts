@@ -64,6 +64,8 @@ describe.each(RECIPES)('%s', (recipe) => {
       expect(s.multistage).toBeLessThan(s.single!);
       // Same runtime base, same kept files: cross and emulated multistage weigh the same.
       if (s.cross !== undefined) expect(Math.abs(s.cross - s.multistage!) / s.multistage!).toBeLessThan(0.01);
+      if (s['minimal-cross'] !== undefined)
+        expect(Math.abs(s['minimal-cross'] - s.minimal!) / s.minimal!).toBeLessThan(0.01);
     }
   });
 
@@ -88,6 +90,31 @@ describe.each(RECIPES)('%s', (recipe) => {
     expect(files).not.toMatch(/usr\/bin\/(apt|dpkg|bash)\b/);
     expect(files).toMatch(/ld-linux-aarch64\.so\.1|http-endpoint/);
     expect(files).not.toMatch(/^src\//m); // sources and build tree stay in the build stage
+  });
+});
+
+/** Every path of the image with its mode and, for a file, its sha256, from docker export (not from mab). */
+async function listing(image: string): Promise<string[]> {
+  const out = await sh('sh', [
+    '-c',
+    `d=$(mktemp -d) && cid=$(docker create --platform linux/arm64 ${image}) && docker export $cid | tar -x -C $d && docker rm $cid >/dev/null` +
+      ` && cd $d && find . -printf '%p %M %l\\n' | while read -r p m l; do if [ -f "$p" ] && [ ! -L "$p" ]; then echo "$p $m $(sha256sum < "$p" | cut -c1-16)"; else echo "$p $m $l"; fi; done; rm -rf $d`,
+  ]);
+  return out.split('\n').filter(Boolean).sort();
+}
+
+// A minimal image made by the cross method (readelf on the build platform) against the same
+// image made under QEMU (ldd): the same paths, modes, links and bytes, but for what each
+// compiles itself (a cross gcc and a native one differ by a few bytes).
+describe.each(RECIPES.filter((r) => STRATEGIES[r]!.includes('minimal-cross')))('%s: minimal-cross', (recipe) => {
+  it('holds the files of the emulated minimal image, byte for byte, for arm64', async () => {
+    const [emulated, cross] = await Promise.all([
+      listing(`mab/${recipe}:1.0.0-minimal-arm64`),
+      listing(`mab/${recipe}:1.0.0-minimal-cross-arm64`),
+    ]);
+    const compiled = (l: string) => (/^\.\/usr\/local\/bin\//.test(l) ? l.replace(/ [0-9a-f]{16}$/, ' BYTES') : l);
+    expect(cross.map(compiled)).toEqual(emulated.map(compiled));
+    expect(emulated.length).toBeGreaterThan(5);
   });
 });
 

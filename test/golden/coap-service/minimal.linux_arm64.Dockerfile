@@ -9,7 +9,8 @@ COPY files/ /src/
 WORKDIR /src
 RUN apt-get update && apt-get install -y --no-install-recommends ./python3-aiocoap.deb && rm -rf /var/lib/apt/lists/*
 RUN install -D -m 644 -t /usr/local/lib/coap-service server.py selftest.py
-# The kept paths, every shared library their ELF files load (ldd), and the loader.
+# The kept paths, every shared library their ELF files load, and the loader: as ldd finds them,
+# or, in a cross build, as readelf reads them (nothing of the target's runs here).
 COPY mab/collect-closure.sh /usr/local/lib/mab/
 RUN sh /usr/local/lib/mab/collect-closure.sh /out usr/local/lib/coap-service usr/lib/python3/dist-packages/aiocoap usr/bin/python3.11 usr/lib/python3.11
 

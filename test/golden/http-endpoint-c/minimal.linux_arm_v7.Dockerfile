@@ -13,7 +13,8 @@ RUN --mount=type=cache,id=mab-apt-var-cache-apt-armhf,target=/var/cache/apt,shar
 COPY files/ /src/
 WORKDIR /src
 RUN gcc -O2 -static -s -o /usr/local/bin/http-endpoint server.c
-# The kept paths, every shared library their ELF files load (ldd), and the loader.
+# The kept paths, every shared library their ELF files load, and the loader: as ldd finds them,
+# or, in a cross build, as readelf reads them (nothing of the target's runs here).
 COPY mab/collect-closure.sh /usr/local/lib/mab/
 RUN sh /usr/local/lib/mab/collect-closure.sh /out usr/local/bin/http-endpoint
 

@@ -13,7 +13,8 @@ RUN --mount=type=cache,id=mab-apt-var-cache-apt-arm64,target=/var/cache/apt,shar
 COPY files/ /src/
 WORKDIR /src
 RUN install -D -m 644 server.js /usr/local/lib/http-endpoint/server.js
-# The kept paths, every shared library their ELF files load (ldd), and the loader.
+# The kept paths, every shared library their ELF files load, and the loader: as ldd finds them,
+# or, in a cross build, as readelf reads them (nothing of the target's runs here).
 COPY mab/collect-closure.sh /usr/local/lib/mab/
 RUN sh /usr/local/lib/mab/collect-closure.sh /out usr/local/lib/http-endpoint usr/bin/node usr/share/nodejs
 

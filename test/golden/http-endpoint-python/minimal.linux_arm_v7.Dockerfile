@@ -13,7 +13,8 @@ RUN --mount=type=cache,id=mab-apt-var-cache-apt-armhf,target=/var/cache/apt,shar
 COPY files/ /src/
 WORKDIR /src
 RUN install -D -m 644 server.py /usr/local/lib/http-endpoint/server.py
-# The kept paths, every shared library their ELF files load (ldd), and the loader.
+# The kept paths, every shared library their ELF files load, and the loader: as ldd finds them,
+# or, in a cross build, as readelf reads them (nothing of the target's runs here).
 COPY mab/collect-closure.sh /usr/local/lib/mab/
 RUN sh /usr/local/lib/mab/collect-closure.sh /out usr/local/lib/http-endpoint usr/bin/python3.11 usr/lib/python3.11
 
