@@ -139,6 +139,10 @@ describe('package preflight', () => {
     const cached = await check(good, { archive, cacheDir });
     await cached.run;
     expect(cached.logs.filter((l) => l.includes('read the bookworm'))).toEqual([]);
+    // The same names against the same index: answered from the first check, the names not read again.
+    expect(cached.logs.at(-1)).toMatch(
+      /every package name found in Debian bookworm \(amd64: 2, armhf: 2\), as a check against this same index of .* found before$/,
+    );
 
     // The archive gains a package after the cache was made: a recipe naming it passes after one refetch.
     await makeDebianArchive(archive, key, {
@@ -154,6 +158,15 @@ describe('package preflight', () => {
     );
     await newer.run;
     expect(newer.logs.filter((l) => l.includes('read the bookworm')).length).toBe(2);
+    // Without the names at all, nor the archive: the same question against the same index needs neither.
+    await (
+      await check(good, { archive, cacheDir })
+    ).run;
+    await rm(path.join(cacheDir, 'debian-index', 'names'), { recursive: true });
+    await rm(archive, { recursive: true });
+    await (
+      await check(good, { archive, cacheDir })
+    ).run;
   });
 
   it('is skipped with a note when the archive cannot be reached and nothing is cached', async () => {

@@ -64,6 +64,13 @@ export async function checkPackages(
   if (typeof index === 'string')
     return log(`package preflight skipped: ${index}; a missing package would show only when apt runs in the build`);
   const suite = index.archive.suite;
+  const counts = [...wanted].map(([arch, names]) => `${arch}: ${names.size}`).join(', ');
+  const question = JSON.stringify([...wanted].map(([arch, names]) => [arch, [...names.keys()].sort()]).sort());
+  if (await index.answered(question)) {
+    return log(
+      `package preflight: every package name found in Debian ${suite} (${counts}), as a check against this same index of ${index.fetchedAt.toISOString().slice(0, 10)} found before`,
+    );
+  }
   const problems = async () => {
     const found = await Promise.all([...wanted.keys()].map(async (arch) => [arch, await index.names(arch)] as const));
     return packageProblems(wanted, new Map(found), `Debian ${suite}`);
@@ -81,8 +88,9 @@ export async function checkPackages(
       'fix the names in the recipe (apt-cache search NAME, or packages.debian.org, finds the right one); --no-preflight skips this check',
     );
   }
+  await index.remember(question);
   log(
-    `package preflight: every package name found in Debian ${suite} (${[...wanted].map(([arch, names]) => `${arch}: ${names.size}`).join(', ')}; index of ${index.fetchedAt.toISOString().slice(0, 10)}, ${((Date.now() - started) / 1000).toFixed(2)} s)`,
+    `package preflight: every package name found in Debian ${suite} (${counts}; index of ${index.fetchedAt.toISOString().slice(0, 10)}, ${((Date.now() - started) / 1000).toFixed(2)} s)`,
   );
 }
 

@@ -151,6 +151,27 @@ export class SuiteIndex {
     [this.release, this.fetchedAt, this.fetchedNow] = [release, now, true];
   }
 
+  /**
+   * Whether `question` (a set of names per architecture, as text) was answered "all there" from
+   * this same InRelease before: the answer cannot have changed, and reading the names again
+   * (a few MB per architecture) is what a warm rebuild would spend most of its preflight on.
+   */
+  async answered(question: string): Promise<boolean> {
+    return stat(this.answerFile(question)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async remember(question: string): Promise<void> {
+    await atomicWrite(this.answerFile(question), (tmp) => writeFile(tmp, ''));
+  }
+
+  private answerFile(question: string): string {
+    const key = createHash('sha256').update(this.release).update('\0').update(question).digest('hex');
+    return path.join(this.dir, 'answered', key);
+  }
+
   /** The names in the suite's Packages index for arch; undefined when the suite has no such index. */
   async names(arch: string): Promise<PackageNames | undefined> {
     const base = `${this.archive.component}/binary-${arch}/Packages`;

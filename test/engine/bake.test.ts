@@ -19,7 +19,7 @@ describe('mab bake', () => {
       group: Record<string, { targets: string[] }>;
       target: Record<string, { platforms: string[]; context: string }>;
     };
-    const strategies = ['single', 'multistage', 'minimal', 'cross'];
+    const strategies = ['single', 'multistage', 'minimal', 'cross', 'minimal-cross'];
     expect(printed.group.default!.targets).toEqual(
       strategies.flatMap((s) => [`http-endpoint-c-${s}-amd64`, `http-endpoint-c-${s}-arm64`]),
     );
