@@ -21,14 +21,15 @@ RUN {{apt_mounts}}{{keep_debs_on}} \
 {{/build_packages}}
 {{#cross}}
 # Cross build: this stage runs on the build platform, so nothing here is emulated. {{debian_arch}}
-# libraries come through Debian multiarch; the C toolchain is crossbuild-essential-{{debian_arch}}
-# (build-essential when the build platform is {{debian_arch}} itself).
+# libraries come through Debian multiarch, added only when the recipe names some (the lists of
+# the stages that did stay in the shared cache); the C toolchain is
+# crossbuild-essential-{{debian_arch}} (build-essential when the build platform is {{debian_arch}}).
 {{/cross}}
 {{#cross_install}}
 RUN {{cross_apt_mounts}}if [ "$(dpkg --print-architecture)" = {{debian_arch}} ]; then toolchain=build-essential; \
-    else dpkg --add-architecture {{debian_arch}}; toolchain=crossbuild-essential-{{debian_arch}}; fi \
+    else {{#cross_foreign}}dpkg --add-architecture {{debian_arch}}; {{/cross_foreign}}toolchain=crossbuild-essential-{{debian_arch}}; fi \
  && {{keep_debs_on}} \
- && apt-get update \
+ && apt-get -o APT::Get::List-Cleanup=false update \
  && apt-get install -y --no-install-recommends {{cross_install}} \
  && {{keep_debs_off}}
 {{/cross_install}}

@@ -97,6 +97,7 @@ else
       done
     done
   }
+  : > "$work/kept"
   while [ -s "$work/queue" ]; do
     line=$(head -n 1 "$work/queue")
     sed -i 1d "$work/queue"
@@ -104,15 +105,22 @@ else
     echo "$line" >> "$work/seen"
     b=${line%%|*} f=${line#*|}
     origin=$(dirname "$f")
-    runpath=$(readelf -dW "$b$f" 2>/dev/null | sed -n 's/.*(\(RUNPATH\|RPATH\)).*\[\(.*\)\]$/\2/p' | tr ':' ' ' | sed "s#\\\$ORIGIN#$origin#g; s#\\\${ORIGIN}#$origin#g")
-    interp=$(readelf -lW "$b$f" 2>/dev/null | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p')
+    # One readelf for the dynamic section (NEEDED, RUNPATH, RPATH) and the program headers.
+    readelf -dlW "$b$f" 2>/dev/null > "$work/elf" || true
+    runpath=$(sed -n 's/.*(\(RUNPATH\|RPATH\)).*\[\(.*\)\]$/\2/p' "$work/elf" | tr ':' ' ' | sed "s#\\\$ORIGIN#$origin#g; s#\\\${ORIGIN}#$origin#g")
+    interp=$(sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p' "$work/elf")
     # shellcheck disable=SC2086 # runpath is a list of directories without spaces
     {
       if [ -n "$interp" ]; then find_lib "$(basename "$interp")" "$(dirname "$interp")"; fi
-      readelf -dW "$b$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | while read -r name; do
+      sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' "$work/elf" | while read -r name; do
+        # A name found before (most files load libc) is not looked up, copied or read again: the
+        # loader, too, maps one object per name.
+        if awk -v n="/$name" 'substr($0, length($0) - length(n) + 1) == n { f = 1 } END { exit !f }' "$work/kept"; then continue; fi
         find_lib "$name" $runpath "/lib/$gnu" "/usr/lib/$gnu" /lib /usr/lib
       done
     } | while IFS="|" read -r lb lib; do
+      if grep -qxF "$lb|$lib" "$work/kept"; then continue; fi
+      echo "$lb|$lib" >> "$work/kept"
       keep "$lb" "${lib#/}"
       real="$(canon "$lb" "$lib")"
       if is_elf "$lb$real"; then printf '%s|%s\n' "$lb" "$real" >> "$work/queue"; fi

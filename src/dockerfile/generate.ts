@@ -100,6 +100,9 @@ export function dockerfileVars(
     runtime_base: p.runtime ?? '',
     runtime_stage: p.runtime !== undefined,
     cross: cross !== undefined,
+    // Multiarch for the target only when target packages go into this stage: adding it makes
+    // every apt-get update fetch the target's indexes too.
+    cross_foreign: (cross?.packages.length ?? 0) > 0,
     cross_env: cross ? crossEnv(platform) : [],
     // cross: into /out, over the runtime base; minimal-cross: into /mab/root, for the closure.
     cross_unpack: p.collect === 'paths' ? names('unpack').join(' ') : '',

@@ -10,12 +10,13 @@ FROM debian:bookworm-slim AS target
 FROM --platform=$BUILDPLATFORM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
 # Cross build: this stage runs on the build platform, so nothing here is emulated. amd64
-# libraries come through Debian multiarch; the C toolchain is crossbuild-essential-amd64
-# (build-essential when the build platform is amd64 itself).
+# libraries come through Debian multiarch, added only when the recipe names some (the lists of
+# the stages that did stay in the shared cache); the C toolchain is
+# crossbuild-essential-amd64 (build-essential when the build platform is amd64).
 RUN --mount=type=cache,id=mab-apt-var-cache-apt-cross-amd64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-cross-amd64,target=/var/lib/apt/lists,sharing=locked if [ "$(dpkg --print-architecture)" = amd64 ]; then toolchain=build-essential; \
-    else dpkg --add-architecture amd64; toolchain=crossbuild-essential-amd64; fi \
+    else toolchain=crossbuild-essential-amd64; fi \
  && printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
- && apt-get update \
+ && apt-get -o APT::Get::List-Cleanup=false update \
  && apt-get install -y --no-install-recommends python3 \
  && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
 ENV DEB_HOST_ARCH=amd64

@@ -7,12 +7,13 @@
 FROM --platform=$BUILDPLATFORM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
 # Cross build: this stage runs on the build platform, so nothing here is emulated. armhf
-# libraries come through Debian multiarch; the C toolchain is crossbuild-essential-armhf
-# (build-essential when the build platform is armhf itself).
+# libraries come through Debian multiarch, added only when the recipe names some (the lists of
+# the stages that did stay in the shared cache); the C toolchain is
+# crossbuild-essential-armhf (build-essential when the build platform is armhf).
 RUN --mount=type=cache,id=mab-apt-var-cache-apt-cross-armhf,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-cross-armhf,target=/var/lib/apt/lists,sharing=locked if [ "$(dpkg --print-architecture)" = armhf ]; then toolchain=build-essential; \
-    else dpkg --add-architecture armhf; toolchain=crossbuild-essential-armhf; fi \
+    else toolchain=crossbuild-essential-armhf; fi \
  && printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
- && apt-get update \
+ && apt-get -o APT::Get::List-Cleanup=false update \
  && apt-get install -y --no-install-recommends binutils python3 \
  && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
 ENV DEB_HOST_ARCH=armhf

@@ -10,12 +10,13 @@ FROM debian:bookworm-slim AS target
 FROM --platform=$BUILDPLATFORM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
 # Cross build: this stage runs on the build platform, so nothing here is emulated. arm64
-# libraries come through Debian multiarch; the C toolchain is crossbuild-essential-arm64
-# (build-essential when the build platform is arm64 itself).
+# libraries come through Debian multiarch, added only when the recipe names some (the lists of
+# the stages that did stay in the shared cache); the C toolchain is
+# crossbuild-essential-arm64 (build-essential when the build platform is arm64).
 RUN --mount=type=cache,id=mab-apt-var-cache-apt-cross-arm64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-cross-arm64,target=/var/lib/apt/lists,sharing=locked if [ "$(dpkg --print-architecture)" = arm64 ]; then toolchain=build-essential; \
     else dpkg --add-architecture arm64; toolchain=crossbuild-essential-arm64; fi \
  && printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
- && apt-get update \
+ && apt-get -o APT::Get::List-Cleanup=false update \
  && apt-get install -y --no-install-recommends "$toolchain" cmake pybind11-dev python3-dev python3-numpy libblas-dev liblapack-dev libjpeg-dev libpng-dev bzip2 python3-torch python3-opencv python3-sklearn python3-pandas libdlib-data libpython3.11-dev:arm64 libblas-dev:arm64 liblapack-dev:arm64 libjpeg-dev:arm64 libpng-dev:arm64 pkgconf:arm64 \
  && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
 ENV DEB_HOST_ARCH=arm64

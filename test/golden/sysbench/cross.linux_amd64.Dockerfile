@@ -8,8 +8,9 @@ FROM debian:bookworm-slim AS target
 FROM --platform=$BUILDPLATFORM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
 # Cross build: this stage runs on the build platform, so nothing here is emulated. amd64
-# libraries come through Debian multiarch; the C toolchain is crossbuild-essential-amd64
-# (build-essential when the build platform is amd64 itself).
+# libraries come through Debian multiarch, added only when the recipe names some (the lists of
+# the stages that did stay in the shared cache); the C toolchain is
+# crossbuild-essential-amd64 (build-essential when the build platform is amd64).
 ENV DEB_HOST_ARCH=amd64
 ENV DEB_HOST_GNU_TYPE=x86_64-linux-gnu
 ENV CC=x86_64-linux-gnu-gcc

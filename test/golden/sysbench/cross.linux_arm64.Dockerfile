@@ -8,8 +8,9 @@ FROM debian:bookworm-slim AS target
 FROM --platform=$BUILDPLATFORM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
 # Cross build: this stage runs on the build platform, so nothing here is emulated. arm64
-# libraries come through Debian multiarch; the C toolchain is crossbuild-essential-arm64
-# (build-essential when the build platform is arm64 itself).
+# libraries come through Debian multiarch, added only when the recipe names some (the lists of
+# the stages that did stay in the shared cache); the C toolchain is
+# crossbuild-essential-arm64 (build-essential when the build platform is arm64).
 ENV DEB_HOST_ARCH=arm64
 ENV DEB_HOST_GNU_TYPE=aarch64-linux-gnu
 ENV CC=aarch64-linux-gnu-gcc

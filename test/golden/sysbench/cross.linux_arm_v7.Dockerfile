@@ -8,8 +8,9 @@ FROM debian:bookworm-slim AS target
 FROM --platform=$BUILDPLATFORM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
 # Cross build: this stage runs on the build platform, so nothing here is emulated. armhf
-# libraries come through Debian multiarch; the C toolchain is crossbuild-essential-armhf
-# (build-essential when the build platform is armhf itself).
+# libraries come through Debian multiarch, added only when the recipe names some (the lists of
+# the stages that did stay in the shared cache); the C toolchain is
+# crossbuild-essential-armhf (build-essential when the build platform is armhf).
 ENV DEB_HOST_ARCH=armhf
 ENV DEB_HOST_GNU_TYPE=arm-linux-gnueabihf
 ENV CC=arm-linux-gnueabihf-gcc
