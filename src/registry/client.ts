@@ -117,7 +117,7 @@ export class RegistryClient {
         );
       this.auth.set(repo, { header: basicHeader(creds), expiresAt: Infinity });
     } else {
-      const { token, expiresAt } = await fetchToken(ch, creds, this.registry, this.dispatcher);
+      const { token, expiresAt } = await fetchToken(ch, creds, this.registry, await this.dispatcher);
       this.auth.set(repo, { header: `Bearer ${token}`, expiresAt });
     }
     return this.auth.get(repo)!.header;
@@ -140,7 +140,7 @@ export class RegistryClient {
           method,
           redirect: 'follow',
           signal: watch.signal,
-          ...({ dispatcher: this.dispatcher } as object),
+          ...({ dispatcher: await this.dispatcher } as object),
         });
         if (!init.read || !init.ok.includes(res.status)) return watch.follow(res);
         const bytes = new Uint8Array(await watch.follow(res).arrayBuffer());
