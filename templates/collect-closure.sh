@@ -75,17 +75,21 @@ else
   # The target's merged-/usr links, as its base-files makes them (unpack-target.sh makes the same).
   for d in bin sbin lib; do ln -sfn "usr/$d" "$out/$d"; done
   if [ "$gnu" = x86_64-linux-gnu ]; then ln -sfn usr/lib64 "$out/lib64"; fi
-  # BASE|PATH of every ELF file to read, and of every one read.
-  : > "$work/queue"
-  : > "$work/seen"
-  for p in "$@"; do
-    b=''
-    if [ -e "$root/$p" ] || [ -L "$root/$p" ]; then b=$root; fi
-    keep "$b" "$p"
-    (cd "${b:-/}" && find "$p" -type f) | while read -r f; do
-      if is_elf "${b:-}/$f"; then printf '%s|/%s\n' "$b" "$f" >> "$work/queue"; fi
-    done
-  done
+  # One readelf per batch of files (never one process per file: a standard library has a
+  # thousand), printing for each ELF file among them FILE|INTERPRETER|RUNPATH|NEEDED NEEDED...
+  # (/dev/null first, so that readelf, given two files at least, names each; it names no file
+  # that is not ELF).
+  readelf_all() {
+    xargs -r -d '\n' readelf -dlW /dev/null 2>/dev/null | awk '
+      function flush() { if (file != "") print file "|" interp "|" runpath "|" needed }
+      function inside(s) { sub(/^.*\[/, "", s); sub(/\]$/, "", s); return s }
+      /^File: / { flush(); file = substr($0, 7); interp = ""; runpath = ""; needed = ""; next }
+      /\[Requesting program interpreter: / { s = $0; sub(/^.*interpreter: /, "", s); sub(/\]$/, "", s); interp = s; next }
+      /\(RUNPATH\)/ { runpath = inside($0); next }
+      /\(RPATH\)/ { if (runpath == "") runpath = inside($0); next }
+      /\(NEEDED\)/ { needed = needed " " inside($0); next }
+      END { flush() }'
+  }
   # find_lib NAME DIR...: BASE|PATH of the first DIR/NAME there is, ROOT before this stage.
   find_lib() {
     name=$1
@@ -97,33 +101,39 @@ else
       done
     done
   }
+  : > "$work/files"
+  : > "$work/names"
   : > "$work/kept"
-  while [ -s "$work/queue" ]; do
-    line=$(head -n 1 "$work/queue")
-    sed -i 1d "$work/queue"
-    if grep -qxF "$line" "$work/seen"; then continue; fi
-    echo "$line" >> "$work/seen"
-    b=${line%%|*} f=${line#*|}
-    origin=$(dirname "$f")
-    # One readelf for the dynamic section (NEEDED, RUNPATH, RPATH) and the program headers.
-    readelf -dlW "$b$f" 2>/dev/null > "$work/elf" || true
-    runpath=$(sed -n 's/.*(\(RUNPATH\|RPATH\)).*\[\(.*\)\]$/\2/p' "$work/elf" | tr ':' ' ' | sed "s#\\\$ORIGIN#$origin#g; s#\\\${ORIGIN}#$origin#g")
-    interp=$(sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p' "$work/elf")
-    # shellcheck disable=SC2086 # runpath is a list of directories without spaces
-    {
-      if [ -n "$interp" ]; then find_lib "$(basename "$interp")" "$(dirname "$interp")"; fi
-      sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' "$work/elf" | while read -r name; do
-        # A name found before (most files load libc) is not looked up, copied or read again: the
-        # loader, too, maps one object per name.
-        if awk -v n="/$name" 'substr($0, length($0) - length(n) + 1) == n { f = 1 } END { exit !f }' "$work/kept"; then continue; fi
-        find_lib "$name" $runpath "/lib/$gnu" "/usr/lib/$gnu" /lib /usr/lib
-      done
-    } | while IFS="|" read -r lb lib; do
+  for p in "$@"; do
+    b=''
+    if [ -e "$root/$p" ] || [ -L "$root/$p" ]; then b=$root; fi
+    keep "$b" "$p"
+    (cd "${b:-/}" && find "$p" -type f) | sed "s#^#${b}/#" >> "$work/files"
+  done
+  # In rounds: the files found so far are read; each library name they load is looked up once
+  # (the loader maps one object per name), with the runpath of a file that loads it; what is
+  # found is copied and read in the next round.
+  while [ -s "$work/files" ]; do
+    readelf_all < "$work/files" | awk -F'|' -v root="$root" -v gnu="$gnu" '
+      {
+        f = $1
+        if (root != "" && index(f, root "/") == 1) f = substr(f, length(root) + 1)
+        origin = f; sub(/\/[^\/]*$/, "", origin)
+        rp = $3; gsub(/:/, " ", rp); gsub(/\$\{ORIGIN\}|\$ORIGIN/, origin, rp)
+        if ($2 != "") { n = $2; d = n; sub(/\/[^\/]*$/, "", d); sub(/^.*\//, "", n); print n "|" d }
+        k = split($4, needed, " ")
+        for (i = 1; i <= k; i++) print needed[i] "|" rp " /lib/" gnu " /usr/lib/" gnu " /lib /usr/lib"
+      }' | sort -t'|' -k1,1 -u | awk -F'|' 'FILENAME == ARGV[1] { done[$1] = 1; next } !($1 in done)' "$work/names" - > "$work/wanted"
+    : > "$work/files"
+    # shellcheck disable=SC2086 # the directories hold no spaces
+    while IFS='|' read -r name dirs; do
+      echo "$name" >> "$work/names"
+      find_lib "$name" $dirs
+    done < "$work/wanted" | while IFS='|' read -r lb lib; do
       if grep -qxF "$lb|$lib" "$work/kept"; then continue; fi
       echo "$lb|$lib" >> "$work/kept"
       keep "$lb" "${lib#/}"
-      real="$(canon "$lb" "$lib")"
-      if is_elf "$lb$real"; then printf '%s|%s\n' "$lb" "$real" >> "$work/queue"; fi
+      echo "$lb$(canon "$lb" "$lib")" >> "$work/files"
     done
   done
 fi
