@@ -4,7 +4,7 @@
  */
 import { formatPlatform, platformInfo, type Platform } from '../platform/platform.js';
 import { recipeFor } from '../recipe/for-platform.js';
-import type { Recipe, Strategy } from '../recipe/types.js';
+import type { CrossBuild, Recipe, Strategy } from '../recipe/types.js';
 import { dockerQuote, execForm } from './quote.js';
 import { STRATEGY_PARAMS, strategySupport } from './strategies.js';
 import { renderTemplate, type TemplateVars } from './template.js';
@@ -32,12 +32,17 @@ export interface AptInstall {
   spelled: string;
 }
 
+/** How the recipe builds on the build platform, for a strategy that does (cross, minimal-cross). */
+function crossBuild(recipe: Recipe, strategy: Strategy): CrossBuild | undefined {
+  const support = strategySupport(recipe, strategy);
+  return STRATEGY_PARAMS[strategy].cross && support && 'keep' in support ? support.cross : undefined;
+}
+
 /** Every package the generated Dockerfile installs for the platform, in template order. */
 export function aptInstalls(recipeAll: Recipe, strategy: Strategy, platform: Platform): AptInstall[] {
   const recipe = recipeFor(recipeAll, platform);
   const p = STRATEGY_PARAMS[strategy];
-  const support = strategySupport(recipe, strategy);
-  const cross = p.cross && support && 'keep' in support ? support.cross : undefined;
+  const cross = crossBuild(recipe, strategy);
   const target = platformInfo(platform).debian;
   const each = (names: string[], step: InstallStep, arch: string | undefined) =>
     names.map((n): AptInstall => {
@@ -78,8 +83,7 @@ export function dockerfileVars(
     'org.opencontainers.image.licenses': recipe.license,
     ...recipe.labels,
   };
-  const support = strategySupport(recipe, strategy);
-  const cross = p.cross && support && 'keep' in support ? support.cross : undefined;
+  const cross = crossBuild(recipe, strategy);
   const arch = platformInfo(platform);
   const installs = aptInstalls(recipeAll, strategy, platform);
   const names = (step: InstallStep) => installs.filter((i) => i.step === step).map((i) => i.spelled);

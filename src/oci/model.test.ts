@@ -62,6 +62,19 @@ describe('readTarget', () => {
     );
     expect(() => pickImage(t, undefined, 'demo:1.0.0')).toThrow(/is an index of 2 images/);
 
+    // Asked for one platform, only its image is read; the error still lists every entry.
+    const arm7 = await readTarget(store.repository(), 'demo:1.0.0', {
+      os: 'linux',
+      architecture: 'arm',
+      variant: 'v7',
+    });
+    expect(arm7.images.map((i) => i.descriptor.digest)).toEqual([arm.digest]);
+    const arm64 = await readTarget(store.repository(), 'demo:1.0.0', { os: 'linux', architecture: 'arm64' });
+    expect(arm64.images).toEqual([]);
+    expect(() => pickImage(arm64, { os: 'linux', architecture: 'arm64' }, 'demo:1.0.0')).toThrow(
+      'demo:1.0.0 is an index of 2 images (linux/amd64, linux/arm/v7), none for linux/arm64',
+    );
+
     // A manifest by digest: its platform from its config.
     const single = await readTarget(store.repository(), arm.digest);
     expect(single.index).toBeUndefined();

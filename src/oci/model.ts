@@ -45,6 +45,9 @@ export interface Target {
   reference: string;
   top: RawManifest;
   index?: Index;
+  /** An index's image entries (attestations dropped), read or not. */
+  entries?: Descriptor[];
+  /** The images read: every one, or, when asked for one platform, those that can be it. */
   images: PlatformImage[];
 }
 
@@ -80,17 +83,24 @@ async function readImage(
   };
 }
 
-/** Walks what reference names in repo: index → manifests → configs, one level of index deep. */
-export async function readTarget(repo: Repository, reference: string): Promise<Target> {
+/**
+ * Walks what reference names in repo: index → manifests → configs, one level of index deep. With
+ * `platform`, an index of several images has only the entries for that platform read (an entry
+ * that names none is read, its config decides): a registry is asked for one image, not all.
+ */
+export async function readTarget(repo: Repository, reference: string, platform?: Platform): Promise<Target> {
   const top = await repo.manifest(reference);
   const where = `${repo.name}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
   if (!INDEX_TYPES.includes(top.mediaType))
     return { reference, top, images: [await readImage(repo, top, undefined, where)] };
   const index = parse<Index>(top.bytes);
+  const entries = imageEntries(index);
+  const wanted =
+    platform && entries.length > 1 ? entries.filter((e) => !e.platform || samePlatform(e.platform, platform)) : entries;
   const images: PlatformImage[] = [];
-  for (const entry of imageEntries(index))
+  for (const entry of wanted)
     images.push(await readImage(repo, await repo.manifest(entry.digest), entry, `${where} → ${entry.digest}`));
-  return { reference, top, index, images };
+  return { reference, top, index, entries, images };
 }
 
 /**
@@ -98,17 +108,14 @@ export async function readTarget(repo: Repository, reference: string): Promise<T
  * name a buildx-pushed tag (an index with attestations) where it means an image.
  */
 export function pickImage(t: Target, platform: Platform | undefined, where: string): PlatformImage {
+  const count = t.entries?.length ?? t.images.length;
   const pick =
-    t.images.length === 1
-      ? t.images[0]
-      : platform
-        ? t.images.find((i) => samePlatform(i.platform, platform))
-        : undefined;
+    count === 1 ? t.images[0] : platform ? t.images.find((i) => samePlatform(i.platform, platform)) : undefined;
   if (pick) return pick;
-  const listed = t.images.map((i) => formatPlatform(i.platform)).join(', ') || 'none';
+  const listed = (t.entries ?? []).map((e) => (e.platform ? formatPlatform(e.platform) : '?')).join(', ') || 'none';
   throw new MabError(
     'E_INDEX_CHILD',
-    `${where} is an index of ${t.images.length} images (${listed})${platform ? `, none for ${formatPlatform(platform)}` : ''}`,
+    `${where} is an index of ${count} images (${listed})${platform ? `, none for ${formatPlatform(platform)}` : ''}`,
     "name the platform's image by digest, or list it under a platform the index has",
   );
 }

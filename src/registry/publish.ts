@@ -27,7 +27,7 @@ export async function readChild(
   ref: ChildRef,
 ): Promise<IndexChild & { manifestJson: Manifest }> {
   const where = `${client.registry}/${repo}:${ref.reference}`;
-  const image = pickImage(await readTarget(client.repository(repo), ref.reference), ref.expected, where);
+  const image = pickImage(await readTarget(client.repository(repo), ref.reference, ref.expected), ref.expected, where);
   return {
     manifest: { mediaType: image.descriptor.mediaType, digest: image.descriptor.digest, size: image.descriptor.size },
     config: image.config,

@@ -61,7 +61,7 @@ async function diffIds(
   platform: string,
 ): Promise<string[] | undefined> {
   const want = parsePlatform(platform);
-  const t = await readTarget(client.repository(repo), reference);
+  const t = await readTarget(client.repository(repo), reference, want);
   // A base that is one image counts only for its own platform, like an index's entry.
   return t.images.find((i) => samePlatform(i.platform, want))?.config.rootfs.diff_ids;
 }
