@@ -4,7 +4,7 @@ import { makeContext } from '../pipeline/context.js';
 import { secretSpec } from '../engine/secrets.js';
 import { MabError } from '../errors.js';
 import { supportedStrategies } from '../plan/plan.js';
-import { platformSlug, parsePlatform } from '../platform/platform.js';
+import { formatPlatform, platformSlug } from '../platform/platform.js';
 import { findRecipe } from '../recipe/find.js';
 import { fetchAll } from '../source/fetch.js';
 import { defaultCacheDir } from '../util/io.js';
@@ -87,13 +87,13 @@ export const bake: Command = {
       );
       group[strategy] = { targets: [] };
       for (const t of plan.targets) {
-        const arch = platformSlug(parsePlatform(t.platform));
+        const arch = platformSlug(t.platform);
         const id = `${recipe.name}-${strategy}-${arch}`.replace(/[^A-Za-z0-9_-]/g, '-');
         await makeContext(t, cached, path.join(out, strategy, arch));
         target[id] = {
           context: path.join(out, strategy, arch),
           dockerfile: 'Dockerfile',
-          platforms: [t.platform],
+          platforms: [formatPlatform(t.platform)],
           tags: [t.image],
           ...(plan.secrets.length ? { secret: secrets } : {}),
         };

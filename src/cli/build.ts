@@ -2,7 +2,7 @@ import path from 'node:path';
 import { executePlan } from '../pipeline/execute.js';
 import { MabError } from '../errors.js';
 import { buildMetadata, writeMetadata } from '../manifest/metadata.js';
-import { parseReference } from '../ref/reference.js';
+import { planJson } from '../plan/plan.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
@@ -132,7 +132,7 @@ export const build: Command = {
       );
     }
     if (opts.print) {
-      io.out(JSON.stringify(plan, null, 2) + '\n');
+      io.out(JSON.stringify(planJson(plan), null, 2) + '\n');
       return 0;
     }
     const credentials = await credentialsOf(opts);
@@ -146,13 +146,13 @@ export const build: Command = {
         );
     if (opts['create-repository']) {
       if (!plan.publish) throw new MabError('E_USAGE', '--create-repository needs --push');
-      const ref = parseReference(plan.publish.repository);
+      const ref = plan.publish.repository;
       await createEcrRepository(ref.registry, ref.repository, io.env, logger(io, Boolean(opts.quiet)));
     }
     const progress = buildLogger(io, opts);
     const registry = plan.publish
       ? {
-          ...(await registryOptions(parseReference(plan.publish.repository).registry, opts, io, progress.log)),
+          ...(await registryOptions(plan.publish.repository.registry, opts, io, progress.log)),
           ...(credentials ? { credentials } : {}),
         }
       : undefined;

@@ -4,6 +4,7 @@ import { executePlan } from '../pipeline/execute.js';
 import { MabError } from '../errors.js';
 import { targetDigest } from '../plan/digest.js';
 import { supportedStrategies, type BuildPlan } from '../plan/plan.js';
+import { formatPlatform, samePlatform } from '../platform/platform.js';
 import { findRecipe } from '../recipe/find.js';
 import { baseLookup } from '../report/base.js';
 import { compareMarkdown, compareReports, compareText } from '../report/compare.js';
@@ -41,17 +42,20 @@ async function upToDate(store: Store, tag: string, plan: BuildPlan): Promise<boo
   const images = (await storeSource(store, tag)).images;
   if (
     images
-      .map((i) => i.platform)
+      .map((i) => formatPlatform(i.platform))
       .sort()
       .join() !==
     plan.targets
-      .map((t) => t.platform)
+      .map((t) => formatPlatform(t.platform))
       .sort()
       .join()
   )
     return false;
   for (const t of plan.targets) {
-    const record = await buildRecord(store.dir, images.find((i) => i.platform === t.platform)!.manifest.digest);
+    const record = await buildRecord(
+      store.dir,
+      images.find((i) => samePlatform(i.platform, t.platform))!.manifest.digest,
+    );
     if (record?.planDigest !== (await targetDigest(t))) return false;
   }
   return true;
@@ -134,7 +138,7 @@ export const compare: Command = {
       if (reused[strategy]) {
         log(`${strategy}: ${tag} in the store is up to date; reusing it`);
       } else {
-        log(`${strategy}: building ${plan.targets.map((t) => t.platform).join(', ')}`);
+        log(`${strategy}: building ${plan.targets.map((t) => formatPlatform(t.platform)).join(', ')}`);
         const progress = buildLogger(io, opts, `${strategy}: `);
         const cacheDir = (opts.cache as string | undefined) ?? defaultCacheDir(io.env);
         await executePlan(plan, {

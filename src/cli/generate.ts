@@ -1,7 +1,7 @@
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { makeContext } from '../pipeline/context.js';
-import { platformSlug, parsePlatform } from '../platform/platform.js';
+import { formatPlatform, platformSlug } from '../platform/platform.js';
 import { fetchAll } from '../source/fetch.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
@@ -37,7 +37,7 @@ export const generate: Command = {
     const plan = await resolvePlan(args[0], opts, io);
     if (!opts.output) {
       for (const t of plan.targets)
-        io.out(plan.targets.length > 1 ? `# ---- ${t.platform} ----\n${t.dockerfile}\n` : t.dockerfile);
+        io.out(plan.targets.length > 1 ? `# ---- ${formatPlatform(t.platform)} ----\n${t.dockerfile}\n` : t.dockerfile);
       return 0;
     }
     const cached = await fetchAll(
@@ -51,7 +51,7 @@ export const generate: Command = {
     const staged: { tmp: string; dir: string; t: (typeof plan.targets)[number] }[] = [];
     try {
       for (const t of plan.targets) {
-        const dir = path.resolve(io.cwd, opts.output as string, platformSlug(parsePlatform(t.platform)));
+        const dir = path.resolve(io.cwd, opts.output as string, platformSlug(t.platform));
         const tmp = `${dir}.tmp-${process.pid}`;
         staged.push({ tmp, dir, t });
         await rm(tmp, { recursive: true, force: true });

@@ -7,8 +7,8 @@ import { formatFor, loadManifestSpec } from '../manifest/spec.js';
 import { assembleIndex } from '../oci/index.js';
 import { readTarget } from '../oci/model.js';
 import { INDEX_TYPES, type Index } from '../oci/types.js';
-import { formatPlatform, parsePlatform } from '../platform/platform.js';
-import { parseReference } from '../ref/reference.js';
+import { formatPlatform } from '../platform/platform.js';
+import { parseReference, repositoryName } from '../ref/reference.js';
 import { RegistryClient } from '../registry/client.js';
 import { ensureInRepo } from '../registry/copy.js';
 import { publishIndex, readChild } from '../registry/publish.js';
@@ -68,7 +68,7 @@ export const manifest: Command = {
         spec.manifests.map((m) =>
           readChild(client, m.image.repository, {
             reference: m.image.digest ?? m.image.tag!,
-            expected: parsePlatform(m.platform),
+            expected: m.platform,
           }),
         ),
       );
@@ -85,9 +85,9 @@ export const manifest: Command = {
         // By the digest readChild resolved: an index listed in the spec was unwrapped to its image.
         const r = await ensureInRepo(client, { ...m.image, digest: sources[i]!.manifest.digest }, repo);
         log(
-          `[${m.platform}] ${repo}@${r.digest}${m.image.repository === repo ? '' : ` (from ${m.image.repository}: ${r.blobs.mounted} blobs mounted, ${r.blobs.copied} copied, ${r.blobs.present} there)`}`,
+          `[${formatPlatform(m.platform)}] ${repo}@${r.digest}${m.image.repository === repo ? '' : ` (from ${m.image.repository}: ${r.blobs.mounted} blobs mounted, ${r.blobs.copied} copied, ${r.blobs.present} there)`}`,
         );
-        children.push({ reference: r.digest, expected: parsePlatform(m.platform) });
+        children.push({ reference: r.digest, expected: m.platform });
       }
       const published = await publishIndex(client, repo, children, spec.tags, format, spec.annotations);
       const ref = `${spec.target.registry}/${repo}`;
@@ -114,7 +114,7 @@ export const manifest: Command = {
         args.slice(1).map(async (file) => ({ file, metadata: await readMetadata(path.resolve(io.cwd, file)) })),
       );
       const plan = mergePlan(files);
-      const ref = parseReference(plan.repository);
+      const ref = plan.repository;
       const format = indexFormatOf(opts['index-format']) ?? plan.format;
       const templates = (opts.tag as string[] | undefined) ?? [];
       if (templates.some(perPlatform))
@@ -128,13 +128,14 @@ export const manifest: Command = {
         ? templateTags(templates, plan)
         : semverTags(plan.version, await client.listTags(ref.repository));
       const published = await mergeIndex(client, ref.repository, plan, tags, format);
-      for (const c of plan.children) log(`[${c.platform}] ${plan.repository}@${c.digest} (${c.file})`);
+      const repository = repositoryName(ref);
+      for (const c of plan.children) log(`[${formatPlatform(c.platform)}] ${repository}@${c.digest} (${c.file})`);
       io.out(
         opts.json
           ? JSON.stringify(
               {
                 schemaVersion: 1,
-                reference: plan.repository,
+                reference: repository,
                 digest: published.digest,
                 mediaType: published.index.mediaType,
                 tags,
@@ -146,7 +147,7 @@ export const manifest: Command = {
               null,
               2,
             ) + '\n'
-          : `${plan.repository}@${published.digest} tagged ${tags.join(', ')} (${plan.children.map((c) => c.platform).join(', ')})\n`,
+          : `${repository}@${published.digest} tagged ${tags.join(', ')} (${plan.children.map((c) => formatPlatform(c.platform)).join(', ')})\n`,
       );
       return 0;
     }

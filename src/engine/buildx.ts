@@ -14,7 +14,7 @@ import type { TargetPlan } from '../plan/plan.js';
 import { docker, dockerStreaming } from './docker.js';
 import { secretArgs, type BuildSecret } from './secrets.js';
 import { MabError } from '../errors.js';
-import { formatPlatform, parsePlatform } from '../platform/platform.js';
+import { formatPlatform, parsePlatform, samePlatform } from '../platform/platform.js';
 
 export interface BuildOutput {
   /** Image ID (config digest) in the engine. */
@@ -32,6 +32,7 @@ export async function buildTarget(
   o: { noCache?: boolean; secrets?: BuildSecret[] } = {},
 ): Promise<BuildOutput> {
   const started = Date.now();
+  const platform = formatPlatform(target.platform);
   await dockerStreaming(
     [
       'buildx',
@@ -40,7 +41,7 @@ export async function buildTarget(
       ...(o.noCache ? ['--no-cache'] : []),
       ...secretArgs(o.secrets ?? []),
       '--platform',
-      target.platform,
+      platform,
       '--provenance=false',
       '--progress=plain',
       '--load',
@@ -51,7 +52,7 @@ export async function buildTarget(
       context,
     ],
     onLine,
-    { env, what: `build of ${target.platform}` },
+    { env, what: `build of ${platform}` },
   );
   const seconds = (Date.now() - started) / 1000;
   // JSON, not a Go template: engine 20.10 omits Variant when empty and the template then fails.
@@ -65,11 +66,11 @@ export async function buildTarget(
   const { Id: id, Os: os_, Architecture: arch, Variant: variant } = info!;
   // The image config must say the platform we asked for: the legacy builder, for one, writes the
   // host's architecture into foreign images, and a wrong config means a wrong index entry.
-  const built = formatPlatform(parsePlatform([os_, arch, variant].filter(Boolean).join('/')));
-  if (built !== target.platform) {
+  const built = parsePlatform([os_, arch, variant].filter(Boolean).join('/'));
+  if (!samePlatform(built, target.platform)) {
     throw new MabError(
       'E_BUILD_PLATFORM',
-      `the image built for ${target.platform} says it is ${built} in its config`,
+      `the image built for ${platform} says it is ${formatPlatform(built)} in its config`,
       'build with BuildKit (docker buildx), not the legacy builder',
     );
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergePlan } from './merge.js';
 import { readMetadata, type BuildMetadata } from './metadata.js';
+import { formatPlatform } from '../platform/platform.js';
 
 const meta = (platform: string, digestByte: string, o: Partial<BuildMetadata> = {}): BuildMetadata => ({
   kind: 'mab.build-metadata',
@@ -28,10 +29,10 @@ describe('mab manifest merge: the plan', () => {
       recipe: 'sysbench',
       version: '1.0.20',
       strategy: 'cross',
-      repository: 'r.example/edge/sysbench',
+      repository: { registry: 'r.example', repository: 'edge/sysbench' },
       format: 'docker',
     });
-    expect(plan.children.map((c) => [c.platform, c.file])).toEqual([
+    expect(plan.children.map((c) => [formatPlatform(c.platform), c.file])).toEqual([
       ['linux/amd64', 'a.json'],
       ['linux/arm64', 'b.json'],
     ]);

@@ -7,7 +7,8 @@
  */
 import { MabError } from '../errors.js';
 import type { IndexFormat } from '../oci/types.js';
-import { parsePlatform } from '../platform/platform.js';
+import { formatPlatform, parsePlatform, samePlatform, type Platform } from '../platform/platform.js';
+import { parseReference, repositoryName, type Reference } from '../ref/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import { publishIndex, type PublishedIndex } from '../registry/publish.js';
 import type { BuildMetadata } from './metadata.js';
@@ -16,10 +17,10 @@ export interface MergePlan {
   recipe: string;
   version: string;
   strategy: string;
-  /** REGISTRY/REPOSITORY, as the runners pushed to it. */
-  repository: string;
+  /** Where the runners pushed. */
+  repository: Reference;
   format: IndexFormat;
-  children: { platform: string; digest: string; file: string }[];
+  children: { platform: Platform; digest: string; file: string }[];
 }
 
 /** What the files agree on, or an error naming the files that disagree. */
@@ -44,18 +45,19 @@ export function mergePlan(files: { file: string; metadata: BuildMetadata }[]): M
   const children: MergePlan['children'] = [];
   for (const { file, metadata } of files) {
     for (const p of metadata.platforms) {
-      const twice = children.find((c) => c.platform === p.platform);
+      const platform = parsePlatform(p.platform);
+      const twice = children.find((c) => samePlatform(c.platform, platform));
       if (twice)
         throw new MabError(
           'E_MERGE',
           `${p.platform} is in both ${twice.file} and ${file}`,
           'each platform is built by one runner; drop one of the files',
         );
-      children.push({ platform: p.platform, digest: p.digest, file });
+      children.push({ platform, digest: p.digest, file });
     }
   }
   const { recipe, version, strategy, repository, format } = first.metadata;
-  return { recipe, version, strategy, repository, format, children };
+  return { recipe, version, strategy, repository: parseReference(repository), format, children };
 }
 
 /**
@@ -75,14 +77,14 @@ export async function mergeIndex(
   if (missing.length) {
     throw new MabError(
       'E_MERGE_CHILD_MISSING',
-      `not in ${plan.repository}: ${missing.map((c) => `${c.platform} ${c.digest} (${c.file})`).join('; ')}; nothing was tagged`,
+      `not in ${repositoryName(plan.repository)}: ${missing.map((c) => `${formatPlatform(c.platform)} ${c.digest} (${c.file})`).join('; ')}; nothing was tagged`,
       'the runner that built it did not finish its push; run it again, then merge',
     );
   }
   return publishIndex(
     client,
     repo,
-    plan.children.map((c) => ({ reference: c.digest, expected: parsePlatform(c.platform) })),
+    plan.children.map((c) => ({ reference: c.digest, expected: c.platform })),
     tags,
     format,
   );

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatFor, loadManifestSpec, parseManifestSpec } from './spec.js';
+import { formatPlatform } from '../platform/platform.js';
 
 const GOOD = `image: reg.example:5000/edge/app
 tags: [1.0.0, latest]
@@ -17,7 +18,9 @@ describe('index spec files', () => {
     const s = parseManifestSpec('s.yaml', GOOD);
     expect(s.target).toEqual({ registry: 'reg.example:5000', repository: 'edge/app' });
     expect([s.tags, s.format]).toEqual([['1.0.0', 'latest'], undefined]);
-    expect(s.manifests.map((m) => [m.platform, m.image.repository, m.image.tag ?? m.image.digest])).toEqual([
+    expect(
+      s.manifests.map((m) => [formatPlatform(m.platform), m.image.repository, m.image.tag ?? m.image.digest]),
+    ).toEqual([
       ['linux/amd64', 'edge/app', '1.0.0-amd64'],
       ['linux/arm64', 'boards/app', `sha256:${'a'.repeat(64)}`],
     ]);

@@ -19,7 +19,7 @@ import { readFile } from 'node:fs/promises';
 import type { Node } from 'yaml';
 import { MabError } from '../errors.js';
 import { MediaType, type IndexFormat } from '../oci/types.js';
-import { formatPlatform } from '../platform/platform.js';
+import { formatPlatform, type Platform } from '../platform/platform.js';
 import { parseReference, type Reference } from '../ref/reference.js';
 import { Reader, platformAt, seq } from '../recipe/reader.js';
 
@@ -30,7 +30,7 @@ export interface ManifestSpec {
   /** Unset: chosen from the images (formatFor). */
   format?: IndexFormat;
   annotations?: Record<string, string>;
-  manifests: { image: Reference; platform: string; source: string }[];
+  manifests: { image: Reference; platform: Platform; source: string }[];
 }
 
 function reference(r: Reader, node: Node | undefined, text: string): Reference {
@@ -91,15 +91,15 @@ export function parseManifestSpec(file: string, text: string): ManifestSpec {
           `${imageText} has no tag or digest`,
           'pin the image: add @sha256:… (best) or :TAG',
         );
-      const platform = formatPlatform(platformAt(r, r.node(m, 'platform'), r.str(m, 'platform', `manifests[${i}]`)!));
-      const prior = seen.get(platform);
+      const platform = platformAt(r, r.node(m, 'platform'), r.str(m, 'platform', `manifests[${i}]`)!);
+      const prior = seen.get(formatPlatform(platform));
       if (prior !== undefined)
         throw r.fail(
           r.node(m, 'platform'),
-          `${platform} is listed twice (manifests[${prior}] and manifests[${i}])`,
+          `${formatPlatform(platform)} is listed twice (manifests[${prior}] and manifests[${i}])`,
           'list each platform once: clients would pick one at random',
         );
-      seen.set(platform, i);
+      seen.set(formatPlatform(platform), i);
       return { image, platform, source: `${file}: manifests[${i}] (${imageText})` };
     },
   );

@@ -4,8 +4,8 @@
  * store. Produces the data the report prints.
  */
 import { MabError } from '../errors.js';
-import { parsePlatform, platformInfo } from '../platform/platform.js';
-import { parseReference } from '../ref/reference.js';
+import { formatPlatform, platformInfo } from '../platform/platform.js';
+import { repositoryName } from '../ref/reference.js';
 import type { BuildPlan } from '../plan/plan.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
 import { EarlyUploads, pushFromStore, pushSummary, type PushResult } from './push.js';
@@ -118,8 +118,8 @@ async function smokeShells(
     );
   for (const t of needing)
     shells.set(
-      t.platform,
-      await smokeShell(index, platformInfo(parsePlatform(t.platform)).debian, o.cacheDir, o.mirrors, o.log),
+      formatPlatform(t.platform),
+      await smokeShell(index, platformInfo(t.platform).debian, o.cacheDir, o.mirrors, o.log),
     );
   return shells;
 }
@@ -159,7 +159,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   o.log(`engine ${engine.server}, ${engine.buildx.split(' ').slice(0, 2).join(' ')}`);
   const builders = await resolveBuilders(
     o.builders ?? new Map(),
-    plan.targets.map((t) => t.platform),
+    plan.targets.map((t) => formatPlatform(t.platform)),
     o.host.env,
   );
   for (const [platform, b] of builders)
@@ -169,7 +169,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   // Emulation here matters for what runs here: a context's platform builds, runs and exports on
   // its own engine (checked above); a buildx builder's image comes back here for its smoke checks.
   await checkEmulation(
-    plan.targets.filter((t) => builders.get(t.platform)?.kind !== 'context').map((t) => parsePlatform(t.platform)),
+    plan.targets.filter((t) => builders.get(formatPlatform(t.platform))?.kind !== 'context').map((t) => t.platform),
     o.host,
   );
   const orphans = await removeOrphanedSmokeContainers(o.host.env);
@@ -193,19 +193,24 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   }[] = [];
   // The engine of the platforms not routed to a builder: its API resolves their base images, and
   // its machine (a tcp:// or ssh:// DOCKER_HOST; else this one) answers their HTTP smoke checks.
-  const endpoint = plan.targets.some((t) => !builders.has(t.platform)) ? await engineEndpoint(o.host.env) : undefined;
+  const endpoint = plan.targets.some((t) => !builders.has(formatPlatform(t.platform)))
+    ? await engineEndpoint(o.host.env)
+    : undefined;
   const api = engineApi(endpoint, o.host.env ?? process.env);
   const engineHost = endpoint ? hostOf(endpoint) : undefined;
   const results: PlatformResult[] = await mapLimited(plan.targets, jobs, async (t, i) => {
-    const prefix = `[${t.platform}]`;
+    // The written form: the key of the builder and helper-shell maps, and what the logs and report say.
+    const platform = formatPlatform(t.platform);
+    const builder = builders.get(platform);
+    const prefix = `[${platform}]`;
     // The engine this platform's image lives in: its builder's (a docker context), else this host's.
-    const engineEnv = builderEnv(builders.get(t.platform), o.host.env, false);
+    const engineEnv = builderEnv(builder, o.host.env, false);
     o.log(
       `${prefix} building ${plan.recipe.name} ${plan.recipe.version} (${i + 1}/${plan.targets.length}, ${plan.strategy})`,
     );
     const planDigest = await targetDigest(t);
     // On this host's engine, a build the store already has from the same plan and bases is not run again.
-    const bases = builders.has(t.platform) ? undefined : await resolveBases(t.dockerfile, api);
+    const bases = builder ? undefined : await resolveBases(t.dockerfile, api);
     const same =
       bases && !o.noCache && !o.keepContext ? await unchangedBuild(store, t, planDigest, bases, o.host.env) : undefined;
     let built: BuildOutput;
@@ -228,7 +233,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
           (line) => {
             if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d)/.test(line)) o.log(`${prefix} ${line}`);
           },
-          builderEnv(builders.get(t.platform), o.host.env, true),
+          builderEnv(builder, o.host.env, true),
           { noCache: o.noCache, secrets: o.secrets },
         );
       } finally {
@@ -250,19 +255,19 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     );
     const smoke = earlier
       ? earlier.smoke.map((x) => ({ ...x, output: '' }))
-      : await runSmoke(t.image, t.platform, t.smoke, {
+      : await runSmoke(t.image, platform, t.smoke, {
           env: engineEnv,
-          host: builders.has(t.platform) ? builders.get(t.platform)?.host : engineHost,
-          shellDir: shells.get(t.platform),
+          host: builder ? builder.host : engineHost,
+          shellDir: shells.get(platform),
         });
     for (const s of smoke)
       o.log(
         `${prefix} smoke ${s.name}: ${s.passed ? 'pass' : 'FAIL'} (${earlier ? 'earlier run, ' : ''}${s.seconds.toFixed(1)} s)`,
       );
     if (smoke.some((s) => !s.passed))
-      throw smokeFailure(t.platform, t.image, t.smoke, smoke, plan.strategy !== 'minimal');
+      throw smokeFailure(platform, t.image, t.smoke, smoke, plan.strategy !== 'minimal');
     return {
-      platform: t.platform,
+      platform,
       image: t.image,
       imageId: built.id,
       buildSeconds: same ? same.record.buildSeconds : built.seconds,
@@ -275,7 +280,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   });
 
   // With a push to come, each blob goes up as soon as the export stores it.
-  const repoRef = plan.publish ? parseReference(plan.publish.repository) : undefined;
+  const repoRef = plan.publish?.repository;
   const client = repoRef
     ? new RegistryClient(repoRef.registry, { env: o.host.env, onRetry: (m) => o.log(`retry: ${m}`), ...o.registry })
     : undefined;
@@ -308,7 +313,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
       );
     r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: !plan.publish };
     r.manifest = e.manifest.digest;
-    return { exported: e, platform: r.platform, source: r.image };
+    return { exported: e, platform: plan.targets[i]!.platform, source: r.image };
   });
   const { name, version } = plan.recipe;
   // Beside the images, for reports: how each was made.
@@ -346,7 +351,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     plan.publish.tagRule === 'semver'
       ? semverTags(version, await client.listTags(repoRef.repository))
       : plan.publish.tags;
-  o.log(`pushing to ${plan.publish.repository}`);
+  const repository = repositoryName(repoRef);
+  o.log(`pushing to ${repository}`);
   const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, {
     tags,
     platformTags: () => plan.publish!.platformTags ?? {},
@@ -356,8 +362,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   });
   o.log(
     tags.length
-      ? `index ${plan.publish.repository}@${pushed.digest} tagged ${tags.join(', ')}; ${pushSummary(pushed)}`
-      : `by digest, untagged: ${pushed.children.map((c) => `${c.platform} ${plan.publish!.repository}@${c.digest}`).join(', ')}; ${pushSummary(pushed)}`,
+      ? `index ${repository}@${pushed.digest} tagged ${tags.join(', ')}; ${pushSummary(pushed)}`
+      : `by digest, untagged: ${pushed.children.map((c) => `${c.platform} ${repository}@${c.digest}`).join(', ')}; ${pushSummary(pushed)}`,
   );
   for (const [i, r] of results.entries()) r.manifest = pushed.children[i]!.digest;
   return {
@@ -365,14 +371,14 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     ...(tags.length
       ? {
           index: {
-            reference: `${plan.publish.repository}:${tags[0]}`,
+            reference: `${repository}:${tags[0]}`,
             digest: pushed.digest,
             mediaType: pushed.mediaType,
             tags,
           },
         }
       : {}),
-    repository: plan.publish.repository,
+    repository,
     push: {
       blobBytesSent: pushed.blobBytesSent,
       blobsSkipped: pushed.blobsSkipped,

@@ -19,7 +19,7 @@ import { MabError } from '../errors.js';
 import { parallelGzip } from '../oci/gzip.js';
 import { assembleIndex, platformOfConfig } from '../oci/index.js';
 import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../oci/types.js';
-import { parsePlatform } from '../platform/platform.js';
+import type { Platform } from '../platform/platform.js';
 import { isDigest } from '../oci/digest.js';
 import { atomicWrite } from '../util/io.js';
 import { recordFile, type Store } from '../store/layout.js';
@@ -273,7 +273,7 @@ export const BUILD_ANNOTATIONS = {
  */
 export async function storeIndex(
   store: Store,
-  images: { exported: Exported; platform: string; source: string }[],
+  images: { exported: Exported; platform: Platform; source: string }[],
   tags: string[],
   build?: { title: string; version: string; strategy: string },
 ): Promise<Descriptor> {
@@ -284,7 +284,7 @@ export async function storeIndex(
     images.map((i) => ({
       manifest: i.exported.manifest,
       config: i.exported.config,
-      expected: parsePlatform(i.platform),
+      expected: i.platform,
       source: i.source,
     })),
     'oci',

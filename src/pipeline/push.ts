@@ -13,7 +13,7 @@ import { jsonBytes, sha256Digest } from '../oci/digest.js';
 import { assembleIndex, type IndexChild } from '../oci/index.js';
 import { readTarget } from '../oci/model.js';
 import { MediaType, type Descriptor, type IndexFormat, type Manifest } from '../oci/types.js';
-import { formatPlatform } from '../platform/platform.js';
+import { formatPlatform, type Platform } from '../platform/platform.js';
 import type { Store } from '../store/layout.js';
 import { PushedBlobs } from '../store/pushed.js';
 import { formatBytes } from '../util/io.js';
@@ -62,7 +62,7 @@ export interface PushOptions {
   tags: string[];
   format: IndexFormat;
   /** Tags for each platform's own manifest (from {arch} templates), given the platforms pushed. */
-  platformTags?: (platforms: string[]) => Record<string, string[]>;
+  platformTags?: (platforms: Platform[]) => Record<string, string[]>;
   /** Blobs uploaded at once (default 3). */
   jobs?: number;
   log?: (m: string) => void;
@@ -200,7 +200,7 @@ export async function pushFromStore(
         'nothing was tagged; push again',
       );
   }
-  const platformTags = o.platformTags?.(children.map((c) => c.platform)) ?? {};
+  const platformTags = o.platformTags?.(target.images.map((i) => i.platform)) ?? {};
   for (const c of children) {
     for (const tag of platformTags[c.platform] ?? [])
       await client.putManifest(repo, tag, c.manifest.mediaType, jsonBytes(c.manifestJson));

@@ -15,6 +15,7 @@
  */
 import http from 'node:http';
 import { DockerfileParser } from 'dockerfile-ast';
+import { formatPlatform } from '../platform/platform.js';
 import type { TargetPlan } from '../plan/plan.js';
 import { isDigest } from '../oci/digest.js';
 import { buildRecord, type BuildRecord } from '../store/builds.js';
@@ -98,7 +99,13 @@ export async function unchangedBuild(
   const id = out.trim();
   const stored = id ? await storedExport(store, id) : undefined;
   const record = stored && (await buildRecord(store.dir, stored.manifest.digest));
-  if (!stored || !record || record.planDigest !== planDigest || record.platform !== t.platform || !record.bases)
+  if (
+    !stored ||
+    !record ||
+    record.planDigest !== planDigest ||
+    record.platform !== formatPlatform(t.platform) ||
+    !record.bases
+  )
     return undefined;
   const same = JSON.stringify(Object.entries(record.bases).sort()) === JSON.stringify(Object.entries(bases).sort());
   return same ? { id, stored, record } : undefined;

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { formatPlatform } from '../platform/platform.js';
 import type { TargetPlan } from './plan.js';
 
 export async function targetDigest(t: TargetPlan): Promise<string> {
@@ -15,7 +16,7 @@ export async function targetDigest(t: TargetPlan): Promise<string> {
   const smoke = t.smoke.map(({ at: _, ...check }) => check);
   h.update(
     JSON.stringify({
-      platform: t.platform,
+      platform: formatPlatform(t.platform),
       dockerfile: t.dockerfile,
       sources: t.sources,
       artifacts: t.artifacts,

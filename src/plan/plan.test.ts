@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePlatformList } from '../platform/platform.js';
 import { parseRecipe } from '../recipe/load.js';
-import { planBuild } from './plan.js';
+import { planBuild, planJson } from './plan.js';
 
 const recipe = parseRecipe(
   'recipes/demo.yaml',
@@ -59,6 +59,21 @@ describe('planBuild', () => {
       platformTags: { 'linux/arm64': ['arm64-latest'] },
     });
     expect((await plan({ push: 'r.example/edge/demo' })).publish?.platformTags).toBeUndefined();
+  });
+
+  it('keeps platforms and the repository parsed, and writes them as a user does in --print', async () => {
+    const p = await plan({ push: 'r.example:5000/edge/demo' });
+    expect(p.targets.map((t) => t.platform)).toEqual([
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64' },
+    ]);
+    expect(p.publish?.repository).toEqual({ registry: 'r.example:5000', repository: 'edge/demo' });
+    const printed = JSON.parse(JSON.stringify(planJson(p))) as {
+      targets: { platform: string }[];
+      publish: { repository: string };
+    };
+    expect(printed.targets.map((t) => t.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(printed.publish.repository).toBe('r.example:5000/edge/demo');
   });
 
   it('resolves sources per platform: URL variables, per-platform pins, the .dsc location in the pool', async () => {

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { MabError } from '../errors.js';
 import { formatPlatform, platformInfo, platformSlug, type Platform } from '../platform/platform.js';
-import { parseReference, type Reference } from '../ref/reference.js';
+import { parseReference, repositoryName, type Reference } from '../ref/reference.js';
 import type { IndexFormat } from '../oci/types.js';
 import {
   STRATEGY_NAMES,
@@ -64,7 +64,7 @@ export interface PlannedPackage {
 }
 
 export interface TargetPlan {
-  platform: string;
+  platform: Platform;
   /** Image name in the local engine. */
   image: string;
   dockerfile: string;
@@ -89,7 +89,8 @@ export interface BuildPlan {
    * goes up by digest alone, for a later `mab manifest merge` (split CI runners).
    */
   publish?: {
-    repository: string;
+    /** Registry and repository; never a tag or digest (publishTarget refuses them). */
+    repository: Reference;
     tags: string[];
     tagRule: TagRule;
     indexFormat: IndexFormat;
@@ -179,7 +180,7 @@ export function planBuild(input: PlanInput): BuildPlan {
       const slug = platformSlug(platform);
       const r = recipeFor(recipe, platform);
       return {
-        platform: formatPlatform(platform),
+        platform,
         image: `mab/${recipe.name}:${recipe.version}-${strategy}-${slug}`,
         dockerfile: generateDockerfile(input.template.dockerfile, strategy, recipe, platform, input.recipePath),
         sources: r.sources.map((s) => resolveSource(s, platform, recipe.version)),
@@ -192,12 +193,25 @@ export function planBuild(input: PlanInput): BuildPlan {
     ...(target
       ? {
           publish: {
-            repository: `${target.registry}/${target.repository}`,
+            repository: target,
             ...publishTags(input, recipe.version, strategy),
             indexFormat: input.indexFormat,
           },
         }
       : {}),
+  };
+}
+
+/**
+ * The plan as `mab build --print` shows it: platforms and the repository in their written forms
+ * ("linux/arm/v7", "127.0.0.1:5000/mab/sysbench"), as a user passes them, while the plan itself
+ * keeps them parsed from the command line on.
+ */
+export function planJson(plan: BuildPlan): unknown {
+  return {
+    ...plan,
+    targets: plan.targets.map((t) => ({ ...t, platform: formatPlatform(t.platform) })),
+    ...(plan.publish ? { publish: { ...plan.publish, repository: repositoryName(plan.publish.repository) } } : {}),
   };
 }
 
@@ -236,7 +250,7 @@ function publishTags(
   return {
     tags,
     tagRule,
-    platformTags: platformTags(templates, { version, strategy }, input.platforms.map(formatPlatform), tags),
+    platformTags: platformTags(templates, { version, strategy }, input.platforms, tags),
   };
 }
 

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { perPlatform, platformTags, semverTags, templateTags } from './tags.js';
+import { parsePlatformList } from '../platform/platform.js';
 
 describe('semver tags', () => {
   it.each([
@@ -61,7 +62,7 @@ describe('--tag templates', () => {
 });
 
 describe('per-platform tags ({arch})', () => {
-  const platforms = ['linux/amd64', 'linux/arm64', 'linux/arm/v7'];
+  const platforms = parsePlatformList('linux/amd64,linux/arm64,linux/arm/v7');
 
   it('expands {arch} templates once per platform and leaves the others to the index', () => {
     const templates = ['{version}', '{version}-{arch}', '{arch}'];

@@ -10,7 +10,7 @@
  */
 import semver from 'semver';
 import { MabError } from '../errors.js';
-import { parsePlatform, platformSlug } from '../platform/platform.js';
+import { formatPlatform, platformSlug, type Platform } from '../platform/platform.js';
 
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
@@ -76,16 +76,14 @@ export function templateTags(
 export function platformTags(
   templates: string[],
   vars: { version: string; strategy?: string },
-  platforms: string[],
+  platforms: Platform[],
   indexTags: string[],
 ): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   const owner = new Map(indexTags.map((t) => [t, 'the index']));
-  for (const platform of platforms) {
-    out[platform] = templateTags(templates.filter(perPlatform), {
-      ...vars,
-      arch: platformSlug(parsePlatform(platform)),
-    });
+  for (const p of platforms) {
+    const platform = formatPlatform(p);
+    out[platform] = templateTags(templates.filter(perPlatform), { ...vars, arch: platformSlug(p) });
     for (const tag of out[platform]) {
       const other = owner.get(tag);
       if (other)

@@ -6,11 +6,11 @@
  */
 import { dockerResult } from '../engine/docker.js';
 import { readTarget } from '../oci/model.js';
-import { parsePlatform, samePlatform } from '../platform/platform.js';
+import { formatPlatform, samePlatform, type Platform } from '../platform/platform.js';
 import { DOCKER_HUB, parseReference } from '../ref/reference.js';
 import { RegistryClient } from '../registry/client.js';
 
-export type BaseLookup = (name: string, platform: string) => Promise<string[] | undefined>;
+export type BaseLookup = (name: string, platform: Platform) => Promise<string[] | undefined>;
 
 /** The engine's registry mirrors, as hosts (none when the engine does not answer). */
 async function engineMirrors(env: NodeJS.ProcessEnv): Promise<string[]> {
@@ -27,7 +27,7 @@ export function baseLookup(env: NodeJS.ProcessEnv): BaseLookup {
   const cache = new Map<string, Promise<string[] | undefined>>();
   let mirrors: Promise<string[]> | undefined;
   return (name, platform) => {
-    const key = `${name} ${platform}`;
+    const key = `${name} ${formatPlatform(platform)}`;
     if (!cache.has(key)) {
       cache.set(
         key,
@@ -58,12 +58,11 @@ async function diffIds(
   client: RegistryClient,
   repo: string,
   reference: string,
-  platform: string,
+  platform: Platform,
 ): Promise<string[] | undefined> {
-  const want = parsePlatform(platform);
-  const t = await readTarget(client.repository(repo), reference, want);
+  const t = await readTarget(client.repository(repo), reference, platform);
   // A base that is one image counts only for its own platform, like an index's entry.
-  return t.images.find((i) => samePlatform(i.platform, want))?.config.rootfs.diff_ids;
+  return t.images.find((i) => samePlatform(i.platform, platform))?.config.rootfs.diff_ids;
 }
 
 /** How many of an image's first layers are its base's. */

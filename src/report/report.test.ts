@@ -9,6 +9,7 @@ import { Store } from '../store/layout.js';
 import { reportMarkdown, reportText } from './format.js';
 import { sizeReport, type SizeReport } from './report.js';
 import { storeSource } from './source.js';
+import { formatPlatform, type Platform } from '../platform/platform.js';
 
 let dir: string;
 let stored: Awaited<ReturnType<typeof storeKnownImage>>;
@@ -35,8 +36,10 @@ beforeAll(async () => {
 
 async function knownReport(): Promise<SizeReport> {
   // The base is "the image's first layer", as a registry lookup would find it.
-  const base = async (name: string, platform: string) =>
-    name === 'example/base:1' ? [stored.find((s) => s.platform === platform)!.layers[0]!.diffId] : undefined;
+  const base = async (name: string, platform: Platform) =>
+    name === 'example/base:1'
+      ? [stored.find((s) => s.platform === formatPlatform(platform))!.layers[0]!.diffId]
+      : undefined;
   return sizeReport(await storeSource(await Store.open(dir), 'known:1.0.0'), {
     builds: (d) => import('../store/builds.js').then((b) => b.buildRecord(dir, d)),
     base,

@@ -9,7 +9,8 @@ import type { BuildRecord } from '../store/builds.js';
 import { BUILD_ANNOTATIONS } from '../pipeline/export.js';
 import { baseLayerCount, type BaseLookup } from './base.js';
 import { analyzeLayers, type LayerAnalysis, type LayerRow } from './layers.js';
-import type { ImageSource } from './source.js';
+import type { ImageSource, SourceImage } from './source.js';
+import { formatPlatform } from '../platform/platform.js';
 
 /** What the JSON is, and its version: docs/reports.md describes version 1. */
 export const REPORT_KIND = 'mab/size-report';
@@ -63,8 +64,9 @@ export interface ReportOptions {
 
 export async function sizeReport(source: ImageSource, o: ReportOptions = {}): Promise<SizeReport> {
   const owners = new Map<string, Set<string>>();
+  const named = (img: SourceImage) => formatPlatform(img.platform);
   for (const img of source.images)
-    for (const l of img.layers) owners.set(l.digest, (owners.get(l.digest) ?? new Set()).add(img.platform));
+    for (const l of img.layers) owners.set(l.digest, (owners.get(l.digest) ?? new Set()).add(named(img)));
   const platforms: PlatformReport[] = [];
   let first: Pick<SizeReport, 'recipe' | 'version' | 'strategy'> = {};
   for (const img of source.images) {
@@ -76,14 +78,14 @@ export async function sizeReport(source: ImageSource, o: ReportOptions = {}): Pr
     const baseIds = baseName && o.base ? await o.base(baseName, img.platform) : undefined;
     const fromBase = baseIds ? baseLayerCount(img.config.rootfs.diff_ids, baseIds) : 0;
     platforms.push({
-      platform: img.platform,
+      platform: named(img),
       manifest: img.manifest.digest,
       compressed: img.configSize + img.layers.reduce((n, l) => n + l.size, 0),
       uncompressed: a.layers.reduce((n, l) => n + l.uncompressed, 0),
       finalBytes: a.finalBytes,
       layers: a.layers.map((l, i) => ({
         ...l,
-        sharedWith: [...owners.get(l.digest)!].filter((p) => p !== img.platform),
+        sharedWith: [...owners.get(l.digest)!].filter((p) => p !== named(img)),
         fromBase: i < fromBase,
       })),
       ...(baseName

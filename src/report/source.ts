@@ -6,12 +6,12 @@
 import type { Readable } from 'node:stream';
 import { readTarget, type Repository } from '../oci/model.js';
 import type { Descriptor, ImageConfig } from '../oci/types.js';
-import { formatPlatform } from '../platform/platform.js';
+import type { Platform } from '../platform/platform.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Store } from '../store/layout.js';
 
 export interface SourceImage {
-  platform: string;
+  platform: Platform;
   manifest: { digest: string; size: number; mediaType: string; annotations?: Record<string, string> };
   config: ImageConfig;
   configSize: number;
@@ -37,7 +37,7 @@ async function fromTarget(
 ): Promise<ImageSource> {
   const t = await readTarget(repo, reference);
   const images = t.images.map((i): SourceImage => ({
-    platform: formatPlatform(i.platform),
+    platform: i.platform,
     manifest: {
       digest: i.descriptor.digest,
       size: i.descriptor.size,

@@ -8,7 +8,9 @@
  * On each: `mab build sysbench --arch arm64,amd64 --push` (build, smoke, store, push, index), each
  * platform pulled and run by that engine; a rebuild with nothing changed that does not go to the
  * engine; the export read again by the engine's format into the same store (nothing compressed
- * twice) and into an empty one (the same manifest); and `http-endpoint-c --strategy minimal`.
+ * twice) and into an empty one (the same manifest); and `http-endpoint-c --strategy minimal`
+ * with its HTTP check and a `shell:` check (the helper shell copied into a container of an image
+ * with no shell, by that engine's `docker cp`).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -21,13 +23,13 @@ import type { Index } from '../../src/oci/types.js';
 import { exportImage } from '../../src/pipeline/export.js';
 import { Store } from '../../src/store/layout.js';
 import { ENGINE_KINDS, engineKind, namespacedEngine, type EngineKind } from '../fixtures/engines.js';
-import { REGISTRY, mab, skopeoJson } from './helpers.js';
+import { REGISTRY, mab, recipeCopy, skopeoJson } from './helpers.js';
 
 const UNAME: Record<string, string> = { 'linux/amd64': 'x86_64', 'linux/arm64': 'aarch64' };
 const hostKind = await engineKind({});
 
 interface Report {
-  platforms: { platform: string; image: string; unchanged?: boolean; smoke: { passed: boolean }[] }[];
+  platforms: { platform: string; image: string; unchanged?: boolean; smoke: { name: string; passed: boolean }[] }[];
   push?: { blobBytesSent: number };
 }
 
@@ -111,13 +113,40 @@ describe.each(ENGINE_KINDS)('on engine %s', (kind: EngineKind) => {
     expect(fresh.reused).toBe(0);
   });
 
-  it('builds http-endpoint-c as a minimal image, its HTTP smoke check answered on each platform', async () => {
-    const r = await build('http-endpoint-c', ['--strategy', 'minimal']);
+  it('builds http-endpoint-c as a minimal image; its HTTP and shell: smoke checks pass on each platform', async () => {
+    const recipes = await recipeCopy(
+      'http-endpoint-c',
+      (own) => `${own}  - name: only the binary
+    shell: 'find / -xdev -type f ! -path "/.mab-smoke/*" ! -path "/etc/*" ! -path "/proc/*" ! -path "/sys/*" | wc -l'
+    expect: '^1$'
+`,
+    );
+    const r = await build('http-endpoint-c', ['--strategy', 'minimal', '--recipes', recipes, '--rerun-smoke']);
     expect(r.exitCode, r.stderr.slice(-4000)).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
-    expect(report.platforms.map((p) => [p.platform, p.smoke.length > 0 && p.smoke.every((s) => s.passed)])).toEqual([
-      ['linux/arm64', true],
-      ['linux/amd64', true],
+    expect(report.platforms.map((p) => [p.platform, p.smoke.map((s) => [s.name, s.passed])])).toEqual([
+      [
+        'linux/arm64',
+        [
+          ['GET /', true],
+          ['only the binary', true],
+        ],
+      ],
+      [
+        'linux/amd64',
+        [
+          ['GET /', true],
+          ['only the binary', true],
+        ],
+      ],
     ]);
+    // The helper is gone again: a container of the image, read by this engine, holds the binary alone.
+    const id = (await docker(['create', '--platform', 'linux/arm64', report.platforms[0]!.image])).stdout.trim();
+    const files = await execa('sh', ['-c', `docker export ${id} | tar -t`], {
+      env: { ...process.env, ...env },
+      stdin: 'ignore',
+    });
+    await docker(['rm', id]);
+    expect(files.stdout.split('\n').filter((f) => /mab-smoke|busybox/.test(f))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { cp, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -21,6 +21,20 @@ export async function sh(cmd: string, args: string[]) {
   const r = await execa(cmd, args, { reject: false, stdin: 'ignore', all: true });
   if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.exitCode}):\n${r.all}`);
   return r.stdout;
+}
+
+/**
+ * A copy of a shipped recipe (with its files) in a directory of its own, its smoke section
+ * rewritten by `smoke` (given the recipe's own): for `--recipes DIR`.
+ */
+export async function recipeCopy(name: string, smoke: (own: string) => string): Promise<string> {
+  const d = await mkdtemp(path.join(os.tmpdir(), `mab-${name}-`));
+  await cp(path.join(ROOT, 'recipes', name), path.join(d, name), { recursive: true });
+  const text = await readFile(path.join(ROOT, `recipes/${name}.yaml`), 'utf8');
+  const rewritten = text.replace(/^smoke:\n[\s\S]*$/m, (own) => smoke(own));
+  if (rewritten === text) throw new Error(`recipes/${name}.yaml: no smoke section at its end to rewrite`);
+  await writeFile(path.join(d, `${name}.yaml`), rewritten);
+  return d;
 }
 
 /** skopeo, a tool mab did not write, reading from the loopback registry. */

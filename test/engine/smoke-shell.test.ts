@@ -4,11 +4,8 @@
  * architecture) runs the pipeline, is not in the image afterwards, and a check whose command is
  * missing fails, in a `shell:` check as in a `run:` one through the image's own sh.
  */
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fileList, mab, ROOT } from './helpers.js';
+import { fileList, mab, recipeCopy } from './helpers.js';
 
 let dir: string;
 const SMOKE = `smoke:
@@ -20,16 +17,7 @@ const SMOKE = `smoke:
     expect: '^1$'
 `;
 
-async function recipeWith(smoke: string): Promise<string> {
-  const d = await mkdtemp(path.join(os.tmpdir(), 'mab-smoke-shell-'));
-  await cp(path.join(ROOT, 'recipes/http-endpoint-c'), path.join(d, 'http-endpoint-c'), { recursive: true });
-  const text = (await readFile(path.join(ROOT, 'recipes/http-endpoint-c.yaml'), 'utf8')).replace(
-    /^smoke:\n[\s\S]*$/m,
-    () => smoke,
-  );
-  await writeFile(path.join(d, 'http-endpoint-c.yaml'), text);
-  return d;
-}
+const recipeWith = (smoke: string) => recipeCopy('http-endpoint-c', () => smoke);
 
 beforeAll(async () => {
   dir = await recipeWith(SMOKE);
