@@ -117,7 +117,7 @@ describe.each(ENGINE_KINDS)('on engine %s', (kind: EngineKind) => {
     const recipes = await recipeCopy(
       'http-endpoint-c',
       (own) => `${own}  - name: only the binary
-    shell: 'find / -xdev -type f ! -path "/.mab-smoke/*" ! -path "/etc/*" ! -path "/proc/*" ! -path "/sys/*" | wc -l'
+    shell: 'find / -xdev -type f ! -path "/.mab-smoke/*" ! -path "/etc/*" ! -path "/proc/*" ! -path "/sys/*" ! -path /.dockerenv | wc -l'
     expect: '^1$'
 `,
     );
