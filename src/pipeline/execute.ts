@@ -335,7 +335,12 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     });
   }
   const storeTags = [`${version}-${plan.strategy}`, version, 'latest'].map((t) => `${name}:${t}`);
-  const stored = await storeIndex(store, images, storeTags, { title: name, version, strategy: plan.strategy });
+  const stored = await storeIndex(store, images, storeTags, {
+    title: name,
+    version,
+    strategy: plan.strategy,
+    annotations: plan.annotations,
+  });
   o.log(`store ${o.storeDir}: ${storeTags.join(', ')} → ${stored.digest}`);
   const result: BuildResult = {
     recipe: name,

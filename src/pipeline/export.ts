@@ -275,10 +275,15 @@ export async function storeIndex(
   store: Store,
   images: { exported: Exported; platform: Platform; source: string }[],
   tags: string[],
-  build?: { title: string; version: string; strategy: string },
+  build?: { title: string; version: string; strategy: string; annotations?: Record<string, string> },
 ): Promise<Descriptor> {
   const annotations = build
-    ? Object.fromEntries(Object.entries(BUILD_ANNOTATIONS).map(([k, key]) => [key, build[k as keyof typeof build]]))
+    ? {
+        ...build.annotations,
+        ...Object.fromEntries(
+          Object.entries(BUILD_ANNOTATIONS).map(([k, key]) => [key, build[k as keyof typeof BUILD_ANNOTATIONS]]),
+        ),
+      }
     : undefined;
   const index = assembleIndex(
     images.map((i) => ({
