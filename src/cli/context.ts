@@ -14,6 +14,7 @@ import type { IndexFormat } from '../oci/types.js';
 import type { ClientOptions } from '../registry/client.js';
 import { registryTls } from '../registry/tls.js';
 import { parseSecret, type BuildSecret } from '../engine/secrets.js';
+import { parseCacheSpec, type CacheSpec } from '../engine/cache.js';
 
 export { PACKAGE_ROOT } from './root.js';
 
@@ -113,6 +114,30 @@ export const SECRET_OPTION: Record<string, OptionSpec> = {
 
 export function secretsOf(opts: Values, io: Io): BuildSecret[] {
   return ((opts.secret as string[] | undefined) ?? []).map((s) => parseSecret(s, io.cwd));
+}
+
+/** --cache-from / --cache-to: BuildKit's cache outside the engine, for CI runners that start empty. */
+export const CACHE_OPTIONS: Record<string, OptionSpec> = {
+  'cache-from': {
+    type: 'string',
+    value: 'SPEC',
+    multiple: true,
+    description:
+      "read BuildKit's cache from here, as docker buildx takes it: type=registry,ref=REPO[:TAG] (or just REPO[:TAG]), type=local,src=DIR, type=gha; each platform reads its own (TAG-ARCH, DIR/ARCH, or where the spec has {arch})",
+  },
+  'cache-to': {
+    type: 'string',
+    value: 'SPEC',
+    multiple: true,
+    description:
+      "write BuildKit's cache of each platform built: type=registry,ref=REPO[:TAG],mode=max, type=local,dest=DIR, type=gha, type=inline; all but inline need the engine's containerd image store (or a --builder); credentials for a registry cache come from docker login",
+  },
+};
+
+export function cacheOf(opts: Values): { from: CacheSpec[]; to: CacheSpec[] } | undefined {
+  const from = ((opts['cache-from'] as string[] | undefined) ?? []).map((s) => parseCacheSpec(s, 'cache-from'));
+  const to = ((opts['cache-to'] as string[] | undefined) ?? []).map((s) => parseCacheSpec(s, 'cache-to'));
+  return from.length || to.length ? { from, to } : undefined;
 }
 
 /** How every command that talks to a registry is told whom to trust. */

@@ -20,6 +20,7 @@ import { builderEnv, engineEndpoint, hostOf, resolveBuilders } from '../engine/b
 import { buildTarget, type BuildOutput } from '../engine/buildx.js';
 import { makeContext, removeContext } from './context.js';
 import { redactor, secretValues, type BuildSecret } from '../engine/secrets.js';
+import { checkCacheExport, type CacheSpec } from '../engine/cache.js';
 import { checkEmulation, checkEngine, type Host } from '../engine/preflight.js';
 import { checkPackages, openSuite, type DebianSource } from './packages.js';
 import { removeOrphanedSmokeContainers, runSmoke, smokeFailure, type SmokeResult } from '../engine/smoke.js';
@@ -44,6 +45,8 @@ export interface ExecuteOptions {
   noCache?: boolean;
   /** Where the recipe's build secrets come from (--secret). */
   secrets?: BuildSecret[];
+  /** BuildKit's cache outside the engine (--cache-from, --cache-to), one location per platform. */
+  cache?: { from: CacheSpec[]; to: CacheSpec[] };
   /** Platforms that build elsewhere (--builder PLATFORM=NAME): a docker context or buildx builder. */
   builders?: Map<string, string>;
   /**
@@ -172,6 +175,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     plan.targets.filter((t) => builders.get(formatPlatform(t.platform))?.kind !== 'context').map((t) => t.platform),
     o.host,
   );
+  if (o.cache && plan.targets.some((t) => !builders.has(formatPlatform(t.platform))))
+    await checkCacheExport(o.cache.to, o.host.env);
   const orphans = await removeOrphanedSmokeContainers(o.host.env);
   if (orphans) o.log(`removed ${orphans} smoke-check container${orphans > 1 ? 's' : ''} left by killed mab runs`);
 
@@ -234,7 +239,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
             if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d)/.test(line)) o.log(`${prefix} ${line}`);
           },
           builderEnv(builder, o.host.env, true),
-          { noCache: o.noCache, secrets: o.secrets },
+          { noCache: o.noCache, secrets: o.secrets, ...(o.cache ? { cache: o.cache } : {}) },
         );
       } finally {
         if (!o.keepContext) await removeContext(context);

@@ -24,17 +24,22 @@ export async function sh(cmd: string, args: string[]) {
 }
 
 /**
- * A copy of a shipped recipe (with its files) in a directory of its own, its smoke section
- * rewritten by `smoke` (given the recipe's own): for `--recipes DIR`.
+ * A copy of a shipped recipe (with its files) in a directory of its own, its text rewritten by
+ * `edit`: for `--recipes DIR`.
  */
-export async function recipeCopy(name: string, smoke: (own: string) => string): Promise<string> {
+export async function recipeEdited(name: string, edit: (yaml: string) => string): Promise<string> {
   const d = await mkdtemp(path.join(os.tmpdir(), `mab-${name}-`));
   await cp(path.join(ROOT, 'recipes', name), path.join(d, name), { recursive: true });
   const text = await readFile(path.join(ROOT, `recipes/${name}.yaml`), 'utf8');
-  const rewritten = text.replace(/^smoke:\n[\s\S]*$/m, (own) => smoke(own));
-  if (rewritten === text) throw new Error(`recipes/${name}.yaml: no smoke section at its end to rewrite`);
-  await writeFile(path.join(d, `${name}.yaml`), rewritten);
+  const edited = edit(text);
+  if (edited === text) throw new Error(`recipes/${name}.yaml: the edit changed nothing`);
+  await writeFile(path.join(d, `${name}.yaml`), edited);
   return d;
+}
+
+/** recipeEdited, with the smoke section (the recipe's last) rewritten by `smoke`, given the recipe's own. */
+export async function recipeCopy(name: string, smoke: (own: string) => string): Promise<string> {
+  return recipeEdited(name, (text) => text.replace(/^smoke:\n[\s\S]*$/m, (own) => smoke(own)));
 }
 
 /** skopeo, a tool mab did not write, reading from the loopback registry. */
