@@ -15,7 +15,7 @@ describe('publicUrl', () => {
     ['git://git.example.org/recipes', 'https://git.example.org/recipes'],
     ['/srv/git/recipes.git', undefined],
     ['file:///srv/git/recipes.git', undefined],
-    ['../recipes', undefined],
+    ['mirrors/recipes.git', undefined],
     ['https://example.org/', undefined],
   ])('%s → %s', (remote, url) => {
     expect(publicUrl(remote)).toBe(url);
