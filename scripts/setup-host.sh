@@ -46,7 +46,8 @@ done
 # part of dpkg); debian-archive-keyring: the keys Debian's InRelease files are checked with (the
 # package preflight); openssl and apache2-utils (htpasswd): the auth tests make certificates and users;
 # umoci: a second OCI tool that must read the local store; chromium: the test that opens the HTML
-# size report headless and screenshots its charts.
+# reports headless at two widths and screenshots them (playwright-core drives it and downloads no
+# browser of its own).
 pkgs=(qemu-user-static binfmt-support docker-registry apache2-utils mmdebstrap skopeo
       uidmap arch-test ca-certificates curl git bzip2 xz-utils gnupg gpgv debian-archive-keyring openssl umoci chromium)
 missing=()

@@ -8,7 +8,7 @@ import { formatPlatform, samePlatform } from '../platform/platform.js';
 import { findRecipe } from '../recipe/find.js';
 import { baseLookup } from '../report/base.js';
 import { compareMarkdown, compareReports, compareText } from '../report/compare.js';
-import { reportHtml } from '../report/html.js';
+import { compareHtml } from '../report/html.js';
 import { sizeReport, type SizeReport } from '../report/report.js';
 import { storeSource } from '../report/source.js';
 import { buildRecord } from '../store/builds.js';
@@ -69,8 +69,8 @@ export const compare: Command = {
     "reusing a strategy's build from the store when its plan (Dockerfile, pinned sources, context",
     'files, smoke checks) is unchanged. Then prints the strategy × platform matrix: download and',
     'unpacked size, each as a ratio to the single strategy (the baseline; else the first one),',
-    'build time and smoke result. --html writes a self-contained page with bar charts of the',
-    "matrix and of every image's layers.",
+    'build time and smoke result. --html writes a self-contained page: bar charts of the matrix and',
+    "of every image's layers (a log scale when sizes differ over 10×), and each strategy's size report.",
   ].join('\n'),
   options: {
     ...PLAN_OPTIONS,
@@ -130,18 +130,20 @@ export const compare: Command = {
     const store = await Store.open(dir);
     const base = baseLookup(io.env);
     const reports: Record<string, SizeReport> = {};
-    const reused: Record<string, boolean> = {};
+    const reused: Record<string, string[]> = {};
     for (const strategy of strategies) {
       const plan = await resolvePlan(name, { ...opts, strategy }, io);
       const tag = `${recipe.name}:${recipe.version}-${strategy}`;
-      reused[strategy] = !opts.rebuild && (await upToDate(store, tag, plan));
-      if (reused[strategy]) {
+      if (!opts.rebuild && (await upToDate(store, tag, plan))) {
+        reused[strategy] = plan.targets.map((t) => formatPlatform(t.platform));
         log(`${strategy}: ${tag} in the store is up to date; reusing it`);
       } else {
         log(`${strategy}: building ${plan.targets.map((t) => formatPlatform(t.platform)).join(', ')}`);
         const progress = buildLogger(io, opts, `${strategy}: `);
         const cacheDir = (opts.cache as string | undefined) ?? defaultCacheDir(io.env);
-        await executePlan(plan, {
+        // A platform the build found unchanged (same plan and bases, image still in the engine)
+        // was not built either: its time is that of the stored build, as for a reused strategy.
+        const built = await executePlan(plan, {
           host: hostOf(io),
           cacheDir,
           storeDir: dir,
@@ -154,25 +156,19 @@ export const compare: Command = {
           secrets: secretsOf(opts, io),
           builders: await buildersOf(opts, io),
         }).finally(progress.done);
+        reused[strategy] = built.platforms.filter((p) => p.unchanged).map((p) => p.platform);
       }
       reports[strategy] = await sizeReport(await storeSource(store, tag), {
         builds: (d) => buildRecord(dir, d),
         base,
+        recipe: async (n) => (n === recipe.name ? recipe : undefined),
         top: 5,
       });
     }
     const c = compareReports(recipe.name, recipe.version, reports, reused);
     if (opts.html) {
       const file = path.resolve(io.cwd, String(opts.html));
-      await writeFile(
-        file,
-        reportHtml({
-          title: `${recipe.name} ${recipe.version}: image size by build strategy`,
-          cells: c.cells,
-          baseline: c.baseline,
-          reports,
-        }),
-      );
+      await writeFile(file, compareHtml(c, `${recipe.name} ${recipe.version}: image size by build strategy`));
       log(`wrote ${file}`);
     }
     if (opts.json) {

@@ -76,7 +76,8 @@ export const report: Command = {
     html: {
       type: 'string',
       value: 'FILE',
-      description: "also write a self-contained HTML page with a chart of every platform's layers",
+      description:
+        'also write a self-contained HTML page: the whole report, with bar charts of the sizes and of every layer (a log scale when they differ over 10×)',
     },
     'max-size': {
       type: 'string',
@@ -128,9 +129,12 @@ export const report: Command = {
     const fromFiles = files.length
       ? metadataRecords(await Promise.all(files.map((f) => readMetadata(path.resolve(io.cwd, f)))))
       : undefined;
+    const recipes = recipesDir(opts, io);
     const r = await sizeReport(source, {
       top,
       base: baseLookup(io.env),
+      // The recipe as it is now: it names the kept paths of the template's copy step.
+      recipe: async (n) => ((await listRecipes(recipes)).includes(n) ? findRecipe(n, recipes) : undefined),
       ...(opts.base ? { baseName: String(opts.base) } : {}),
       ...(fromFiles
         ? { builds: async (d: string) => fromFiles.get(d) }
@@ -144,11 +148,7 @@ export const report: Command = {
         ? (await findRecipe(r.recipe, recipesDir(opts, io))).maxSize
         : {};
     const results = checkBudgets(r, Object.keys(budgets).length ? budgets : fromRecipe);
-    if (opts.html)
-      await writeFile(
-        path.resolve(io.cwd, String(opts.html)),
-        reportHtml({ title: `Image sizes: ${r.target}`, reports: { [r.strategy ?? r.target]: r } }),
-      );
+    if (opts.html) await writeFile(path.resolve(io.cwd, String(opts.html)), reportHtml(r));
     if (opts.json) {
       io.out(JSON.stringify({ ...r, ...(results.length ? { budgets: results } : {}) }, null, 2) + '\n');
     } else {

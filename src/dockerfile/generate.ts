@@ -171,7 +171,7 @@ export function dockerfileVars(
 }
 
 /** Clears the base's docker-clean hooks (they delete the cached .debs) for one RUN only. */
-const KEEP_DEBS = '/etc/apt/apt.conf.d/zz-mab-keep-debs';
+export const KEEP_DEBS = '/etc/apt/apt.conf.d/zz-mab-keep-debs';
 
 /**
  * BuildKit cache mounts for apt's package lists and downloaded .debs, so a step that reruns (a
