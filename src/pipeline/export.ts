@@ -51,6 +51,9 @@ export async function exportImage(
   o: { diffIds?: string[] | undefined; reuse?: boolean } = {},
 ): Promise<Exported> {
   const save = dockerStream(['save', image], { env });
+  // Its failure is awaited below on every path; this only keeps a rejection that comes while the
+  // read is still failing from being reported as unhandled.
+  save.catch(() => {});
   // Looked up while the engine prepares the save stream, which takes longer. Records that cannot
   // be read mean only that every layer is compressed.
   const none = new Map<string, Layer>();
