@@ -2,12 +2,10 @@
  * Entry point: `mab COMMAND [ARGS] [OPTIONS]`. User errors (MabError) print one paragraph and
  * exit 1; anything else is a bug and prints its stack (exit 70, EX_SOFTWARE).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { MabError, closest } from '../errors.js';
 import type { Io } from '../util/io.js';
 import { commandHelp, parseCommandArgs, type Command } from './command.js';
-import { PACKAGE_ROOT } from './root.js';
+import { mabVersion } from './root.js';
 
 /**
  * Every command, with what `mab --help` says of it; a command's own modules (and what they import:
@@ -62,15 +60,16 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./report.js')).report,
   },
   {
+    name: 'sbom',
+    summary: 'an SPDX 2.3 document per platform of an image, from the Debian packages dpkg lists in it',
+    load: async () => (await import('./sbom.js')).sbom,
+  },
+  {
     name: 'compare',
     summary: 'build every strategy of a recipe per platform and compare sizes, build times and smoke results',
     load: async () => (await import('./compare.js')).compare,
   },
 ];
-
-function version(): string {
-  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-}
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -100,7 +99,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version') {
-    io.out(`mab ${version()}\n`);
+    io.out(`mab ${mabVersion()}\n`);
     return 0;
   }
   try {

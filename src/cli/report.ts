@@ -30,7 +30,7 @@ import {
  * TARGET: with a '/', a registry reference; otherwise a store tag, where a bare name means its
  * latest build (RECIPE:latest).
  */
-async function sourceOf(target: string, opts: Values, io: Io): Promise<ImageSource> {
+export async function sourceOf(target: string, opts: Values, io: Io): Promise<ImageSource> {
   if (target.includes('/')) {
     const ref = parseReference(target, { defaultTag: 'latest' });
     return registrySource(
