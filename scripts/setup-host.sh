@@ -58,11 +58,16 @@ if [ ! -f /etc/apt/sources.list.d/mab-trixie.list ]; then
   echo 'deb http://deb.debian.org/debian trixie main' > /etc/apt/sources.list.d/mab-trixie.list
   printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/mab-trixie
 fi
-if [ ${#missing[@]} -gt 0 ] || [ ! -x /usr/libexec/docker/cli-plugins/docker-buildx ]; then
-  log "installing: ${missing[*]} docker-buildx"
+# cosign and oras come from trixie too (Go programs that need only libc6 >= 2.34): the tests use
+# them as independent checkers of the signatures and attestations mab writes; mab needs neither.
+from_trixie=()
+[ -x /usr/libexec/docker/cli-plugins/docker-buildx ] || from_trixie+=(docker-buildx)
+for p in cosign oras; do command -v "$p" >/dev/null || from_trixie+=("$p"); done
+if [ ${#missing[@]} -gt 0 ] || [ ${#from_trixie[@]} -gt 0 ]; then
+  log "installing: ${missing[*]} ${from_trixie[*]}"
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  apt-get install -y -qq --no-install-recommends -t trixie docker-buildx >/dev/null
+  [ ${#missing[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ ${#from_trixie[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends -t trixie "${from_trixie[@]}" >/dev/null
 fi
 
 # --- Docker Engine ---------------------------------------------------------------------------

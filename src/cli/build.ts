@@ -4,6 +4,8 @@ import { MabError } from '../errors.js';
 import { buildMetadata, writeMetadata } from '../manifest/metadata.js';
 import { planJson } from '../plan/plan.js';
 import { formatBuildReport } from '../report/table.js';
+import { RegistryClient } from '../registry/client.js';
+import { signDigests } from '../supply/sign.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
 import {
@@ -11,6 +13,8 @@ import {
   JOBS_OPTION,
   PREFLIGHT_OPTIONS,
   REGISTRY_OPTIONS,
+  SIGN_OPTION,
+  signingKeyOf,
   SECRET_OPTION,
   CACHE_OPTIONS,
   cacheOf,
@@ -64,6 +68,7 @@ export const build: Command = {
       description: "with --push: registry user name (with --password-stdin); default: docker's credentials",
     },
     'password-stdin': { type: 'boolean', description: 'with --push: read the registry password from stdin' },
+    ...SIGN_OPTION,
     'create-repository': {
       type: 'boolean',
       description:
@@ -140,18 +145,22 @@ export const build: Command = {
     }
     const credentials = await credentialsOf(opts);
     if (credentials && !plan.publish) throw new MabError('E_USAGE', '--username and --password-stdin need --push');
-    for (const flag of ['by-digest', 'metadata-file'])
+    for (const flag of ['by-digest', 'metadata-file', 'sign'])
       if (opts[flag] && !plan.publish)
         throw new MabError(
           'E_USAGE',
           `--${flag} needs --push`,
-          'e.g. --push 127.0.0.1:5000/mab/sysbench --by-digest --metadata-file out/arm64.json',
+          flag === 'sign'
+            ? 'e.g. --push 127.0.0.1:5000/mab/sysbench --sign cosign.key; to sign a stored build, mab push STORE-TAG REF --sign KEY'
+            : 'e.g. --push 127.0.0.1:5000/mab/sysbench --by-digest --metadata-file out/arm64.json',
         );
     if (opts['create-repository']) {
       if (!plan.publish) throw new MabError('E_USAGE', '--create-repository needs --push');
       const ref = plan.publish.repository;
       await createEcrRepository(ref.registry, ref.repository, io.env, logger(io, Boolean(opts.quiet)));
     }
+    // Read now: a wrong password must not cost a build.
+    const signingKey = opts.sign ? await signingKeyOf(opts.sign, io) : undefined;
     const progress = buildLogger(io, opts);
     const registry = plan.publish
       ? {
@@ -178,13 +187,25 @@ export const build: Command = {
       verbose: Boolean(opts.verbose),
       log: progress.log,
     }).finally(progress.done);
+    // The index (none with --by-digest) and every platform manifest, as mab sign --recursive.
+    const signed =
+      signingKey && registry && plan.publish
+        ? await signDigests(
+            new RegistryClient(plan.publish.repository.registry, registry),
+            plan.publish.repository.repository,
+            [result.index?.digest, ...result.platforms.map((p) => p.manifest)].filter((d): d is string => !!d),
+            { key: signingKey, log: logger(io, Boolean(opts.quiet)) },
+          )
+        : undefined;
     if (opts['metadata-file'])
       await writeMetadata(
         path.resolve(io.cwd, String(opts['metadata-file'])),
         buildMetadata(result, plan.publish!.indexFormat),
       );
     io.out(
-      opts.json ? JSON.stringify({ schemaVersion: 1, ...result }, null, 2) + '\n' : formatBuildReport(result) + '\n',
+      opts.json
+        ? JSON.stringify({ schemaVersion: 1, ...result, ...(signed ? { signed } : {}) }, null, 2) + '\n'
+        : formatBuildReport(result) + '\n',
     );
     return 0;
   },

@@ -15,6 +15,8 @@ import type { ClientOptions } from '../registry/client.js';
 import { registryTls } from '../registry/tls.js';
 import { parseSecret, type BuildSecret } from '../engine/secrets.js';
 import { parseCacheSpec, type CacheSpec } from '../engine/cache.js';
+import type { KeyObject } from 'node:crypto';
+import { readPrivateKey } from '../sign/keys.js';
 
 export { PACKAGE_ROOT } from './root.js';
 
@@ -174,6 +176,21 @@ export async function registryOptions(
       `warning: registry ${registry} is marked insecure: its certificate is not checked, and plain HTTP is used if it speaks no TLS`,
     );
   return { env: io.env, tls, onRetry: (m) => log(`retry: ${m}`) };
+}
+
+/** --sign, for the commands that push. */
+export const SIGN_OPTION: Record<string, OptionSpec> = {
+  sign: {
+    type: 'string',
+    value: 'KEY',
+    description:
+      "after the push, sign the index and each platform manifest with this private key, as mab sign --recursive does (cosign's format, cosign verify checks it; the key's password from $COSIGN_PASSWORD); the key is read before anything is built or pushed",
+  },
+};
+
+/** A signing key named on the command line, read (and its password checked) before any work starts. */
+export function signingKeyOf(file: unknown, io: Io): Promise<KeyObject> {
+  return readPrivateKey(path.resolve(io.cwd, String(file)), io.env);
 }
 
 /** The package preflight, for the commands that build. */

@@ -44,6 +44,21 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./push.js')).push,
   },
   {
+    name: 'sign',
+    summary: "sign an image or index in a registry in cosign's format (the sha256-HEX.sig tag), with a local key",
+    load: async () => (await import('./sign.js')).sign,
+  },
+  {
+    name: 'verify',
+    summary: 'check an image or index in a registry: its signatures against a public key',
+    load: async () => (await import('./verify.js')).verify,
+  },
+  {
+    name: 'key',
+    summary: 'generate a signing key pair (cosign-compatible), or print the public key of a private key',
+    load: async () => (await import('./key.js')).key,
+  },
+  {
     name: 'manifest',
     summary:
       "assemble an index from images already in a registry (a spec in manifests/, or split runners' build metadata), or show one",
@@ -88,7 +103,8 @@ export function mainHelp(): string {
     'Environment: MAB_CACHE (cache dir), MAB_STORE (local OCI store), MAB_RECIPES (recipes dir),',
     'MAB_MIRRORS (source mirrors), MAB_REGISTRY_TIMEOUT (seconds a registry request may make no',
     'progress before it is retried; default 60), MAB_BUILDERS (PLATFORM=NAME builders, comma-separated),',
-    'MAB_CONFIG (config file; default ./mab.yaml), DOCKER_HOST (engine to use).',
+    'MAB_CONFIG (config file; default ./mab.yaml), DOCKER_HOST (engine to use), COSIGN_PASSWORD (password',
+    'of the signing key, as cosign reads it).',
   ].join('\n');
 }
 

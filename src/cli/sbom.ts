@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { imageSbom } from '../attest/sbom.js';
+import { imageSbom } from '../supply/sbom.js';
 import { MabError } from '../errors.js';
 import { parsePlatformList, samePlatform } from '../platform/platform.js';
 import type { Command } from './command.js';

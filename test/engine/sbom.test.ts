@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SpdxDocument } from '../../src/attest/sbom.js';
+import type { SpdxDocument } from '../../src/supply/sbom.js';
 import { mab, sh } from './helpers.js';
 
 let store: string;
