@@ -27,7 +27,13 @@ export const base: Command = {
     'second run only checks the registry.',
   ].join('\n'),
   options: {
-    arch: { type: 'string', value: 'LIST', default: 'amd64,arm64,arm/v7', description: 'platforms, comma-separated' },
+    arch: {
+      type: 'string',
+      value: 'LIST',
+      aliases: ['platform'],
+      default: 'amd64,arm64,arm/v7',
+      description: 'platforms, comma-separated (linux/arm64 or arm64)',
+    },
     push: {
       type: 'string',
       value: 'REGISTRY[/REPO]',

@@ -1,11 +1,10 @@
 import path from 'node:path';
 import { executePlan } from '../pipeline/execute.js';
-import { MabError } from '../errors.js';
 import { buildMetadata, writeMetadata } from '../manifest/metadata.js';
 import { planJson } from '../plan/plan.js';
 import { formatBuildReport } from '../report/table.js';
 import { defaultCacheDir } from '../util/io.js';
-import type { Command } from './command.js';
+import { needing, type Command } from './command.js';
 import {
   BUILDER_OPTION,
   JOBS_OPTION,
@@ -41,7 +40,7 @@ export const build: Command = {
   ].join('\n'),
   options: {
     ...PLAN_OPTIONS,
-    ...REGISTRY_OPTIONS,
+    ...needing('push', REGISTRY_OPTIONS),
     ...SECRET_OPTION,
     ...CACHE_OPTIONS,
     ...BUILDER_OPTION,
@@ -52,6 +51,7 @@ export const build: Command = {
       description: 'publish to REGISTRY/REPOSITORY, e.g. 127.0.0.1:5000/mab/sysbench',
     },
     tag: {
+      needs: 'push',
       type: 'string',
       value: 'TEMPLATE',
       multiple: true,
@@ -59,28 +59,37 @@ export const build: Command = {
         "with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform's own manifest instead; default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release",
     },
     username: {
+      needs: 'push',
       type: 'string',
       value: 'USER',
       description: "with --push: registry user name (with --password-stdin); default: docker's credentials",
     },
-    'password-stdin': { type: 'boolean', description: 'with --push: read the registry password from stdin' },
+    'password-stdin': {
+      needs: 'push',
+      type: 'boolean',
+      description: 'with --push: read the registry password from stdin',
+    },
     'create-repository': {
+      needs: 'push',
       type: 'boolean',
       description:
         'with --push to AWS ECR: create the repository first if missing (checked before building, so bad AWS credentials fail fast)',
     },
     'by-digest': {
+      needs: 'push',
       type: 'boolean',
       description:
         "with --push: push each platform's manifest by digest only, no tags and no index (one CI runner per platform; then mab manifest merge)",
     },
     'metadata-file': {
+      needs: 'push',
       type: 'string',
       value: 'FILE',
       description:
         'with --push: write what was built and pushed (platform, manifest digest, sizes, smoke results) as JSON, for mab manifest merge',
     },
     'index-format': {
+      needs: 'push',
       type: 'string',
       value: 'FORMAT',
       default: 'docker',
@@ -138,17 +147,9 @@ export const build: Command = {
       io.out(JSON.stringify(planJson(plan), null, 2) + '\n');
       return 0;
     }
+    // --tag, --by-digest, --username and the rest are declared `needs: 'push'`: refused without it.
     const credentials = await credentialsOf(opts);
-    if (credentials && !plan.publish) throw new MabError('E_USAGE', '--username and --password-stdin need --push');
-    for (const flag of ['by-digest', 'metadata-file'])
-      if (opts[flag] && !plan.publish)
-        throw new MabError(
-          'E_USAGE',
-          `--${flag} needs --push`,
-          'e.g. --push 127.0.0.1:5000/mab/sysbench --by-digest --metadata-file out/arm64.json',
-        );
-    if (opts['create-repository']) {
-      if (!plan.publish) throw new MabError('E_USAGE', '--create-repository needs --push');
+    if (opts['create-repository'] && plan.publish) {
       const ref = plan.publish.repository;
       await createEcrRepository(ref.registry, ref.repository, io.env, logger(io, Boolean(opts.quiet)));
     }

@@ -16,8 +16,9 @@ export const PLAN_OPTIONS: Record<string, OptionSpec> = {
   arch: {
     type: 'string',
     value: 'LIST',
+    aliases: ['platform'],
     description:
-      'platforms, comma-separated: amd64, arm64, arm/v7, … (aliases such as aarch64, x86_64, armhf work; amd64/v2, /v3, /v4 are the x86-64 levels); default: every platform the recipe supports',
+      'platforms, comma-separated: amd64, arm64, arm/v7, … (linux/ prefixes and aliases such as aarch64, x86_64, armhf work; amd64/v2, /v3, /v4 are the x86-64 levels); default: every platform the recipe supports',
   },
   strategy: {
     type: 'string',

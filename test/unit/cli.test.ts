@@ -83,6 +83,26 @@ describe('mab CLI', () => {
     });
   });
 
+  it('--platform is --arch, as docker buildx spells it', async () => {
+    const a = await run(['build', 'sysbench', '--platform', 'linux/arm64,x86_64', '--print']);
+    const b = await run(['build', 'sysbench', '--arch', 'arm64,amd64', '--print']);
+    expect(a.code, a.err).toBe(0);
+    expect(JSON.parse(a.out).targets.map((t: { platform: string }) => t.platform)).toEqual([
+      'linux/arm64',
+      'linux/amd64',
+    ]);
+    expect(a.out).toBe(b.out);
+  });
+
+  it.each([['--tag', '{version}'], ['--by-digest'], ['--metadata-file', 'm.json'], ['--create-repository']])(
+    '`mab build %s` without --push is refused before anything runs',
+    async (...flag) => {
+      const r = await run(['build', 'sysbench', ...flag]);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`[E_USAGE]: mab build: ${flag[0]} means nothing without --push`);
+    },
+  );
+
   it('refuses a strategy the recipe does not support, naming the ones it does', async () => {
     const r = await run(['build', 'sysbench', '--strategy', 'minimal', '--print']);
     expect(r.code).toBe(1);
