@@ -17,7 +17,8 @@ import {
   secretsOf,
   hostOf,
   jobsOf,
-  logger,
+  messageLogger,
+  PROGRESS_OPTION,
   mirrorsOf,
   debianOf,
   registryOptions,
@@ -118,6 +119,7 @@ export const build: Command = {
     },
     'keep-context': { type: 'boolean', description: 'keep each generated build context and print its path' },
     jobs: JOBS_OPTION,
+    ...PROGRESS_OPTION,
     verbose: {
       type: 'boolean',
       short: 'v',
@@ -135,14 +137,11 @@ export const build: Command = {
   ],
   async run(args, opts, io) {
     const plan = await resolvePlan(args[0], opts, io, opts.push as string | undefined);
-    if (!opts.strategy && plan.strategy === 'cross' && !opts.print) {
-      logger(
-        io,
-        Boolean(opts.quiet),
-      )(
+    const say = messageLogger(io, opts);
+    if (!opts.strategy && plan.strategy === 'cross' && !opts.print)
+      say(
         `strategy cross: the recipe supports it, so no build step is emulated (--strategy multistage for the emulated build)`,
       );
-    }
     if (opts.print) {
       io.out(JSON.stringify(planJson(plan), null, 2) + '\n');
       return 0;
@@ -151,7 +150,7 @@ export const build: Command = {
     const credentials = await credentialsOf(opts);
     if (opts['create-repository'] && plan.publish) {
       const ref = plan.publish.repository;
-      await createEcrRepository(ref.registry, ref.repository, io.env, logger(io, Boolean(opts.quiet)));
+      await createEcrRepository(ref.registry, ref.repository, io.env, say);
     }
     const progress = buildLogger(io, opts);
     const registry = plan.publish

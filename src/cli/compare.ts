@@ -23,7 +23,8 @@ import {
   secretsOf,
   hostOf,
   jobsOf,
-  logger,
+  messageLogger,
+  PROGRESS_OPTION,
   mirrorsOf,
   debianOf,
   PREFLIGHT_OPTIONS,
@@ -101,6 +102,7 @@ export const compare: Command = {
     cache: SHARED_OPTIONS.cache,
     store: SHARED_OPTIONS.store,
     jobs: JOBS_OPTION,
+    ...PROGRESS_OPTION,
     verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output' },
     quiet: SHARED_OPTIONS.quiet,
   },
@@ -125,7 +127,7 @@ export const compare: Command = {
         : String(opts.strategy)
             .split(',')
             .map((s) => s.trim());
-    const log = logger(io, Boolean(opts.quiet));
+    const log = messageLogger(io, opts);
     const dir = storeDirOf(opts, io);
     const store = await Store.open(dir);
     const base = baseLookup(io.env);
@@ -139,7 +141,7 @@ export const compare: Command = {
         log(`${strategy}: ${tag} in the store is up to date; reusing it`);
       } else {
         log(`${strategy}: building ${plan.targets.map((t) => formatPlatform(t.platform)).join(', ')}`);
-        const progress = buildLogger(io, opts, `${strategy}: `);
+        const progress = buildLogger(io, opts, strategy);
         const cacheDir = (opts.cache as string | undefined) ?? defaultCacheDir(io.env);
         // A platform the build found unchanged (same plan and bases, image still in the engine)
         // was not built either: its time is that of the stored build, as for a reused strategy.

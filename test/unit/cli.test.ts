@@ -103,6 +103,15 @@ describe('mab CLI', () => {
     },
   );
 
+  it.each([
+    [['--progress', 'fancy'], /--progress "fancy" is not one of auto, tty, plain, rawjson, quiet/],
+    [['-q', '--progress', 'plain'], /-q and --progress plain say different things/],
+  ])('`mab build %j` is refused', async (flags, message) => {
+    const r = await run(['build', 'sysbench', ...flags, '--print']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+  });
+
   it('refuses a strategy the recipe does not support, naming the ones it does', async () => {
     const r = await run(['build', 'sysbench', '--strategy', 'minimal', '--print']);
     expect(r.code).toBe(1);
