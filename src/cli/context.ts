@@ -8,7 +8,7 @@ import type { DebianSource } from '../pipeline/packages.js';
 import { defaultCacheDir, type Io } from '../util/io.js';
 import { parseMirror, type Mirror } from '../source/fetch.js';
 import { MabError } from '../errors.js';
-import { liveStatus } from './live.js';
+import { liveProgress } from '../progress/live.js';
 import { lineProgress } from '../progress/lines.js';
 import type { Progress } from '../progress/events.js';
 import type { OptionSpec, Values } from './command.js';
@@ -91,7 +91,8 @@ export function progressModeOf(opts: Values, io: Io): ProgressMode {
 export function buildLogger(io: Io, opts: Values, scope?: string): Progress {
   const mode = progressModeOf(opts, io);
   if (mode === 'quiet') return { log: () => {}, done: () => {} };
-  if (mode === 'tty') return liveStatus((t) => io.err(t), io.terminalColumns ?? 80);
+  if (mode === 'tty')
+    return liveProgress({ write: (t) => io.err(t), columns: io.terminalColumns ?? 80, output: Boolean(opts.verbose) });
   return lineProgress({
     format: mode,
     write: (t) => io.err(t),
