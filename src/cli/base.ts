@@ -50,6 +50,7 @@ export const base: Command = {
       type: 'string',
       value: 'MODE',
       default: 'on',
+      choices: ['on', 'off', 'auto'],
       description:
         'SUITE-security in the images: on, off, or auto (on, but a platform whose security index fails to download is built without it, with a warning)',
     },

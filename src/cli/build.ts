@@ -24,6 +24,7 @@ import {
   registryOptions,
   storeDirOf,
   SHARED_OPTIONS,
+  INDEX_FORMATS,
 } from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
 import { buildersOf } from './config.js';
@@ -90,6 +91,7 @@ export const build: Command = {
         'with --push: write what was built and pushed (platform, manifest digest, sizes, smoke results) as JSON, for mab manifest merge',
     },
     'index-format': {
+      choices: INDEX_FORMATS,
       needs: 'push',
       type: 'string',
       value: 'FORMAT',
@@ -101,6 +103,7 @@ export const build: Command = {
       type: 'string',
       value: 'WHICH',
       default: 'quick',
+      choices: ['quick', 'all'],
       description:
         'smoke checks to run in each image: quick (skips checks the recipe marks slow, such as benchmark workloads) or all',
     },

@@ -17,6 +17,11 @@ export interface OptionSpec {
   multiple?: boolean;
   /** Other names for this option (e.g. buildx's --platform for --arch); giving two of them is an error. */
   aliases?: string[];
+  /**
+   * The values it takes (or, for a comma-separated LIST, takes from), for shell completion; the
+   * command checks the value itself.
+   */
+  choices?: readonly string[];
   /** Another option this one means nothing without (e.g. 'push'): refused when that one is not given. */
   needs?: string;
 }
@@ -31,6 +36,13 @@ export interface Command {
   options: Record<string, OptionSpec>;
   examples: string[];
   run(args: string[], opts: Values, io: Io): Promise<number>;
+}
+
+/** A command as `mab --help` lists it; its modules load only when it runs or shows its help. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
 }
 
 export function commandHelp(c: Command, summary: string): string {

@@ -4,6 +4,7 @@ import { executePlan } from '../pipeline/execute.js';
 import { MabError } from '../errors.js';
 import { targetDigest } from '../plan/digest.js';
 import { supportedStrategies, type BuildPlan } from '../plan/plan.js';
+import { STRATEGY_NAMES } from '../recipe/types.js';
 import { formatPlatform, samePlatform } from '../platform/platform.js';
 import { findRecipe } from '../recipe/find.js';
 import { baseLookup } from '../report/base.js';
@@ -82,12 +83,14 @@ export const compare: Command = {
       type: 'string',
       value: 'LIST',
       default: 'all',
+      choices: ['all', ...STRATEGY_NAMES],
       description: 'strategies to compare, comma-separated, or all (every one the recipe supports)',
     },
     format: {
       type: 'string',
       value: 'FORMAT',
       default: 'text',
+      choices: ['text', 'md'],
       description: 'text or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)',
     },
     json: {
@@ -97,7 +100,13 @@ export const compare: Command = {
     },
     html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML page with the charts' },
     rebuild: { type: 'boolean', description: 'build every strategy even when the store has it' },
-    smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks per image: quick or all' },
+    smoke: {
+      type: 'string',
+      value: 'WHICH',
+      default: 'quick',
+      choices: ['quick', 'all'],
+      description: 'smoke checks per image: quick or all',
+    },
     mirror: SHARED_OPTIONS.mirror,
     cache: SHARED_OPTIONS.cache,
     store: SHARED_OPTIONS.store,

@@ -63,6 +63,7 @@ export const PROGRESS_OPTION: Record<string, OptionSpec> = {
     type: 'string',
     value: 'MODE',
     default: 'auto',
+    choices: PROGRESS_MODES,
     description:
       'auto (tty on a terminal, else plain), tty (a live line per platform: its step [n/N], command and time; an overall timer), plain (one line per event with the seconds since the start; a line per platform every 30 s while a step runs), rawjson (one JSON object per line: docs/ci.md) or quiet (as -q)',
   },
@@ -278,6 +279,8 @@ export const SHARED_OPTIONS = {
   },
   quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
 } as const satisfies Record<string, OptionSpec>;
+
+export const INDEX_FORMATS = ['docker', 'oci'] as const;
 
 /** --index-format, checked in one place. */
 export function indexFormatOf(value: unknown): IndexFormat | undefined {

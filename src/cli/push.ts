@@ -11,7 +11,15 @@ import { ecrTarget, ensureEcrRepository } from '../registry/ecr.js';
 import { pushFromStore, pushSummary } from '../pipeline/push.js';
 import { Store } from '../store/layout.js';
 import type { Command, Values } from './command.js';
-import { REGISTRY_OPTIONS, indexFormatOf, logger, registryOptions, storeDirOf, SHARED_OPTIONS } from './context.js';
+import {
+  REGISTRY_OPTIONS,
+  indexFormatOf,
+  logger,
+  registryOptions,
+  storeDirOf,
+  SHARED_OPTIONS,
+  INDEX_FORMATS,
+} from './context.js';
 
 /** The password from stdin (one line), as `docker login --password-stdin` reads it. */
 async function passwordFromStdin(): Promise<string> {
@@ -83,6 +91,7 @@ export const push: Command = {
         "tag to push under (repeatable; {version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform's own manifest instead of the index; default: the tag in REFERENCE, else, for a semantic version, VERSION plus MAJOR.MINOR, MAJOR and latest unless the repository has a higher release",
     },
     'index-format': {
+      choices: INDEX_FORMATS,
       type: 'string',
       value: 'FORMAT',
       default: 'docker',

@@ -23,6 +23,7 @@ export const PLAN_OPTIONS: Record<string, OptionSpec> = {
   strategy: {
     type: 'string',
     value: 'NAME',
+    choices: STRATEGY_NAMES,
     description: `build strategy: ${STRATEGY_NAMES.join(', ')}; default: cross when the recipe supports it (builds run on the build platform, no emulation), else multistage`,
   },
   cross: {
