@@ -103,10 +103,11 @@ export function buildLogger(io: Io, opts: Values, scope?: string): Progress {
   });
 }
 
-/** A command's own messages beside a build's progress: JSON lines too with --progress rawjson. */
+/** A command's own messages beside a build's progress, in its form: stamped, or JSON lines. */
 export function messageLogger(io: Io, opts: Values): (msg: string) => void {
-  if (progressModeOf(opts, io) !== 'rawjson') return logger(io, Boolean(opts.quiet));
-  const lines = lineProgress({ format: 'rawjson', write: (t) => io.err(t), output: true, heartbeatMs: 0 });
+  const mode = progressModeOf(opts, io);
+  if (mode !== 'plain' && mode !== 'rawjson') return logger(io, mode === 'quiet');
+  const lines = lineProgress({ format: mode, write: (t) => io.err(t), output: true, heartbeatMs: 0 });
   return (m) => lines.log(m);
 }
 
