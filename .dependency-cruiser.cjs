@@ -2,13 +2,13 @@
  * Which folder of src/ may import which (npm run lint; CI runs it before the tests).
  *   core      errors, util, platform, ref, oci, recipe, dockerfile, plan, sign: imports only core
  *   backends  engine, store, registry, source: import core, never another backend
- *   users     pipeline, report, manifest, base, supply: import core and backends, never the CLI
+ *   users     pipeline, report, manifest, base, supply, progress, completion: import core and backends, never the CLI
  *   cli       imports anything
  * and no module imports itself back through others (no cycles). Tests are not checked.
  */
 const CORE = '^src/(errors\\.ts|util|platform|ref|oci|recipe|dockerfile|plan|sign)/?';
 const BACKENDS = ['engine', 'store', 'registry', 'source'];
-const USERS = '^src/(pipeline|report|manifest|base|supply)/';
+const USERS = '^src/(pipeline|report|manifest|base|supply|progress|completion)/';
 
 module.exports = {
   forbidden: [

@@ -47,9 +47,11 @@ done
 # package preflight); openssl and apache2-utils (htpasswd): the auth tests make certificates and users;
 # umoci: a second OCI tool that must read the local store; chromium: the test that opens the HTML
 # reports headless at two widths and screenshots them (playwright-core drives it and downloads no
-# browser of its own).
+# browser of its own); tmux: the test that runs a build in a pseudo-terminal and reads its screen;
+# zsh: the test that loads `mab completion zsh` (bash, for its twin, is always there).
 pkgs=(qemu-user-static binfmt-support docker-registry apache2-utils mmdebstrap skopeo
-      uidmap arch-test ca-certificates curl git bzip2 xz-utils gnupg gpgv debian-archive-keyring openssl umoci chromium)
+      uidmap arch-test ca-certificates curl git bzip2 xz-utils gnupg gpgv debian-archive-keyring openssl umoci chromium
+      tmux zsh)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 # buildx and engine 26.1 are not in bookworm; trixie's packages depend only on libc6 and work

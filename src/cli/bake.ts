@@ -3,6 +3,7 @@ import { secretSpec } from '../engine/secrets.js';
 import { MabError } from '../errors.js';
 import { BAKE_DIR_VARIABLE, writeBake, type BakeStrategy } from '../pipeline/bake.js';
 import { supportedStrategies } from '../plan/plan.js';
+import { STRATEGY_NAMES } from '../recipe/types.js';
 import { findRecipe } from '../recipe/find.js';
 import { fetchAll } from '../source/fetch.js';
 import { defaultCacheDir } from '../util/io.js';
@@ -30,6 +31,7 @@ export const bake: Command = {
       type: 'string',
       value: 'LIST',
       default: 'all',
+      choices: ['all', ...STRATEGY_NAMES],
       description: 'strategies to write targets for, comma-separated, or all (every one the recipe supports)',
     },
     output: {

@@ -4,6 +4,7 @@ import { executePlan } from '../pipeline/execute.js';
 import { MabError } from '../errors.js';
 import { targetDigest } from '../plan/digest.js';
 import { supportedStrategies, type BuildPlan } from '../plan/plan.js';
+import { STRATEGY_NAMES } from '../recipe/types.js';
 import { formatPlatform, samePlatform } from '../platform/platform.js';
 import { findRecipe } from '../recipe/find.js';
 import { baseLookup } from '../report/base.js';
@@ -23,7 +24,8 @@ import {
   secretsOf,
   hostOf,
   jobsOf,
-  logger,
+  messageLogger,
+  PROGRESS_OPTION,
   mirrorsOf,
   debianOf,
   PREFLIGHT_OPTIONS,
@@ -81,12 +83,14 @@ export const compare: Command = {
       type: 'string',
       value: 'LIST',
       default: 'all',
+      choices: ['all', ...STRATEGY_NAMES],
       description: 'strategies to compare, comma-separated, or all (every one the recipe supports)',
     },
     format: {
       type: 'string',
       value: 'FORMAT',
       default: 'text',
+      choices: ['text', 'md'],
       description: 'text or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)',
     },
     json: {
@@ -96,11 +100,18 @@ export const compare: Command = {
     },
     html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML page with the charts' },
     rebuild: { type: 'boolean', description: 'build every strategy even when the store has it' },
-    smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks per image: quick or all' },
+    smoke: {
+      type: 'string',
+      value: 'WHICH',
+      default: 'quick',
+      choices: ['quick', 'all'],
+      description: 'smoke checks per image: quick or all',
+    },
     mirror: SHARED_OPTIONS.mirror,
     cache: SHARED_OPTIONS.cache,
     store: SHARED_OPTIONS.store,
     jobs: JOBS_OPTION,
+    ...PROGRESS_OPTION,
     verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output' },
     quiet: SHARED_OPTIONS.quiet,
   },
@@ -125,7 +136,7 @@ export const compare: Command = {
         : String(opts.strategy)
             .split(',')
             .map((s) => s.trim());
-    const log = logger(io, Boolean(opts.quiet));
+    const log = messageLogger(io, opts);
     const dir = storeDirOf(opts, io);
     const store = await Store.open(dir);
     const base = baseLookup(io.env);
@@ -139,7 +150,7 @@ export const compare: Command = {
         log(`${strategy}: ${tag} in the store is up to date; reusing it`);
       } else {
         log(`${strategy}: building ${plan.targets.map((t) => formatPlatform(t.platform)).join(', ')}`);
-        const progress = buildLogger(io, opts, `${strategy}: `);
+        const progress = buildLogger(io, opts, strategy);
         const cacheDir = (opts.cache as string | undefined) ?? defaultCacheDir(io.env);
         // A platform the build found unchanged (same plan and bases, image still in the engine)
         // was not built either: its time is that of the stored build, as for a reused strategy.

@@ -8,7 +8,9 @@ import type { DebianSource } from '../pipeline/packages.js';
 import { defaultCacheDir, type Io } from '../util/io.js';
 import { parseMirror, type Mirror } from '../source/fetch.js';
 import { MabError } from '../errors.js';
-import { liveStatus } from './live.js';
+import { liveProgress } from '../progress/live.js';
+import { lineProgress } from '../progress/lines.js';
+import type { Progress } from '../progress/events.js';
 import type { OptionSpec, Values } from './command.js';
 import type { IndexFormat } from '../oci/types.js';
 import type { ClientOptions } from '../registry/client.js';
@@ -54,14 +56,61 @@ export function logger(io: Io, quiet: boolean): (msg: string) => void {
   return quiet ? () => {} : (msg) => io.err(msg + '\n');
 }
 
-/** Build progress: live lines per platform on a terminal (unless --verbose), else plain lines. */
-export function buildLogger(io: Io, opts: Values, prefix = ''): { log: (msg: string) => void; done: () => void } {
-  if (opts.quiet || opts.verbose || !io.terminalColumns) {
-    const log = logger(io, Boolean(opts.quiet));
-    return { log: (m) => log(prefix + m), done: () => {} };
-  }
-  const live = liveStatus((t) => io.err(t), io.terminalColumns);
-  return { log: (m) => live.log(m), done: () => live.done() };
+export const PROGRESS_MODES = ['auto', 'tty', 'plain', 'rawjson', 'quiet'] as const;
+export type ProgressMode = Exclude<(typeof PROGRESS_MODES)[number], 'auto'>;
+
+/** --progress, as docker buildx names its modes, for the commands that build. */
+export const PROGRESS_OPTION: Record<string, OptionSpec> = {
+  progress: {
+    type: 'string',
+    value: 'MODE',
+    default: 'auto',
+    choices: PROGRESS_MODES,
+    description:
+      'auto (tty on a terminal, else plain), tty (a live line per platform: its step [n/N], command and time; an overall timer), plain (one line per event with the seconds since the start; a line per platform every 30 s while a step runs), rawjson (one JSON object per line: docs/ci.md) or quiet (as -q)',
+  },
+};
+
+/** The --progress mode, with -q as quiet and -v (streaming every line) as plain unless tty is asked for. */
+export function progressModeOf(opts: Values, io: Io): ProgressMode {
+  const mode = String(opts.progress ?? 'auto');
+  if (!(PROGRESS_MODES as readonly string[]).includes(mode))
+    throw new MabError(
+      'E_USAGE',
+      `--progress "${mode}" is not one of ${PROGRESS_MODES.join(', ')}`,
+      'e.g. --progress plain',
+    );
+  if (opts.quiet && mode !== 'auto' && mode !== 'quiet')
+    throw new MabError('E_USAGE', `-q and --progress ${mode} say different things`, '-q is --progress quiet: keep one');
+  if (opts.quiet) return 'quiet';
+  if (mode === 'auto') return io.terminalColumns && !opts.verbose ? 'tty' : 'plain';
+  return mode as ProgressMode;
+}
+
+/**
+ * Build progress in the --progress mode. scope names the build when a command runs several
+ * (mab compare: the strategy).
+ */
+export function buildLogger(io: Io, opts: Values, scope?: string): Progress {
+  const mode = progressModeOf(opts, io);
+  if (mode === 'quiet') return { log: () => {}, done: () => {} };
+  if (mode === 'tty')
+    return liveProgress({ write: (t) => io.err(t), columns: io.terminalColumns ?? 80, output: Boolean(opts.verbose) });
+  return lineProgress({
+    format: mode,
+    write: (t) => io.err(t),
+    output: Boolean(opts.verbose),
+    heartbeatMs: opts.verbose ? 0 : 30_000,
+    ...(scope ? { scope } : {}),
+  });
+}
+
+/** A command's own messages beside a build's progress, in its form: stamped, or JSON lines. */
+export function messageLogger(io: Io, opts: Values): (msg: string) => void {
+  const mode = progressModeOf(opts, io);
+  if (mode !== 'plain' && mode !== 'rawjson') return logger(io, mode === 'quiet');
+  const lines = lineProgress({ format: mode, write: (t) => io.err(t), output: true, heartbeatMs: 0 });
+  return (m) => lines.log(m);
 }
 
 /** --jobs: platforms built at once; by default one per core, as each build is mostly one compiler or QEMU process at a time. */
@@ -248,6 +297,8 @@ export const SHARED_OPTIONS = {
   },
   quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
 } as const satisfies Record<string, OptionSpec>;
+
+export const INDEX_FORMATS = ['docker', 'oci'] as const;
 
 /** --index-format, checked in one place. */
 export function indexFormatOf(value: unknown): IndexFormat | undefined {

@@ -4,19 +4,13 @@
  */
 import { MabError, closest } from '../errors.js';
 import type { Io } from '../util/io.js';
-import { commandHelp, parseCommandArgs, type Command } from './command.js';
+import { commandHelp, parseCommandArgs, type CommandEntry } from './command.js';
 import { mabVersion } from './root.js';
 
 /**
  * Every command, with what `mab --help` says of it; a command's own modules (and what they import:
  * the registry client, the AWS SDK, the yaml parser) load only when it runs or shows its help.
  */
-export interface CommandEntry {
-  name: string;
-  summary: string;
-  load(): Promise<Command>;
-}
-
 export const COMMANDS: CommandEntry[] = [
   {
     name: 'build',
@@ -83,6 +77,12 @@ export const COMMANDS: CommandEntry[] = [
     name: 'compare',
     summary: 'build every strategy of a recipe per platform and compare sizes, build times and smoke results',
     load: async () => (await import('./compare.js')).compare,
+  },
+  {
+    name: 'completion',
+    summary: 'a bash or zsh completion script for mab, made from these commands and their options',
+    // Given the list rather than importing it, so that no module imports this one back.
+    load: async () => (await import('./completion.js')).completionCommand(COMMANDS),
   },
 ];
 

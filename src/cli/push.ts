@@ -21,6 +21,7 @@ import {
   signingKeyOf,
   storeDirOf,
   SHARED_OPTIONS,
+  INDEX_FORMATS,
 } from './context.js';
 import { signDigests } from '../supply/sign.js';
 
@@ -114,6 +115,7 @@ export const push: Command = {
         "tag to push under (repeatable; {version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform's own manifest instead of the index; default: the tag in REFERENCE, else, for a semantic version, VERSION plus MAJOR.MINOR, MAJOR and latest unless the repository has a higher release",
     },
     'index-format': {
+      choices: INDEX_FORMATS,
       type: 'string',
       value: 'FORMAT',
       default: 'docker',

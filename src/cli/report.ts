@@ -70,6 +70,7 @@ export const report: Command = {
       type: 'string',
       value: 'FORMAT',
       default: 'text',
+      choices: ['text', 'md'],
       description: 'text (a terminal table) or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)',
     },
     json: { type: 'boolean', description: 'print the report as JSON (schema: docs/reports.md)' },

@@ -16,12 +16,14 @@ export const PLAN_OPTIONS: Record<string, OptionSpec> = {
   arch: {
     type: 'string',
     value: 'LIST',
+    aliases: ['platform'],
     description:
-      'platforms, comma-separated: amd64, arm64, arm/v7, … (aliases such as aarch64, x86_64, armhf work; amd64/v2, /v3, /v4 are the x86-64 levels); default: every platform the recipe supports',
+      'platforms, comma-separated: amd64, arm64, arm/v7, … (linux/ prefixes and aliases such as aarch64, x86_64, armhf work; amd64/v2, /v3, /v4 are the x86-64 levels); default: every platform the recipe supports',
   },
   strategy: {
     type: 'string',
     value: 'NAME',
+    choices: STRATEGY_NAMES,
     description: `build strategy: ${STRATEGY_NAMES.join(', ')}; default: cross when the recipe supports it (builds run on the build platform, no emulation), else multistage`,
   },
   cross: {

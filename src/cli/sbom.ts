@@ -18,7 +18,12 @@ export const sbom: Command = {
     'machine-readable copyright file. With several platforms the output is a JSON array.',
   ].join('\n'),
   options: {
-    arch: { type: 'string', value: 'LIST', description: 'only these platforms (default: every one)' },
+    arch: {
+      type: 'string',
+      value: 'LIST',
+      aliases: ['platform'],
+      description: 'only these platforms, comma-separated (default: every one)',
+    },
     output: { type: 'string', value: 'FILE', description: 'write the document here instead of stdout' },
     ...SHARED_OPTIONS,
     ...REGISTRY_OPTIONS,

@@ -203,7 +203,12 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     : undefined;
   const api = engineApi(endpoint, o.host.env ?? process.env);
   const engineHost = endpoint ? hostOf(endpoint) : undefined;
-  const results: PlatformResult[] = await mapLimited(plan.targets, jobs, async (t, i) => {
+  // Progress displays mark a platform finished on its `done:` or `failed:` line.
+  const failed = (t: (typeof plan.targets)[number]) => (e: unknown) => {
+    o.log(`[${formatPlatform(t.platform)}] failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+    throw e;
+  };
+  const buildOne = async (t: (typeof plan.targets)[number], i: number): Promise<PlatformResult> => {
     // The written form: the key of the builder and helper-shell maps, and what the logs and report say.
     const platform = formatPlatform(t.platform);
     const builder = builders.get(platform);
@@ -236,7 +241,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
           t,
           context,
           (line) => {
-            if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d)/.test(line)) o.log(`${prefix} ${line}`);
+            if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d|CACHED$)/.test(line))
+              o.log(`${prefix} ${line}`);
           },
           builderEnv(builder, o.host.env, true),
           { noCache: o.noCache, secrets: o.secrets, ...(o.cache ? { cache: o.cache } : {}) },
@@ -271,6 +277,9 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
       );
     if (smoke.some((s) => !s.passed))
       throw smokeFailure(platform, t.image, t.smoke, smoke, plan.strategy !== 'minimal');
+    o.log(
+      `${prefix} done: ${same ? 'reused' : `built in ${built.seconds.toFixed(1)} s`}, ${smoke.length} smoke check${smoke.length === 1 ? '' : 's'} passed`,
+    );
     return {
       platform,
       image: t.image,
@@ -282,7 +291,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
       size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true },
       ...(o.keepContext ? { context } : {}),
     };
-  });
+  };
+  const results = await mapLimited(plan.targets, jobs, (t, i) => buildOne(t, i).catch(failed(t)));
 
   // With a push to come, each blob goes up as soon as the export stores it.
   const repoRef = plan.publish?.repository;

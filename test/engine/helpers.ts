@@ -5,6 +5,8 @@ import { execa } from 'execa';
 import { engineKind } from '../fixtures/engines.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
+/** A BuildKit step in mab's progress (`[linux/arm64] [2/6] RUN make`, `[linux/arm64] [internal] load …`). */
+export const BUILD_STEP = /\[linux\/[^\]]+\] \[(\d+\/\d+|internal)\] /;
 export const REGISTRY = '127.0.0.1:5000';
 
 /** Runs the mab bin exactly as a user would (compiled, in a child process). */
