@@ -45,7 +45,7 @@ describe('mab build --sign', () => {
   it('needs --push', async () => {
     const r = await run(['build', 'sysbench', '--sign', 'cosign.key']);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('[E_USAGE]: --sign needs --push');
+    expect(r.err).toContain('[E_USAGE]: mab build: --sign means nothing without --push');
   });
 
   it('reads the key, and refuses a wrong password, before anything is built', async () => {
