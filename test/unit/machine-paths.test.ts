@@ -38,6 +38,7 @@ const inImage = (file: string) => /^(recipes|templates|test\/golden)\//.test(fil
 const ALLOWED = new Set([
   'test/fixtures/known-image.ts: /tmp/big', // a file inside the fixture's synthetic image
   'src/recipe/fuzz.test.ts: ../../etc/shadow', // a hostile package name the loader must refuse
+  'src/recipe/schema.test.ts: ../schema/recipe.schema.json', // relative to recipes/, as each recipe's first line says
 ]);
 
 /**
