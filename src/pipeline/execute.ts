@@ -222,7 +222,9 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     // On this host's engine, a build the store already has from the same plan and bases is not run again.
     const bases = builder ? undefined : await resolveBases(t.dockerfile, api);
     const same =
-      bases && !o.noCache && !o.keepContext ? await unchangedBuild(store, t, planDigest, bases, o.host.env) : undefined;
+      bases && !o.noCache && !o.keepContext && !o.cache?.to.length
+        ? await unchangedBuild(store, t, planDigest, bases, o.host.env)
+        : undefined;
     let built: BuildOutput;
     let context: string | undefined;
     if (same) {

@@ -9,6 +9,23 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BUILD_STEP = /\[linux\/[^\]]+\] \[(\d+\/\d+|internal)\] /;
 export const REGISTRY = '127.0.0.1:5000';
 
+/** A line of mab's plain progress without its time stamp (`[  12.3s] `). */
+export const untimed = (line: string) => line.replace(/^\[\s*[\d.]+s\] /, '');
+
+/**
+ * The RUN steps of a platform in a --verbose log, in order, each with whether BuildKit answered
+ * it from its cache (`[linux/arm64] [5/6] RUN …`, then `[linux/arm64] [5/6] cached`).
+ */
+export function runSteps(log: string, platform: string): { step: string; text: string; cached: boolean }[] {
+  const lines = log.split('\n').map(untimed);
+  const prefix = `[${platform}] `;
+  const mine = lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
+  return mine.flatMap((l) => {
+    const m = /^\[(\d+\/\d+)\] RUN (.*)$/.exec(l);
+    return m ? [{ step: m[1]!, text: m[2]!, cached: mine.includes(`[${m[1]}] cached`) }] : [];
+  });
+}
+
 /** Runs the mab bin exactly as a user would (compiled, in a child process). */
 export async function mab(args: string[], env: NodeJS.ProcessEnv = {}) {
   return execa('node', [path.join(ROOT, 'bin/mab.js'), ...args], {
