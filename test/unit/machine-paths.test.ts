@@ -5,7 +5,8 @@
  * else has. Checked over every tracked file (git ls-files), so a new one is covered at once.
  *
  * Two kinds of path are refused:
- *   - everywhere: a home or workspace directory (/home/USER, /Users/USER, /work/…), and a
+ *   - everywhere: a home directory (/home/USER, /Users/USER) or the directory this checkout
+ *     sits in (its parent, whatever it is called on the machine the test runs on), and a
  *     relative path that climbs out of the repository (../shared/… from the repository's root);
  *   - in the files that run or describe the host (docs, scripts, src/ outside its tests, test
  *     fixtures): a fixed place under /tmp or /root. Inside an image those are ordinary (a
@@ -22,8 +23,17 @@ import { describe, expect, it } from 'vitest';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SELF = path.relative(ROOT, import.meta.filename);
 
-/** Absolute paths into a home or a workspace: never data a checkout elsewhere has. */
-const HOME_OR_WORKSPACE = /(?<![\w.~-])\/(?:home|Users)\/[\w.-]+|(?<![\w.~/-])\/work\/[\w.-]+/g;
+/** Absolute paths into a home: never data a checkout elsewhere has. */
+const HOME = /(?<![\w.~-])\/(?:home|Users)\/[\w.-]+/g;
+/**
+ * The folder the checkout sits in, as this machine names it: a file that names a sibling of the
+ * checkout there (an upstream clone beside it) names a place only this machine has. Not when that
+ * folder is / or /tmp, whose paths the other rules judge.
+ */
+const PARENT = path.dirname(ROOT);
+const BESIDE = ['/', '/tmp'].includes(PARENT)
+  ? undefined
+  : new RegExp(`(?<![\\w.~/-])${PARENT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/[\\w.-]+`, 'g');
 /** A fixed file or directory under /tmp or /root. */
 const SCRATCH = /(?<![\w.~/:-])\/(?:tmp|root)\/[\w.-]+/g;
 /** mab's own temporary names, and a cache directory inside an image (recipes' build.caches). */
@@ -58,7 +68,8 @@ function machinePaths(file: string, text: string): string[] {
   const out: string[] = [];
   text.split('\n').forEach((line, i) => {
     const at = (p: string) => ALLOWED.has(`${file}: ${p}`) || out.push(`${file}:${i + 1}: ${p}`);
-    for (const [p] of line.matchAll(HOME_OR_WORKSPACE)) at(p);
+    for (const [p] of line.matchAll(HOME)) at(p);
+    if (BESIDE) for (const [p] of line.matchAll(BESIDE)) at(p);
     if (!inImage(file)) for (const [p] of line.matchAll(SCRATCH)) if (!SCRATCH_ALLOWED.test(p)) at(p);
     for (const [p] of line.matchAll(RELATIVE)) if (!inRepository(file, p)) at(p);
   });
@@ -82,7 +93,10 @@ describe('paths of the machine a file was written on', () => {
   it('finds the ones that were once there, and lets in-image and system paths be', () => {
     const bad = [
       ['docs/table3.md', 'reported the sizes (Table 3, in `../shared/design/FACTS.md`).'],
-      ['test/fixtures/openface/fixtures.ts', "const GIT = process.env.MAB_OPENFACE_GIT ?? '/work/upstream/openface';"],
+      [
+        'test/fixtures/openface/fixtures.ts',
+        `const GIT = process.env.MAB_OPENFACE_GIT ?? '${PARENT}/upstream/openface';`,
+      ],
       ['docs/openface-research.md', 'All scratch files are under /tmp (`/tmp/x`, `/tmp/dlibsrc`).'],
       ['test/fixtures/tf-serving/fixtures.ts', "const GIT = process.env.MAB_TF_SERVING_GIT ?? '/root/serving';"],
       ['scripts/x.sh', 'cp /home/builder/models/*.dat .'],
