@@ -4,7 +4,7 @@ import { MabError } from '../errors.js';
 import { parsePlatformList } from '../platform/platform.js';
 import { defaultCacheDir, formatBytes } from '../util/io.js';
 import type { Command } from './command.js';
-import { logger, SHARED_OPTIONS } from './context.js';
+import { logger, SHARED_OPTIONS, platformsOption } from './context.js';
 import { table } from '../report/table.js';
 
 function securityMode(v: string): SecurityMode {
@@ -27,13 +27,7 @@ export const base: Command = {
     'second run only checks the registry.',
   ].join('\n'),
   options: {
-    arch: {
-      type: 'string',
-      value: 'LIST',
-      aliases: ['platform'],
-      default: 'amd64,arm64,arm/v7',
-      description: 'platforms, comma-separated (linux/arm64 or arm64)',
-    },
+    arch: platformsOption('platforms, comma-separated (linux/arm64 or arm64)', 'amd64,arm64,arm/v7'),
     push: {
       type: 'string',
       value: 'REGISTRY[/REPO]',

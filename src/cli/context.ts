@@ -152,6 +152,11 @@ export const BUILDER_OPTION: Record<string, OptionSpec> = {
   },
 };
 
+/** --arch, which buildx users spell --platform: a comma-separated list of platforms. */
+export function platformsOption(description: string, dflt?: string): OptionSpec {
+  return { type: 'string', value: 'LIST', aliases: ['platform'], ...(dflt ? { default: dflt } : {}), description };
+}
+
 /** --secret, for the commands that build. */
 export const SECRET_OPTION: Record<string, OptionSpec> = {
   secret: {

@@ -10,16 +10,12 @@ import { findRecipe } from '../recipe/find.js';
 import { checkoutOf } from '../source/checkout.js';
 import type { Io } from '../util/io.js';
 import type { OptionSpec, Values } from './command.js';
-import { PACKAGE_ROOT, indexFormatOf, recipesDir } from './context.js';
+import { PACKAGE_ROOT, indexFormatOf, platformsOption, recipesDir } from './context.js';
 
 export const PLAN_OPTIONS: Record<string, OptionSpec> = {
-  arch: {
-    type: 'string',
-    value: 'LIST',
-    aliases: ['platform'],
-    description:
-      'platforms, comma-separated: amd64, arm64, arm/v7, … (linux/ prefixes and aliases such as aarch64, x86_64, armhf work; amd64/v2, /v3, /v4 are the x86-64 levels); default: every platform the recipe supports',
-  },
+  arch: platformsOption(
+    'platforms, comma-separated: amd64, arm64, arm/v7, … (linux/ prefixes and aliases such as aarch64, x86_64, armhf work; amd64/v2, /v3, /v4 are the x86-64 levels); default: every platform the recipe supports',
+  ),
   strategy: {
     type: 'string',
     value: 'NAME',

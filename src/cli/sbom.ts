@@ -4,7 +4,7 @@ import { imageSbom } from '../supply/sbom.js';
 import { MabError } from '../errors.js';
 import { parsePlatformList, samePlatform } from '../platform/platform.js';
 import type { Command } from './command.js';
-import { REGISTRY_OPTIONS, SHARED_OPTIONS } from './context.js';
+import { REGISTRY_OPTIONS, SHARED_OPTIONS, platformsOption } from './context.js';
 import { sourceOf } from './report.js';
 import { mabVersion } from './root.js';
 
@@ -18,12 +18,7 @@ export const sbom: Command = {
     'machine-readable copyright file. With several platforms the output is a JSON array.',
   ].join('\n'),
   options: {
-    arch: {
-      type: 'string',
-      value: 'LIST',
-      aliases: ['platform'],
-      description: 'only these platforms, comma-separated (default: every one)',
-    },
+    arch: platformsOption('only these platforms, comma-separated (default: every one)'),
     output: { type: 'string', value: 'FILE', description: 'write the document here instead of stdout' },
     ...SHARED_OPTIONS,
     ...REGISTRY_OPTIONS,
