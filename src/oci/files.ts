@@ -1,8 +1,10 @@
 /**
- * Files of an image's final filesystem, read from its layers without unpacking them: each layer
- * in order, later ones replacing earlier files, whiteouts (`.wh.NAME`) and opaque directories
- * (`.wh..wh..opq`) deleting them, as the OCI image spec's layer changesets say
- * (image-spec layer.md, "Whiteouts"). Only the files `wanted` accepts are kept in memory.
+ * Reading an image's layers as tar streams, without unpacking them: the one place that knows
+ * which layer media types mab reads, gunzips them, and names entries as paths of the image's
+ * filesystem. The size report (report/layers.ts) and readImageFiles below go through it.
+ *
+ * Whiteouts follow the OCI image spec's layer changesets (image-spec layer.md, "Whiteouts"):
+ * `.wh.NAME` deletes NAME from the layers below, `.wh..wh..opq` everything under its directory.
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,9 +13,46 @@ import tar from 'tar-stream';
 import { MabError } from '../errors.js';
 import type { Descriptor } from './types.js';
 
-const clean = (name: string) => name.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
-const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+const GZIP = new Set([
+  'application/vnd.oci.image.layer.v1.tar+gzip',
+  'application/vnd.docker.image.rootfs.diff.tar.gzip',
+]);
+const PLAIN = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
 
+/** An entry's path in the image: no leading ./ or /, no trailing /. */
+export const entryPath = (name: string) => name.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
+export const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+export const joinPath = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
+
+/**
+ * Refuses, before anything is read, a layer mab cannot read (zstd, or not a tar). `name` names it
+ * in the message, e.g. "layer 2 (sha256:…)".
+ */
+export function checkLayerType(layer: Descriptor, name: string): void {
+  if (!GZIP.has(layer.mediaType) && !PLAIN.has(layer.mediaType))
+    throw new MabError(
+      'E_LAYER_TYPE',
+      `${name} is ${layer.mediaType}, which mab cannot read`,
+      'mab reads gzip and uncompressed tar layers',
+    );
+}
+
+/** Streams one layer's tar through `extract`; `onTarBytes` hears of the tar's bytes as they pass. */
+export async function readLayerTar(
+  layer: Descriptor,
+  open: (layer: Descriptor) => Promise<Readable>,
+  extract: tar.Extract,
+  onTarBytes?: (n: number) => void,
+): Promise<void> {
+  const source = await open(layer);
+  // Large chunks: tar-stream's cost is per chunk, and zlib's default 16 KiB makes many.
+  const gunzip = GZIP.has(layer.mediaType) ? createGunzip({ chunkSize: 256 * 1024 }) : undefined;
+  // Counted as they pass: a second 'data' listener, not another stream.
+  if (onTarBytes) (gunzip ?? source).on('data', (chunk: Buffer) => onTarBytes(chunk.length));
+  await (gunzip ? pipeline(source, gunzip, extract) : pipeline(source, extract));
+}
+
+/** The files of the image's final filesystem that `wanted` accepts, with their bytes. */
 export async function readImageFiles(
   layers: Descriptor[],
   open: (layer: Descriptor) => Promise<Readable>,
@@ -23,34 +62,27 @@ export async function readImageFiles(
   const removeUnder = (dir: string) => {
     for (const p of files.keys()) if (p.startsWith(`${dir}/`)) files.delete(p);
   };
-  for (const layer of layers) {
-    if (!/tar(\+gzip|\.gzip)?$/.test(layer.mediaType))
-      throw new MabError(
-        'E_LAYER_TYPE',
-        `layer ${layer.digest} is ${layer.mediaType}, which mab cannot read`,
-        'mab reads gzip and uncompressed tar layers',
-      );
+  for (const [i, layer] of layers.entries()) {
+    checkLayerType(layer, `layer ${i + 1} (${layer.digest})`);
     const extract = tar.extract();
     extract.on('entry', (header, stream, next) => {
-      const p = clean(header.name);
+      const p = entryPath(header.name);
       const base = p.slice(p.lastIndexOf('/') + 1);
-      const done = () => next();
       if (base === '.wh..wh..opq') removeUnder(parentOf(p));
       else if (base.startsWith('.wh.')) {
-        const target = `${parentOf(p) ? `${parentOf(p)}/` : ''}${base.slice(4)}`;
+        const target = joinPath(parentOf(p), base.slice(4));
         files.delete(target);
         removeUnder(target);
       } else if ((header.type === 'file' || header.type === 'contiguous-file') && wanted(p)) {
         const chunks: Buffer[] = [];
         stream.on('data', (c: unknown) => void chunks.push(c as Buffer));
-        stream.on('end', () => (files.set(p, Buffer.concat(chunks)), done()));
+        stream.on('end', () => (files.set(p, Buffer.concat(chunks)), next()));
         return;
       } else files.delete(p);
-      stream.on('end', done);
+      stream.on('end', next);
       stream.resume();
     });
-    const source = await open(layer);
-    await (layer.mediaType.endsWith('gzip') ? pipeline(source, createGunzip(), extract) : pipeline(source, extract));
+    await readLayerTar(layer, open, extract);
   }
   return files;
 }

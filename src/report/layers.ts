@@ -14,10 +14,9 @@
  * a whiteout of that file.
  */
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { MabError } from '../errors.js';
+import { checkLayerType, entryPath, joinPath, parentOf, readLayerTar } from '../oci/files.js';
 import type { Descriptor, HistoryEntry } from '../oci/types.js';
 
 export interface LayerRow {
@@ -65,12 +64,6 @@ interface Present {
   regular: boolean;
 }
 
-const GZIP = new Set([
-  'application/vnd.oci.image.layer.v1.tar+gzip',
-  'application/vnd.docker.image.rootfs.diff.tar.gzip',
-]);
-const PLAIN = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
-
 /** The history entries that made layers, in layer order (empty_layer ones made none). */
 export function layerHistory(history: HistoryEntry[] | undefined, layers: number): (string | undefined)[] {
   const made = (history ?? []).filter((h) => !h.empty_layer);
@@ -83,10 +76,6 @@ export function layerHistory(history: HistoryEntry[] | undefined, layers: number
       .trim(),
   );
 }
-
-const clean = (name: string) => name.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
-const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
-const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
 
 export async function analyzeLayers(
   layers: Descriptor[],
@@ -127,13 +116,7 @@ export async function analyzeLayers(
   const rows: LayerRow[] = [];
   const createdBy = layerHistory(history, layers.length);
   for (const [i, layer] of layers.entries()) {
-    if (!GZIP.has(layer.mediaType) && !PLAIN.has(layer.mediaType)) {
-      throw new MabError(
-        'E_LAYER_TYPE',
-        `layer ${i + 1} (${layer.digest}) is ${layer.mediaType}, which mab cannot read`,
-        'mab reads gzip and uncompressed tar layers',
-      );
-    }
+    checkLayerType(layer, `layer ${i + 1} (${layer.digest})`);
     const row: LayerRow = {
       digest: layer.digest,
       compressed: layer.size,
@@ -145,13 +128,13 @@ export async function analyzeLayers(
     };
     const extract = tar.extract();
     extract.on('entry', (header, stream, next) => {
-      const p = clean(header.name);
+      const p = entryPath(header.name);
       const base = p.slice(p.lastIndexOf('/') + 1);
       if (base === '.wh..wh..opq') {
         row.whiteouts++;
         remove(parentOf(p), i, false);
       } else if (base.startsWith('.wh.')) {
-        const target = join(parentOf(p), base.slice(4));
+        const target = joinPath(parentOf(p), base.slice(4));
         row.whiteouts++;
         touch(target, remove(target, i, true));
       } else if (p) {
@@ -166,12 +149,7 @@ export async function analyzeLayers(
       stream.resume();
     });
     try {
-      const source = await open(layer);
-      // Large chunks: tar-stream's cost is per chunk, and zlib's default 16 KiB makes many.
-      const gunzip = GZIP.has(layer.mediaType) ? createGunzip({ chunkSize: 256 * 1024 }) : undefined;
-      // The tar bytes are counted as they pass: a second 'data' listener, not another stream.
-      (gunzip ?? source).on('data', (chunk: Buffer) => void (row.uncompressed += chunk.length));
-      await (gunzip ? pipeline(source, gunzip, extract) : pipeline(source, extract));
+      await readLayerTar(layer, open, extract, (n) => void (row.uncompressed += n));
     } catch (e) {
       throw new MabError(
         'E_LAYER_READ',
