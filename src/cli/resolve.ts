@@ -68,6 +68,15 @@ export function labelsOf(values: string[] | undefined): Record<string, string> |
   return out;
 }
 
+// compare and bake plan one recipe once per strategy: its checkout is asked once per command.
+const checkouts = new Map<string, ReturnType<typeof checkoutOf>>();
+function checkoutOnce(file: string, env: NodeJS.ProcessEnv): ReturnType<typeof checkoutOf> {
+  // SOURCE_DATE_EPOCH decides `created`: an in-process caller (the tests) may change it between runs.
+  const key = `${file}\0${env.SOURCE_DATE_EPOCH ?? ''}`;
+  if (!checkouts.has(key)) checkouts.set(key, checkoutOf(file, env));
+  return checkouts.get(key)!;
+}
+
 export async function resolvePlan(
   recipeArg: string | undefined,
   opts: Values,
@@ -98,7 +107,7 @@ export async function resolvePlan(
     );
   const rel = path.relative(io.cwd, recipe.file);
   const labels = labelsOf(opts.label as string[] | undefined);
-  const checkout = opts['no-git-labels'] ? undefined : await checkoutOf(recipe.file, io.env);
+  const checkout = opts['no-git-labels'] ? undefined : await checkoutOnce(recipe.file, io.env);
   return planBuild({
     recipe,
     recipePath: rel.startsWith('..') ? path.basename(recipe.file) : rel,

@@ -11,8 +11,8 @@
  *   so it gives no label.
  */
 import path from 'node:path';
-import { execa } from 'execa';
 import { MabError } from '../errors.js';
+import { git } from './git.js';
 
 export interface Checkout {
   source?: string;
@@ -20,22 +20,18 @@ export interface Checkout {
   created?: string;
 }
 
-const git = (dir: string, args: string[]) =>
-  execa('git', ['-C', dir, ...args], {
-    reject: false,
-    stdin: 'ignore',
-    env: { GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1' },
-  });
-
 /** The checkout `file` is in, or undefined when it is in none (or git is not installed). */
 export async function checkoutOf(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Checkout | undefined> {
   const dir = path.dirname(file);
-  const head = await git(dir, ['log', '-1', '--format=%H %ct']).catch(() => undefined);
+  // Both at once: this runs before every build, and neither waits for the other.
+  const [head, remote] = await Promise.all([
+    git(['-C', dir, 'log', '-1', '--format=%H %ct']).catch(() => undefined),
+    git(['-C', dir, 'remote', 'get-url', 'origin']).catch(() => undefined),
+  ]);
   if (!head || head.exitCode !== 0) return undefined;
   const [revision, committed] = head.stdout.trim().split(' ');
   if (!revision || !/^[0-9a-f]{40,64}$/.test(revision)) return undefined;
-  const remote = await git(dir, ['remote', 'get-url', 'origin']);
-  const source = remote.exitCode === 0 ? publicUrl(remote.stdout.trim()) : undefined;
+  const source = remote?.exitCode === 0 ? publicUrl(remote.stdout.trim()) : undefined;
   const epoch = sourceDateEpoch(env) ?? Number(committed);
   return {
     revision,

@@ -18,8 +18,9 @@ class LocationFailed extends Error {}
 
 type GitSource = { file: string; url: string; commit: string; paths?: string[] };
 
-const git = (args: string[], opts: { cwd?: string; timeout?: number } = {}) =>
-  execa('git', args, { env: GIT_ENV, reject: false, ...opts });
+/** git without prompts or the system's config, its failures as results (reject: false). */
+export const git = (args: string[], opts: { cwd?: string; timeout?: number } = {}) =>
+  execa('git', args, { env: GIT_ENV, reject: false, stdin: 'ignore', ...opts });
 const lastLine = (r: { stderr: string; exitCode?: number }) =>
   r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`;
 
