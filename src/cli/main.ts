@@ -46,6 +46,16 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./push.js')).push,
   },
   {
+    name: 'cp',
+    summary: 'copy an image or multi-arch index between registries or from and to the store, digests unchanged',
+    load: async () => (await import('./cp.js')).cp,
+  },
+  {
+    name: 'ls',
+    summary: "list a registry repository's tags (versions in order), optionally with their digests",
+    load: async () => (await import('./ls.js')).ls,
+  },
+  {
     name: 'manifest',
     summary:
       "assemble an index from images already in a registry (a spec in manifests/, or split runners' build metadata), or show one",
