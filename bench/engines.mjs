@@ -9,43 +9,15 @@
  * on the host's end of the namespace's veth pair, serving the same storage as 127.0.0.1:5000, so
  * neither docker push nor mab's push passes through a forwarder.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { exportPush } from './export-push.mjs';
-import { ROOT, runs, stats, timedAsync } from './lib.mjs';
+import { ROOT, engineFixtures, runs, stats, timedAsync } from './lib.mjs';
 
 const GOALS = { exportPush: { '26.1-containerd': 1.0, default: 1.2 }, warm: 1.5 };
-
-/** The engine fixture, compiled from the test suite's TypeScript for this plain-Node benchmark. */
-function fixtures() {
-  const out = path.join(ROOT, '.mab', 'bench-fixtures');
-  execFileSync(
-    'npx',
-    [
-      'tsc',
-      '--outDir',
-      out,
-      '--rootDir',
-      'test/fixtures',
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--skipLibCheck',
-      '--noCheck',
-      '--types',
-      'node',
-      'test/fixtures/engines.ts',
-    ],
-    { cwd: ROOT, stdio: 'inherit' },
-  );
-  return import(path.join(out, 'engines.js'));
-}
 
 /** A registry process on `address`:5001 over the storage of the one on 127.0.0.1:5000. */
 async function sideRegistry(address) {
@@ -68,7 +40,7 @@ async function sideRegistry(address) {
 }
 
 export async function run() {
-  const { ENGINE_KINDS, engineKind, namespacedEngine } = await fixtures();
+  const { ENGINE_KINDS, engineKind, namespacedEngine } = await engineFixtures();
   const host = await engineKind({});
   const n = runs(3);
   const results = {};

@@ -31,3 +31,31 @@ export function stats(xs) {
   const mid = s.length >> 1;
   return { runs: s.length, min: s[0], median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, max: s[s.length - 1] };
 }
+
+/** The engine fixture, compiled from the test suite's TypeScript for this plain-Node benchmark. */
+export function engineFixtures() {
+  const out = path.join(ROOT, '.mab', 'bench-fixtures');
+  execFileSync(
+    'npx',
+    [
+      'tsc',
+      '--outDir',
+      out,
+      '--rootDir',
+      'test/fixtures',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      '--noCheck',
+      '--types',
+      'node',
+      'test/fixtures/engines.ts',
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  return import(path.join(out, 'engines.js'));
+}

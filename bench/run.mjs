@@ -23,6 +23,7 @@ const ALL = [
   'builds',
   'engines',
   'multi-platform',
+  'ci-cache',
 ];
 const only = process.argv.slice(2);
 const machine = {
@@ -116,6 +117,17 @@ for (const name of only.length ? only : ALL) {
       );
       console.log(
         `  ratio arm64 minimal-cross ÷ amd64 minimal: ${x.ratio.toFixed(2)}× (goal ≤ ${x.goal}×: ${met(x.ratio <= x.goal)}); QEMU ÷ cross: ${(x.emulated.median / x.cross.median).toFixed(1)}×`,
+      );
+    }
+  }
+  if (name === 'ci-cache') {
+    const met = (ok) => (ok ? 'met' : 'NOT met');
+    for (const [recipe, x] of Object.entries(r.recipes)) {
+      console.log(
+        `${recipe}: warm local ${fmt(x.warmLocal)}; fresh runner with --cache-from ${fmt(x.freshWithCache)}; fresh runner, no cache ${x.freshWithoutCache.toFixed(1)} s`,
+      );
+      console.log(
+        `  ratio fresh with cache ÷ warm local: ${x.ratio.toFixed(2)}× (goal ≤ ${x.goal}×: ${met(x.ratio <= x.goal)})`,
       );
     }
   }

@@ -46,9 +46,12 @@ done
 # part of dpkg); debian-archive-keyring: the keys Debian's InRelease files are checked with (the
 # package preflight); openssl and apache2-utils (htpasswd): the auth tests make certificates and users;
 # umoci: a second OCI tool that must read the local store; chromium: the test that opens the HTML
-# size report headless and screenshots its charts.
+# reports headless at two widths and screenshots them (playwright-core drives it and downloads no
+# browser of its own); tmux: the test that runs a build in a pseudo-terminal and reads its screen;
+# zsh: the test that loads `mab completion zsh` (bash, for its twin, is always there).
 pkgs=(qemu-user-static binfmt-support docker-registry apache2-utils mmdebstrap skopeo
-      uidmap arch-test ca-certificates curl git bzip2 xz-utils gnupg gpgv debian-archive-keyring openssl umoci chromium)
+      uidmap arch-test ca-certificates curl git bzip2 xz-utils gnupg gpgv debian-archive-keyring openssl umoci chromium
+      tmux zsh)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 # buildx and engine 26.1 are not in bookworm; trixie's packages depend only on libc6 and work
@@ -57,11 +60,16 @@ if [ ! -f /etc/apt/sources.list.d/mab-trixie.list ]; then
   echo 'deb http://deb.debian.org/debian trixie main' > /etc/apt/sources.list.d/mab-trixie.list
   printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/mab-trixie
 fi
-if [ ${#missing[@]} -gt 0 ] || [ ! -x /usr/libexec/docker/cli-plugins/docker-buildx ]; then
-  log "installing: ${missing[*]} docker-buildx"
+# cosign and oras come from trixie too (Go programs that need only libc6 >= 2.34): the tests use
+# them as independent checkers of the signatures and attestations mab writes; mab needs neither.
+from_trixie=()
+[ -x /usr/libexec/docker/cli-plugins/docker-buildx ] || from_trixie+=(docker-buildx)
+for p in cosign oras; do command -v "$p" >/dev/null || from_trixie+=("$p"); done
+if [ ${#missing[@]} -gt 0 ] || [ ${#from_trixie[@]} -gt 0 ]; then
+  log "installing: ${missing[*]} ${from_trixie[*]}"
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  apt-get install -y -qq --no-install-recommends -t trixie docker-buildx >/dev/null
+  [ ${#missing[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ ${#from_trixie[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends -t trixie "${from_trixie[@]}" >/dev/null
 fi
 
 # --- Docker Engine ---------------------------------------------------------------------------

@@ -1,25 +1,15 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { makeContext } from '../pipeline/context.js';
 import { secretSpec } from '../engine/secrets.js';
 import { MabError } from '../errors.js';
+import { BAKE_DIR_VARIABLE, writeBake, type BakeStrategy } from '../pipeline/bake.js';
 import { supportedStrategies } from '../plan/plan.js';
-import { formatPlatform, platformSlug } from '../platform/platform.js';
+import { STRATEGY_NAMES } from '../recipe/types.js';
 import { findRecipe } from '../recipe/find.js';
 import { fetchAll } from '../source/fetch.js';
 import { defaultCacheDir } from '../util/io.js';
 import type { Command } from './command.js';
 import { logger, mirrorsOf, recipesDir, secretsOf, SECRET_OPTION, SHARED_OPTIONS } from './context.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
-
-/** The parts of buildx bake's JSON file format (docs.docker.com/build/bake/reference) mab writes. */
-interface BakeTarget {
-  context: string;
-  dockerfile: string;
-  platforms: string[];
-  tags: string[];
-  secret?: string[];
-}
 
 export const bake: Command = {
   name: 'bake',
@@ -31,6 +21,9 @@ export const bake: Command = {
     'RECIPE-STRATEGY-ARCH and tagged as mab build tags its images; there is a group per strategy',
     "and a default group of all. The recipe's build secrets are passed as given with --secret.",
     "mab's own steps after the build (smoke checks, the store, the index) are not part of bake.",
+    `The file names no path of this machine, so it can be committed: contexts are \${${BAKE_DIR_VARIABLE}}/STRATEGY/ARCH,`,
+    "and since buildx resolves them from the directory it runs in, the variable's default is DIR as",
+    `seen from where mab bake ran; from elsewhere, set ${BAKE_DIR_VARIABLE}=DIR (as seen from there) in the environment.`,
   ].join('\n'),
   options: {
     ...PLAN_OPTIONS,
@@ -38,6 +31,7 @@ export const bake: Command = {
       type: 'string',
       value: 'LIST',
       default: 'all',
+      choices: ['all', ...STRATEGY_NAMES],
       description: 'strategies to write targets for, comma-separated, or all (every one the recipe supports)',
     },
     output: {
@@ -49,8 +43,16 @@ export const bake: Command = {
     ...SECRET_OPTION,
     mirror: SHARED_OPTIONS.mirror,
     cache: SHARED_OPTIONS.cache,
+    json: {
+      type: 'boolean',
+      description: `print what was written as JSON on stdout: the file, the variables' defaults, each target's strategy, platform, context and tags, and the groups`,
+    },
   },
-  examples: ['mab bake sysbench -o build/', 'docker buildx bake -f build/docker-bake.json sysbench-cross-arm64 --load'],
+  examples: [
+    'mab bake sysbench -o build/',
+    'docker buildx bake -f build/docker-bake.json sysbench-cross-arm64 --load',
+    `cd build && ${BAKE_DIR_VARIABLE}=. docker buildx bake sysbench-cross-arm64 --load`,
+  ],
   async run(args, opts, io) {
     const [name] = args;
     if (!name || args.length > 1)
@@ -65,10 +67,9 @@ export const bake: Command = {
             .split(',')
             .map((s) => s.trim());
     const given = secretsOf(opts, io);
-    const secrets = given.map(secretSpec);
     const log = logger(io, false);
-    const target: Record<string, BakeTarget> = {};
-    const group: Record<string, { targets: string[] }> = { default: { targets: [] } };
+    const cacheDir = (opts.cache as string | undefined) ?? defaultCacheDir(io.env);
+    const planned: BakeStrategy[] = [];
     for (const strategy of strategies) {
       const plan = await resolvePlan(name, { ...opts, strategy }, io);
       // Declared ones must be given; their values are read when bake runs, not now.
@@ -79,32 +80,11 @@ export const bake: Command = {
           `recipe ${recipe.file} needs the build secret "${missing[0]}"`,
           `pass it as mab build takes it: --secret id=${missing[0]},env=VARIABLE or --secret id=${missing[0]},src=FILE`,
         );
-      const cached = await fetchAll(
-        plan,
-        (opts.cache as string | undefined) ?? defaultCacheDir(io.env),
-        mirrorsOf(opts, io),
-        log,
-      );
-      group[strategy] = { targets: [] };
-      for (const t of plan.targets) {
-        const arch = platformSlug(t.platform);
-        const id = `${recipe.name}-${strategy}-${arch}`.replace(/[^A-Za-z0-9_-]/g, '-');
-        await makeContext(t, cached, path.join(out, strategy, arch));
-        target[id] = {
-          context: path.join(out, strategy, arch),
-          dockerfile: 'Dockerfile',
-          platforms: [formatPlatform(t.platform)],
-          tags: [t.image],
-          ...(plan.secrets.length ? { secret: secrets } : {}),
-        };
-        group[strategy]!.targets.push(id);
-        group.default!.targets.push(id);
-      }
+      planned.push({ strategy, plan, cached: await fetchAll(plan, cacheDir, mirrorsOf(opts, io), log) });
     }
-    const file = path.join(out, 'docker-bake.json');
-    await writeFile(file, JSON.stringify({ group, target }, null, 2) + '\n');
-    log(`wrote ${file}: ${group.default!.targets.length} targets (${strategies.join(', ')})`);
-    io.out(`${file}\n`);
+    const written = await writeBake(recipe.name, planned, { out, cwd: io.cwd, secrets: given.map(secretSpec) });
+    log(`wrote ${written.file}: ${written.groups.default!.length} targets (${strategies.join(', ')})`);
+    io.out(opts.json ? JSON.stringify(written, null, 2) + '\n' : `${written.file}\n`);
     return 0;
   },
 };

@@ -27,7 +27,13 @@ export const base: Command = {
     'second run only checks the registry.',
   ].join('\n'),
   options: {
-    arch: { type: 'string', value: 'LIST', default: 'amd64,arm64,arm/v7', description: 'platforms, comma-separated' },
+    arch: {
+      type: 'string',
+      value: 'LIST',
+      aliases: ['platform'],
+      default: 'amd64,arm64,arm/v7',
+      description: 'platforms, comma-separated (linux/arm64 or arm64)',
+    },
     push: {
       type: 'string',
       value: 'REGISTRY[/REPO]',
@@ -44,6 +50,7 @@ export const base: Command = {
       type: 'string',
       value: 'MODE',
       default: 'on',
+      choices: ['on', 'off', 'auto'],
       description:
         'SUITE-security in the images: on, off, or auto (on, but a platform whose security index fails to download is built without it, with a warning)',
     },

@@ -1,27 +1,34 @@
 import path from 'node:path';
 import { executePlan } from '../pipeline/execute.js';
-import { MabError } from '../errors.js';
 import { buildMetadata, writeMetadata } from '../manifest/metadata.js';
 import { planJson } from '../plan/plan.js';
 import { formatBuildReport } from '../report/table.js';
+import { RegistryClient } from '../registry/client.js';
+import { signDigests } from '../supply/sign.js';
 import { defaultCacheDir } from '../util/io.js';
-import type { Command } from './command.js';
+import { needing, type Command } from './command.js';
 import {
   BUILDER_OPTION,
   JOBS_OPTION,
   PREFLIGHT_OPTIONS,
   REGISTRY_OPTIONS,
+  SIGN_OPTION,
+  signingKeyOf,
   SECRET_OPTION,
+  CACHE_OPTIONS,
+  cacheOf,
   buildLogger,
   secretsOf,
   hostOf,
   jobsOf,
-  logger,
+  messageLogger,
+  PROGRESS_OPTION,
   mirrorsOf,
   debianOf,
   registryOptions,
   storeDirOf,
   SHARED_OPTIONS,
+  INDEX_FORMATS,
 } from './context.js';
 import { createEcrRepository, credentialsOf } from './push.js';
 import { buildersOf } from './config.js';
@@ -39,8 +46,9 @@ export const build: Command = {
   ].join('\n'),
   options: {
     ...PLAN_OPTIONS,
-    ...REGISTRY_OPTIONS,
+    ...needing('push', REGISTRY_OPTIONS),
     ...SECRET_OPTION,
+    ...CACHE_OPTIONS,
     ...BUILDER_OPTION,
     ...PREFLIGHT_OPTIONS,
     push: {
@@ -49,6 +57,7 @@ export const build: Command = {
       description: 'publish to REGISTRY/REPOSITORY, e.g. 127.0.0.1:5000/mab/sysbench',
     },
     tag: {
+      needs: 'push',
       type: 'string',
       value: 'TEMPLATE',
       multiple: true,
@@ -56,28 +65,39 @@ export const build: Command = {
         "with --push, push under exactly these tags ({version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform's own manifest instead; default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release",
     },
     username: {
+      needs: 'push',
       type: 'string',
       value: 'USER',
       description: "with --push: registry user name (with --password-stdin); default: docker's credentials",
     },
-    'password-stdin': { type: 'boolean', description: 'with --push: read the registry password from stdin' },
+    'password-stdin': {
+      needs: 'push',
+      type: 'boolean',
+      description: 'with --push: read the registry password from stdin',
+    },
+    sign: { ...SIGN_OPTION.sign!, needs: 'push' },
     'create-repository': {
+      needs: 'push',
       type: 'boolean',
       description:
         'with --push to AWS ECR: create the repository first if missing (checked before building, so bad AWS credentials fail fast)',
     },
     'by-digest': {
+      needs: 'push',
       type: 'boolean',
       description:
         "with --push: push each platform's manifest by digest only, no tags and no index (one CI runner per platform; then mab manifest merge)",
     },
     'metadata-file': {
+      needs: 'push',
       type: 'string',
       value: 'FILE',
       description:
         'with --push: write what was built and pushed (platform, manifest digest, sizes, smoke results) as JSON, for mab manifest merge',
     },
     'index-format': {
+      choices: INDEX_FORMATS,
+      needs: 'push',
       type: 'string',
       value: 'FORMAT',
       default: 'docker',
@@ -88,6 +108,7 @@ export const build: Command = {
       type: 'string',
       value: 'WHICH',
       default: 'quick',
+      choices: ['quick', 'all'],
       description:
         'smoke checks to run in each image: quick (skips checks the recipe marks slow, such as benchmark workloads) or all',
     },
@@ -106,6 +127,7 @@ export const build: Command = {
     },
     'keep-context': { type: 'boolean', description: 'keep each generated build context and print its path' },
     jobs: JOBS_OPTION,
+    ...PROGRESS_OPTION,
     verbose: {
       type: 'boolean',
       short: 'v',
@@ -123,32 +145,23 @@ export const build: Command = {
   ],
   async run(args, opts, io) {
     const plan = await resolvePlan(args[0], opts, io, opts.push as string | undefined);
-    if (!opts.strategy && plan.strategy === 'cross' && !opts.print) {
-      logger(
-        io,
-        Boolean(opts.quiet),
-      )(
+    const say = messageLogger(io, opts);
+    if (!opts.strategy && plan.strategy === 'cross' && !opts.print)
+      say(
         `strategy cross: the recipe supports it, so no build step is emulated (--strategy multistage for the emulated build)`,
       );
-    }
     if (opts.print) {
       io.out(JSON.stringify(planJson(plan), null, 2) + '\n');
       return 0;
     }
+    // --tag, --by-digest, --username and the rest are declared `needs: 'push'`: refused without it.
     const credentials = await credentialsOf(opts);
-    if (credentials && !plan.publish) throw new MabError('E_USAGE', '--username and --password-stdin need --push');
-    for (const flag of ['by-digest', 'metadata-file'])
-      if (opts[flag] && !plan.publish)
-        throw new MabError(
-          'E_USAGE',
-          `--${flag} needs --push`,
-          'e.g. --push 127.0.0.1:5000/mab/sysbench --by-digest --metadata-file out/arm64.json',
-        );
-    if (opts['create-repository']) {
-      if (!plan.publish) throw new MabError('E_USAGE', '--create-repository needs --push');
+    if (opts['create-repository'] && plan.publish) {
       const ref = plan.publish.repository;
-      await createEcrRepository(ref.registry, ref.repository, io.env, logger(io, Boolean(opts.quiet)));
+      await createEcrRepository(ref.registry, ref.repository, io.env, say);
     }
+    // Read now: a wrong password must not cost a build.
+    const signingKey = opts.sign ? await signingKeyOf(opts.sign, io) : undefined;
     const progress = buildLogger(io, opts);
     const registry = plan.publish
       ? {
@@ -169,18 +182,31 @@ export const build: Command = {
       jobs: jobsOf(opts),
       noCache: Boolean(opts['no-cache']),
       secrets: secretsOf(opts, io),
+      ...(cacheOf(opts) ? { cache: cacheOf(opts) } : {}),
       builders: await buildersOf(opts, io),
       rerunSmoke: Boolean(opts['rerun-smoke']),
       verbose: Boolean(opts.verbose),
       log: progress.log,
     }).finally(progress.done);
+    // The index (none with --by-digest) and every platform manifest, as mab sign --recursive.
+    const signed =
+      signingKey && registry && plan.publish
+        ? await signDigests(
+            new RegistryClient(plan.publish.repository.registry, registry),
+            plan.publish.repository.repository,
+            [result.index?.digest, ...result.platforms.map((p) => p.manifest)].filter((d): d is string => !!d),
+            { key: signingKey, log: say },
+          )
+        : undefined;
     if (opts['metadata-file'])
       await writeMetadata(
         path.resolve(io.cwd, String(opts['metadata-file'])),
         buildMetadata(result, plan.publish!.indexFormat),
       );
     io.out(
-      opts.json ? JSON.stringify({ schemaVersion: 1, ...result }, null, 2) + '\n' : formatBuildReport(result) + '\n',
+      opts.json
+        ? JSON.stringify({ schemaVersion: 1, ...result, ...(signed ? { signed } : {}) }, null, 2) + '\n'
+        : formatBuildReport(result) + '\n',
     );
     return 0;
   },

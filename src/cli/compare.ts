@@ -4,11 +4,12 @@ import { executePlan } from '../pipeline/execute.js';
 import { MabError } from '../errors.js';
 import { targetDigest } from '../plan/digest.js';
 import { supportedStrategies, type BuildPlan } from '../plan/plan.js';
+import { STRATEGY_NAMES } from '../recipe/types.js';
 import { formatPlatform, samePlatform } from '../platform/platform.js';
 import { findRecipe } from '../recipe/find.js';
 import { baseLookup } from '../report/base.js';
 import { compareMarkdown, compareReports, compareText } from '../report/compare.js';
-import { reportHtml } from '../report/html.js';
+import { compareHtml } from '../report/html.js';
 import { sizeReport, type SizeReport } from '../report/report.js';
 import { storeSource } from '../report/source.js';
 import { buildRecord } from '../store/builds.js';
@@ -23,7 +24,8 @@ import {
   secretsOf,
   hostOf,
   jobsOf,
-  logger,
+  messageLogger,
+  PROGRESS_OPTION,
   mirrorsOf,
   debianOf,
   PREFLIGHT_OPTIONS,
@@ -69,8 +71,8 @@ export const compare: Command = {
     "reusing a strategy's build from the store when its plan (Dockerfile, pinned sources, context",
     'files, smoke checks) is unchanged. Then prints the strategy × platform matrix: download and',
     'unpacked size, each as a ratio to the single strategy (the baseline; else the first one),',
-    'build time and smoke result. --html writes a self-contained page with bar charts of the',
-    "matrix and of every image's layers.",
+    'build time and smoke result. --html writes a self-contained page: bar charts of the matrix and',
+    "of every image's layers (a log scale when sizes differ over 10×), and each strategy's size report.",
   ].join('\n'),
   options: {
     ...PLAN_OPTIONS,
@@ -81,12 +83,14 @@ export const compare: Command = {
       type: 'string',
       value: 'LIST',
       default: 'all',
+      choices: ['all', ...STRATEGY_NAMES],
       description: 'strategies to compare, comma-separated, or all (every one the recipe supports)',
     },
     format: {
       type: 'string',
       value: 'FORMAT',
       default: 'text',
+      choices: ['text', 'md'],
       description: 'text or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)',
     },
     json: {
@@ -96,11 +100,18 @@ export const compare: Command = {
     },
     html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML page with the charts' },
     rebuild: { type: 'boolean', description: 'build every strategy even when the store has it' },
-    smoke: { type: 'string', value: 'WHICH', default: 'quick', description: 'smoke checks per image: quick or all' },
+    smoke: {
+      type: 'string',
+      value: 'WHICH',
+      default: 'quick',
+      choices: ['quick', 'all'],
+      description: 'smoke checks per image: quick or all',
+    },
     mirror: SHARED_OPTIONS.mirror,
     cache: SHARED_OPTIONS.cache,
     store: SHARED_OPTIONS.store,
     jobs: JOBS_OPTION,
+    ...PROGRESS_OPTION,
     verbose: { type: 'boolean', short: 'v', description: 'stream every line of build output' },
     quiet: SHARED_OPTIONS.quiet,
   },
@@ -125,23 +136,25 @@ export const compare: Command = {
         : String(opts.strategy)
             .split(',')
             .map((s) => s.trim());
-    const log = logger(io, Boolean(opts.quiet));
+    const log = messageLogger(io, opts);
     const dir = storeDirOf(opts, io);
     const store = await Store.open(dir);
     const base = baseLookup(io.env);
     const reports: Record<string, SizeReport> = {};
-    const reused: Record<string, boolean> = {};
+    const reused: Record<string, string[]> = {};
     for (const strategy of strategies) {
       const plan = await resolvePlan(name, { ...opts, strategy }, io);
       const tag = `${recipe.name}:${recipe.version}-${strategy}`;
-      reused[strategy] = !opts.rebuild && (await upToDate(store, tag, plan));
-      if (reused[strategy]) {
+      if (!opts.rebuild && (await upToDate(store, tag, plan))) {
+        reused[strategy] = plan.targets.map((t) => formatPlatform(t.platform));
         log(`${strategy}: ${tag} in the store is up to date; reusing it`);
       } else {
         log(`${strategy}: building ${plan.targets.map((t) => formatPlatform(t.platform)).join(', ')}`);
-        const progress = buildLogger(io, opts, `${strategy}: `);
+        const progress = buildLogger(io, opts, strategy);
         const cacheDir = (opts.cache as string | undefined) ?? defaultCacheDir(io.env);
-        await executePlan(plan, {
+        // A platform the build found unchanged (same plan and bases, image still in the engine)
+        // was not built either: its time is that of the stored build, as for a reused strategy.
+        const built = await executePlan(plan, {
           host: hostOf(io),
           cacheDir,
           storeDir: dir,
@@ -154,25 +167,19 @@ export const compare: Command = {
           secrets: secretsOf(opts, io),
           builders: await buildersOf(opts, io),
         }).finally(progress.done);
+        reused[strategy] = built.platforms.filter((p) => p.unchanged).map((p) => p.platform);
       }
       reports[strategy] = await sizeReport(await storeSource(store, tag), {
         builds: (d) => buildRecord(dir, d),
         base,
+        recipe: async (n) => (n === recipe.name ? recipe : undefined),
         top: 5,
       });
     }
     const c = compareReports(recipe.name, recipe.version, reports, reused);
     if (opts.html) {
       const file = path.resolve(io.cwd, String(opts.html));
-      await writeFile(
-        file,
-        reportHtml({
-          title: `${recipe.name} ${recipe.version}: image size by build strategy`,
-          cells: c.cells,
-          baseline: c.baseline,
-          reports,
-        }),
-      );
+      await writeFile(file, compareHtml(c, `${recipe.name} ${recipe.version}: image size by build strategy`));
       log(`wrote ${file}`);
     }
     if (opts.json) {

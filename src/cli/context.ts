@@ -8,12 +8,17 @@ import type { DebianSource } from '../pipeline/packages.js';
 import { defaultCacheDir, type Io } from '../util/io.js';
 import { parseMirror, type Mirror } from '../source/fetch.js';
 import { MabError } from '../errors.js';
-import { liveStatus } from './live.js';
+import { liveProgress } from '../progress/live.js';
+import { lineProgress } from '../progress/lines.js';
+import type { Progress } from '../progress/events.js';
 import type { OptionSpec, Values } from './command.js';
 import type { IndexFormat } from '../oci/types.js';
 import type { ClientOptions } from '../registry/client.js';
 import { registryTls } from '../registry/tls.js';
 import { parseSecret, type BuildSecret } from '../engine/secrets.js';
+import { parseCacheSpec, type CacheSpec } from '../engine/cache.js';
+import type { KeyObject } from 'node:crypto';
+import { readPrivateKey } from '../sign/keys.js';
 
 export { PACKAGE_ROOT } from './root.js';
 
@@ -51,14 +56,61 @@ export function logger(io: Io, quiet: boolean): (msg: string) => void {
   return quiet ? () => {} : (msg) => io.err(msg + '\n');
 }
 
-/** Build progress: live lines per platform on a terminal (unless --verbose), else plain lines. */
-export function buildLogger(io: Io, opts: Values, prefix = ''): { log: (msg: string) => void; done: () => void } {
-  if (opts.quiet || opts.verbose || !io.terminalColumns) {
-    const log = logger(io, Boolean(opts.quiet));
-    return { log: (m) => log(prefix + m), done: () => {} };
-  }
-  const live = liveStatus((t) => io.err(t), io.terminalColumns);
-  return { log: (m) => live.log(m), done: () => live.done() };
+export const PROGRESS_MODES = ['auto', 'tty', 'plain', 'rawjson', 'quiet'] as const;
+export type ProgressMode = Exclude<(typeof PROGRESS_MODES)[number], 'auto'>;
+
+/** --progress, as docker buildx names its modes, for the commands that build. */
+export const PROGRESS_OPTION: Record<string, OptionSpec> = {
+  progress: {
+    type: 'string',
+    value: 'MODE',
+    default: 'auto',
+    choices: PROGRESS_MODES,
+    description:
+      'auto (tty on a terminal, else plain), tty (a live line per platform: its step [n/N], command and time; an overall timer), plain (one line per event with the seconds since the start; a line per platform every 30 s while a step runs), rawjson (one JSON object per line: docs/ci.md) or quiet (as -q)',
+  },
+};
+
+/** The --progress mode, with -q as quiet and -v (streaming every line) as plain unless tty is asked for. */
+export function progressModeOf(opts: Values, io: Io): ProgressMode {
+  const mode = String(opts.progress ?? 'auto');
+  if (!(PROGRESS_MODES as readonly string[]).includes(mode))
+    throw new MabError(
+      'E_USAGE',
+      `--progress "${mode}" is not one of ${PROGRESS_MODES.join(', ')}`,
+      'e.g. --progress plain',
+    );
+  if (opts.quiet && mode !== 'auto' && mode !== 'quiet')
+    throw new MabError('E_USAGE', `-q and --progress ${mode} say different things`, '-q is --progress quiet: keep one');
+  if (opts.quiet) return 'quiet';
+  if (mode === 'auto') return io.terminalColumns && !opts.verbose ? 'tty' : 'plain';
+  return mode as ProgressMode;
+}
+
+/**
+ * Build progress in the --progress mode. scope names the build when a command runs several
+ * (mab compare: the strategy).
+ */
+export function buildLogger(io: Io, opts: Values, scope?: string): Progress {
+  const mode = progressModeOf(opts, io);
+  if (mode === 'quiet') return { log: () => {}, done: () => {} };
+  if (mode === 'tty')
+    return liveProgress({ write: (t) => io.err(t), columns: io.terminalColumns ?? 80, output: Boolean(opts.verbose) });
+  return lineProgress({
+    format: mode,
+    write: (t) => io.err(t),
+    output: Boolean(opts.verbose),
+    heartbeatMs: opts.verbose ? 0 : 30_000,
+    ...(scope ? { scope } : {}),
+  });
+}
+
+/** A command's own messages beside a build's progress, in its form: stamped, or JSON lines. */
+export function messageLogger(io: Io, opts: Values): (msg: string) => void {
+  const mode = progressModeOf(opts, io);
+  if (mode !== 'plain' && mode !== 'rawjson') return logger(io, mode === 'quiet');
+  const lines = lineProgress({ format: mode, write: (t) => io.err(t), output: true, heartbeatMs: 0 });
+  return (m) => lines.log(m);
 }
 
 /** --jobs: platforms built at once; by default one per core, as each build is mostly one compiler or QEMU process at a time. */
@@ -115,6 +167,30 @@ export function secretsOf(opts: Values, io: Io): BuildSecret[] {
   return ((opts.secret as string[] | undefined) ?? []).map((s) => parseSecret(s, io.cwd));
 }
 
+/** --cache-from / --cache-to: BuildKit's cache outside the engine, for CI runners that start empty. */
+export const CACHE_OPTIONS: Record<string, OptionSpec> = {
+  'cache-from': {
+    type: 'string',
+    value: 'SPEC',
+    multiple: true,
+    description:
+      "read BuildKit's cache from here, as docker buildx takes it: type=registry,ref=REPO[:TAG] (or just REPO[:TAG]), type=local,src=DIR, type=gha; each platform reads its own (TAG-ARCH, DIR/ARCH, or where the spec has {arch})",
+  },
+  'cache-to': {
+    type: 'string',
+    value: 'SPEC',
+    multiple: true,
+    description:
+      "write BuildKit's cache of each platform built: type=registry,ref=REPO[:TAG],mode=max, type=local,dest=DIR, type=gha, type=inline; all but inline need the engine's containerd image store (or a --builder); credentials for a registry cache come from docker login",
+  },
+};
+
+export function cacheOf(opts: Values): { from: CacheSpec[]; to: CacheSpec[] } | undefined {
+  const from = ((opts['cache-from'] as string[] | undefined) ?? []).map((s) => parseCacheSpec(s, 'cache-from'));
+  const to = ((opts['cache-to'] as string[] | undefined) ?? []).map((s) => parseCacheSpec(s, 'cache-to'));
+  return from.length || to.length ? { from, to } : undefined;
+}
+
 /** How every command that talks to a registry is told whom to trust. */
 export const REGISTRY_OPTIONS: Record<string, OptionSpec> = {
   'ca-cert': {
@@ -149,6 +225,21 @@ export async function registryOptions(
       `warning: registry ${registry} is marked insecure: its certificate is not checked, and plain HTTP is used if it speaks no TLS`,
     );
   return { env: io.env, tls, onRetry: (m) => log(`retry: ${m}`) };
+}
+
+/** --sign, for the commands that push. */
+export const SIGN_OPTION: Record<string, OptionSpec> = {
+  sign: {
+    type: 'string',
+    value: 'KEY',
+    description:
+      "after the push, sign the index and each platform manifest with this private key, as mab sign --recursive does (cosign's format, cosign verify checks it; the key's password from $COSIGN_PASSWORD); the key is read before anything is built or pushed",
+  },
+};
+
+/** A signing key named on the command line, read (and its password checked) before any work starts. */
+export function signingKeyOf(file: unknown, io: Io): Promise<KeyObject> {
+  return readPrivateKey(path.resolve(io.cwd, String(file)), io.env);
 }
 
 /** The package preflight, for the commands that build. */
@@ -206,6 +297,8 @@ export const SHARED_OPTIONS = {
   },
   quiet: { type: 'boolean', short: 'q', description: 'no progress on stderr' },
 } as const satisfies Record<string, OptionSpec>;
+
+export const INDEX_FORMATS = ['docker', 'oci'] as const;
 
 /** --index-format, checked in one place. */
 export function indexFormatOf(value: unknown): IndexFormat | undefined {

@@ -1,6 +1,6 @@
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { makeContext } from '../pipeline/context.js';
+import { contextEntries, makeContext } from '../pipeline/context.js';
 import { formatPlatform, platformSlug } from '../platform/platform.js';
 import { fetchAll } from '../source/fetch.js';
 import { defaultCacheDir } from '../util/io.js';
@@ -27,14 +27,42 @@ export const generate: Command = {
     },
     mirror: SHARED_OPTIONS.mirror,
     cache: SHARED_OPTIONS.cache,
+    json: {
+      type: 'boolean',
+      description:
+        "print each platform's Dockerfile and its build context's files (path, and the pinned source or recipe file each comes from) as JSON on stdout; with -o, where each context was written",
+    },
   },
   examples: [
     'mab generate sysbench --arch arm64',
     'mab generate http-endpoint-c --strategy minimal -o build/',
+    'mab generate sysbench --platform linux/arm64 --json',
     'docker buildx build --platform linux/arm64 build/arm64',
   ],
   async run(args, opts, io) {
     const plan = await resolvePlan(args[0], opts, io);
+    const json = (written?: (t: (typeof plan.targets)[number]) => string) =>
+      io.out(
+        JSON.stringify(
+          {
+            schemaVersion: 1,
+            recipe: { name: plan.recipe.name, version: plan.recipe.version },
+            strategy: plan.strategy,
+            targets: plan.targets.map((t) => ({
+              platform: formatPlatform(t.platform),
+              dockerfile: t.dockerfile,
+              context: contextEntries(t).map((e) => (e.from ? { ...e, from: path.relative(io.cwd, e.from) } : e)),
+              ...(written ? { output: written(t) } : {}),
+            })),
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+    if (!opts.output && opts.json) {
+      json();
+      return 0;
+    }
     if (!opts.output) {
       for (const t of plan.targets)
         io.out(plan.targets.length > 1 ? `# ---- ${formatPlatform(t.platform)} ----\n${t.dockerfile}\n` : t.dockerfile);
@@ -68,6 +96,7 @@ export const generate: Command = {
         `wrote ${dir}/ (Dockerfile${t.files.length ? `, ${t.files.length} file(s)` : ''}${t.sources.length ? `, ${t.sources.length} source(s)` : ''})\n`,
       );
     }
+    if (opts.json) json((t) => staged.find((s) => s.t === t)!.dir);
     return 0;
   },
 };

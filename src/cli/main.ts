@@ -2,23 +2,15 @@
  * Entry point: `mab COMMAND [ARGS] [OPTIONS]`. User errors (MabError) print one paragraph and
  * exit 1; anything else is a bug and prints its stack (exit 70, EX_SOFTWARE).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { MabError, closest } from '../errors.js';
 import type { Io } from '../util/io.js';
-import { commandHelp, parseCommandArgs, type Command } from './command.js';
-import { PACKAGE_ROOT } from './root.js';
+import { commandHelp, parseCommandArgs, type CommandEntry } from './command.js';
+import { mabVersion } from './root.js';
 
 /**
  * Every command, with what `mab --help` says of it; a command's own modules (and what they import:
  * the registry client, the AWS SDK, the yaml parser) load only when it runs or shows its help.
  */
-export interface CommandEntry {
-  name: string;
-  summary: string;
-  load(): Promise<Command>;
-}
-
 export const COMMANDS: CommandEntry[] = [
   {
     name: 'build',
@@ -56,6 +48,21 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./ls.js')).ls,
   },
   {
+    name: 'sign',
+    summary: "sign an image or index in a registry in cosign's format (the sha256-HEX.sig tag), with a local key",
+    load: async () => (await import('./sign.js')).sign,
+  },
+  {
+    name: 'verify',
+    summary: 'check an image or index in a registry: its signatures against a public key',
+    load: async () => (await import('./verify.js')).verify,
+  },
+  {
+    name: 'key',
+    summary: 'generate a signing key pair (cosign-compatible), or print the public key of a private key',
+    load: async () => (await import('./key.js')).key,
+  },
+  {
     name: 'manifest',
     summary:
       "assemble an index from images already in a registry (a spec in manifests/, or split runners' build metadata), or show one",
@@ -72,15 +79,22 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./report.js')).report,
   },
   {
+    name: 'sbom',
+    summary: 'an SPDX 2.3 document per platform of an image, from the Debian packages dpkg lists in it',
+    load: async () => (await import('./sbom.js')).sbom,
+  },
+  {
     name: 'compare',
     summary: 'build every strategy of a recipe per platform and compare sizes, build times and smoke results',
     load: async () => (await import('./compare.js')).compare,
   },
+  {
+    name: 'completion',
+    summary: 'a bash or zsh completion script for mab, made from these commands and their options',
+    // Given the list rather than importing it, so that no module imports this one back.
+    load: async () => (await import('./completion.js')).completionCommand(COMMANDS),
+  },
 ];
-
-function version(): string {
-  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-}
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -99,7 +113,8 @@ export function mainHelp(): string {
     'Environment: MAB_CACHE (cache dir), MAB_STORE (local OCI store), MAB_RECIPES (recipes dir),',
     'MAB_MIRRORS (source mirrors), MAB_REGISTRY_TIMEOUT (seconds a registry request may make no',
     'progress before it is retried; default 60), MAB_BUILDERS (PLATFORM=NAME builders, comma-separated),',
-    'MAB_CONFIG (config file; default ./mab.yaml), DOCKER_HOST (engine to use).',
+    'MAB_CONFIG (config file; default ./mab.yaml), DOCKER_HOST (engine to use), COSIGN_PASSWORD (password',
+    'of the signing key, as cosign reads it).',
   ].join('\n');
 }
 
@@ -110,7 +125,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version') {
-    io.out(`mab ${version()}\n`);
+    io.out(`mab ${mabVersion()}\n`);
     return 0;
   }
   try {

@@ -14,7 +14,7 @@ import { ensureInRepo } from '../registry/copy.js';
 import { publishIndex, readChild } from '../registry/publish.js';
 import { table } from '../report/table.js';
 import type { Command } from './command.js';
-import { REGISTRY_OPTIONS, indexFormatOf, logger, registryOptions, SHARED_OPTIONS } from './context.js';
+import { REGISTRY_OPTIONS, indexFormatOf, logger, registryOptions, SHARED_OPTIONS, INDEX_FORMATS } from './context.js';
 
 export const manifest: Command = {
   name: 'manifest',
@@ -41,6 +41,7 @@ export const manifest: Command = {
         'merge: tag the index with these ({version}, {major}, {minor}, {patch}, {strategy}); default: VERSION, and MAJOR.MINOR, MAJOR and latest unless the repository has a higher release',
     },
     'index-format': {
+      choices: INDEX_FORMATS,
       type: 'string',
       value: 'FORMAT',
       description: 'merge: docker (manifest list v2) or oci (image index); default: the format the runners pushed for',

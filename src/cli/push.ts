@@ -10,8 +10,20 @@ import { RegistryClient } from '../registry/client.js';
 import { ecrTarget, ensureEcrRepository } from '../registry/ecr.js';
 import { pushFromStore, pushSummary } from '../pipeline/push.js';
 import { Store } from '../store/layout.js';
-import type { Command, Values } from './command.js';
-import { REGISTRY_OPTIONS, indexFormatOf, logger, registryOptions, storeDirOf, SHARED_OPTIONS } from './context.js';
+import type { Command, OptionSpec, Values } from './command.js';
+import type { Io } from '../util/io.js';
+import {
+  REGISTRY_OPTIONS,
+  SIGN_OPTION,
+  indexFormatOf,
+  logger,
+  registryOptions,
+  signingKeyOf,
+  storeDirOf,
+  SHARED_OPTIONS,
+  INDEX_FORMATS,
+} from './context.js';
+import { signDigests } from '../supply/sign.js';
 
 /** The password from stdin (one line), as `docker login --password-stdin` reads it. */
 async function passwordFromStdin(): Promise<string> {
@@ -31,6 +43,26 @@ export async function credentialsOf(opts: Values): Promise<Credentials | undefin
   if (Boolean(opts['password-stdin']) !== Boolean(opts.username))
     throw new MabError('E_USAGE', '--username and --password-stdin go together');
   return opts.username ? { username: String(opts.username), password: await passwordFromStdin() } : undefined;
+}
+
+/** --username and --password-stdin, for the commands that read or write a registry. */
+export const CREDENTIAL_OPTIONS: Record<string, OptionSpec> = {
+  username: { type: 'string', value: 'USER', description: 'registry user name (with --password-stdin)' },
+  'password-stdin': { type: 'boolean', description: 'read the registry password from stdin' },
+};
+
+/** A client for registry with the command's credentials, CAs and trust, logging its retries. */
+export async function registryClientOf(
+  registry: string,
+  opts: Values,
+  io: Io,
+  log: (m: string) => void,
+): Promise<RegistryClient> {
+  const credentials = await credentialsOf(opts);
+  return new RegistryClient(registry, {
+    ...(await registryOptions(registry, opts, io, log)),
+    ...(credentials ? { credentials } : {}),
+  });
 }
 
 /** Version and strategy of what a store tag holds: from its index's annotations, else the tag. */
@@ -83,16 +115,17 @@ export const push: Command = {
         "tag to push under (repeatable; {version}, {major}, {minor}, {patch}, {strategy}); one with {arch} (amd64, arm64, arm-v7, …) tags each platform's own manifest instead of the index; default: the tag in REFERENCE, else, for a semantic version, VERSION plus MAJOR.MINOR, MAJOR and latest unless the repository has a higher release",
     },
     'index-format': {
+      choices: INDEX_FORMATS,
       type: 'string',
       value: 'FORMAT',
       default: 'docker',
       description: 'docker (manifest list v2, for old engines) or oci (image index)',
     },
     store: SHARED_OPTIONS.store,
-    username: { type: 'string', value: 'USER', description: 'registry user name (with --password-stdin)' },
-    'password-stdin': { type: 'boolean', description: 'read the registry password from stdin' },
+    ...CREDENTIAL_OPTIONS,
     jobs: { type: 'string', value: 'N', default: '3', description: 'blobs uploaded at once' },
     ...REGISTRY_OPTIONS,
+    ...SIGN_OPTION,
     'create-repository': {
       type: 'boolean',
       description: 'AWS ECR: create the repository first if it does not exist (ECR rejects pushes to a missing one)',
@@ -113,16 +146,13 @@ export const push: Command = {
         'e.g. mab push sysbench:1.0.20 127.0.0.1:5000/mab/sysbench',
       );
     const format = indexFormatOf(opts['index-format']) ?? 'docker';
-    const credentials = await credentialsOf(opts);
+    const signingKey = opts.sign ? await signingKeyOf(opts.sign, io) : undefined;
     const ref = parseReference(target);
     if (ref.digest)
       throw new MabError('E_USAGE', `cannot push to a digest (${target})`, 'give a repository, optionally with :TAG');
     const dir = storeDirOf(opts, io);
     const log = logger(io, Boolean(opts.quiet));
-    const client = new RegistryClient(ref.registry, {
-      ...(await registryOptions(ref.registry, opts, io, log)),
-      ...(credentials ? { credentials } : {}),
-    });
+    const client = await registryClientOf(ref.registry, opts, io, log);
     if (opts['create-repository']) await createEcrRepository(ref.registry, ref.repository, io.env, log);
     const store = await Store.open(dir);
     const vars = await buildOf(store, storeTag);
@@ -143,10 +173,16 @@ export const push: Command = {
       jobs: Math.max(1, Number(opts.jobs) || 3),
       log,
     });
+    const signed = signingKey
+      ? await signDigests(client, ref.repository, [r.digest, ...r.children.map((c) => c.digest)], {
+          key: signingKey,
+          log,
+        })
+      : undefined;
     const perArch = Object.entries(r.platformTags)
       .map(([p, t]) => `; ${p} tagged ${t.join(', ')}`)
       .join('');
-    const summary = `${ref.registry}/${ref.repository}@${r.digest} tagged ${tags.join(', ')}${perArch}; ${pushSummary(r)}`;
+    const summary = `${ref.registry}/${ref.repository}@${r.digest} tagged ${tags.join(', ')}${perArch}; ${pushSummary(r)}${signed ? `; ${signed.length} manifests signed` : ''}`;
     io.out(
       opts.json
         ? JSON.stringify(
@@ -157,6 +193,7 @@ export const push: Command = {
               children: r.children.map(({ platform, digest }) => ({ platform, digest })),
               retries: client.retried.length,
               retried: client.retried,
+              ...(signed ? { signed } : {}),
             },
             null,
             2,

@@ -27,7 +27,7 @@ import {
 } from './context.js';
 
 /** TARGET: a registry reference or a store tag, a bare name meaning its latest build (parseLocation). */
-async function sourceOf(target: string, opts: Values, io: Io): Promise<ImageSource> {
+export async function sourceOf(target: string, opts: Values, io: Io): Promise<ImageSource> {
   const location = parseLocation(target, { defaultTag: 'latest' });
   if ('registry' in location) {
     const ref = location.registry;
@@ -68,13 +68,15 @@ export const report: Command = {
       type: 'string',
       value: 'FORMAT',
       default: 'text',
+      choices: ['text', 'md'],
       description: 'text (a terminal table) or md (Markdown; also appended to $GITHUB_STEP_SUMMARY when set)',
     },
     json: { type: 'boolean', description: 'print the report as JSON (schema: docs/reports.md)' },
     html: {
       type: 'string',
       value: 'FILE',
-      description: "also write a self-contained HTML page with a chart of every platform's layers",
+      description:
+        'also write a self-contained HTML page: the whole report, with bar charts of the sizes and of every layer (a log scale when they differ over 10×)',
     },
     'max-size': {
       type: 'string',
@@ -126,9 +128,12 @@ export const report: Command = {
     const fromFiles = files.length
       ? metadataRecords(await Promise.all(files.map((f) => readMetadata(path.resolve(io.cwd, f)))))
       : undefined;
+    const recipes = recipesDir(opts, io);
     const r = await sizeReport(source, {
       top,
       base: baseLookup(io.env),
+      // The recipe as it is now: it names the kept paths of the template's copy step.
+      recipe: async (n) => ((await listRecipes(recipes)).includes(n) ? findRecipe(n, recipes) : undefined),
       ...(opts.base ? { baseName: String(opts.base) } : {}),
       ...(fromFiles
         ? { builds: async (d: string) => fromFiles.get(d) }
@@ -142,11 +147,7 @@ export const report: Command = {
         ? (await findRecipe(r.recipe, recipesDir(opts, io))).maxSize
         : {};
     const results = checkBudgets(r, Object.keys(budgets).length ? budgets : fromRecipe);
-    if (opts.html)
-      await writeFile(
-        path.resolve(io.cwd, String(opts.html)),
-        reportHtml({ title: `Image sizes: ${r.target}`, reports: { [r.strategy ?? r.target]: r } }),
-      );
+    if (opts.html) await writeFile(path.resolve(io.cwd, String(opts.html)), reportHtml(r));
     if (opts.json) {
       io.out(JSON.stringify({ ...r, ...(results.length ? { budgets: results } : {}) }, null, 2) + '\n');
     } else {

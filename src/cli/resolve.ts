@@ -7,6 +7,7 @@ import { crossOf } from '../dockerfile/strategies.js';
 import { parsePlatformList } from '../platform/platform.js';
 import { planBuild, type BuildPlan } from '../plan/plan.js';
 import { findRecipe } from '../recipe/find.js';
+import { checkoutOf } from '../source/checkout.js';
 import type { Io } from '../util/io.js';
 import type { OptionSpec, Values } from './command.js';
 import { PACKAGE_ROOT, indexFormatOf, recipesDir } from './context.js';
@@ -15,12 +16,14 @@ export const PLAN_OPTIONS: Record<string, OptionSpec> = {
   arch: {
     type: 'string',
     value: 'LIST',
+    aliases: ['platform'],
     description:
-      'platforms, comma-separated: amd64, arm64, arm/v7, … (aliases such as aarch64, x86_64, armhf work; amd64/v2, /v3, /v4 are the x86-64 levels); default: every platform the recipe supports',
+      'platforms, comma-separated: amd64, arm64, arm/v7, … (linux/ prefixes and aliases such as aarch64, x86_64, armhf work; amd64/v2, /v3, /v4 are the x86-64 levels); default: every platform the recipe supports',
   },
   strategy: {
     type: 'string',
     value: 'NAME',
+    choices: STRATEGY_NAMES,
     description: `build strategy: ${STRATEGY_NAMES.join(', ')}; default: cross when the recipe supports it (builds run on the build platform, no emulation), else multistage`,
   },
   cross: {
@@ -38,7 +41,36 @@ export const PLAN_OPTIONS: Record<string, OptionSpec> = {
     value: 'DIR',
     description: 'directory of strategy templates (default: the templates shipped with mab)',
   },
+  label: {
+    type: 'string',
+    value: 'KEY=VALUE',
+    multiple: true,
+    description: "an image label, over the recipe's and mab's own (as docker buildx build --label)",
+  },
+  'no-git-labels': {
+    type: 'boolean',
+    description:
+      "no org.opencontainers.image.source/revision/created from the git checkout the recipe is in (by default they are set, created from the commit's time or SOURCE_DATE_EPOCH)",
+  },
 };
+
+/** --label KEY=VALUE, in order: a later one for the same key wins, as with docker. */
+export function labelsOf(values: string[] | undefined): Record<string, string> | undefined {
+  if (!values?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    const key = eq < 0 ? v : v.slice(0, eq);
+    if (eq < 1 || /\s/.test(key))
+      throw new MabError(
+        'E_USAGE',
+        `--label "${v}" is not KEY=VALUE`,
+        'e.g. --label org.opencontainers.image.vendor=Example',
+      );
+    out[key] = v.slice(eq + 1);
+  }
+  return out;
+}
 
 export async function resolvePlan(
   recipeArg: string | undefined,
@@ -69,6 +101,8 @@ export async function resolvePlan(
       'quick skips the checks a recipe marks slow; all runs every check',
     );
   const rel = path.relative(io.cwd, recipe.file);
+  const labels = labelsOf(opts.label as string[] | undefined);
+  const checkout = opts['no-git-labels'] ? undefined : await checkoutOf(recipe.file, io.env);
   return planBuild({
     recipe,
     recipePath: rel.startsWith('..') ? path.basename(recipe.file) : rel,
@@ -82,5 +116,7 @@ export async function resolvePlan(
     ...(opts['by-digest'] ? { byDigest: true } : {}),
     indexFormat: format,
     smoke,
+    ...(checkout ? { checkout } : {}),
+    ...(labels ? { labels } : {}),
   });
 }

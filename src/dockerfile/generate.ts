@@ -67,11 +67,21 @@ export function aptInstalls(recipeAll: Recipe, strategy: Strategy, platform: Pla
   ];
 }
 
+/**
+ * Labels beside the recipe's: derived ones (the checkout's source, revision and created), which the
+ * recipe's own labels override, and given ones (--label), which override everything.
+ */
+export interface ExtraLabels {
+  derived?: Record<string, string>;
+  given?: Record<string, string>;
+}
+
 export function dockerfileVars(
   recipeAll: Recipe,
   strategy: Strategy,
   platform: Platform,
   recipePath: string,
+  extra: ExtraLabels = {},
 ): TemplateVars {
   const recipe = recipeFor(recipeAll, platform);
   const p = STRATEGY_PARAMS[strategy];
@@ -81,7 +91,9 @@ export function dockerfileVars(
     'org.opencontainers.image.description': recipe.description,
     'org.opencontainers.image.url': recipe.homepage,
     'org.opencontainers.image.licenses': recipe.license,
+    ...extra.derived,
     ...recipe.labels,
+    ...extra.given,
   };
   const cross = crossBuild(recipe, strategy);
   const arch = platformInfo(platform);
@@ -159,7 +171,7 @@ export function dockerfileVars(
 }
 
 /** Clears the base's docker-clean hooks (they delete the cached .debs) for one RUN only. */
-const KEEP_DEBS = '/etc/apt/apt.conf.d/zz-mab-keep-debs';
+export const KEEP_DEBS = '/etc/apt/apt.conf.d/zz-mab-keep-debs';
 
 /**
  * BuildKit cache mounts for apt's package lists and downloaded .debs, so a step that reruns (a
@@ -195,11 +207,12 @@ export function generateDockerfile(
   recipe: Recipe,
   platform: Platform,
   recipePath: string,
+  extra: ExtraLabels = {},
 ): string {
   const where = `${recipe.name} (${strategy}, ${formatPlatform(platform)})`;
   const text = renderTemplate(
     template,
-    dockerfileVars(recipe, strategy, platform, recipePath),
+    dockerfileVars(recipe, strategy, platform, recipePath, extra),
     'templates/app.Dockerfile',
   );
   validateDockerfile(text, where);

@@ -14,7 +14,8 @@ import type { TargetPlan } from '../plan/plan.js';
 import { docker, dockerStreaming } from './docker.js';
 import { secretArgs, type BuildSecret } from './secrets.js';
 import { MabError } from '../errors.js';
-import { formatPlatform, parsePlatform, samePlatform } from '../platform/platform.js';
+import { formatPlatform, parsePlatform, platformSlug, samePlatform } from '../platform/platform.js';
+import { cacheArgs, type CacheSpec } from './cache.js';
 
 export interface BuildOutput {
   /** Image ID (config digest) in the engine. */
@@ -29,7 +30,7 @@ export async function buildTarget(
   context: string,
   onLine: (l: string) => void,
   env?: NodeJS.ProcessEnv,
-  o: { noCache?: boolean; secrets?: BuildSecret[] } = {},
+  o: { noCache?: boolean; secrets?: BuildSecret[]; cache?: { from?: CacheSpec[]; to?: CacheSpec[] } } = {},
 ): Promise<BuildOutput> {
   const started = Date.now();
   const platform = formatPlatform(target.platform);
@@ -40,6 +41,7 @@ export async function buildTarget(
       '--pull',
       ...(o.noCache ? ['--no-cache'] : []),
       ...secretArgs(o.secrets ?? []),
+      ...(o.cache ? cacheArgs(o.cache, platformSlug(target.platform)) : []),
       '--platform',
       platform,
       '--provenance=false',

@@ -6,8 +6,25 @@ import { copyFile, lstat, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { MabError } from '../errors.js';
-import type { TargetPlan } from '../plan/plan.js';
+import type { ResolvedSource, TargetPlan } from '../plan/plan.js';
 import { cacheKey, placeSource, type Cached } from '../source/fetch.js';
+
+/** One path of a build context and where it comes from: a pinned source, or a file on the host. */
+export interface ContextEntry {
+  path: string;
+  source?: ResolvedSource;
+  from?: string;
+}
+
+/** What makeContext writes for a target, path by path (the same layout), without writing it. */
+export function contextEntries(target: TargetPlan): ContextEntry[] {
+  return [
+    { path: 'Dockerfile' },
+    ...target.sources.map((s) => ({ path: `sources/${s.file}`, source: s })),
+    ...target.artifacts.map((s) => ({ path: `artifacts/${s.file}`, source: s })),
+    ...target.files.map((f) => ({ path: f.to, from: f.from })),
+  ];
+}
 
 /** Writes a target's build context (Dockerfile, sources, recipe files) into `into`, or a temp dir. */
 export async function makeContext(target: TargetPlan, cached: Map<string, Cached>, into?: string): Promise<string> {

@@ -20,6 +20,7 @@ import { builderEnv, engineEndpoint, hostOf, resolveBuilders } from '../engine/b
 import { buildTarget, type BuildOutput } from '../engine/buildx.js';
 import { makeContext, removeContext } from './context.js';
 import { redactor, secretValues, type BuildSecret } from '../engine/secrets.js';
+import { checkCacheExport, type CacheSpec } from '../engine/cache.js';
 import { checkEmulation, checkEngine, type Host } from '../engine/preflight.js';
 import { checkPackages, openSuite, type DebianSource } from './packages.js';
 import { removeOrphanedSmokeContainers, runSmoke, smokeFailure, type SmokeResult } from '../engine/smoke.js';
@@ -44,6 +45,8 @@ export interface ExecuteOptions {
   noCache?: boolean;
   /** Where the recipe's build secrets come from (--secret). */
   secrets?: BuildSecret[];
+  /** BuildKit's cache outside the engine (--cache-from, --cache-to), one location per platform. */
+  cache?: { from: CacheSpec[]; to: CacheSpec[] };
   /** Platforms that build elsewhere (--builder PLATFORM=NAME): a docker context or buildx builder. */
   builders?: Map<string, string>;
   /**
@@ -172,6 +175,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     plan.targets.filter((t) => builders.get(formatPlatform(t.platform))?.kind !== 'context').map((t) => t.platform),
     o.host,
   );
+  if (o.cache && plan.targets.some((t) => !builders.has(formatPlatform(t.platform))))
+    await checkCacheExport(o.cache.to, o.host.env);
   const orphans = await removeOrphanedSmokeContainers(o.host.env);
   if (orphans) o.log(`removed ${orphans} smoke-check container${orphans > 1 ? 's' : ''} left by killed mab runs`);
 
@@ -198,7 +203,12 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     : undefined;
   const api = engineApi(endpoint, o.host.env ?? process.env);
   const engineHost = endpoint ? hostOf(endpoint) : undefined;
-  const results: PlatformResult[] = await mapLimited(plan.targets, jobs, async (t, i) => {
+  // Progress displays mark a platform finished on its `done:` or `failed:` line.
+  const failed = (t: (typeof plan.targets)[number]) => (e: unknown) => {
+    o.log(`[${formatPlatform(t.platform)}] failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+    throw e;
+  };
+  const buildOne = async (t: (typeof plan.targets)[number], i: number): Promise<PlatformResult> => {
     // The written form: the key of the builder and helper-shell maps, and what the logs and report say.
     const platform = formatPlatform(t.platform);
     const builder = builders.get(platform);
@@ -212,7 +222,9 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     // On this host's engine, a build the store already has from the same plan and bases is not run again.
     const bases = builder ? undefined : await resolveBases(t.dockerfile, api);
     const same =
-      bases && !o.noCache && !o.keepContext ? await unchangedBuild(store, t, planDigest, bases, o.host.env) : undefined;
+      bases && !o.noCache && !o.keepContext && !o.cache?.to.length
+        ? await unchangedBuild(store, t, planDigest, bases, o.host.env)
+        : undefined;
     let built: BuildOutput;
     let context: string | undefined;
     if (same) {
@@ -231,10 +243,11 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
           t,
           context,
           (line) => {
-            if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d)/.test(line)) o.log(`${prefix} ${line}`);
+            if (o.verbose || /^#\d+ \[/.test(line) || /^#\d+ (ERROR|DONE \d|CACHED$)/.test(line))
+              o.log(`${prefix} ${line}`);
           },
           builderEnv(builder, o.host.env, true),
-          { noCache: o.noCache, secrets: o.secrets },
+          { noCache: o.noCache, secrets: o.secrets, ...(o.cache ? { cache: o.cache } : {}) },
         );
       } finally {
         if (!o.keepContext) await removeContext(context);
@@ -266,6 +279,9 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
       );
     if (smoke.some((s) => !s.passed))
       throw smokeFailure(platform, t.image, t.smoke, smoke, plan.strategy !== 'minimal');
+    o.log(
+      `${prefix} done: ${same ? 'reused' : `built in ${built.seconds.toFixed(1)} s`}, ${smoke.length} smoke check${smoke.length === 1 ? '' : 's'} passed`,
+    );
     return {
       platform,
       image: t.image,
@@ -277,7 +293,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
       size: { compressed: 0, uncompressed: 0, layers: 0, estimated: true },
       ...(o.keepContext ? { context } : {}),
     };
-  });
+  };
+  const results = await mapLimited(plan.targets, jobs, (t, i) => buildOne(t, i).catch(failed(t)));
 
   // With a push to come, each blob goes up as soon as the export stores it.
   const repoRef = plan.publish?.repository;
@@ -335,7 +352,12 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     });
   }
   const storeTags = [`${version}-${plan.strategy}`, version, 'latest'].map((t) => `${name}:${t}`);
-  const stored = await storeIndex(store, images, storeTags, { title: name, version, strategy: plan.strategy });
+  const stored = await storeIndex(store, images, storeTags, {
+    title: name,
+    version,
+    strategy: plan.strategy,
+    annotations: plan.annotations,
+  });
   o.log(`store ${o.storeDir}: ${storeTags.join(', ')} → ${stored.digest}`);
   const result: BuildResult = {
     recipe: name,

@@ -51,6 +51,9 @@ export async function exportImage(
   o: { diffIds?: string[] | undefined; reuse?: boolean } = {},
 ): Promise<Exported> {
   const save = dockerStream(['save', image], { env });
+  // Its failure is awaited below on every path; this only keeps a rejection that comes while the
+  // read is still failing from being reported as unhandled.
+  save.catch(() => {});
   // Looked up while the engine prepares the save stream, which takes longer. Records that cannot
   // be read mean only that every layer is compressed.
   const none = new Map<string, Layer>();
@@ -275,10 +278,15 @@ export async function storeIndex(
   store: Store,
   images: { exported: Exported; platform: Platform; source: string }[],
   tags: string[],
-  build?: { title: string; version: string; strategy: string },
+  build?: { title: string; version: string; strategy: string; annotations?: Record<string, string> },
 ): Promise<Descriptor> {
   const annotations = build
-    ? Object.fromEntries(Object.entries(BUILD_ANNOTATIONS).map(([k, key]) => [key, build[k as keyof typeof build]]))
+    ? {
+        ...build.annotations,
+        ...Object.fromEntries(
+          Object.entries(BUILD_ANNOTATIONS).map(([k, key]) => [key, build[k as keyof typeof BUILD_ANNOTATIONS]]),
+        ),
+      }
     : undefined;
   const index = assembleIndex(
     images.map((i) => ({

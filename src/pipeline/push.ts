@@ -206,7 +206,9 @@ export async function pushFromStore(
     for (const tag of platformTags[c.platform] ?? [])
       await client.putManifest(repo, tag, c.manifest.mediaType, jsonBytes(c.manifestJson));
   }
-  const index = target.index ? assembleIndex(children, o.format) : undefined;
+  // The store index's annotations (recipe, version, strategy, the checkout's source and revision)
+  // go with it; assembleIndex drops them for Docker's manifest list, which has no such field.
+  const index = target.index ? assembleIndex(children, o.format, target.index.annotations) : undefined;
   const bytes = index ? jsonBytes(index) : undefined;
   let digest = children[0]!.manifest.digest;
   for (const tag of o.tags) {

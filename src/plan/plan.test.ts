@@ -76,6 +76,41 @@ describe('planBuild', () => {
     expect(printed.publish.repository).toBe('r.example:5000/edge/demo');
   });
 
+  it("labels the images with the checkout's source, revision and created, under the recipe's labels and over them --label", async () => {
+    const dir = path.resolve('templates');
+    const checkout = {
+      source: 'https://git.example.org/edge/recipes',
+      revision: 'c'.repeat(40),
+      created: '2026-11-30T08:00:00Z',
+    };
+    const p = planBuild({
+      recipe: { ...recipe, labels: { 'org.opencontainers.image.source': 'https://example.org/demo', team: 'edge' } },
+      recipePath: 'recipes/demo.yaml',
+      platforms: parsePlatformList('amd64'),
+      template: { dockerfile: await readFile(path.join(dir, 'app.Dockerfile'), 'utf8'), dir },
+      indexFormat: 'oci',
+      checkout,
+      labels: { team: 'platform', 'org.opencontainers.image.created': '2026-12-01T00:00:00Z' },
+    });
+    const labels = p.targets[0]!.dockerfile.split('\n').filter((l) => l.startsWith('LABEL '));
+    expect(labels).toEqual(
+      expect.arrayContaining([
+        'LABEL org.opencontainers.image.source="https://example.org/demo"',
+        `LABEL org.opencontainers.image.revision="${'c'.repeat(40)}"`,
+        'LABEL org.opencontainers.image.created="2026-12-01T00:00:00Z"',
+        'LABEL team="platform"',
+      ]),
+    );
+    expect(labels.filter((l) => l.includes('image.source'))).toHaveLength(1);
+    // The index says what the labels say.
+    expect(p.annotations).toEqual({
+      'org.opencontainers.image.source': 'https://example.org/demo',
+      'org.opencontainers.image.revision': checkout.revision,
+      'org.opencontainers.image.created': '2026-12-01T00:00:00Z',
+    });
+    expect((await plan()).annotations).toEqual({});
+  });
+
   it('resolves sources per platform: URL variables, per-platform pins, the .dsc location in the pool', async () => {
     const [amd64, arm64] = (await plan()).targets;
     expect(amd64!.sources).toEqual([

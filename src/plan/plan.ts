@@ -81,6 +81,8 @@ export interface BuildPlan {
   secrets: string[];
   strategy: Strategy;
   bases: { build: string; runtime?: string };
+  /** org.opencontainers.image.* annotations of the index, beside the recipe, version and strategy. */
+  annotations: Record<string, string>;
   targets: TargetPlan[];
   /**
    * tags: with tagRule semver, the most a push moves (VERSION, MAJOR.MINOR, MAJOR, latest; the
@@ -114,6 +116,10 @@ export interface PlanInput {
   indexFormat: IndexFormat;
   /** quick (default): skip checks marked slow; all: run every check. */
   smoke?: 'quick' | 'all';
+  /** The git checkout the recipe is in: the images' source, revision and created labels. */
+  checkout?: { source?: string; revision: string; created?: string };
+  /** --label KEY=VALUE: over every other label. */
+  labels?: Record<string, string>;
 }
 
 export function supportedStrategies(recipe: Recipe): Strategy[] {
@@ -163,6 +169,7 @@ export function planBuild(input: PlanInput): BuildPlan {
   checkPlatforms(recipe, input.platforms);
   const target = input.push ? publishTarget(input.push) : undefined;
   const params = STRATEGY_PARAMS[strategy];
+  const derived = checkoutLabels(input.checkout);
   const recipeFiles = path.join(path.dirname(recipe.file), recipe.name);
   const files: ContextFile[] = [
     ...recipe.files.map((f) => ({ from: path.join(recipeFiles, f), to: `files/${f}`, within: recipeFiles })),
@@ -176,13 +183,17 @@ export function planBuild(input: PlanInput): BuildPlan {
     secrets: recipe.secrets,
     strategy,
     bases: { build: params.build, ...(params.runtime ? { runtime: params.runtime } : {}) },
+    annotations: indexAnnotations(derived, recipe.labels, input.labels),
     targets: input.platforms.map((platform) => {
       const slug = platformSlug(platform);
       const r = recipeFor(recipe, platform);
       return {
         platform,
         image: `mab/${recipe.name}:${recipe.version}-${strategy}-${slug}`,
-        dockerfile: generateDockerfile(input.template.dockerfile, strategy, recipe, platform, input.recipePath),
+        dockerfile: generateDockerfile(input.template.dockerfile, strategy, recipe, platform, input.recipePath, {
+          derived,
+          ...(input.labels ? { given: input.labels } : {}),
+        }),
         sources: r.sources.map((s) => resolveSource(s, platform, recipe.version)),
         artifacts: r.artifacts.map((a) => resolveSource({ kind: 'url', ...a }, platform, recipe.version)),
         files,
@@ -213,6 +224,24 @@ export function planJson(plan: BuildPlan): unknown {
     targets: plan.targets.map((t) => ({ ...t, platform: formatPlatform(t.platform) })),
     ...(plan.publish ? { publish: { ...plan.publish, repository: repositoryName(plan.publish.repository) } } : {}),
   };
+}
+
+/** As docker/metadata-action names them; the index carries the same as annotations. */
+function checkoutLabels(c: PlanInput['checkout']): Record<string, string> {
+  if (!c) return {};
+  return {
+    ...(c.source ? { 'org.opencontainers.image.source': c.source } : {}),
+    'org.opencontainers.image.revision': c.revision,
+    ...(c.created ? { 'org.opencontainers.image.created': c.created } : {}),
+  };
+}
+
+/** The index says what its images' labels say of where they come from and when. */
+function indexAnnotations(...layers: (Record<string, string> | undefined)[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of ['source', 'revision', 'created'].map((k) => `org.opencontainers.image.${k}`))
+    for (const l of layers) if (l?.[key] !== undefined) out[key] = l[key];
+  return out;
 }
 
 function plannedPackages(recipe: Recipe, strategy: Strategy, platform: Platform): PlannedPackage[] {

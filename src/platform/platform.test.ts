@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { formatPlatform, parsePlatform, parsePlatformList, platformInfo, platformSlug } from './platform.js';
+import {
+  SUPPORTED_PLATFORMS,
+  formatPlatform,
+  parsePlatform,
+  parsePlatformList,
+  platformInfo,
+  platformSlug,
+  platformSpellings,
+} from './platform.js';
 
 describe('parsePlatform', () => {
   // input → canonical; every canonical form must parse back to itself.
@@ -67,5 +75,31 @@ describe('platform lists and facts', () => {
       qemu: 'qemu-aarch64',
     });
     expect(platformSlug(parsePlatform('arm/v7'))).toBe('arm-v7');
+  });
+});
+
+describe('platformSpellings', () => {
+  it('lists exactly the lower-case spellings parsePlatform accepts', () => {
+    const spellings = new Set(platformSpellings());
+    const arches = ['amd64', 'x86_64', 'x86-64', 'arm64', 'aarch64', 'arm', 'armhf', 'armv7', 'armv7l', 'armel'];
+    arches.push('armv5', 'armv5te', 'armv6', 'armv6l', '386', 'i386', 'i686', 'x86', 'ppc64le', 'ppc64el');
+    arches.push('s390x', 'riscv64', 'mips', 'amd', 'arm32', 'ppc64');
+    const variants = ['', ...Array.from({ length: 11 }, (_, i) => `/v${i}`), '/x'];
+    let accepted = 0;
+    for (const os of ['', 'linux/', 'windows/'])
+      for (const arch of arches)
+        for (const v of variants) {
+          const text = `${os}${arch}${v}`;
+          let parses = true;
+          try {
+            parsePlatform(text);
+          } catch {
+            parses = false;
+          }
+          expect([text, spellings.has(text)]).toEqual([text, parses]);
+          if (parses) accepted++;
+        }
+    expect(spellings.size).toBe(accepted);
+    for (const p of SUPPORTED_PLATFORMS) expect(spellings.has(p)).toBe(true);
   });
 });

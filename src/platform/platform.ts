@@ -165,6 +165,32 @@ export function parsePlatform(input: string): Platform {
   return p;
 }
 
+/**
+ * Every spelling parsePlatform accepts, in lower case and without surrounding blanks: each alias,
+ * with or without "linux/", with or without a variant that names a known platform (or the
+ * baseline one it drops). For the recipe schema, which lists them for editors.
+ */
+export function platformSpellings(): string[] {
+  const variants = [undefined, 'v1', 'v8', ...new Set(Object.values(ARCHES).map((a) => a.variant))];
+  const out = new Set<string>();
+  for (const alias of Object.keys(ALIASES))
+    for (const os of ['', 'linux/'])
+      for (const v of variants) {
+        const spelling = `${os}${alias}${v ? `/${v}` : ''}`;
+        if (isPlatform(spelling)) out.add(spelling);
+      }
+  return [...out];
+}
+
+function isPlatform(text: string): boolean {
+  try {
+    parsePlatform(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function formatPlatform(p: Platform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }

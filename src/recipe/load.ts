@@ -12,22 +12,22 @@ import { parseSize } from '../util/size.js';
 import { MabError } from '../errors.js';
 import { formatPlatform, type Platform } from '../platform/platform.js';
 import { readArtifacts, readSources } from './load-sources.js';
+import { Reader, checkPath, platformAt, platformKeyed, seq } from './reader.js';
+import { ROOT, RULES } from './rules.js';
 import {
-  ABS,
-  ENV_KEY_RE,
-  NAME_RE,
-  ONE_LINE,
-  ONE_LINE_TEXT,
-  PACKAGE_RE,
-  PATH_RE,
-  Reader,
-  STEP_RE,
-  STEP_TEXT,
-  checkPath,
-  platformAt,
-  platformKeyed,
-  seq,
-} from './reader.js';
+  BUILD,
+  CROSS,
+  HEALTHCHECK,
+  HTTP_PROBE,
+  OVERRIDE,
+  RECIPE,
+  RUNTIME,
+  SMOKE_CHECK,
+  STRATEGIES,
+  STRATEGY,
+  keysOf,
+  ruleOf,
+} from './shape.js';
 import {
   STRATEGY_SECTIONS,
   type Healthcheck,
@@ -38,34 +38,7 @@ import {
   type StrategySupport,
 } from './types.js';
 
-/** Keys a per-platform override may set; each replaces the recipe's value for that platform. */
-const PART_KEYS = ['sources', 'artifacts', 'build', 'runtime', 'entrypoint', 'cmd', 'env', 'smoke'] as const;
-export const TOP_KEYS = [
-  'name',
-  'version',
-  'description',
-  'homepage',
-  'license',
-  'platforms',
-  'unsupported',
-  'overrides',
-  'files',
-  'strategies',
-  'workdir',
-  'user',
-  'ports',
-  'labels',
-  'healthcheck',
-  'max_size',
-  'secrets',
-  ...PART_KEYS,
-] as const;
-const REL_PATH_RE = /^[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]*$/;
-const USER_RE = /^([a-z_][a-z0-9_-]*|\d+)(:([a-z_][a-z0-9_-]*|\d+))?$/;
-const PKG = {
-  what: 'a Debian package name (lowercase letters, digits, + . -)',
-  fix: 'write the name apt lists, e.g. libssl3 or python3-flask; an architecture goes after a colon: gcc:arm64',
-};
+export const TOP_KEYS = keysOf(RECIPE);
 const DEFAULT_STRATEGIES: Partial<Record<StrategySection, StrategySupport>> = {
   single: { keep: [] },
   multistage: { keep: [] },
@@ -77,7 +50,7 @@ const packagePlaces = new WeakMap<Reader, Record<string, string[]>>();
 function packageList(r: Reader, m: YAMLMap<unknown, unknown>, key: string, where: string): string[] {
   const places = packagePlaces.get(r) ?? {};
   packagePlaces.set(r, places);
-  return r.list(m, key, where, PACKAGE_RE, PKG, (name, node) => {
+  return r.list(m, key, where, RULES.package, undefined, (name, node) => {
     (places[name.split(':')[0]!] ??= []).push(r.position(node));
     return name;
   });
@@ -108,15 +81,12 @@ export async function loadRecipeFile(file: string): Promise<Recipe> {
 /** `hasFile(name, f)`, when given, says whether the recipe's directory (beside the file, named NAME) holds f. */
 export function parseRecipe(file: string, text: string, hasFile?: (name: string, f: string) => boolean): Recipe {
   const r = new Reader(file, text);
-  const top = r.map(r.parse(), 'the recipe', TOP_KEYS, ['name', 'version', 'platforms', 'entrypoint']);
-  const name = r.str(top, 'name', 'recipe', NAME_RE, 'a lowercase name (letters, digits, . _ -)')!;
+  const top = r.map(r.parse(), 'the recipe', TOP_KEYS, RECIPE.required);
+  const rule = (key: string) => ruleOf(RECIPE, key);
+  const name = r.str(top, 'name', 'recipe', rule('name'))!;
   const version = r.str(top, 'version', 'recipe')!;
   if (!semver.valid(version))
-    throw r.fail(
-      r.node(top, 'version'),
-      `version "${version}" is not semantic versioning`,
-      'write MAJOR.MINOR.PATCH, e.g. 1.0.20',
-    );
+    throw r.fail(r.node(top, 'version'), `version "${version}" is not ${RULES.version.what}`, RULES.version.fix);
 
   const platformsNode = r.node(top, 'platforms');
   const platforms: Platform[] = r
@@ -126,7 +96,7 @@ export function parseRecipe(file: string, text: string, hasFile?: (name: string,
     throw r.fail(platformsNode, 'platforms is empty', 'list at least one, e.g. [linux/amd64, linux/arm64]');
   const platformNames = platforms.map(formatPlatform);
 
-  const files = r.list(top, 'files', 'recipe', REL_PATH_RE, "a path relative to the recipe's directory", (p, at) =>
+  const files = r.list(top, 'files', 'recipe', rule('files'), undefined, (p, at) =>
     checkPath(r, at, p, "files must stay inside the recipe's directory"),
   );
   const filesNode = r.node(top, 'files');
@@ -138,20 +108,15 @@ export function parseRecipe(file: string, text: string, hasFile?: (name: string,
         `put it there (a recipe's files live in a directory named after it, beside ${path.basename(file)}), or drop it from files:`,
       );
   });
-  const ports = r
-    .list(top, 'ports', 'recipe', /^\d{1,5}(\/(tcp|udp))?$/, {
-      what: 'a port number, optionally /tcp or /udp',
-      fix: 'e.g. 8080 or 5683/udp',
-    })
-    .map((p) => (p.includes('/') ? p : `${p}/tcp`));
+  const ports = r.list(top, 'ports', 'recipe', rule('ports')).map((p) => (p.includes('/') ? p : `${p}/tcp`));
   const parts = readParts(r, top, '', platformNames);
   return {
     file,
     name,
     version,
-    description: r.str(top, 'description', 'recipe', ONE_LINE, ONE_LINE_TEXT),
-    homepage: r.str(top, 'homepage', 'recipe', ONE_LINE, ONE_LINE_TEXT),
-    license: r.str(top, 'license', 'recipe', ONE_LINE, ONE_LINE_TEXT),
+    description: r.str(top, 'description', 'recipe', rule('description')),
+    homepage: r.str(top, 'homepage', 'recipe', rule('homepage')),
+    license: r.str(top, 'license', 'recipe', rule('license')),
     platforms,
     unsupported: readUnsupported(r, r.node(top, 'unsupported'), platformNames),
     overrides: readOverrides(r, r.node(top, 'overrides'), platformNames),
@@ -164,41 +129,29 @@ export function parseRecipe(file: string, text: string, hasFile?: (name: string,
     entrypoint: parts.entrypoint ?? [],
     cmd: parts.cmd ?? [],
     env: parts.env ?? {},
-    workdir: r.str(top, 'workdir', 'recipe', PATH_RE, 'an absolute path'),
-    user: r.str(top, 'user', 'recipe', USER_RE, 'a user name or uid, optionally :group'),
+    workdir: r.str(top, 'workdir', 'recipe', rule('workdir')),
+    user: r.str(top, 'user', 'recipe', rule('user')),
     ports,
-    labels: top.has('labels')
-      ? r.stringMap(
-          r.node(top, 'labels')!,
-          'labels',
-          LABEL_KEY_RE,
-          'a label key in reverse-DNS form (org.example.thing)',
-        )
-      : {},
+    labels: top.has('labels') ? r.stringMap(r.node(top, 'labels')!, 'labels', RULES.labelKey) : {},
     ...(top.has('healthcheck') ? { healthcheck: readHealthcheck(r, r.node(top, 'healthcheck')) } : {}),
     maxSize: readMaxSize(r, r.node(top, 'max_size'), platformNames),
-    secrets: r.list(top, 'secrets', 'recipe', SECRET_ID_RE, 'a secret id (lowercase letters, digits, _ and -)'),
+    secrets: r.list(top, 'secrets', 'recipe', rule('secrets')),
     smoke: parts.smoke ?? [],
     packageAt: packagePlaces.get(r) ?? {},
   };
 }
 
-// Build secret ids: they become /run/secrets/ID inside build steps.
-export const SECRET_ID_RE = /^[a-z][a-z0-9_-]{0,63}$/;
-// Label keys as the OCI image spec recommends: reverse-DNS, lowercase.
-const LABEL_KEY_RE = /^[a-z0-9]+([.-][a-z0-9]+)*$/;
-const DURATION_RE = /^\d+(ms|s|m|h)$/;
+/** Build secret ids, as `--secret id=ID` must give them too. */
+export const SECRET_ID_RE = RULES.secretId.re;
 
 function readHealthcheck(r: Reader, node: Node | undefined): Healthcheck {
-  const m = r.map(node, 'healthcheck', ['run', 'interval', 'timeout', 'retries'], ['run']);
+  const m = r.map(node, 'healthcheck', keysOf(HEALTHCHECK), HEALTHCHECK.required);
   const run = r.list(m, 'run', 'healthcheck');
   if (run.length === 0)
     throw r.fail(m, 'healthcheck.run is empty', 'give the command as a list, e.g. [/usr/local/bin/app, --check]');
-  const d = 'a duration such as 30s, 500ms or 1m';
   const hc: Healthcheck = { run };
-  const interval = r.str(m, 'interval', 'healthcheck', DURATION_RE, d);
-  const timeout = r.str(m, 'timeout', 'healthcheck', DURATION_RE, d);
-  const retries = r.str(m, 'retries', 'healthcheck', /^\d{1,3}$/, 'a number of retries');
+  const str = (key: string) => r.str(m, key, 'healthcheck', ruleOf(HEALTHCHECK, key));
+  const [interval, timeout, retries] = [str('interval'), str('timeout'), str('retries')];
   if (interval) hc.interval = interval;
   if (timeout) hc.timeout = timeout;
   if (retries) hc.retries = Number(retries);
@@ -215,12 +168,12 @@ function readParts(
   const out: Partial<PlatformParts> = {};
   const at = (k: string) => `${prefix}${k}`;
   if (m.has('build')) {
-    const b = r.map(r.node(m, 'build'), at('build'), ['packages', 'steps', 'caches']);
+    const b = r.map(r.node(m, 'build'), at('build'), keysOf(BUILD), BUILD.required);
     out.build = {
       packages: packageList(r, b, 'packages', at('build')),
-      steps: r.list(b, 'steps', at('build'), STEP_RE, STEP_TEXT),
-      caches: r.list(b, 'caches', at('build'), PATH_RE, ABS, (p, item) => {
-        if (p.replace(/\/+$/, '') === '')
+      steps: r.list(b, 'steps', at('build'), ruleOf(BUILD, 'steps')),
+      caches: r.list(b, 'caches', at('build'), ruleOf(BUILD, 'caches'), undefined, (p, item) => {
+        if (ROOT.test(p))
           throw r.fail(
             item,
             'build.caches cannot be "/": it would hide the whole build stage',
@@ -231,13 +184,13 @@ function readParts(
     };
   }
   if (m.has('runtime')) {
-    const rt = r.map(r.node(m, 'runtime'), at('runtime'), ['packages', 'keep'], ['keep']);
+    const rt = r.map(r.node(m, 'runtime'), at('runtime'), keysOf(RUNTIME), RUNTIME.required);
     out.runtime = {
       packages: packageList(r, rt, 'packages', at('runtime')),
-      keep: r.list(rt, 'keep', at('runtime'), PATH_RE, ABS, (p, item) => checkPath(r, item, p)),
+      keep: r.list(rt, 'keep', at('runtime'), ruleOf(RUNTIME, 'keep'), undefined, (p, item) => checkPath(r, item, p)),
     };
   }
-  if (m.has('env')) out.env = r.stringMap(r.node(m, 'env')!, at('env'), ENV_KEY_RE, 'an environment variable name');
+  if (m.has('env')) out.env = r.stringMap(r.node(m, 'env')!, at('env'), RULES.envKey);
   if (m.has('entrypoint')) out.entrypoint = r.list(m, 'entrypoint', prefix ? prefix.slice(0, -1) : 'recipe');
   if (m.has('cmd')) out.cmd = r.list(m, 'cmd', prefix ? prefix.slice(0, -1) : 'recipe');
   if (m.has('sources')) out.sources = readSources(r, r.node(m, 'sources'), at('sources'), platforms);
@@ -292,13 +245,16 @@ function readOverrides(r: Reader, node: Node | undefined, supported: string[]): 
       throw r.fail(key, `overrides.${p}: ${p} is not in platforms`, `override one of ${supported.join(', ')}`);
   });
   return Object.fromEntries(
-    entries.map(([p, v]) => [p, readParts(r, r.map(v, `overrides.${p}`, PART_KEYS), `overrides.${p}.`, supported)]),
+    entries.map(([p, v]) => [
+      p,
+      readParts(r, r.map(v, `overrides.${p}`, keysOf(OVERRIDE)), `overrides.${p}.`, supported),
+    ]),
   );
 }
 
 function readStrategies(r: Reader, node: Node | undefined): Partial<Record<StrategySection, StrategySupport>> {
   if (node === undefined) return structuredClone(DEFAULT_STRATEGIES);
-  const m = r.map(node, 'strategies', STRATEGY_SECTIONS);
+  const m = r.map(node, 'strategies', keysOf(STRATEGIES));
   const out: Partial<Record<StrategySection, StrategySupport>> = {};
   for (const pair of m.items) {
     const name = String((pair.key as { value: unknown }).value) as StrategySection;
@@ -320,13 +276,9 @@ function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strat
       continue;
     }
     const w = `strategies.${name}`;
-    const s = r.map(
-      value,
-      w,
-      name === 'cross' ? ['keep', 'packages', 'tools', 'toolchain', 'steps'] : ['keep'],
-      name === 'cross' ? ['steps'] : [],
-    );
-    const keep = r.list(s, 'keep', w, PATH_RE, ABS, (p, item) => checkPath(r, item, p));
+    const shape = name === 'cross' ? CROSS : STRATEGY;
+    const s = r.map(value, w, keysOf(shape), shape.required);
+    const keep = r.list(s, 'keep', w, ruleOf(shape, 'keep'), undefined, (p, item) => checkPath(r, item, p));
     out[name] =
       name !== 'cross'
         ? { keep }
@@ -336,7 +288,7 @@ function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strat
               packages: packageList(r, s, 'packages', w),
               tools: packageList(r, s, 'tools', w),
               toolchain: r.flag(s, 'toolchain', w),
-              steps: r.list(s, 'steps', w, STEP_RE, STEP_TEXT),
+              steps: r.list(s, 'steps', w, ruleOf(CROSS, 'steps')),
             },
           };
   }
@@ -352,9 +304,9 @@ function readStrategies(r: Reader, node: Node | undefined): Partial<Record<Strat
 function readSmoke(r: Reader, node: Node | undefined, at: string): SmokeCheck[] {
   return seq(r, node, at, 'name: …" entries with run and expect; e.g. "- name: version').map((item, i) => {
     const where = `${at}[${i}]`;
-    const m = r.map(item as Node, where, ['name', 'run', 'shell', 'http', 'expect', 'slow'], ['expect']);
+    const m = r.map(item as Node, where, keysOf(SMOKE_CHECK), SMOKE_CHECK.required);
     const slow = r.flag(m, 'slow', where) ? { slow: true } : {};
-    if (['run', 'shell', 'http'].filter((k) => m.has(k)).length !== 1)
+    if (SMOKE_CHECK.exactlyOne!.filter((k) => m.has(k)).length !== 1)
       throw r.fail(
         m,
         `${where} needs exactly one of run (a command), shell (a script for mab's helper shell) or http (a port and path to GET)`,
@@ -371,9 +323,9 @@ function readSmoke(r: Reader, node: Node | undefined, at: string): SmokeCheck[] 
       );
     }
     if (m.has('http')) {
-      const h = r.map(r.node(m, 'http'), `${where}.http`, ['port', 'path'], ['port']);
-      const port = Number(r.str(h, 'port', `${where}.http`, /^\d{1,5}$/, 'a TCP port number'));
-      const path = r.str(h, 'path', `${where}.http`, /^\/\S*$/, 'a URL path starting with /') ?? '/';
+      const h = r.map(r.node(m, 'http'), `${where}.http`, keysOf(HTTP_PROBE), HTTP_PROBE.required);
+      const port = Number(r.str(h, 'port', `${where}.http`, ruleOf(HTTP_PROBE, 'port')));
+      const path = r.str(h, 'path', `${where}.http`, ruleOf(HTTP_PROBE, 'path')) ?? '/';
       return {
         name: r.str(m, 'name', where) ?? `GET :${port}${path}`,
         at: r.position(item as Node),
@@ -383,7 +335,7 @@ function readSmoke(r: Reader, node: Node | undefined, at: string): SmokeCheck[] 
       };
     }
     if (m.has('shell')) {
-      const shell = r.str(m, 'shell', where, /\S/, 'a shell script')!;
+      const shell = r.str(m, 'shell', where, ruleOf(SMOKE_CHECK, 'shell'))!;
       return {
         name: r.str(m, 'name', where) ?? shell.trim().split('\n')[0]!,
         at: r.position(item as Node),

@@ -5,32 +5,12 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node, type YAMLMap } from 'yaml';
 import { MabError, closest } from '../errors.js';
 import { formatPlatform, parsePlatform, type Platform } from '../platform/platform.js';
-
-export const PACKAGE_RE = /^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9]+)?$/; // Debian policy 5.6.1, optional :arch
-export const PATH_RE = /^\/[A-Za-z0-9._+@/-]*$/;
-export const FILE_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
-export const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-export const NAME_RE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-export const SHA256_RE = /^[a-f0-9]{64}$/;
-export const ABS = 'an absolute path without spaces or shell characters';
-/** Values that become ENV or LABEL lines: a line break would end the instruction. */
-export const ONE_LINE = /^[^\r\n]*$/;
-export const ONE_LINE_TEXT = 'text on one line';
-/**
- * A build step is one shell command line of a RUN instruction: a line break would end it and start
- * an instruction of the recipe's own, a trailing backslash would continue it into the template's
- * next line, and a heredoc marker (<<WORD) would make BuildKit read the template's next lines as
- * its body.
- */
-export const STEP_RE = /^(?!.*<<)[^\r\n]*[^\s\\]\s*$/;
-export const STEP_TEXT =
-  'one shell command line (no line break, no trailing backslash, no << heredoc); put a longer script in files: and run it';
-// Control characters (but tab and line feed, which the rules of each field decide on) have no
-// place in any recipe value: a NUL, for one, would go raw into a LABEL.
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
+import { CONTROL, DOT_DOT, ONE_LINE, RULES, type Rule } from './rules.js';
 
 /** What a value was expected to be, and, where it helps, how to write it. */
-export type Expected = string | { what: string; fix: string };
+export type Expected = string | { what: string; fix?: string };
+/** A pattern and, beside it, what it means; or a Rule, which carries both. */
+type Check = RegExp | Rule;
 
 export class Reader {
   private lines = new LineCounter();
@@ -102,15 +82,16 @@ export class Reader {
     map: YAMLMap<unknown, unknown>,
     key: string,
     where: string,
-    re?: RegExp,
+    check?: Check,
     expected?: Expected,
   ): string | undefined {
     const node = map.get(key, true) as Node | undefined;
     if (node === undefined) return undefined;
-    return this.scalar(node, `${where}.${key}`, re, expected);
+    return this.scalar(node, `${where}.${key}`, check, expected);
   }
 
-  scalar(node: Node, where: string, re?: RegExp, expected?: Expected): string {
+  scalar(node: Node, where: string, check?: Check, expected: Expected | undefined = ruleOf(check)): string {
+    const re = check instanceof RegExp ? check : check?.re;
     if (!isScalar(node) || node.value === null || typeof node.value === 'object')
       throw this.fail(node, `${where} must be a string`, 'write a single value');
     // As the user wrote it: YAML reads `version: 1.0` as the number 1, and `1.10` as 1.1.
@@ -138,7 +119,7 @@ export class Reader {
     map: YAMLMap<unknown, unknown>,
     key: string,
     where: string,
-    re?: RegExp,
+    check?: Check,
     expected?: Expected,
     each?: (value: string, at: Node) => string,
   ): string[] {
@@ -146,18 +127,18 @@ export class Reader {
     if (node === undefined) return [];
     if (!isSeq(node)) throw this.fail(node, `${where}.${key} must be a list`, `write it as [a, b] or as "- a" lines`);
     return node.items.map((item, i) => {
-      const v = this.scalar(item as Node, `${where}.${key}[${i}]`, re, expected);
+      const v = this.scalar(item as Node, `${where}.${key}[${i}]`, check, expected);
       return each ? each(v, item as Node) : v;
     });
   }
 
   /** An optional true/false key; absent means false. */
   flag(map: YAMLMap<unknown, unknown>, key: string, where: string): boolean {
-    return this.str(map, key, where, /^(true|false)$/, 'true or false') === 'true';
+    return this.str(map, key, where, RULES.flag) === 'true';
   }
 
-  /** A mapping of free-form keys (each matching keyRe) to one-line string values: env, labels. */
-  stringMap(node: Node, where: string, keyRe: RegExp, expected: string): Record<string, string> {
+  /** A mapping of free-form keys (each passing `key`) to one-line string values: env, labels. */
+  stringMap(node: Node, where: string, key: Check, expected?: Expected): Record<string, string> {
     const m = this.map(
       node,
       where,
@@ -165,8 +146,8 @@ export class Reader {
     );
     return Object.fromEntries(
       m.items.map((pair) => {
-        const key = this.scalar(pair.key as Node, `${where} key`, keyRe, expected);
-        return [key, this.scalar(pair.value as Node, `${where}.${key}`, ONE_LINE, ONE_LINE_TEXT)];
+        const k = this.scalar(pair.key as Node, `${where} key`, key, expected);
+        return [k, this.scalar(pair.value as Node, `${where}.${k}`, ONE_LINE)];
       }),
     );
   }
@@ -174,6 +155,11 @@ export class Reader {
   node(map: YAMLMap<unknown, unknown>, key: string): Node | undefined {
     return map.get(key, true) as Node | undefined;
   }
+}
+
+/** A rule says what it expects itself; a bare pattern is said as itself. */
+function ruleOf(check: Check | undefined): Expected | undefined {
+  return check instanceof RegExp ? undefined : check;
 }
 
 export function platformAt(r: Reader, at: Node | null | undefined, text: string): Platform {
@@ -190,7 +176,7 @@ export function checkPath(
   p: string,
   why = 'paths cannot leave the image root',
 ): string {
-  if (p.split('/').includes('..')) throw r.fail(at, `path "${p}" contains "..": ${why}`, 'write the path without ".."');
+  if (DOT_DOT.test(p)) throw r.fail(at, `path "${p}" contains "..": ${why}`, 'write the path without ".."');
   return p;
 }
 

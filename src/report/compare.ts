@@ -5,6 +5,7 @@
  */
 import { formatBytes } from '../util/io.js';
 import type { SizeReport } from './report.js';
+import { COMPARE_TERMS } from './notes.js';
 import { table } from './table.js';
 
 export const COMPARE_KIND = 'mab/compare';
@@ -17,7 +18,10 @@ export interface CompareCell {
   layers: number;
   buildSeconds?: number;
   smoke?: { passed: number; total: number };
-  /** Taken from the store: its plan had not changed since it was built. */
+  /**
+   * Not built by this run: the store's build of the same plan (checked by compare), or the
+   * engine's image of the same plan and bases (the build's own check: execute.ts, "unchanged").
+   */
   reused: boolean;
   /** Baseline size ÷ this size (2 = half the size), and the share saved, for download and unpacked. */
   vsBaseline?: { compressed: number; uncompressed: number; savedCompressed: number; savedUncompressed: number };
@@ -40,7 +44,8 @@ export function compareReports(
   recipe: string,
   version: string,
   reports: Record<string, SizeReport>,
-  reused: Record<string, boolean>,
+  /** By strategy, the platforms that were not built again. */
+  reused: Record<string, string[]>,
 ): Comparison {
   const strategies = Object.keys(reports);
   const baseline = strategies.includes('single') ? 'single' : strategies[0]!;
@@ -61,7 +66,7 @@ export function compareReports(
               smoke: { passed: p.build.smoke.filter((s) => s.passed).length, total: p.build.smoke.length },
             }
           : {}),
-        reused: reused[strategy] ?? false,
+        reused: reused[strategy]?.includes(p.platform) ?? false,
         ...(base
           ? {
               vsBaseline: {
@@ -85,7 +90,8 @@ const ratio = (c: CompareCell, k: 'compressed' | 'uncompressed') => {
   return `${v[k].toFixed(v[k] < 10 ? 2 : 1)}× (${saved >= 0 ? '-' : '+'}${Math.abs(100 * saved).toFixed(1)} %)`;
 };
 
-function rows(c: Comparison): { head: string[]; rows: string[][] } {
+/** The matrix, a row per cell (in `c.cells` order); text, Markdown and HTML are made from these rows. */
+export function compareRows(c: Comparison): { head: string[]; rows: string[][] } {
   return {
     head: [
       'STRATEGY',
@@ -110,16 +116,15 @@ function rows(c: Comparison): { head: string[]; rows: string[][] } {
   };
 }
 
-const FOOT =
-  'N× = the baseline is N times this size; (-N %) = N % smaller.\n* = reused from the store: the time is that of its build.';
+const FOOT = COMPARE_TERMS.join('\n');
 
 export function compareText(c: Comparison): string {
-  const t = rows(c);
+  const t = compareRows(c);
   return `${c.recipe} ${c.version}: ${c.strategies.length} strategies × ${c.platforms.length} platforms\n\n${table(t.head, t.rows)}\n\n${FOOT}\n`;
 }
 
 export function compareMarkdown(c: Comparison): string {
-  const t = rows(c);
+  const t = compareRows(c);
   const align = t.head.map((h) => (['STRATEGY', 'PLATFORM', 'SMOKE'].includes(h) ? '---' : '---:'));
   return [
     `### Strategies compared: ${c.recipe} ${c.version}`,

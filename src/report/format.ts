@@ -4,6 +4,7 @@
  */
 import { formatBytes } from '../util/io.js';
 import type { PlatformReport, SizeReport } from './report.js';
+import { SIZE_TERMS, STORED_COMPRESSION } from './notes.js';
 import { table } from './table.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
@@ -21,20 +22,20 @@ const baseText = (p: PlatformReport) =>
         : 'none';
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-interface Section {
+export interface Section {
   title: string;
   head: string[];
   rows: string[][];
 }
 
-function title(r: SizeReport): string {
+export function title(r: SizeReport): string {
   const where = `${r.source} ${r.target}`;
   return r.recipe
     ? `${r.recipe}${r.version ? ` ${r.version}` : ''}${r.strategy ? ` (${r.strategy})` : ''}, ${where}`
     : where;
 }
 
-const NUMERIC = new Set([
+export const NUMERIC = new Set([
   '#',
   'DOWNLOAD',
   'UNPACKED',
@@ -46,10 +47,12 @@ const NUMERIC = new Set([
   'SIZE',
   'LAYER',
   'BYTES',
+  'TIME',
 ]);
-const CODE = new Set(['PATH', 'INSTRUCTION']);
+export const CODE = new Set(['PATH', 'INSTRUCTION']);
 
-function sections(r: SizeReport, instructionWidth: number): Section[] {
+/** Every table of the report, in order; text, Markdown and HTML are made from these rows. */
+export function sections(r: SizeReport, instructionWidth: number): Section[] {
   const out: Section[] = [
     {
       title: 'Platforms',
@@ -79,7 +82,7 @@ function sections(r: SizeReport, instructionWidth: number): Section[] {
         [l.fromBase ? 'base' : '', l.sharedWith.length ? `${l.sharedWith.length} other` : '']
           .filter(Boolean)
           .join(', ') || '-',
-        clip(l.createdBy ?? '?', instructionWidth),
+        clip(l.instruction ?? l.createdBy ?? '?', instructionWidth),
       ]),
     });
     if (p.largest.length)
@@ -94,11 +97,17 @@ function sections(r: SizeReport, instructionWidth: number): Section[] {
         head: ['BYTES', 'LAYERS', 'PATH'],
         rows: p.wasted.paths.map((w) => [formatBytes(w.bytes), String(w.layers), w.path]),
       });
+    if (p.build?.smoke.length)
+      out.push({
+        title: `Smoke checks of ${p.platform} (build of ${p.build.builtAt.slice(0, 16).replace('T', ' ')} UTC)`,
+        head: ['CHECK', 'RESULT', 'TIME'],
+        rows: p.build.smoke.map((c) => [c.name, c.passed ? 'pass' : 'FAIL', `${c.seconds.toFixed(1)} s`]),
+      });
   }
   return out;
 }
 
-function sharedLine(r: SizeReport): string {
+export function sharedLine(r: SizeReport): string {
   return r.platforms.length > 1
     ? `Shared between platforms: ${r.shared.layers} layer${r.shared.layers === 1 ? '' : 's'}, ${formatBytes(r.shared.compressed)} downloaded once per host.`
     : '';
@@ -109,7 +118,8 @@ export function reportText(r: SizeReport): string {
   for (const s of sections(r, 44)) parts.push(s.title, table(s.head, s.rows), '');
   const shared = sharedLine(r);
   if (shared) parts.push(shared);
-  parts.push("DOWNLOAD = config + compressed layers (what a pull fetches); UNPACKED = the layers' tar bytes.");
+  parts.push(SIZE_TERMS);
+  if (r.source === 'store') parts.push(...STORED_COMPRESSION);
   return parts.join('\n') + '\n';
 }
 

@@ -1,143 +1,232 @@
 /**
- * Reports as one self-contained HTML file: no external URL, so it opens from a CI artifact or an
- * e-mail attachment offline. The data is embedded as JSON and drawn as SVG bar charts by a small
- * inline script: the strategy × platform matrix (download and unpacked) and, per image, a bar of
- * its layers. The tables are written out too, so the numbers read without the script.
+ * The reports as one self-contained HTML page: inline CSS and SVG, no script and no external URL,
+ * so it opens from a CI artifact or an e-mail attachment offline. `mab report --html` and
+ * `mab compare --html` are made by the same parts: the size report's tables (the very rows of
+ * the text report, format.ts), bar charts on a log scale (chart.ts), and the footnotes
+ * (notes.ts). The report's JSON is embedded too, for tools.
+ *
+ * The page takes the window's width: the charts are CSS grids, long instructions and paths wrap,
+ * and a table that still does not fit scrolls inside its own box, never the page.
  */
-import { formatBytes } from '../util/io.js';
-import type { CompareCell } from './compare.js';
+import { barChart, esc, type BarGroup, type LegendItem } from './chart.js';
+import { compareRows, type Comparison } from './compare.js';
+import { CODE, NUMERIC, sections, sharedLine, title } from './format.js';
+import { COMPARE_TERMS, REUSED, SIZE_TERMS, STORED_COMPRESSION } from './notes.js';
 import type { SizeReport } from './report.js';
+import { formatBytes } from '../util/io.js';
 
-export interface HtmlInput {
-  title: string;
-  /** The matrix, for `mab compare`; none for a single report. */
-  cells?: CompareCell[];
-  baseline?: string;
-  /** Size reports by strategy (or by target for a single report). */
-  reports: Record<string, SizeReport>;
+// Series colours (Tableau 10), told apart in print and by most colour-blind readers; base layers grey.
+const CSS = `
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, sans-serif; color: #222; margin: 0 auto; padding: 16px; max-width: 80rem; }
+h1 { font-size: 1.5rem; margin: 0 0 4px; overflow-wrap: anywhere; }
+h2 { font-size: 1.2rem; margin: 32px 0 8px; padding-bottom: 2px; border-bottom: 1px solid #ddd; overflow-wrap: anywhere; }
+h3 { font-size: 1rem; margin: 20px 0 6px; overflow-wrap: anywhere; }
+p.sub { color: #555; margin: 0 0 16px; overflow-wrap: anywhere; }
+figure.chart { margin: 16px 0 28px; }
+figcaption { font-weight: 600; margin-bottom: 8px; }
+figcaption .scale { font-weight: normal; color: #666; font-size: 12px; }
+.bars { display: grid; grid-template-columns: minmax(0, max-content) minmax(6rem, 1fr) max-content; column-gap: 8px; align-items: center; }
+.bars .group { grid-column: 1 / -1; font-weight: 600; font-size: 13px; padding-top: 8px; overflow-wrap: anywhere; }
+.bars .label { font-size: 13px; max-width: min(40vw, 32rem); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.bars .value { font-size: 12px; white-space: nowrap; text-align: right; font-variant-numeric: tabular-nums; }
+svg.bar { display: block; width: 100%; height: 22px; }
+svg.axis { display: block; width: 100%; height: 22px; overflow: visible; }
+svg.axis line { stroke: #888; }
+svg.axis text { font: 11px system-ui, sans-serif; fill: #555; }
+line.grid { stroke: #e4e4e4; }
+.s0 { fill: #4e79a7; } .s1 { fill: #f28e2b; } .s2 { fill: #59a14f; } .s3 { fill: #e15759; }
+.s4 { fill: #76b7b2; } .s5 { fill: #edc948; } .s6 { fill: #b07aa1; } .s7 { fill: #9c755f; }
+.base { fill: #bab0ac; }
+ul.legend { list-style: none; padding: 0; margin: 10px 0 0; display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 13px; }
+svg.swatch { width: 12px; height: 12px; vertical-align: -1px; margin-right: 6px; }
+div.table { max-width: 100%; overflow-x: auto; }
+table { border-collapse: collapse; margin: 4px 0 12px; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: left; vertical-align: top; }
+th { background: #f5f5f5; font-weight: 600; }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+.num.nowrap { white-space: nowrap; }
+td code { font-size: 12px; overflow-wrap: anywhere; }
+.mark { color: #b35900; font-weight: 700; cursor: help; }
+.notes { color: #555; font-size: 13px; }
+.notes p { margin: 4px 0; }
+@media (max-width: 720px) {
+  body { padding: 10px; }
+  table { font-size: 12px; }
+  th, td { padding: 2px 4px; }
+  svg.axis text.thin { display: none; }
+}`;
+
+interface Table {
+  head: string[];
+  rows: string[][];
+  /** Attributes of each row's <tr>. */
+  rowAttrs?: (i: number) => string;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function tables(input: HtmlInput): string {
-  const out: string[] = [];
-  if (input.cells) {
-    out.push(
-      '<table><tr><th>strategy</th><th>platform</th><th>download</th><th>unpacked</th><th>build</th><th>smoke</th></tr>',
-    );
-    for (const c of input.cells)
-      out.push(
-        `<tr><td>${esc(c.strategy)}</td><td>${esc(c.platform)}</td><td>${formatBytes(c.compressed)}</td><td>${formatBytes(c.uncompressed)}</td><td>${c.buildSeconds === undefined ? '-' : `${c.buildSeconds.toFixed(1)} s`}</td><td>${c.smoke ? `${c.smoke.passed}/${c.smoke.total}` : '-'}</td></tr>`,
-      );
-    out.push('</table>');
-  }
-  for (const [name, r] of Object.entries(input.reports)) {
-    for (const p of r.platforms) {
-      out.push(
-        `<h3>${esc(name)} · ${esc(p.platform)}</h3><table><tr><th>#</th><th>download</th><th>unpacked</th><th>instruction</th></tr>`,
-      );
-      for (const [i, l] of p.layers.entries())
-        out.push(
-          `<tr><td>${i + 1}</td><td>${formatBytes(l.compressed)}</td><td>${formatBytes(l.uncompressed)}</td><td><code>${esc(l.createdBy ?? '?')}</code></td></tr>`,
-        );
-      out.push('</table>');
-    }
-  }
-  return out.join('\n');
+function table(t: Table): string {
+  // Sizes and counts are right-aligned and kept on one line; ratios may wrap at their space.
+  const cls = (h: string) =>
+    NUMERIC.has(h) ? ' class="num nowrap"' : h.startsWith('VS ') ? ' class="num"' : CODE.has(h) ? ' class="code"' : '';
+  const cell = (h: string, raw: string) => {
+    // A number stays with its unit when a narrow column wraps ("(-99.8 %)", "127.2 MB").
+    const text = CODE.has(h) ? raw : raw.replace(/(\d) (?=(%|[KMG]?B|s)(\W|$))/g, '$1\u00a0');
+    const body = CODE.has(h)
+      ? `<code>${esc(text)}</code>`
+      : h === 'BUILD' && text.endsWith('*')
+        ? `${esc(text.slice(0, -1))}<span class="mark" title="${REUSED}">*</span>`
+        : esc(text);
+    return `<td${cls(h)}>${body}</td>`;
+  };
+  return [
+    '<div class="table"><table>',
+    `<thead><tr>${t.head.map((h) => `<th scope="col"${cls(h)}>${esc(h.toLowerCase())}</th>`).join('')}</tr></thead><tbody>`,
+    ...t.rows.map((r, i) => `<tr${t.rowAttrs?.(i) ?? ''}>${r.map((c, k) => cell(t.head[k]!, c)).join('')}</tr>`),
+    '</tbody></table></div>',
+  ].join('\n');
 }
 
-// The drawing code runs in the browser; it is plain ES2017 with no dependencies.
-const SCRIPT = String.raw`
-const data = JSON.parse(document.getElementById('mab-data').textContent);
-const NS = 'http://www.w3.org/2000/svg';
-const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#9c755f'];
-const fmt = (n) => { const u = ['B', 'KB', 'MB', 'GB']; let i = 0; while (n >= 1000 && i < 3) { n /= 1000; i++; } return (i ? n.toFixed(n < 10 ? 2 : 1) : n) + ' ' + u[i]; };
-function el(name, attrs, parent, text) {
-  const e = document.createElementNS(NS, name);
-  for (const k in attrs) e.setAttribute(k, attrs[k]);
-  if (text !== undefined) e.textContent = text;
-  if (parent) parent.appendChild(e);
-  return e;
+/** Every table of a size report after its summary, each under a heading of `level`. */
+function reportTables(r: SizeReport, level: 'h2' | 'h3'): string {
+  return sections(r, Infinity)
+    .slice(1)
+    .map((s) => `<${level}>${esc(s.title)}</${level}>\n${table(s)}`)
+    .join('\n');
 }
-// Grouped bars: one group per platform, one bar per strategy.
-function matrixChart(id, key, label) {
-  const groups = [...new Set(data.cells.map((c) => c.platform))];
-  const series = [...new Set(data.cells.map((c) => c.strategy))];
-  const max = Math.max(...data.cells.map((c) => c[key]));
-  const barW = 28, gap = 36, h = 260, top = 30, left = 70;
-  const w = Math.max(640, left + groups.length * (series.length * barW + gap) + 180);
-  const svg = el('svg', { class: 'chart', 'data-chart': id, width: w, height: h + 70, viewBox: '0 0 ' + w + ' ' + (h + 70) });
-  el('text', { x: 4, y: 18, class: 'title' }, svg, label);
-  groups.forEach((g, gi) => {
-    const x0 = left + gi * (series.length * barW + gap);
-    series.forEach((s, si) => {
-      const c = data.cells.find((x) => x.platform === g && x.strategy === s);
-      if (!c) return;
-      const bh = Math.max(1, (c[key] / max) * h);
-      const r = el('rect', { class: 'bar', x: x0 + si * barW, y: top + h - bh, width: barW - 4, height: bh, fill: COLORS[si % COLORS.length], 'data-strategy': s, 'data-platform': g, 'data-bytes': c[key] }, svg);
-      el('title', {}, r, s + ' ' + g + ': ' + fmt(c[key]));
-      el('text', { x: x0 + si * barW + (barW - 4) / 2, y: top + h - bh - 4, class: 'value', 'text-anchor': 'middle' }, svg, fmt(c[key]).replace(' ', ''));
-    });
-    el('text', { x: x0 + (series.length * barW) / 2, y: top + h + 18, 'text-anchor': 'middle' }, svg, g);
-  });
-  series.forEach((s, si) => {
-    el('rect', { x: w - 170, y: top + si * 20, width: 12, height: 12, fill: COLORS[si % COLORS.length] }, svg);
-    el('text', { x: w - 152, y: top + si * 20 + 11 }, svg, s);
-  });
-  document.getElementById('charts').appendChild(svg);
-}
-// One horizontal bar per image, split into its layers (download size).
-function layerChart() {
-  const rows = [];
-  for (const name in data.reports) for (const p of data.reports[name].platforms) rows.push({ name: name + ' · ' + p.platform, p });
-  const max = Math.max(...rows.map((r) => r.p.compressed));
-  const w = 900, left = 230, rowH = 26;
-  const svg = el('svg', { class: 'chart', 'data-chart': 'layers', width: w + 120, height: rows.length * rowH + 40, viewBox: '0 0 ' + (w + 120) + ' ' + (rows.length * rowH + 40) });
-  el('text', { x: 4, y: 18, class: 'title' }, svg, 'Layers of each image (download size; hover for the instruction)');
-  rows.forEach((r, ri) => {
-    const y = 30 + ri * rowH;
-    el('text', { x: 4, y: y + 15 }, svg, r.name);
-    let x = left;
-    r.p.layers.forEach((l, li) => {
-      const lw = Math.max(1, ((w - left) * l.compressed) / max);
-      const rect = el('rect', { class: 'layer', x, y, width: lw, height: rowH - 6, fill: l.fromBase ? '#bab0ac' : COLORS[li % COLORS.length], 'data-bytes': l.compressed }, svg);
-      el('title', {}, rect, '#' + (li + 1) + ' ' + fmt(l.compressed) + (l.fromBase ? ' (base)' : '') + ': ' + (l.createdBy || '?'));
-      x += lw;
-    });
-    el('text', { x: x + 6, y: y + 15, class: 'value' }, svg, fmt(r.p.compressed));
-  });
-  document.getElementById('charts').appendChild(svg);
-}
-if (data.cells) {
-  matrixChart('download', 'compressed', 'Download size (config + compressed layers) by strategy and platform');
-  matrixChart('unpacked', 'uncompressed', 'Unpacked size (layer tar bytes) by strategy and platform');
-}
-layerChart();
-document.body.setAttribute('data-charts-drawn', document.querySelectorAll('svg.chart').length);
-`;
 
-export function reportHtml(input: HtmlInput): string {
-  // JSON inside <script> must not be able to close the element.
-  const json = JSON.stringify({ cells: input.cells, baseline: input.baseline, reports: input.reports }).replace(
-    /</g,
-    '\\u003c',
+const baseNames = (reports: SizeReport[]) => [
+  ...new Set(
+    reports.flatMap((r) => r.platforms.flatMap((p) => (p.base && !('unknown' in p.base) ? [p.base.name] : []))),
+  ),
+];
+
+const BASE_TEXT = (names: string[]) =>
+  `base: layers of the base image (${names.map(esc).join(', ')}), the same by diff_id. Every image on that base ` +
+  'has them, so a host that already has one downloads them once.';
+
+/** A bar per layer of every image, grouped by image, base layers grey; `fill` colours the others. */
+function layerChart(images: { name: string; report: SizeReport; fill: string }[], legend: LegendItem[] = []): string {
+  const groups: BarGroup[] = images.flatMap(({ name, report, fill }) =>
+    report.platforms.map((p) => ({
+      name: `${name}${name ? ' · ' : ''}${p.platform}: ${p.layers.length} layer${p.layers.length === 1 ? '' : 's'}`,
+      bars: p.layers.map((l, i) => {
+        const what = l.instruction ?? l.createdBy ?? '?';
+        return {
+          label: `#${i + 1} ${what}`,
+          bytes: l.compressed,
+          fill: l.fromBase ? 'base' : fill,
+          title: `layer ${i + 1} of ${name ? `${name} ` : ''}${p.platform}${l.fromBase ? ' (base)' : ''}: ${what}`,
+        };
+      }),
+    })),
   );
+  const bases = baseNames(images.map((i) => i.report));
+  return barChart({
+    id: 'layers',
+    caption: 'Layers of each image, download size (the full instruction is in the tables below)',
+    groups,
+    legend: [...legend, ...(bases.length ? [{ fill: 'base', text: BASE_TEXT(bases) }] : [])],
+  });
+}
+
+const notes = (lines: string[]) => `<div class="notes">${lines.map((l) => `<p>${esc(l)}</p>`).join('')}</div>`;
+
+function sizeNotes(reports: SizeReport[]): string {
+  const stored = reports.some((r) => r.source === 'store');
+  return notes([SIZE_TERMS, ...(stored ? [STORED_COMPRESSION.join(' ')] : [])]);
+}
+
+function page(heading: string, sub: string, body: string[], data: unknown): string {
+  // JSON inside <script> must not be able to close the element.
+  const json = JSON.stringify(data).replace(/</g, '\\u003c');
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
-<style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; }
-table { border-collapse: collapse; margin: 8px 0 20px; } td, th { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
-td:first-child, th:first-child, td code { text-align: left; } code { font-size: 12px; }
-svg.chart { display: block; margin: 12px 0 28px; } svg text { font: 12px system-ui, sans-serif; } svg text.title { font-weight: 600; font-size: 14px; }
-svg text.value { font-size: 11px; fill: #444; }
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(heading)}</title>
+<style>${CSS}
 </style></head>
 <body>
-<h1>${esc(input.title)}</h1>
-<div id="charts"></div>
-<h2>Numbers</h2>
-${tables(input)}
+<h1>${esc(heading)}</h1>
+<p class="sub">${esc(sub)}</p>
+${body.join('\n')}
 <script type="application/json" id="mab-data">${json}</script>
-<script>${SCRIPT}</script>
 </body></html>
 `;
+}
+
+/** `mab report --html`: everything the text report says, with a chart of sizes and one of layers. */
+export function reportHtml(r: SizeReport): string {
+  const [summary] = sections(r, Infinity);
+  const sizes = barChart({
+    id: 'sizes',
+    caption: 'Download and unpacked size by platform',
+    groups: r.platforms.map((p) => ({
+      name: p.platform,
+      bars: [
+        { label: 'download', bytes: p.compressed, fill: 's0' },
+        { label: 'unpacked', bytes: p.uncompressed, fill: 's1' },
+      ].map((b) => ({ ...b, title: `${p.platform}, ${b.label}: ${formatBytes(b.bytes)}` })),
+    })),
+  });
+  const shared = sharedLine(r);
+  return page(
+    `Image sizes: ${r.target}`,
+    title(r),
+    [
+      '<h2>Platforms</h2>',
+      table(summary!),
+      sizes,
+      layerChart([{ name: '', report: r, fill: 's0' }]),
+      reportTables(r, 'h2'),
+      shared ? `<p>${esc(shared)}</p>` : '',
+      sizeNotes([r]),
+    ],
+    r,
+  );
+}
+
+/** `mab compare --html`: the matrix as charts and a table, then each strategy's size report. */
+export function compareHtml(c: Comparison, heading: string): string {
+  const fillOf = (s: string) => `s${c.strategies.indexOf(s) % 8}`;
+  const legend = c.strategies.map((s) => ({ fill: fillOf(s), text: esc(s) }));
+  const matrix = (id: string, key: 'compressed' | 'uncompressed', caption: string) =>
+    barChart({
+      id,
+      caption,
+      groups: c.platforms.map((platform) => ({
+        name: platform,
+        bars: c.cells
+          .filter((x) => x.platform === platform)
+          .map((x) => ({
+            label: x.strategy,
+            bytes: x[key],
+            fill: fillOf(x.strategy),
+            title: `${x.strategy}, ${platform}: ${formatBytes(x[key])}${x.strategy === c.baseline ? ' (baseline)' : ''}`,
+          })),
+      })),
+      legend,
+    });
+  const t = compareRows(c);
+  const reports = c.strategies.map((s) => c.reports[s]!);
+  return page(
+    heading,
+    `${c.strategies.length} strategies × ${c.platforms.length} platforms; ratios against ${c.baseline}`,
+    [
+      matrix('download', 'compressed', 'Download size (config + compressed layers) by platform and strategy'),
+      matrix('unpacked', 'uncompressed', "Unpacked size (the layers' tar bytes) by platform and strategy"),
+      '<h2>Sizes, build times and smoke checks</h2>',
+      table({ ...t, rowAttrs: (i) => ` data-reused="${c.cells[i]!.reused}"` }),
+      notes(COMPARE_TERMS),
+      layerChart(
+        c.strategies.map((s) => ({ name: s, report: c.reports[s]!, fill: fillOf(s) })),
+        legend,
+      ),
+      ...c.strategies.map(
+        (s) => `<h2>${esc(s)}: ${esc(c.reports[s]!.target)}</h2>\n${table(sections(c.reports[s]!, Infinity)[0]!)}
+${reportTables(c.reports[s]!, 'h3')}`,
+      ),
+      sizeNotes(reports),
+    ],
+    c,
+  );
 }

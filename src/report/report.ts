@@ -11,11 +11,19 @@ import { baseLayerCount, type BaseLookup } from './base.js';
 import { analyzeLayers, type LayerAnalysis, type LayerRow } from './layers.js';
 import type { ImageSource, SourceImage } from './source.js';
 import { formatPlatform } from '../platform/platform.js';
+import { cleanInstruction, recipeInstruction, type MadeFrom } from '../dockerfile/instruction.js';
+import { recipeFor } from '../recipe/for-platform.js';
+import { STRATEGY_NAMES, type Recipe, type Strategy } from '../recipe/types.js';
 
 /** What the JSON is, and its version: docs/reports.md describes version 1. */
 export const REPORT_KIND = 'mab/size-report';
 
 export interface ReportLayer extends LayerRow {
+  /**
+   * createdBy without the builder's machinery (BuildKit's `|1 ARG=… /bin/sh -c`, RUN flags), and
+   * for an image mab built from a recipe it knows, the template's steps in the recipe's words.
+   */
+  instruction?: string;
   /** Other platforms of this report with the same layer blob. */
   sharedWith: string[];
   /** It came with the base image (false also when the base is unknown). */
@@ -59,6 +67,8 @@ export interface ReportOptions {
   base?: BaseLookup;
   /** A base to compare with when the build record names none. */
   baseName?: string;
+  /** The recipe a build record names, to say the template's steps in its words. */
+  recipe?: (name: string) => Promise<Recipe | undefined>;
   top?: number;
 }
 
@@ -77,6 +87,11 @@ export async function sizeReport(source: ImageSource, o: ReportOptions = {}): Pr
     const baseName = build?.base ?? o.baseName;
     const baseIds = baseName && o.base ? await o.base(baseName, img.platform) : undefined;
     const fromBase = baseIds ? baseLayerCount(img.config.rootfs.diff_ids, baseIds) : 0;
+    const recipe = build && (await o.recipe?.(build.recipe));
+    const from: MadeFrom | undefined =
+      recipe && build && (STRATEGY_NAMES as readonly string[]).includes(build.strategy)
+        ? { recipe: recipeFor(recipe, img.platform), strategy: build.strategy as Strategy }
+        : undefined;
     platforms.push({
       platform: named(img),
       manifest: img.manifest.digest,
@@ -85,6 +100,7 @@ export async function sizeReport(source: ImageSource, o: ReportOptions = {}): Pr
       finalBytes: a.finalBytes,
       layers: a.layers.map((l, i) => ({
         ...l,
+        ...(l.createdBy ? { instruction: recipeInstruction(cleanInstruction(l.createdBy), from) } : {}),
         sharedWith: [...owners.get(l.digest)!].filter((p) => p !== named(img)),
         fromBase: i < fromBase,
       })),

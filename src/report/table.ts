@@ -1,6 +1,7 @@
 import { formatBytes } from '../util/io.js';
 import type { BuildResult } from '../pipeline/execute.js';
 import { pushSummary } from '../pipeline/push.js';
+import { STORED_COMPRESSION } from './notes.js';
 
 /** Left-aligned columns, widths from the content. */
 export function table(head: string[], rows: string[][]): string {
@@ -42,7 +43,7 @@ export function formatBuildReport(r: BuildResult): string {
     lines.push(`pushed by digest to ${r.repository}, untagged (no index): ${pushSummary(r.push)}`);
     lines.push("Merge the runners' metadata files into one tagged index with: mab manifest merge FILE...");
   } else {
-    lines.push('* compressed = the gzip -6 layers mab stored, what a push sends.');
+    lines.push('* compressed = the layer blobs mab stored, what a push sends.', ...STORED_COMPRESSION);
     if (r.store)
       lines.push(
         `store: ${r.store.dir} (${r.store.tags.join(', ')}) ${r.store.digest}, OCI image index; skopeo inspect oci:${r.store.dir}:${r.store.tags[1]}`,

@@ -11,9 +11,19 @@ const UNITS: Record<string, number> = {
   gib: 1024 ** 3,
 };
 
+/**
+ * A size as parseSize reads it, the unit in any letter case. Spelled without flags ([mM][bB]),
+ * so the recipe schema can carry it as a JSON Schema pattern, which has none.
+ */
+export const SIZE_RE = new RegExp(
+  `^\\s*(\\d+(?:\\.\\d+)?)\\s*(${Object.keys(UNITS)
+    .map((u) => u.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`))
+    .join('|')})\\s*$`,
+);
+
 /** "60MB", "1.5 GB", "512KiB", "1000" → bytes (MB = 10^6, MiB = 2^20). */
 export function parseSize(text: string, what: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const m = SIZE_RE.exec(text);
   const unit = UNITS[m?.[2]?.toLowerCase() ?? 'x'];
   if (!m || unit === undefined)
     throw new MabError(

@@ -138,6 +138,25 @@ describe('--index-format oci', () => {
     const index = await skopeoJson<Index>(['--raw'], `${repo}:1.0.20`);
     expect(index.mediaType).toBe(MediaType.OciIndex);
     expect(index.manifests).toHaveLength(2);
+    // The checkout's revision and commit time, as labels of each image (read by skopeo) and
+    // annotations of the index, the same on both.
+    const [revision, committed] = (await sh('git', ['-C', ROOT, 'log', '-1', '--format=%H %cI'])).trim().split(' ');
+    const from = {
+      'org.opencontainers.image.revision': revision,
+      'org.opencontainers.image.created': new Date(committed!).toISOString().replace('.000Z', 'Z'),
+    };
+    expect(index.annotations).toMatchObject({ ...from, 'org.opencontainers.image.title': 'sysbench' });
+    const config = JSON.parse(
+      await sh('skopeo', [
+        'inspect',
+        '--tls-verify=false',
+        '--override-arch',
+        'arm64',
+        '--config',
+        `docker://${repo}:1.0.20`,
+      ]),
+    ) as { config: { Labels: Record<string, string> } };
+    expect(config.config.Labels).toMatchObject({ ...from, 'org.opencontainers.image.version': '1.0.20' });
     await sh('docker', ['pull', '--platform', 'linux/arm64', `${repo}:1.0.20`]);
     expect(
       (

@@ -5,7 +5,26 @@ import { execa } from 'execa';
 import { engineKind } from '../fixtures/engines.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
+/** A BuildKit step in mab's progress (`[linux/arm64] [2/6] RUN make`, `[linux/arm64] [internal] load …`). */
+export const BUILD_STEP = /\[linux\/[^\]]+\] \[(\d+\/\d+|internal)\] /;
 export const REGISTRY = '127.0.0.1:5000';
+
+/** A line of mab's plain progress without its time stamp (`[  12.3s] `). */
+export const untimed = (line: string) => line.replace(/^\[\s*[\d.]+s\] /, '');
+
+/**
+ * The RUN steps of a platform in a --verbose log, in order, each with whether BuildKit answered
+ * it from its cache (`[linux/arm64] [5/6] RUN …`, then `[linux/arm64] [5/6] cached`).
+ */
+export function runSteps(log: string, platform: string): { step: string; text: string; cached: boolean }[] {
+  const lines = log.split('\n').map(untimed);
+  const prefix = `[${platform}] `;
+  const mine = lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
+  return mine.flatMap((l) => {
+    const m = /^\[(\d+\/\d+)\] RUN (.*)$/.exec(l);
+    return m ? [{ step: m[1]!, text: m[2]!, cached: mine.includes(`[${m[1]}] cached`) }] : [];
+  });
+}
 
 /** Runs the mab bin exactly as a user would (compiled, in a child process). */
 export async function mab(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -24,17 +43,22 @@ export async function sh(cmd: string, args: string[]) {
 }
 
 /**
- * A copy of a shipped recipe (with its files) in a directory of its own, its smoke section
- * rewritten by `smoke` (given the recipe's own): for `--recipes DIR`.
+ * A copy of a shipped recipe (with its files) in a directory of its own, its text rewritten by
+ * `edit`: for `--recipes DIR`.
  */
-export async function recipeCopy(name: string, smoke: (own: string) => string): Promise<string> {
+export async function recipeEdited(name: string, edit: (yaml: string) => string): Promise<string> {
   const d = await mkdtemp(path.join(os.tmpdir(), `mab-${name}-`));
   await cp(path.join(ROOT, 'recipes', name), path.join(d, name), { recursive: true });
   const text = await readFile(path.join(ROOT, `recipes/${name}.yaml`), 'utf8');
-  const rewritten = text.replace(/^smoke:\n[\s\S]*$/m, (own) => smoke(own));
-  if (rewritten === text) throw new Error(`recipes/${name}.yaml: no smoke section at its end to rewrite`);
-  await writeFile(path.join(d, `${name}.yaml`), rewritten);
+  const edited = edit(text);
+  if (edited === text) throw new Error(`recipes/${name}.yaml: the edit changed nothing`);
+  await writeFile(path.join(d, `${name}.yaml`), edited);
   return d;
+}
+
+/** recipeEdited, with the smoke section (the recipe's last) rewritten by `smoke`, given the recipe's own. */
+export async function recipeCopy(name: string, smoke: (own: string) => string): Promise<string> {
+  return recipeEdited(name, (text) => text.replace(/^smoke:\n[\s\S]*$/m, (own) => smoke(own)));
 }
 
 /** skopeo, a tool mab did not write, reading from the loopback registry. */

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import type { Index } from '../../src/oci/types.js';
 import { Store } from '../../src/store/layout.js';
-import { storeManifest, storeWithAttestation } from '../fixtures/known-image.js';
+import { storeImage, storeWithAttestation } from '../fixtures/known-image.js';
 import { registryProxy, type Proxy } from '../fixtures/fault-proxy.js';
 import { basicAuthRegistry, type TestRegistry } from '../fixtures/registries.js';
 import { REGISTRY, ROOT, mab, sh } from './helpers.js';
@@ -182,7 +182,7 @@ describe('a large blob', () => {
       })(),
       'application/vnd.oci.image.layer.v1.tar',
     );
-    const { config, manifest } = await storeManifest(
+    const { configDesc: config, manifest } = await storeImage(
       s,
       { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } },
       [layer],

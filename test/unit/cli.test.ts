@@ -83,6 +83,35 @@ describe('mab CLI', () => {
     });
   });
 
+  it('--platform is --arch, as docker buildx spells it', async () => {
+    const a = await run(['build', 'sysbench', '--platform', 'linux/arm64,x86_64', '--print']);
+    const b = await run(['build', 'sysbench', '--arch', 'arm64,amd64', '--print']);
+    expect(a.code, a.err).toBe(0);
+    expect(JSON.parse(a.out).targets.map((t: { platform: string }) => t.platform)).toEqual([
+      'linux/arm64',
+      'linux/amd64',
+    ]);
+    expect(a.out).toBe(b.out);
+  });
+
+  it.each([['--tag', '{version}'], ['--by-digest'], ['--metadata-file', 'm.json'], ['--create-repository']])(
+    '`mab build %s` without --push is refused before anything runs',
+    async (...flag) => {
+      const r = await run(['build', 'sysbench', ...flag]);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`[E_USAGE]: mab build: ${flag[0]} means nothing without --push`);
+    },
+  );
+
+  it.each([
+    [['--progress', 'fancy'], /--progress "fancy" is not one of auto, tty, plain, rawjson, quiet/],
+    [['-q', '--progress', 'plain'], /-q and --progress plain say different things/],
+  ])('`mab build %j` is refused', async (flags, message) => {
+    const r = await run(['build', 'sysbench', ...flags, '--print']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+  });
+
   it('refuses a strategy the recipe does not support, naming the ones it does', async () => {
     const r = await run(['build', 'sysbench', '--strategy', 'minimal', '--print']);
     expect(r.code).toBe(1);
@@ -99,6 +128,29 @@ describe('mab CLI', () => {
     );
     expect(r.out).toContain('# ---- linux/arm/v7 ----');
     expect(r.out.match(/^FROM scratch$/gm)).toHaveLength(2);
+  });
+
+  it('`mab generate --json` gives each platform its Dockerfile and context files; with -o, where they went', async () => {
+    const argv = ['generate', 'sysbench', '--platform', 'arm64,amd64', '--strategy', 'multistage', '--json'];
+    const r = await run(argv);
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc).toMatchObject({ schemaVersion: 1, recipe: { name: 'sysbench' }, strategy: 'multistage' });
+    expect(doc.targets.map((t: { platform: string }) => t.platform)).toEqual(['linux/arm64', 'linux/amd64']);
+    const plain = await run(argv.slice(0, -1));
+    for (const t of doc.targets) {
+      expect(plain.out).toContain(t.dockerfile);
+      expect(t.context[0]).toEqual({ path: 'Dockerfile' });
+      const source = t.context.find((e: { path: string }) => e.path.startsWith('sources/'));
+      expect(source.source).toMatchObject({ kind: 'url', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    }
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-gen-json-'));
+    const w = await run(['generate', 'http-endpoint-c', '--arch', 'arm64', '--json', '-o', dir]);
+    expect(w.code, w.err).toBe(0);
+    const [t] = JSON.parse(w.out).targets;
+    expect(t.output).toBe(path.join(dir, 'arm64'));
+    for (const e of t.context) await expect(readFile(path.join(t.output, e.path))).resolves.toBeTruthy();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('`mab generate -o DIR` writes a complete build context per platform', async () => {
