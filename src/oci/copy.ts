@@ -11,7 +11,7 @@
  */
 import { formatPlatform } from '../platform/platform.js';
 import { mapLimited } from '../util/limit.js';
-import { byteProgress } from '../util/progress.js';
+import { byteProgress } from '../util/byte-progress.js';
 import type { RawManifest, Repository, Target } from './model.js';
 import type { Descriptor } from './types.js';
 

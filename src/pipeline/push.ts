@@ -18,7 +18,7 @@ import type { Store } from '../store/layout.js';
 import { PushedBlobs } from '../store/pushed.js';
 import { formatBytes } from '../util/io.js';
 import { mapLimited } from '../util/limit.js';
-import { byteProgress } from '../util/progress.js';
+import { byteProgress } from '../util/byte-progress.js';
 import type { RegistryClient } from '../registry/client.js';
 import { registryDestination, type MountHints } from '../registry/copy.js';
 
