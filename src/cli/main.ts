@@ -38,6 +38,16 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./push.js')).push,
   },
   {
+    name: 'cp',
+    summary: 'copy an image or multi-arch index between registries or from and to the store, digests unchanged',
+    load: async () => (await import('./cp.js')).cp,
+  },
+  {
+    name: 'ls',
+    summary: "list a registry repository's tags (versions in order), optionally with their digests",
+    load: async () => (await import('./ls.js')).ls,
+  },
+  {
     name: 'sign',
     summary: "sign an image or index in a registry in cosign's format (the sha256-HEX.sig tag), with a local key",
     load: async () => (await import('./sign.js')).sign,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { MabError } from '../errors.js';
 import { metadataRecords, readMetadata } from '../manifest/metadata.js';
 import { findRecipe, listRecipes } from '../recipe/find.js';
-import { parseReference } from '../ref/reference.js';
+import { parseLocation } from '../ref/reference.js';
 import { RegistryClient } from '../registry/client.js';
 import { baseLookup } from '../report/base.js';
 import { budgetMessage, checkBudgets, parseBudgets } from '../report/budget.js';
@@ -26,13 +26,11 @@ import {
   SHARED_OPTIONS,
 } from './context.js';
 
-/**
- * TARGET: with a '/', a registry reference; otherwise a store tag, where a bare name means its
- * latest build (RECIPE:latest).
- */
+/** TARGET: a registry reference or a store tag, a bare name meaning its latest build (parseLocation). */
 export async function sourceOf(target: string, opts: Values, io: Io): Promise<ImageSource> {
-  if (target.includes('/')) {
-    const ref = parseReference(target, { defaultTag: 'latest' });
+  const location = parseLocation(target, { defaultTag: 'latest' });
+  if ('registry' in location) {
+    const ref = location.registry;
     return registrySource(
       new RegistryClient(ref.registry, await registryOptions(ref.registry, opts, io, logger(io, false))),
       ref.repository,
@@ -41,7 +39,7 @@ export async function sourceOf(target: string, opts: Values, io: Io): Promise<Im
   }
   const dir = storeDirOf(opts, io);
   const store = await Store.open(dir);
-  const tag = target.includes(':') ? target : `${target}:latest`;
+  const tag = location.store;
   if (!(await store.resolve(tag)) && (await listRecipes(recipesDir(opts, io))).includes(target)) {
     throw new MabError(
       'E_REPORT_TARGET',

@@ -28,6 +28,10 @@ export interface Repository {
   blob(digest: string): Promise<Buffer>;
   /** A blob as a stream (a layer). */
   open(digest: string): Promise<Readable>;
+  /** The blob's file, when the repository is on this disk: an upload can then go in chunks. */
+  file?(digest: string): string;
+  /** The registry and repository, for a registry repository: another of that registry can mount from it. */
+  readonly origin?: { registry: string; repository: string };
 }
 
 /** One platform's image in a repository. */
@@ -35,6 +39,8 @@ export interface PlatformImage {
   platform: Platform;
   /** The manifest's descriptor: as the index lists it (with its annotations), or the top itself. */
   descriptor: Descriptor;
+  /** The manifest as the repository holds it (a copy puts these bytes, so the digest stays). */
+  raw: RawManifest;
   manifest: Manifest;
   configBytes: Buffer;
   config: ImageConfig;
@@ -47,7 +53,10 @@ export interface Target {
   index?: Index;
   /** An index's image entries (attestations dropped), read or not. */
   entries?: Descriptor[];
-  /** The images read: every one, or, when asked for one platform, those that can be it. */
+  /**
+   * The images read: every one, or, when asked for one platform, those that can be it; with
+   * `all`, every manifest the index lists, attestations too, in its order.
+   */
   images: PlatformImage[];
 }
 
@@ -77,10 +86,19 @@ async function readImage(
       size: raw.bytes.length,
       ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
     },
+    raw,
     manifest,
     configBytes,
     config,
   };
+}
+
+export interface ReadOptions {
+  /**
+   * Read every manifest the index lists, attestations included: what a copy needs, as the index
+   * it puts is the same bytes, and a registry refuses an index whose manifests it lacks.
+   */
+  all?: boolean;
 }
 
 /**
@@ -88,15 +106,23 @@ async function readImage(
  * `platform`, an index of several images has only the entries for that platform read (an entry
  * that names none is read, its config decides): a registry is asked for one image, not all.
  */
-export async function readTarget(repo: Repository, reference: string, platform?: Platform): Promise<Target> {
+export async function readTarget(
+  repo: Repository,
+  reference: string,
+  platform?: Platform,
+  o: ReadOptions = {},
+): Promise<Target> {
   const top = await repo.manifest(reference);
   const where = `${repo.name}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
   if (!INDEX_TYPES.includes(top.mediaType))
     return { reference, top, images: [await readImage(repo, top, undefined, where)] };
   const index = parse<Index>(top.bytes);
   const entries = imageEntries(index);
-  const wanted =
-    platform && entries.length > 1 ? entries.filter((e) => !e.platform || samePlatform(e.platform, platform)) : entries;
+  const wanted = o.all
+    ? index.manifests
+    : platform && entries.length > 1
+      ? entries.filter((e) => !e.platform || samePlatform(e.platform, platform))
+      : entries;
   const images: PlatformImage[] = [];
   for (const entry of wanted)
     images.push(await readImage(repo, await repo.manifest(entry.digest), entry, `${where} → ${entry.digest}`));

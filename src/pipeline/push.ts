@@ -18,7 +18,9 @@ import type { Store } from '../store/layout.js';
 import { PushedBlobs } from '../store/pushed.js';
 import { formatBytes } from '../util/io.js';
 import { mapLimited } from '../util/limit.js';
+import { byteProgress } from '../util/byte-progress.js';
 import type { RegistryClient } from '../registry/client.js';
+import { registryDestination, type MountHints } from '../registry/copy.js';
 
 export interface PushResult {
   digest: string;
@@ -72,7 +74,12 @@ export interface PushOptions {
   early?: EarlyUploads;
 }
 
-type BlobOutcome = Awaited<ReturnType<RegistryClient['pushBlob']>>;
+type BlobOutcome = 'present' | 'mounted' | 'uploaded';
+
+/** The store's record of its pushes as mount hints for a copy into `repo` (registry/copy.ts). */
+export function pushedHints(pushed: PushedBlobs, repo: string): MountHints {
+  return { mountFrom: (d) => pushed.repositories(d), stored: (d) => pushed.record(d, repo) };
+}
 
 /** One stored blob into `repo` (mounted when this store pushed it elsewhere), then remembered there. */
 async function pushStoredBlob(
@@ -83,15 +90,9 @@ async function pushStoredBlob(
   b: Descriptor,
   onProgress?: (bytes: number) => void,
 ): Promise<BlobOutcome> {
-  const how = await client.pushBlob(
-    repo,
-    b.digest,
-    b.size,
-    { path: store.blobPath(b.digest) },
-    { mountFrom: pushed.repositories(b.digest), ...(onProgress ? { onProgress } : {}) },
-  );
-  await pushed.record(b.digest, repo);
-  return how;
+  const to = registryDestination(client, repo, pushedHints(pushed, repo));
+  const how = await to.putBlob(b, store.repository(), onProgress ? { onProgress } : {});
+  return how === 'copied' ? 'uploaded' : how;
 }
 
 /**
@@ -161,7 +162,7 @@ export async function pushFromStore(
     const platform = formatPlatform(p);
     const blobs = [stored.config, ...stored.layers];
     const how = { present: 0, mounted: 0, uploaded: 0 };
-    const progress = byteProgress(platform, blobs, o);
+    const progress = byteProgress(platform, blobs, o.log, o.progressMs);
     try {
       await mapLimited(blobs, o.jobs ?? 3, async (b) => {
         const early = o.early?.get(b.digest);
@@ -233,27 +234,4 @@ export function pushSummary(
   r: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries'>,
 ): string {
   return `${formatBytes(r.blobBytesSent)} of blobs sent, ${r.blobsMounted} mounted from other repositories, ${r.blobsSkipped} already there${r.retries ? `, ${r.retries} retries` : ''}`;
-}
-
-/**
- * A platform's upload progress: bytes of its blobs done so far (present or mounted blobs count
- * whole), logged every progressMs while it changes, as plain lines a CI log keeps.
- */
-function byteProgress(platform: string, blobs: Descriptor[], o: PushOptions) {
-  const total = blobs.reduce((n, b) => n + b.size, 0);
-  const done = new Map<string, number>();
-  let shown = -1;
-  const show = () => {
-    const sent = [...done.values()].reduce((n, x) => n + x, 0);
-    if (sent === shown) return;
-    shown = sent;
-    o.log?.(
-      `[${platform}] blobs: ${formatBytes(sent)} of ${formatBytes(total)} (${Math.floor((100 * sent) / Math.max(total, 1))}%)`,
-    );
-  };
-  const timer = setInterval(show, o.progressMs ?? 2000);
-  return {
-    set: (digest: string, n: number) => void done.set(digest, n),
-    stop: () => clearInterval(timer),
-  };
 }

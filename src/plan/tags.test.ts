@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
-import { perPlatform, platformTags, semverTags, templateTags } from './tags.js';
+import { compareTags, perPlatform, platformTags, semverTags, sortTags, templateTags } from './tags.js';
 import { parsePlatformList } from '../platform/platform.js';
 
 describe('semver tags', () => {
@@ -84,5 +84,72 @@ describe('per-platform tags ({arch})', () => {
     expect(() => templateTags(['{version}-{strategy}'], { version: '1.0.0' })).toThrow(
       /unknown placeholder \{strategy\}/,
     );
+  });
+});
+
+describe('the order of a listing', () => {
+  it('puts versions first by their numbers, a floating tag before its releases, a prerelease before its release, then the rest by name', () => {
+    const tags = [
+      'latest',
+      '1.10.0',
+      '1',
+      '1.0.20',
+      'edge',
+      '1.9.2',
+      '1.0',
+      '1.0.20-cross',
+      'v2',
+      '1.0.20-rc.10',
+      '1.0.20-rc.9',
+      'sha-0a1b2c',
+      '10',
+    ];
+    expect(sortTags(tags)).toEqual([
+      '1',
+      '1.0',
+      '1.0.20-cross',
+      '1.0.20-rc.9',
+      '1.0.20-rc.10',
+      '1.0.20',
+      '1.9.2',
+      '1.10.0',
+      'v2',
+      '10',
+      'edge',
+      'latest',
+      'sha-0a1b2c',
+    ]);
+  });
+
+  it('is a total order over random tags: sorting any shuffle gives the same list, and every pair agrees', () => {
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const pool = [
+      'latest',
+      'edge',
+      'main',
+      'v1',
+      '1',
+      '1.2',
+      '1.2.3',
+      '1.2.3-rc.1',
+      '1.2.3-rc.2',
+      '1.2.3-beta',
+      '0.9',
+      '2',
+      '2.0.0+b1',
+      '1.2.3-cross',
+    ];
+    const sorted = sortTags(pool);
+    for (let i = 0; i < 200; i++) {
+      const shuffled = [...pool].sort(() => rand(3) - 1);
+      expect(sortTags(shuffled)).toEqual(sorted);
+    }
+    for (const a of pool)
+      for (const b of pool) {
+        expect(Math.sign(compareTags(a, b)) + Math.sign(compareTags(b, a))).toBe(0);
+        // Two different tags never tie, so the listing's order does not depend on the registry's.
+        expect(compareTags(a, b) === 0).toBe(a === b);
+      }
   });
 });

@@ -97,3 +97,31 @@ export function platformTags(
   }
   return out;
 }
+
+/** A tag that reads as a version: v1, 1.2, 1.2.3, 1.2.3-rc.1, 1.0.20-cross, 1.2.3+build. */
+const VERSION_TAG = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/**
+ * The order a listing of a repository's tags should have: version tags first, by their numbers
+ * (1.9 before 1.10, a shorter tag before the releases it floats over: 1, 1.0, 1.0.0), a
+ * prerelease or suffixed tag before its release as semver orders them; then every other tag
+ * (latest, edge, a commit) by name.
+ */
+export function compareTags(a: string, b: string): number {
+  const va = VERSION_TAG.exec(a);
+  const vb = VERSION_TAG.exec(b);
+  if (!va || !vb) return va ? -1 : vb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  for (const i of [1, 2, 3]) {
+    const d = Number(va[i] ?? -1) - Number(vb[i] ?? -1);
+    if (d) return d;
+  }
+  const [pa, pb] = [va[4], vb[4]];
+  if (pa !== pb) {
+    if (pa === undefined) return 1;
+    if (pb === undefined) return -1;
+    return semver.compare(`0.0.0-${pa}`, `0.0.0-${pb}`);
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export const sortTags = (tags: readonly string[]): string[] => [...tags].sort(compareTags);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatReference, parseReference } from './reference.js';
+import { formatReference, parseLocation, parseReference } from './reference.js';
 
 describe('parseReference', () => {
   it.each([
@@ -74,5 +74,26 @@ describe('parseReference over generated references', () => {
         expect((e as Error).message).toMatch(/^invalid image reference ".*": /s);
       }
     }
+  });
+});
+
+describe('parseLocation', () => {
+  it.each([
+    ['sysbench:1.0.20', { store: 'sysbench:1.0.20' }],
+    ['sysbench', { store: 'sysbench:latest' }],
+    ['127.0.0.1:5000/mab/sysbench', { registry: { registry: '127.0.0.1:5000', repository: 'mab/sysbench' } }],
+    [
+      'docker.io/library/debian:bookworm',
+      { registry: { registry: 'docker.io', repository: 'library/debian', tag: 'bookworm' } },
+    ],
+  ])('%s → %j', (input, want) => {
+    expect(parseLocation(input)).toEqual(want);
+  });
+
+  it('gives a registry reference the default tag asked for, and refuses a digest without a repository', () => {
+    expect(parseLocation('localhost:5000/a', { defaultTag: 'latest' })).toEqual({
+      registry: { registry: 'localhost:5000', repository: 'a', tag: 'latest' },
+    });
+    expect(() => parseLocation('x@sha256:' + 'a'.repeat(64))).toThrow(/names no image/);
   });
 });

@@ -60,3 +60,26 @@ export function formatReference(r: Reference): string {
 export function repositoryName(r: Reference): string {
   return `${r.registry}/${r.repository}`;
 }
+
+/**
+ * What a command's image argument names: with a '/', a registry reference; without one, a tag of
+ * the local store (RECIPE:VERSION, as builds tag it), a bare name meaning NAME:latest. A registry
+ * image always has a '/': Docker Hub's official images are docker.io/library/NAME.
+ */
+export type ImageLocation = { store: string } | { registry: Reference };
+
+export function parseLocation(input: string, o: { defaultTag?: string } = {}): ImageLocation {
+  if (input.includes('/')) return { registry: parseReference(input, o) };
+  if (!input || input.includes('@'))
+    throw new MabError(
+      'E_REFERENCE',
+      `"${input}" names no image`,
+      'give a store tag (sysbench:1.0.20) or a registry reference (127.0.0.1:5000/mab/sysbench:1.0.20)',
+    );
+  return { store: input.includes(':') ? input : `${input}:latest` };
+}
+
+/** A location as the user would write it back. */
+export function formatLocation(l: ImageLocation): string {
+  return 'store' in l ? l.store : formatReference(l.registry);
+}

@@ -24,7 +24,11 @@ export interface FetchedManifest {
   bytes: Buffer;
 }
 
-export type BlobBody = Buffer | { path: string };
+/**
+ * A blob to upload: bytes in memory, a file (large ones go in chunks), or a stream opened anew for
+ * each attempt (a blob read from another registry, never held whole).
+ */
+export type BlobBody = Buffer | { path: string } | { open: () => Promise<Readable> };
 
 export interface BlobPushOptions {
   /** Repositories of this registry that held the blob once (the first other one is tried). */
@@ -37,6 +41,7 @@ export class RegistryClient extends RegistryTransport {
   repository(repo: string): Repository {
     return {
       name: `${this.registry}/${repo}`,
+      origin: { registry: this.registry, repository: repo },
       manifest: (r) => this.getManifest(repo, r),
       blob: (d) => this.getBlob(repo, d),
       open: (d) => this.blobStream(repo, d),
@@ -65,11 +70,16 @@ export class RegistryClient extends RegistryTransport {
 
   /** Every tag of the repository (following Link pagination); none when it does not exist yet. */
   async listTags(repo: string): Promise<string[]> {
+    return (await this.tagList(repo)) ?? [];
+  }
+
+  /** Every tag of the repository, in the registry's order; undefined when the registry knows no such repository. */
+  async tagList(repo: string, pageSize = 1000): Promise<string[] | undefined> {
     const tags: string[] = [];
-    let next: string | undefined = `/v2/${repo}/tags/list?n=1000`;
+    let next: string | undefined = `/v2/${repo}/tags/list?n=${pageSize}`;
     while (next) {
       const res: Response = await this.send('GET', next, { ok: [200, 404], read: true });
-      if (res.status === 404) return tags;
+      if (res.status === 404) return undefined;
       tags.push(...(((await res.json()) as { tags?: string[] | null }).tags ?? []));
       const link = /<([^>]+)>;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
       next = link ? new URL(link, this.base).toString() : undefined;
@@ -185,7 +195,7 @@ export class RegistryClient extends RegistryTransport {
       this.stats.blobsMounted++;
       return 'mounted';
     }
-    const chunked = !Buffer.isBuffer(body) && size >= this.chunkSize;
+    const chunked = !Buffer.isBuffer(body) && 'path' in body && size >= this.chunkSize;
     let session: URL | undefined = opened;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -203,21 +213,6 @@ export class RegistryClient extends RegistryTransport {
         this.retry(`upload of ${digest.slice(0, 19)} to ${repo} failed (${(e as Error).message}); starting it again`);
       }
     }
-  }
-
-  /**
-   * Makes repo hold a blob that repository `from` of the same registry has: by cross-repository
-   * mount when the registry allows it (nothing crosses the network), else downloaded (checked
-   * against its digest) and uploaded into the session the mount request opened.
-   */
-  async copyBlob(repo: string, from: string, digest: string): Promise<'present' | 'mounted' | 'copied'> {
-    if (await this.hasBlob(repo, digest)) return 'present';
-    const session = await this.startUpload(repo, { digest, from });
-    if (session === 'mounted') return 'mounted';
-    const data = await this.getBlob(from, digest);
-    await this.uploadWhole(session, digest, data.length, data);
-    this.stats.blobBytesSent += data.length;
-    return 'copied';
   }
 
   /** Opens an upload session, or, asked to mount and answered 201, reports the blob mounted. */
@@ -246,7 +241,9 @@ export class RegistryClient extends RegistryTransport {
     url.searchParams.set('digest', digest);
     // A factory: a stream can be sent once, and a 401 (an expired token) means sending it again.
     const data = (touch: () => void): BodyInit =>
-      Buffer.isBuffer(body) ? new Uint8Array(body) : webStream(createReadStream(body.path), 0, touch, onProgress);
+      Buffer.isBuffer(body)
+        ? new Uint8Array(body)
+        : webStream('open' in body ? body.open : async () => createReadStream(body.path), 0, touch, onProgress);
     await this.send('PUT', url.toString(), {
       headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
       body: data,
@@ -275,7 +272,7 @@ export class RegistryClient extends RegistryTransport {
             'Content-Length': String(end - start + 1),
             'Content-Range': `${start}-${end}`,
           },
-          body: (touch) => webStream(createReadStream(file, { start, end }), start, touch, onProgress),
+          body: (touch) => webStream(async () => createReadStream(file, { start, end }), start, touch, onProgress),
           ok: [202, 201],
           retry: false,
           ...({ duplex: 'half' } as object),

@@ -1,4 +1,5 @@
 import { MabError } from '../errors.js';
+import { formatReference, repositoryName, type Reference } from '../ref/reference.js';
 
 /** Userinfo and query strings can carry credentials (e.g. pre-signed upload URLs): never print them. */
 export function redactUrl(url: string): string {
@@ -55,4 +56,36 @@ export async function registryError(method: string, url: string, res: Response):
     detail = text.slice(0, 200);
   }
   return new RegistryError(method, url, res.status, codes, detail);
+}
+
+/**
+ * A registry failure told in the terms of what the user named: a repository or manifest the
+ * registry does not know, or access refused, each with its fix. Anything else passes through.
+ */
+export function explainAccess(e: unknown, ref: Reference, want: 'pull' | 'push'): unknown {
+  const reference = formatReference(ref);
+  const { registry } = ref;
+  const repository = repositoryName(ref);
+  if (e instanceof RegistryError && e.status === 404 && e.codes.includes('NAME_UNKNOWN'))
+    return new MabError(
+      'E_NOT_FOUND',
+      `${reference}: the registry has no repository ${ref.repository} (NAME_UNKNOWN)`,
+      'check the name; a repository exists once an image is pushed to it',
+    );
+  if (e instanceof RegistryError && e.status === 404 && e.codes.includes('MANIFEST_UNKNOWN'))
+    return new MabError(
+      'E_NOT_FOUND',
+      `${reference}: no such tag or digest in the repository (MANIFEST_UNKNOWN)`,
+      `mab ls ${repository} lists its tags`,
+    );
+  const denied =
+    (e instanceof RegistryError && (e.status === 401 || e.status === 403)) ||
+    (e instanceof MabError && e.code === 'E_AUTH_DENIED');
+  if (denied)
+    return new MabError(
+      'E_AUTH_DENIED',
+      `${reference}: the registry refused to let mab ${want} (${(e as MabError).message})`,
+      `docker login ${registry} as a user that may ${want} ${ref.repository} (mab reads docker's credentials and credential helpers); a registry that hides private repositories also answers so for one that does not exist`,
+    );
+  return e;
 }

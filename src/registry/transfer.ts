@@ -6,20 +6,29 @@ import { Readable } from 'node:stream';
 import { MabError } from '../errors.js';
 import { RegistryError } from './errors.js';
 
-/** A file stream as a fetch body, telling touch of each chunk and onProgress the running byte count (from `start`). */
+/**
+ * A stream as a fetch body, telling touch of each chunk and onProgress the running byte count
+ * (from `start`). Opened when the body is first read, and closed when the request ends or is cut
+ * off, so a stream from another registry holds no connection open after a failed attempt.
+ */
 export function webStream(
-  file: Readable,
+  open: () => Promise<Readable>,
   start: number,
   touch: () => void,
   onProgress?: (sent: number) => void,
 ): BodyInit {
   async function* counted() {
-    let sent = start;
-    for await (const chunk of file) {
-      sent += (chunk as Buffer).length;
-      touch();
-      onProgress?.(sent);
-      yield chunk as Buffer;
+    const file = await open();
+    try {
+      let sent = start;
+      for await (const chunk of file) {
+        sent += (chunk as Buffer).length;
+        touch();
+        onProgress?.(sent);
+        yield chunk as Buffer;
+      }
+    } finally {
+      file.destroy();
     }
   }
   return Readable.toWeb(Readable.from(counted())) as unknown as BodyInit;

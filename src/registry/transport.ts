@@ -117,7 +117,9 @@ export class RegistryTransport {
           headers,
           body,
           method,
-          redirect: 'follow',
+          // A streamed body cannot be sent again after a redirect anyway, and undici keeps a copy
+          // of all of it while it might have to (a 256 MiB blob cost 256 MiB of memory).
+          redirect: typeof init.body === 'function' ? 'error' : 'follow',
           signal: watch.signal,
           ...({ dispatcher: await this.dispatcher } as object),
         });
@@ -132,6 +134,9 @@ export class RegistryTransport {
           return attempt(authorization);
         }
         if (tls) throw tlsError(this.registry, tls);
+        // A body read from elsewhere (another registry's blob) that failed its own check.
+        const inner = e instanceof MabError ? e : (e as { cause?: unknown }).cause;
+        if (inner instanceof MabError) throw inner;
         const cause = watch.expired()
           ? `no progress for ${this.timeoutMs / 1000} s`
           : ((e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message);

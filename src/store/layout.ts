@@ -173,6 +173,7 @@ export class Store {
       },
       blob: (digest) => this.readBlob(digest),
       open: async (digest) => createReadStream(this.blobPath(digest), { highWaterMark: 1024 * 1024 }),
+      file: (digest) => this.blobPath(digest),
     };
   }
 

@@ -1,6 +1,6 @@
 /**
- * Where the store's blobs have been pushed: per registry, which repositories received which
- * blob. A later push of a blob into another repository of that registry asks for a cross-repository
+ * Where the store's blobs have been pushed (or, for a copy from a registry, where they came
+ * from): per registry, which repositories held which blob. A later push of a blob into another repository of that registry asks for a cross-repository
  * mount first (docker keeps the same kind of record), so images that share a base, or one image
  * published under two names, cross the network once.
  *
