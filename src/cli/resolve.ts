@@ -7,7 +7,7 @@ import { crossOf } from '../dockerfile/strategies.js';
 import { parsePlatformList } from '../platform/platform.js';
 import { planBuild, type BuildPlan } from '../plan/plan.js';
 import { findRecipe } from '../recipe/find.js';
-import { checkoutOf } from '../source/checkout.js';
+import { checkoutOf, sourceDateEpoch } from '../source/checkout.js';
 import type { Io } from '../util/io.js';
 import type { OptionSpec, Values } from './command.js';
 import { PACKAGE_ROOT, indexFormatOf, recipesDir } from './context.js';
@@ -49,6 +49,12 @@ export const PLAN_OPTIONS: Record<string, OptionSpec> = {
     type: 'boolean',
     description:
       "no org.opencontainers.image.source/revision/created from the git checkout the recipe is in (by default they are set, created from the commit's time or SOURCE_DATE_EPOCH)",
+  },
+  'source-date-epoch': {
+    type: 'string',
+    value: 'SECONDS',
+    description:
+      "the image's time: its config's created times, and the latest time a file in its own layers keeps (later ones are clamped to it), so that the same recipe builds to the same digest; default: $SOURCE_DATE_EPOCH, else the commit time of the git checkout the recipe is in, else none (build times: no two builds alike)",
   },
 };
 
@@ -100,7 +106,11 @@ export async function resolvePlan(
     );
   const rel = path.relative(io.cwd, recipe.file);
   const labels = labelsOf(opts.label as string[] | undefined);
-  const checkout = opts['no-git-labels'] ? undefined : await checkoutOf(recipe.file, io.env);
+  // One moment for the labels and the build: --source-date-epoch over the environment's.
+  const given = opts['source-date-epoch'] as string | undefined;
+  const env = given === undefined ? io.env : { ...io.env, SOURCE_DATE_EPOCH: given };
+  const checkout = await checkoutOf(recipe.file, env);
+  const epoch = checkout?.epoch ?? sourceDateEpoch(env);
   return planBuild({
     recipe,
     recipePath: rel.startsWith('..') ? path.basename(recipe.file) : rel,
@@ -114,7 +124,8 @@ export async function resolvePlan(
     ...(opts['by-digest'] ? { byDigest: true } : {}),
     indexFormat: format,
     smoke,
-    ...(checkout ? { checkout } : {}),
+    ...(checkout && !opts['no-git-labels'] ? { checkout } : {}),
     ...(labels ? { labels } : {}),
+    ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
   });
 }
