@@ -26,6 +26,8 @@ import { checkPackages, openSuite, type DebianSource } from './packages.js';
 import { removeOrphanedSmokeContainers, runSmoke, smokeFailure, type SmokeResult } from '../engine/smoke.js';
 import { mapLimited } from '../util/limit.js';
 import { engineApi, resolveBases, unchangedBuild } from './unchanged.js';
+import { clampOf } from './reproducible.js';
+import { baseLookup } from '../report/base.js';
 
 export interface ExecuteOptions {
   host: Host;
@@ -202,6 +204,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     ? await engineEndpoint(o.host.env)
     : undefined;
   const api = engineApi(endpoint, o.host.env ?? process.env);
+  // The last stage's base: its layers are the image's bottom ones, and what a report counts as base.
+  const base = plan.bases.runtime ?? plan.bases.build;
   const engineHost = endpoint ? hostOf(endpoint) : undefined;
   const results: PlatformResult[] = await mapLimited(plan.targets, jobs, async (t, i) => {
     // The written form: the key of the builder and helper-shell maps, and what the logs and report say.
@@ -294,20 +298,21 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   const images = await mapLimited(results, jobs, async (r, i) => {
     // The same image ID as an earlier export is the same image: nothing to save or compress.
     const earlier = known[i]!.stored;
+    const env = builderEnv(builders.get(r.platform), o.host.env, false);
+    const t = plan.targets[i]!;
+    const clamp = earlier ? undefined : await clampOf(t, base, known[i]!.bases, baseLookup(env ?? process.env));
+    if (clamp?.why) o.log(`[${r.platform}] warning: file times not clamped (${clamp.why}): it will not reproduce`);
     o.log(
       earlier
         ? `[${r.platform}] already in the store ${o.storeDir} (image ${r.imageId.slice(7, 19)}), not exported again`
-        : `[${r.platform}] exporting to the store ${o.storeDir}`,
+        : `[${r.platform}] exporting to the store ${o.storeDir}${clamp?.clamp ? `, file times clamped to SOURCE_DATE_EPOCH ${t.sourceDateEpoch}` : ''}`,
     );
     const e =
       earlier ??
-      (await exportImage(
-        store,
-        r.image,
-        builderEnv(builders.get(r.platform), o.host.env, false),
-        early && ((b) => early.add(b)),
-        { diffIds: known[i]!.diffIds },
-      ));
+      (await exportImage(store, r.image, env, early && ((b) => early.add(b)), {
+        diffIds: known[i]!.diffIds,
+        clamp: clamp?.clamp,
+      }));
     if (e.reused)
       o.log(
         `[${r.platform}] ${e.reused} of ${e.layers} layers were compressed by an earlier export: hashed, not compressed again`,
@@ -321,8 +326,6 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     return { exported: e, platform: plan.targets[i]!.platform, source: r.image };
   });
   const { name, version } = plan.recipe;
-  // Beside the images, for reports: how each was made.
-  const base = plan.bases.runtime ?? plan.bases.build;
   for (const [i, r] of results.entries()) {
     // A build not run again keeps the record of the one that ran.
     if (known[i]!.unchanged) continue;
