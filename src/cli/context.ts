@@ -15,6 +15,11 @@ import type { ClientOptions } from '../registry/client.js';
 import { registryTls } from '../registry/tls.js';
 import { parseSecret, type BuildSecret } from '../engine/secrets.js';
 import { parseCacheSpec, type CacheSpec } from '../engine/cache.js';
+import { listRecipes } from '../recipe/find.js';
+import { parseReference } from '../ref/reference.js';
+import { RegistryClient } from '../registry/client.js';
+import { registrySource, storeSource, type ImageSource } from '../report/source.js';
+import { Store } from '../store/layout.js';
 
 export { PACKAGE_ROOT } from './root.js';
 
@@ -242,4 +247,30 @@ export function indexFormatOf(value: unknown): IndexFormat | undefined {
       'docker (manifest list v2, for old engines) or oci (image index)',
     );
   return value;
+}
+
+/**
+ * TARGET: with a '/', a registry reference; otherwise a store tag, where a bare name means its
+ * latest build (RECIPE:latest).
+ */
+export async function imageSourceOf(target: string, opts: Values, io: Io): Promise<ImageSource> {
+  if (target.includes('/')) {
+    const ref = parseReference(target, { defaultTag: 'latest' });
+    return registrySource(
+      new RegistryClient(ref.registry, await registryOptions(ref.registry, opts, io, logger(io, false))),
+      ref.repository,
+      ref.digest ?? ref.tag!,
+    );
+  }
+  const dir = storeDirOf(opts, io);
+  const store = await Store.open(dir);
+  const tag = target.includes(':') ? target : `${target}:latest`;
+  if (!(await store.resolve(tag)) && (await listRecipes(recipesDir(opts, io))).includes(target)) {
+    throw new MabError(
+      'E_REPORT_TARGET',
+      `recipe ${target} has no build in the store ${dir}`,
+      `build it first: mab build ${target}`,
+    );
+  }
+  return storeSource(store, tag);
 }

@@ -62,6 +62,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./report.js')).report,
   },
   {
+    name: 'verify',
+    summary: 'check an image: --rebuild builds its recipe again and names every file that differs',
+    load: async () => (await import('./verify.js')).verify,
+  },
+  {
     name: 'compare',
     summary: 'build every strategy of a recipe per platform and compare sizes, build times and smoke results',
     load: async () => (await import('./compare.js')).compare,
