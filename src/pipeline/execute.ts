@@ -305,7 +305,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     o.log(
       earlier
         ? `[${r.platform}] already in the store ${o.storeDir} (image ${r.imageId.slice(7, 19)}), not exported again`
-        : `[${r.platform}] exporting to the store ${o.storeDir}${clamp?.clamp ? `, file times clamped to SOURCE_DATE_EPOCH ${t.sourceDateEpoch}` : ''}`,
+        : `[${r.platform}] exporting to the store ${o.storeDir}`,
     );
     const e =
       earlier ??
@@ -313,17 +313,15 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
         diffIds: known[i]!.diffIds,
         clamp: clamp?.clamp,
       }));
-    if (e.reused)
-      o.log(
-        `[${r.platform}] ${e.reused} of ${e.layers} layers were compressed by an earlier export: hashed, not compressed again`,
-      );
-    if (e.copied)
-      o.log(
-        `[${r.platform}] ${e.copied} of ${e.layers} layers stored as the engine compressed them, not compressed again`,
-      );
+    for (const [n, what] of [
+      [e.reused, 'were compressed by an earlier export: hashed, not compressed again'],
+      [e.clamped, `had their file times clamped to SOURCE_DATE_EPOCH ${t.sourceDateEpoch} (then compressed by mab)`],
+      [e.copied, 'stored as the engine compressed them, not compressed again'],
+    ] as const)
+      if (n) o.log(`[${r.platform}] ${n} of ${e.layers} layers ${what}`);
     r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: !plan.publish };
     r.manifest = e.manifest.digest;
-    return { exported: e, platform: plan.targets[i]!.platform, source: r.image };
+    return { exported: e, platform: t.platform, source: r.image };
   });
   const { name, version } = plan.recipe;
   for (const [i, r] of results.entries()) {

@@ -39,6 +39,8 @@ export interface Exported {
   reused?: number;
   /** Layers the engine had compressed itself, stored as they were. */
   copied?: number;
+  /** Layers stored with their file times clamped to SOURCE_DATE_EPOCH (compressed by mab). */
+  clamped?: number;
 }
 
 /**

@@ -58,6 +58,7 @@ interface Stored {
   compressed: number;
   uncompressed: number;
   copied?: number;
+  clamped?: number;
 }
 
 /**
@@ -108,6 +109,7 @@ export async function clampLayers<E extends Stored>(
     uncompressed: e.uncompressed + grown,
     // Those stored as the engine compressed them are fewer now.
     copied: Math.max(0, (e.copied ?? 0) - rewritten),
+    clamped: rewritten,
   };
 }
 
