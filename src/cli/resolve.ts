@@ -54,7 +54,7 @@ export const PLAN_OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     value: 'SECONDS',
     description:
-      "the image's time: its config's created times, and the latest time a file in its own layers keeps (later ones are clamped to it), so that the same recipe builds to the same digest; default: $SOURCE_DATE_EPOCH, else the commit time of the git checkout the recipe is in, else none (build times: no two builds alike)",
+      "the image's time: its created label, its config's and history's created, and (mab build) the latest time a file in its own layers keeps, later ones clamped to it, so that the same recipe builds to the same digest; default: $SOURCE_DATE_EPOCH, else the commit time of the git checkout the recipe is in, else none (build times: no two builds alike)",
   },
 };
 
