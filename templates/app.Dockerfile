@@ -10,6 +10,8 @@ FROM {{runtime_base}} AS target
 {{#apt_cached}}
 # apt's lists and .debs live in BuildKit cache mounts, never in a layer. The base's docker-clean
 # would delete the .debs after each install; a config that clears its hooks lives for one RUN.
+# The logs of an install say when it ran: they go in the same step, so that a rebuild gives the
+# same layer.
 {{/apt_cached}}
 FROM {{build_from}} AS build
 ARG DEBIAN_FRONTEND=noninteractive
@@ -17,7 +19,8 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN {{apt_mounts}}{{keep_debs_on}} \
  && apt-get update \
  && apt-get install -y --no-install-recommends {{build_packages}} \
- && {{keep_debs_off}}
+ && {{keep_debs_off}} \
+ && {{drop_install_logs}}
 {{/build_packages}}
 {{#cross}}
 # Cross build: this stage runs on the build platform, so nothing here is emulated. {{debian_arch}}
@@ -31,7 +34,8 @@ RUN {{cross_apt_mounts}}if [ "$(dpkg --print-architecture)" = {{debian_arch}} ];
  && {{keep_debs_on}} \
  && apt-get -o APT::Get::List-Cleanup=false update \
  && apt-get install -y --no-install-recommends {{cross_install}} \
- && {{keep_debs_off}}
+ && {{keep_debs_off}} \
+ && {{drop_install_logs}}
 {{/cross_install}}
 {{#cross_env}}
 ENV {{.}}
@@ -61,7 +65,8 @@ RUN --mount=type=cache,id=mab-unpack-{{debian_arch}},target=/var/cache/mab-unpac
 RUN {{apt_mounts}}{{keep_debs_on}} \
  && apt-get update \
  && apt-get install -y --no-install-recommends {{inline_runtime_packages}} \
- && {{keep_debs_off}}
+ && {{keep_debs_off}} \
+ && {{drop_install_logs}}
 {{/inline_runtime_packages}}
 {{#collect_paths}}
 # Only the kept paths travel to the runtime stage.
@@ -88,7 +93,8 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN {{apt_mounts}}{{keep_debs_on}} \
  && apt-get update \
  && apt-get install -y --no-install-recommends {{runtime_packages}} \
- && {{keep_debs_off}}
+ && {{keep_debs_off}} \
+ && {{drop_install_logs}}
 {{/runtime_packages}}
 COPY --from=build /out/ /
 {{/runtime_stage}}

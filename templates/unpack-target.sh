@@ -168,6 +168,9 @@ while read -r pkg line; do
   set -- ${line#*update-alternatives}
   update-alternatives --quiet --root "$out" "$@" || echo "$pkg: update-alternatives failed: $line" >&2
 done < "$work/alternatives"
+# Its log (under OUT: --root puts even a --log path there) holds the time of each line: the image
+# would differ in every build.
+rm -f "$out/var/log/alternatives.log"
 if [ -n "$ca" ]; then
   need openssl "ca-certificates needs its hash links made"
   # As its postinst and update-ca-certificates do on a first install (in the C locale a build

@@ -19,6 +19,11 @@ import { parseSecret, type BuildSecret } from '../engine/secrets.js';
 import { parseCacheSpec, type CacheSpec } from '../engine/cache.js';
 import type { KeyObject } from 'node:crypto';
 import { readPrivateKey } from '../sign/keys.js';
+import { listRecipes } from '../recipe/find.js';
+import { parseLocation } from '../ref/reference.js';
+import { RegistryClient } from '../registry/client.js';
+import { registrySource, storeSource, type ImageSource } from '../report/source.js';
+import { Store } from '../store/layout.js';
 
 export { PACKAGE_ROOT } from './root.js';
 
@@ -315,4 +320,32 @@ export function indexFormatOf(value: unknown): IndexFormat | undefined {
       'docker (manifest list v2, for old engines) or oci (image index)',
     );
   return value;
+}
+
+/**
+ * TARGET: with a '/', a registry reference; otherwise a store tag, where a bare name means its
+ * latest build (RECIPE:latest).
+ */
+/** TARGET: a registry reference or a store tag, a bare name meaning its latest build (parseLocation). */
+export async function imageSourceOf(target: string, opts: Values, io: Io): Promise<ImageSource> {
+  const location = parseLocation(target, { defaultTag: 'latest' });
+  if ('registry' in location) {
+    const ref = location.registry;
+    return registrySource(
+      new RegistryClient(ref.registry, await registryOptions(ref.registry, opts, io, logger(io, false))),
+      ref.repository,
+      ref.digest ?? ref.tag!,
+    );
+  }
+  const dir = storeDirOf(opts, io);
+  const store = await Store.open(dir);
+  const tag = location.store;
+  if (!(await store.resolve(tag)) && (await listRecipes(recipesDir(opts, io))).includes(target)) {
+    throw new MabError(
+      'E_REPORT_TARGET',
+      `recipe ${target} has no build in the store ${dir}`,
+      `build it first: mab build ${target}`,
+    );
+  }
+  return storeSource(store, tag);
 }

@@ -54,7 +54,7 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     name: 'verify',
-    summary: 'check an image or index in a registry: its signatures against a public key',
+    summary: 'check an image: its signatures against a public key (--key), or build it again and compare (--rebuild)',
     load: async () => (await import('./verify.js')).verify,
   },
   {

@@ -3,52 +3,22 @@ import path from 'node:path';
 import { MabError } from '../errors.js';
 import { metadataRecords, readMetadata } from '../manifest/metadata.js';
 import { findRecipe, listRecipes } from '../recipe/find.js';
-import { parseLocation } from '../ref/reference.js';
-import { RegistryClient } from '../registry/client.js';
 import { baseLookup } from '../report/base.js';
 import { budgetMessage, checkBudgets, parseBudgets } from '../report/budget.js';
 import { reportMarkdown, reportText } from '../report/format.js';
 import { reportHtml } from '../report/html.js';
 import { sizeReport } from '../report/report.js';
-import { registrySource, storeSource, type ImageSource } from '../report/source.js';
 import { buildRecord } from '../store/builds.js';
-import { Store } from '../store/layout.js';
-import type { Io } from '../util/io.js';
-import type { Command, Values } from './command.js';
+import type { Command } from './command.js';
 import {
   REGISTRY_OPTIONS,
-  logger,
+  imageSourceOf,
   printReport,
   recipesDir,
-  registryOptions,
   reportFormatOf,
   storeDirOf,
   SHARED_OPTIONS,
 } from './context.js';
-
-/** TARGET: a registry reference or a store tag, a bare name meaning its latest build (parseLocation). */
-export async function sourceOf(target: string, opts: Values, io: Io): Promise<ImageSource> {
-  const location = parseLocation(target, { defaultTag: 'latest' });
-  if ('registry' in location) {
-    const ref = location.registry;
-    return registrySource(
-      new RegistryClient(ref.registry, await registryOptions(ref.registry, opts, io, logger(io, false))),
-      ref.repository,
-      ref.digest ?? ref.tag!,
-    );
-  }
-  const dir = storeDirOf(opts, io);
-  const store = await Store.open(dir);
-  const tag = location.store;
-  if (!(await store.resolve(tag)) && (await listRecipes(recipesDir(opts, io))).includes(target)) {
-    throw new MabError(
-      'E_REPORT_TARGET',
-      `recipe ${target} has no build in the store ${dir}`,
-      `build it first: mab build ${target}`,
-    );
-  }
-  return storeSource(store, tag);
-}
 
 export const report: Command = {
   name: 'report',
@@ -121,7 +91,7 @@ export const report: Command = {
     if (!Number.isInteger(top) || top < 0)
       throw new MabError('E_USAGE', `--top "${String(opts.top)}" is not a whole number`);
     const budgets = parseBudgets((opts['max-size'] as string[] | undefined) ?? []);
-    const source = await sourceOf(target, opts, io);
+    const source = await imageSourceOf(target, opts, io);
     const storeDir = source.kind === 'store' ? storeDirOf(opts, io) : undefined;
     // Build times and smoke results: the store's records, or split runners' metadata files.
     const files = (opts.metadata as string[] | undefined) ?? [];

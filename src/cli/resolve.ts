@@ -7,7 +7,7 @@ import { crossOf } from '../dockerfile/strategies.js';
 import { parsePlatformList } from '../platform/platform.js';
 import { planBuild, type BuildPlan } from '../plan/plan.js';
 import { findRecipe } from '../recipe/find.js';
-import { checkoutOf } from '../source/checkout.js';
+import { checkoutOf, sourceDateEpoch } from '../source/checkout.js';
 import type { Io } from '../util/io.js';
 import type { OptionSpec, Values } from './command.js';
 import { PACKAGE_ROOT, indexFormatOf, platformsOption, recipesDir } from './context.js';
@@ -47,6 +47,12 @@ export const PLAN_OPTIONS: Record<string, OptionSpec> = {
     type: 'boolean',
     description:
       "no org.opencontainers.image.source/revision/created from the git checkout the recipe is in (by default they are set, created from the commit's time or SOURCE_DATE_EPOCH)",
+  },
+  'source-date-epoch': {
+    type: 'string',
+    value: 'SECONDS',
+    description:
+      "the image's time: its created label, its config's and history's created, and (mab build) the latest time a file in its own layers keeps, later ones clamped to it, so that the same recipe builds to the same digest; default: $SOURCE_DATE_EPOCH, else the commit time of the git checkout the recipe is in, else none (build times: no two builds alike)",
   },
 };
 
@@ -107,7 +113,11 @@ export async function resolvePlan(
     );
   const rel = path.relative(io.cwd, recipe.file);
   const labels = labelsOf(opts.label as string[] | undefined);
-  const checkout = opts['no-git-labels'] ? undefined : await checkoutOnce(recipe.file, io.env);
+  // One moment for the labels and the build: --source-date-epoch over the environment's.
+  const given = opts['source-date-epoch'] as string | undefined;
+  const env = given === undefined ? io.env : { ...io.env, SOURCE_DATE_EPOCH: given };
+  const checkout = await checkoutOnce(recipe.file, env);
+  const epoch = checkout?.epoch ?? sourceDateEpoch(env);
   return planBuild({
     recipe,
     recipePath: rel.startsWith('..') ? path.basename(recipe.file) : rel,
@@ -121,7 +131,8 @@ export async function resolvePlan(
     ...(opts['by-digest'] ? { byDigest: true } : {}),
     indexFormat: format,
     smoke,
-    ...(checkout ? { checkout } : {}),
+    ...(checkout && !opts['no-git-labels'] ? { checkout } : {}),
     ...(labels ? { labels } : {}),
+    ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
   });
 }

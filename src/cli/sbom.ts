@@ -4,8 +4,7 @@ import { imageSbom } from '../supply/sbom.js';
 import { MabError } from '../errors.js';
 import { parsePlatformList, samePlatform } from '../platform/platform.js';
 import type { Command } from './command.js';
-import { REGISTRY_OPTIONS, SHARED_OPTIONS, platformsOption } from './context.js';
-import { sourceOf } from './report.js';
+import { REGISTRY_OPTIONS, SHARED_OPTIONS, imageSourceOf, platformsOption } from './context.js';
 import { mabVersion } from './root.js';
 
 export const sbom: Command = {
@@ -27,7 +26,7 @@ export const sbom: Command = {
   async run(args, opts, io) {
     const [target] = args;
     if (!target) throw new MabError('E_USAGE', 'no target given', 'e.g. mab sbom sysbench');
-    const source = await sourceOf(target, opts, io);
+    const source = await imageSourceOf(target, opts, io);
     const only = opts.arch ? parsePlatformList(opts.arch as string) : undefined;
     const images = source.images.filter((i) => !only || only.some((p) => samePlatform(p, i.platform)));
     if (!images.length)

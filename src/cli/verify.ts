@@ -1,23 +1,56 @@
 import path from 'node:path';
 import { MabError } from '../errors.js';
+import { verifyRebuild, type RebuildResult } from '../pipeline/rebuild.js';
+import { STRATEGY_NAMES } from '../recipe/types.js';
 import { parseReference } from '../ref/reference.js';
+import { formatDiff } from '../report/image-diff.js';
 import { readPublicKey } from '../sign/keys.js';
 import { signatureCheck } from '../supply/signature-check.js';
-import { failures, formatVerifyReport, verifyReference, type Check } from '../supply/verify.js';
-import type { Command } from './command.js';
-import { REGISTRY_OPTIONS, logger, SHARED_OPTIONS } from './context.js';
+import { failures, formatVerifyReport, verifyReference, type Check, type VerifyReport } from '../supply/verify.js';
+import { defaultCacheDir, type Io } from '../util/io.js';
+import type { Command, Values } from './command.js';
+import {
+  JOBS_OPTION,
+  PREFLIGHT_OPTIONS,
+  REGISTRY_OPTIONS,
+  SECRET_OPTION,
+  SHARED_OPTIONS,
+  buildLogger,
+  debianOf,
+  hostOf,
+  imageSourceOf,
+  jobsOf,
+  logger,
+  mirrorsOf,
+  secretsOf,
+} from './context.js';
 import { CREDENTIAL_OPTIONS, registryClientOf } from './push.js';
+import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
+
+const [strategy, recipes, templates, label] = [
+  PLAN_OPTIONS.strategy!,
+  PLAN_OPTIONS.recipes!,
+  PLAN_OPTIONS.templates!,
+  PLAN_OPTIONS.label!,
+];
 
 export const verify: Command = {
   name: 'verify',
-  args: 'REFERENCE',
+  args: 'REF',
   description: [
-    'Checks an image or index in a registry and exits 0 only when every check passes. With --key, the',
-    "signature check: the digest's sha256-HEX.sig manifest (written by mab sign or cosign sign) must",
-    'hold at least one signature that the public key verifies over a simple-signing payload naming',
-    'this digest and this repository. Every signature is reported (valid, another key, another',
-    'image); a failure names what failed. Keyless (Fulcio) signatures are checked only as signatures',
-    'by the given key, and no transparency log is asked. Credentials as for mab push.',
+    'Checks an image or index and exits 0 only when every check asked for passes.',
+    "--key: the signature check, on a registry reference. The digest's sha256-HEX.sig manifest",
+    '(written by mab sign or cosign sign) must hold at least one signature that the public key verifies',
+    'over a simple-signing payload naming this digest and this repository. Every signature is reported',
+    '(valid, another key, another image); a failure names what failed. Keyless (Fulcio) signatures are',
+    'checked only as signatures by the given key, and no transparency log is asked.',
+    '--rebuild: REF may also be a store tag (sysbench:1.0.20, or a recipe for its latest build). Builds',
+    "REF's recipe again from clean caches (every step run, a store of its own), with REF's version,",
+    "strategy, platforms and SOURCE_DATE_EPOCH (its created label), and compares each platform's",
+    "manifest digest with REF's. Where one differs, it names what does: the config fields, and layer",
+    'by layer each file whose content, mode, owner, time or link differs and each path only one of them',
+    'has. The rebuilt images stay in the engine as mab/RECIPE:…-rebuild. See docs/supply-chain.md.',
+    'Credentials as for mab push.',
   ].join('\n'),
   options: {
     key: {
@@ -31,20 +64,47 @@ export const verify: Command = {
       description:
         'accept a payload that names another repository (an image copied with its signatures, as cosign verify does)',
     },
+    rebuild: { type: 'boolean', description: 'build REF again from its recipe and compare, file by file' },
+    strategy: {
+      ...strategy,
+      description: `strategy of the rebuild: ${STRATEGY_NAMES.join(', ')}; default: the one REF's index names, else the recipe's default`,
+    },
+    recipes,
+    templates,
+    label: { ...label, description: `${label.description}: the --label values REF was built with` },
+    'source-date-epoch': {
+      type: 'string',
+      value: 'SECONDS',
+      description: "SOURCE_DATE_EPOCH of the rebuild (default: REF's created label, else its config's created)",
+    },
+    store: SHARED_OPTIONS.store,
+    cache: SHARED_OPTIONS.cache,
+    mirror: SHARED_OPTIONS.mirror,
     ...CREDENTIAL_OPTIONS,
     ...REGISTRY_OPTIONS,
+    ...SECRET_OPTION,
+    ...PREFLIGHT_OPTIONS,
+    jobs: JOBS_OPTION,
+    verbose: { type: 'boolean', short: 'v', description: 'stream every line of the rebuild' },
     quiet: SHARED_OPTIONS.quiet,
-    json: { type: 'boolean', description: 'print the report as JSON on stdout (also when a check fails)' },
+    json: {
+      type: 'boolean',
+      description:
+        'print the result as JSON on stdout, also when a check fails: reference, ok, subjects (--key), rebuild (--rebuild)',
+    },
   },
   examples: [
     'mab verify 127.0.0.1:5000/mab/sysbench:1.0.20 --key cosign.pub',
     'mab verify 127.0.0.1:5000/mab/sysbench@sha256:… --key cosign.pub --recursive --json',
+    'mab verify sysbench:1.0.20 --rebuild',
+    'mab verify 127.0.0.1:5000/mab/sysbench:1.0.20 --key cosign.pub --rebuild --strategy cross',
   ],
   async run(args, opts, io) {
-    if (args.length !== 1)
+    const [ref] = args;
+    if (!ref || args.length > 1)
       throw new MabError(
         'E_USAGE',
-        'mab verify takes one REFERENCE',
+        'mab verify takes one REF',
         'e.g. mab verify 127.0.0.1:5000/mab/sysbench:1.0.20 --key cosign.pub',
       );
     const checks: Check[] = [];
@@ -56,20 +116,79 @@ export const verify: Command = {
         }),
       );
     }
-    if (!checks.length)
-      throw new MabError('E_USAGE', 'mab verify has nothing to check', 'give --key cosign.pub to check the signature');
-    const ref = parseReference(args[0]!);
-    const client = await registryClientOf(ref.registry, opts, io, logger(io, Boolean(opts.quiet)));
-    const report = await verifyReference(client, ref, checks, { recursive: Boolean(opts.recursive) });
-    io.out(
-      opts.json ? JSON.stringify({ schemaVersion: 1, ...report }, null, 2) + '\n' : formatVerifyReport(report) + '\n',
-    );
-    if (!report.ok)
+    if (!checks.length && !opts.rebuild)
       throw new MabError(
-        'E_VERIFY',
-        `${report.reference} (${report.digest}) failed verification:\n  ${failures(report).join('\n  ')}`,
-        'sign it (mab sign REF --key KEY, or cosign sign), or give the public half of the key that signed it',
+        'E_USAGE',
+        'mab verify has nothing to check',
+        `give --key cosign.pub to check the signature, or --rebuild to build it again and compare: mab verify ${ref} --rebuild`,
+      );
+    let report: VerifyReport | undefined;
+    if (checks.length) {
+      const parsed = parseReference(ref);
+      const client = await registryClientOf(parsed.registry, opts, io, logger(io, Boolean(opts.quiet)));
+      report = await verifyReference(client, parsed, checks, { recursive: Boolean(opts.recursive) });
+      if (!opts.json) io.out(formatVerifyReport(report) + '\n');
+    }
+    // The rebuild runs after a failed signature too: the report is whole either way.
+    const rebuild = opts.rebuild ? await rebuildOf(ref, opts, io) : undefined;
+    if (rebuild && !opts.json) io.out(`${formatDiff(rebuild.diffs)}\nrebuilt in ${rebuild.seconds.toFixed(0)} s\n`);
+    const ok = (report?.ok ?? true) && (rebuild?.reproduced ?? true);
+    if (opts.json) io.out(JSON.stringify({ schemaVersion: 1, reference: ref, ...report, ok, rebuild }, null, 2) + '\n');
+    const failed = [
+      ...(report && !report.ok ? failures(report) : []),
+      ...(rebuild && !rebuild.reproduced
+        ? [
+            `rebuild: ${rebuild.diffs.filter((d) => !d.same).length} of ${rebuild.diffs.length} platforms built to another digest`,
+          ]
+        : []),
+    ];
+    if (failed.length)
+      throw new MabError(
+        report && !report.ok ? 'E_VERIFY' : 'E_NOT_REPRODUCED',
+        `${ref}${report ? ` (${report.digest})` : ''} failed verification:\n  ${failed.join('\n  ')}`,
+        [
+          ...(report && !report.ok
+            ? ['sign it (mab sign REF --key KEY, or cosign sign), or give the public half of the key that signed it']
+            : []),
+          ...(rebuild && !rebuild.reproduced
+            ? ['the paths above are what differs; docs/supply-chain.md says what reproduces and why']
+            : []),
+        ].join('; '),
       );
     return 0;
   },
 };
+
+/** Builds REF's recipe again as REF's labels say it was built, and compares digests. */
+async function rebuildOf(ref: string, opts: Values, io: Io): Promise<RebuildResult> {
+  const source = await imageSourceOf(ref, opts, io);
+  const progress = buildLogger(io, opts);
+  const cacheDir = (opts.cache as string | undefined) ?? defaultCacheDir(io.env);
+  const mirrors = mirrorsOf(opts, io);
+  return verifyRebuild(
+    source,
+    (spec) =>
+      resolvePlan(
+        spec.recipe,
+        {
+          ...opts,
+          arch: spec.platforms.join(','),
+          strategy: (opts.strategy as string | undefined) ?? spec.strategy,
+          'source-date-epoch': (opts['source-date-epoch'] as string | undefined) ?? spec.epoch?.toString(),
+          // An image with no revision label was built with none: the rebuild adds none either.
+          'no-git-labels': !spec.revision,
+        },
+        io,
+      ),
+    {
+      host: hostOf(io),
+      cacheDir,
+      mirrors,
+      ...debianOf(opts, io, cacheDir, mirrors),
+      secrets: secretsOf(opts, io),
+      jobs: jobsOf(opts),
+      verbose: Boolean(opts.verbose),
+      log: progress.log,
+    },
+  ).finally(progress.done);
+}

@@ -130,6 +130,7 @@ export function dockerfileVars(
     apt_mounts: aptMounts(arch.debian),
     keep_debs_on: `printf '#clear DPkg::Post-Invoke;\\n#clear APT::Update::Post-Invoke;\\n' > ${KEEP_DEBS}`,
     keep_debs_off: `rm ${KEEP_DEBS}`,
+    drop_install_logs: `rm -f ${INSTALL_LOGS.join(' ')}`,
     cross_apt_mounts: aptMounts(`cross-${arch.debian}`),
     step_mounts: [
       // The recipe's caches outlive the build, one per recipe, path and kind of build stage.
@@ -172,6 +173,19 @@ export function dockerfileVars(
 
 /** Clears the base's docker-clean hooks (they delete the cached .debs) for one RUN only. */
 export const KEEP_DEBS = '/etc/apt/apt.conf.d/zz-mab-keep-debs';
+
+/**
+ * What an install writes that says when it ran: dpkg's, apt's and update-alternatives' logs, and
+ * ldconfig's aux-cache (the times and inodes of the libraries it read). Removed in the step that
+ * wrote them, so its layer is the same in every build; the packages' own files stay.
+ */
+export const INSTALL_LOGS = [
+  '/var/log/dpkg.log',
+  '/var/log/alternatives.log',
+  '/var/log/apt/history.log',
+  '/var/log/apt/term.log',
+  '/var/cache/ldconfig/aux-cache',
+];
 
 /**
  * BuildKit cache mounts for apt's package lists and downloaded .debs, so a step that reruns (a

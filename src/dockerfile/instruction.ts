@@ -15,7 +15,7 @@
  * BuildKit records as a bare `COPY /out/ /`, by the recipe's kept paths.
  */
 import type { Recipe, Strategy } from '../recipe/types.js';
-import { KEEP_DEBS, keptPaths } from './generate.js';
+import { INSTALL_LOGS, KEEP_DEBS, keptPaths } from './generate.js';
 import { STRATEGY_PARAMS } from './strategies.js';
 
 const RUN_FLAG = /^--(?:mount|network|security)=\S+\s+/;
@@ -54,7 +54,7 @@ export interface MadeFrom {
 
 const quoted = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const APT_STEP = new RegExp(
-  `^RUN .*> ${quoted(KEEP_DEBS)} && .*apt-get install -y --no-install-recommends (.+?) && rm ${quoted(KEEP_DEBS)}$`,
+  `^RUN .*> ${quoted(KEEP_DEBS)} && .*apt-get install -y --no-install-recommends (.+?) && rm ${quoted(KEEP_DEBS)}(?: && rm -f ${quoted(INSTALL_LOGS.join(' '))})?$`,
 );
 
 /** A cleaned instruction of an image mab built, with the template's steps in the recipe's words. */

@@ -8,6 +8,12 @@
  * whatever its platform, so with an armhf `debian:bookworm-slim` pulled locally, an arm64 build
  * gets armhf content under an arm64 config (seen here; test/engine/build-variants.test.ts).
  * --pull makes it resolve the base for the requested platform from the registry every time.
+ *
+ * SOURCE_DATE_EPOCH, as a build argument, makes BuildKit (0.11 and later) write that time, not the
+ * build's, into the config's created and its history (never into the base's own entries). No
+ * stage declares it, so it is in no step's cache key: a new commit changes no cached step. Its
+ * exporter option rewrite-timestamp, which would clamp file times too, the docker driver refuses
+ * ("conflicts with unpack"): the export does that (pipeline/reproducible.ts).
  */
 import path from 'node:path';
 import type { TargetPlan } from '../plan/plan.js';
@@ -42,6 +48,7 @@ export async function buildTarget(
       ...(o.noCache ? ['--no-cache'] : []),
       ...secretArgs(o.secrets ?? []),
       ...(o.cache ? cacheArgs(o.cache, platformSlug(target.platform)) : []),
+      ...(target.sourceDateEpoch !== undefined ? ['--build-arg', `SOURCE_DATE_EPOCH=${target.sourceDateEpoch}`] : []),
       '--platform',
       platform,
       '--provenance=false',

@@ -62,6 +62,8 @@ export async function writeBake(
         dockerfile: 'Dockerfile',
         platforms: [formatPlatform(t.platform)],
         tags: [t.image],
+        // BuildKit's config and history times (file times are clamped by mab build's export only).
+        ...(t.sourceDateEpoch !== undefined ? { args: { SOURCE_DATE_EPOCH: String(t.sourceDateEpoch) } } : {}),
         ...(plan.secrets.length ? { secret: o.secrets } : {}),
       };
       written.groups[strategy]!.push(name);

@@ -26,6 +26,8 @@ import { checkPackages, openSuite, type DebianSource } from './packages.js';
 import { removeOrphanedSmokeContainers, runSmoke, smokeFailure, type SmokeResult } from '../engine/smoke.js';
 import { mapLimited } from '../util/limit.js';
 import { engineApi, resolveBases, unchangedBuild } from './unchanged.js';
+import { clampOf } from './reproducible.js';
+import { baseLookup } from '../report/base.js';
 
 export interface ExecuteOptions {
   host: Host;
@@ -202,6 +204,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     ? await engineEndpoint(o.host.env)
     : undefined;
   const api = engineApi(endpoint, o.host.env ?? process.env);
+  // The last stage's base: its layers are the image's bottom ones, and what a report counts as base.
+  const base = plan.bases.runtime ?? plan.bases.build;
   const engineHost = endpoint ? hostOf(endpoint) : undefined;
   // Progress displays mark a platform finished on its `done:` or `failed:` line.
   const failed = (t: (typeof plan.targets)[number]) => (e: unknown) => {
@@ -306,6 +310,10 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   const images = await mapLimited(results, jobs, async (r, i) => {
     // The same image ID as an earlier export is the same image: nothing to save or compress.
     const earlier = known[i]!.stored;
+    const env = builderEnv(builders.get(r.platform), o.host.env, false);
+    const t = plan.targets[i]!;
+    const clamp = earlier ? undefined : await clampOf(t, base, known[i]!.bases, baseLookup(env ?? process.env));
+    if (clamp?.why) o.log(`[${r.platform}] warning: file times not clamped (${clamp.why}): it will not reproduce`);
     o.log(
       earlier
         ? `[${r.platform}] already in the store ${o.storeDir} (image ${r.imageId.slice(7, 19)}), not exported again`
@@ -313,28 +321,21 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     );
     const e =
       earlier ??
-      (await exportImage(
-        store,
-        r.image,
-        builderEnv(builders.get(r.platform), o.host.env, false),
-        early && ((b) => early.add(b)),
-        { diffIds: known[i]!.diffIds },
-      ));
-    if (e.reused)
-      o.log(
-        `[${r.platform}] ${e.reused} of ${e.layers} layers were compressed by an earlier export: hashed, not compressed again`,
-      );
-    if (e.copied)
-      o.log(
-        `[${r.platform}] ${e.copied} of ${e.layers} layers stored as the engine compressed them, not compressed again`,
-      );
+      (await exportImage(store, r.image, env, early && ((b) => early.add(b)), {
+        diffIds: known[i]!.diffIds,
+        clamp: clamp?.clamp,
+      }));
+    for (const [n, what] of [
+      [e.reused, 'were compressed by an earlier export: hashed, not compressed again'],
+      [e.clamped, `had their file times clamped to SOURCE_DATE_EPOCH ${t.sourceDateEpoch} (then compressed by mab)`],
+      [e.copied, 'stored as the engine compressed them, not compressed again'],
+    ] as const)
+      if (n) o.log(`[${r.platform}] ${n} of ${e.layers} layers ${what}`);
     r.size = { compressed: e.compressed, uncompressed: e.uncompressed, layers: e.layers, estimated: !plan.publish };
     r.manifest = e.manifest.digest;
-    return { exported: e, platform: plan.targets[i]!.platform, source: r.image };
+    return { exported: e, platform: t.platform, source: r.image };
   });
   const { name, version } = plan.recipe;
-  // Beside the images, for reports: how each was made.
-  const base = plan.bases.runtime ?? plan.bases.build;
   for (const [i, r] of results.entries()) {
     // A build not run again keeps the record of the one that ran.
     if (known[i]!.unchanged) continue;

@@ -8,6 +8,8 @@
  * manifest is written over config and layers.
  * An uncompressed layer an earlier export compressed (found by diff_id in the store's layer
  * records) is only hashed, and its blob reused: a rebuild that changed its top layer gzips only that.
+ * With a SOURCE_DATE_EPOCH, the layers above the base are then stored with their file times
+ * clamped to it (reproducible.ts), and the export is that image.
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -23,6 +25,7 @@ import type { Platform } from '../platform/platform.js';
 import { isDigest } from '../oci/digest.js';
 import { atomicWrite } from '../util/io.js';
 import { recordFile, type Store } from '../store/layout.js';
+import { clampLayers, type Clamp } from './reproducible.js';
 
 export interface Exported {
   /** The OCI manifest, with the platform its config declares. */
@@ -36,20 +39,25 @@ export interface Exported {
   reused?: number;
   /** Layers the engine had compressed itself, stored as they were. */
   copied?: number;
+  /** Layers stored with their file times clamped to SOURCE_DATE_EPOCH (compressed by mab). */
+  clamped?: number;
 }
 
 /**
  * Reads `docker save IMAGE` into the store. `onBlob` hears of each layer and the config as soon
  * as it is stored (to upload it early). `o.diffIds` are the image's (from an inspect the caller
- * made; else the export asks the engine), and `o.reuse: false` compresses every layer.
+ * made; else the export asks the engine), and `o.reuse: false` compresses every layer. With
+ * `o.clamp`, only the base's layers are uploaded early: the others once clamped.
  */
 export async function exportImage(
   store: Store,
   image: string,
   env?: NodeJS.ProcessEnv,
   onBlob?: (blob: Descriptor) => void,
-  o: { diffIds?: string[] | undefined; reuse?: boolean } = {},
+  o: { diffIds?: string[] | undefined; reuse?: boolean; clamp?: Clamp | undefined } = {},
 ): Promise<Exported> {
+  const early = (b: Descriptor, diffId?: string) =>
+    (!o.clamp || (diffId !== undefined && o.clamp.base.includes(diffId))) && onBlob?.(b);
   const save = dockerStream(['save', image], { env });
   // Its failure is awaited below on every path; this only keeps a rejection that comes while the
   // read is still failing from being reported as unhandled.
@@ -68,7 +76,7 @@ export async function exportImage(
   // A layer read only to be hashed that turned out to be none of the layers expected.
   let missed = false;
   const stored = async (l: Layer, fresh: boolean) => {
-    onBlob?.(l.blob);
+    early(l.blob, l.diffId);
     if (fresh) await atomicWrite(layerRecord(store, l.diffId), (tmp) => writeFile(tmp, JSON.stringify(l)));
     return l;
   };
@@ -122,12 +130,12 @@ export async function exportImage(
     throw saveFailed();
   });
   // Rare: a new layer the size of one stored before. Its bytes went by uncompressed; start again.
-  if (missed) return exportImage(store, image, env, onBlob, { reuse: false });
+  if (missed) return exportImage(store, image, env, onBlob, { ...o, reuse: false });
 
   const { config, configBytes } = saved;
   const ordered = saved.layers as Layer[];
   const configDesc = await store.putBytes(configBytes, MediaType.OciConfig);
-  onBlob?.(configDesc);
+  early(configDesc);
   const manifestJson = {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,
@@ -135,7 +143,7 @@ export async function exportImage(
     layers: ordered.map((l) => l.blob),
   };
   const manifest = await store.putBytes(Buffer.from(JSON.stringify(manifestJson)), MediaType.OciManifest);
-  const exported: Exported = {
+  let exported: Exported = {
     manifest: { ...manifest, platform: platformOfConfig(config) },
     config,
     compressed: configDesc.size + ordered.reduce((n, l) => n + l.blob.size, 0),
@@ -144,6 +152,7 @@ export async function exportImage(
     reused,
     copied,
   };
+  if (o.clamp) exported = await clampLayers(store, exported, o.clamp, onBlob);
   // Filed under every ID the engine may give this image, so a later build finds it by that ID.
   for (const id of saved.ids)
     await atomicWrite(exportRecord(store, id), (tmp) => writeFile(tmp, JSON.stringify(exported)));

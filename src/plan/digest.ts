@@ -1,7 +1,7 @@
 /**
  * A digest of everything that decides what one platform's build produces: the generated
  * Dockerfile, the pinned sources and artifacts, the bytes of every file copied into the context,
- * and the smoke checks. Two plans with the same digest build the same image, so `mab compare` can
+ * the smoke checks and the SOURCE_DATE_EPOCH of the image's times. Two plans with the same digest build the same image, so `mab compare` can
  * reuse a stored build instead of running it again. Mirrors do not enter: sources are pinned by
  * checksum or commit, so where they come from cannot change them.
  */
@@ -21,6 +21,7 @@ export async function targetDigest(t: TargetPlan): Promise<string> {
       sources: t.sources,
       artifacts: t.artifacts,
       smoke,
+      sourceDateEpoch: t.sourceDateEpoch,
     }),
   );
   for (const f of t.files) h.update(`\0${f.to}\0`).update(await readFile(f.from));

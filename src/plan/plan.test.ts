@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePlatformList } from '../platform/platform.js';
 import { parseRecipe } from '../recipe/load.js';
+import { targetDigest } from './digest.js';
 import { planBuild, planJson } from './plan.js';
 
 const recipe = parseRecipe(
@@ -31,7 +32,7 @@ overrides:
 `,
 );
 
-async function plan(publish: { push?: string; tags?: string[] } = {}) {
+async function plan(publish: { push?: string; tags?: string[]; sourceDateEpoch?: number } = {}) {
   const dir = path.resolve('templates');
   return planBuild({
     recipe,
@@ -151,5 +152,15 @@ describe('planBuild', () => {
     expect(df.indexOf('COPY artifacts/model.bin /usr/share/demo/model.bin')).toBeGreaterThan(
       df.indexOf('COPY --from=build /out/ /'),
     );
+  });
+
+  it('gives every platform the SOURCE_DATE_EPOCH, which is part of what its digest covers', async () => {
+    const timed = (await plan({ sourceDateEpoch: 1_700_000_000 })).targets;
+    expect(timed.map((t) => t.sourceDateEpoch)).toEqual([1_700_000_000, 1_700_000_000]);
+    const untimed = (await plan()).targets;
+    expect(untimed[0]!.sourceDateEpoch).toBeUndefined();
+    // The same Dockerfile (no created label here), another image: a stored build cannot stand in.
+    expect(timed[0]!.dockerfile).toBe(untimed[0]!.dockerfile);
+    expect(await targetDigest(timed[0]!)).not.toBe(await targetDigest(untimed[0]!));
   });
 });

@@ -73,6 +73,12 @@ export interface TargetPlan {
   files: ContextFile[];
   smoke: SmokeCheck[];
   packages: PlannedPackage[];
+  /**
+   * SOURCE_DATE_EPOCH: the time BuildKit writes into the image config and its history, and the
+   * one file times in the image's own layers are clamped to, so that a rebuild gives the same
+   * digest (docs/supply-chain.md). Undefined: build times, and no two builds alike.
+   */
+  sourceDateEpoch?: number;
 }
 
 export interface BuildPlan {
@@ -118,6 +124,8 @@ export interface PlanInput {
   smoke?: 'quick' | 'all';
   /** The git checkout the recipe is in: the images' source, revision and created labels. */
   checkout?: { source?: string; revision: string; created?: string };
+  /** SOURCE_DATE_EPOCH (--source-date-epoch, the environment, or the checkout's commit time). */
+  sourceDateEpoch?: number;
   /** --label KEY=VALUE: over every other label. */
   labels?: Record<string, string>;
 }
@@ -199,6 +207,7 @@ export function planBuild(input: PlanInput): BuildPlan {
         files,
         smoke: input.smoke === 'all' ? r.smoke : r.smoke.filter((s) => !s.slow),
         packages: plannedPackages(recipe, strategy, platform),
+        ...(input.sourceDateEpoch !== undefined ? { sourceDateEpoch: input.sourceDateEpoch } : {}),
       };
     }),
     ...(target

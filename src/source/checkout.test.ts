@@ -61,6 +61,7 @@ describe('checkoutOf', () => {
       revision: head,
       source: 'https://git.example.org/edge/recipes',
       created: '2026-11-30T08:00:00Z',
+      epoch: Date.parse('2026-11-30T08:00:00Z') / 1000,
     });
     expect(JSON.stringify(c)).not.toContain('s3cr3t');
   });
@@ -69,6 +70,7 @@ describe('checkoutOf', () => {
     const dir = await repo('/srv/git/recipes.git');
     const c = await checkoutOf(path.join(dir, 'recipes/demo.yaml'), { SOURCE_DATE_EPOCH: '1700000000' });
     expect(c?.created).toBe('2023-11-14T22:13:20Z');
+    expect(c?.epoch).toBe(1700000000);
     expect(c?.source).toBeUndefined();
   });
 

@@ -5,7 +5,8 @@
  *
  * - revision: the commit checked out (HEAD).
  * - created: that commit's committer time, or SOURCE_DATE_EPOCH when set: never the time of the
- *   build, so that building one commit twice gives the same image config.
+ *   build, so that building one commit twice gives the same image config. The same moment, as
+ *   `epoch`, is what the build's file times are clamped to (docs/supply-chain.md).
  * - source: the `origin` remote as a public URL. Credentials in it (https://user:token@host/…)
  *   are dropped, and a remote that is a path on this machine is not a source anyone else can use,
  *   so it gives no label.
@@ -18,6 +19,8 @@ export interface Checkout {
   source?: string;
   revision: string;
   created?: string;
+  /** `created` in seconds since 1970. */
+  epoch?: number;
 }
 
 /** The checkout `file` is in, or undefined when it is in none (or git is not installed). */
@@ -36,7 +39,7 @@ export async function checkoutOf(file: string, env: NodeJS.ProcessEnv = process.
   return {
     revision,
     ...(source ? { source } : {}),
-    ...(Number.isFinite(epoch) ? { created: new Date(epoch * 1000).toISOString().replace('.000Z', 'Z') } : {}),
+    ...(Number.isFinite(epoch) ? { created: new Date(epoch * 1000).toISOString().replace('.000Z', 'Z'), epoch } : {}),
   };
 }
 
@@ -47,8 +50,8 @@ export function sourceDateEpoch(env: NodeJS.ProcessEnv): number | undefined {
   if (!/^\d+$/.test(v))
     throw new MabError(
       'E_USAGE',
-      `SOURCE_DATE_EPOCH "${v}" is not a whole number of seconds`,
-      'set it to e.g. $(git log -1 --format=%ct), or unset it',
+      `SOURCE_DATE_EPOCH "${v}" (from --source-date-epoch or the environment) is not a whole number of seconds`,
+      'give e.g. $(git log -1 --format=%ct), or leave it unset for the commit time',
     );
   return Number(v);
 }

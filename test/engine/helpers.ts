@@ -48,7 +48,12 @@ export async function sh(cmd: string, args: string[]) {
  */
 export async function recipeEdited(name: string, edit: (yaml: string) => string): Promise<string> {
   const d = await mkdtemp(path.join(os.tmpdir(), `mab-${name}-`));
-  await cp(path.join(ROOT, 'recipes', name), path.join(d, name), { recursive: true });
+  // A recipe with no files of its own (sysbench) has no directory.
+  await cp(path.join(ROOT, 'recipes', name), path.join(d, name), { recursive: true }).catch(
+    (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    },
+  );
   const text = await readFile(path.join(ROOT, `recipes/${name}.yaml`), 'utf8');
   const edited = edit(text);
   if (edited === text) throw new Error(`recipes/${name}.yaml: the edit changed nothing`);

@@ -102,13 +102,21 @@ describe('a rebuild with nothing changed', () => {
     expect(second.stderr).toMatch(/\[linux\/arm64\] built in [\d.]+ s; smoke testing/);
     expect(second.stderr).toMatch(/\[linux\/arm64\] exporting to the store/);
     if ((await imageStore()) === 'containerd') {
-      // The engine's own gzip blobs are stored as they are: none is compressed by mab.
-      const copied = /\[linux\/arm64\] (\d+) of (\d+) layers stored as the engine compressed them/.exec(second.stderr);
-      expect(copied?.slice(1).map(Number)).toEqual([manifest.layers.length, manifest.layers.length]);
+      // The engine's own gzip blobs are stored as they are but for a layer above the base whose
+      // file times were clamped, which mab compresses (docs/supply-chain.md): none is compressed twice.
+      const count = (what: string) =>
+        Number(new RegExp(`\\[linux\\/arm64\\] (\\d+) of \\d+ layers ${what}`).exec(second.stderr)?.[1] ?? 0);
+      expect(count('stored as the engine compressed them') + count('had their file times clamped')).toBe(
+        manifest.layers.length,
+      );
+      expect(count('stored as the engine compressed them')).toBeGreaterThanOrEqual(1); // the base's
     } else {
-      // Every layer but the lost one was compressed by the first export: hashed, not gzipped again.
+      // What the first export compressed is hashed, not gzipped again: every layer when the lost
+      // blob was the top layer's clamped copy (the engine's compression of it is still stored),
+      // all but that one when its file times needed no clamping.
       const reused = /\[linux\/arm64\] (\d+) of (\d+) layers were compressed by an earlier export/.exec(second.stderr);
-      expect(reused?.slice(1).map(Number)).toEqual([manifest.layers.length - 1, manifest.layers.length]);
+      expect(Number(reused?.[2])).toBe(manifest.layers.length);
+      expect(Number(reused?.[1])).toBeGreaterThanOrEqual(manifest.layers.length - 1);
     }
     expect(second.stderr).toMatch(/\[linux\/amd64\] already in the store/);
     expect(second.report.store.digest).toBe(first.report.store.digest);

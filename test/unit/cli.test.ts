@@ -2,6 +2,7 @@
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../../src/cli/main.js';
 
@@ -110,6 +111,38 @@ describe('mab CLI', () => {
     const r = await run(['build', 'sysbench', ...flags, '--print']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(message);
+  });
+
+  it("--source-date-epoch is every platform's time and the created label; --no-git-labels keeps the time", async () => {
+    const given = await run([
+      'build',
+      'sysbench',
+      '--arch',
+      'arm64,amd64',
+      '--source-date-epoch',
+      '1700000000',
+      '--print',
+    ]);
+    expect(given.code, given.err).toBe(0);
+    const plan = JSON.parse(given.out) as { targets: { sourceDateEpoch: number; dockerfile: string }[] };
+    expect(plan.targets.map((t) => t.sourceDateEpoch)).toEqual([1700000000, 1700000000]);
+    expect(plan.targets[0]!.dockerfile).toContain('LABEL org.opencontainers.image.created="2023-11-14T22:13:20Z"');
+    // Without labels, the time is still the commit's (this checkout's): builds still reproduce.
+    const bare = await run(['build', 'sysbench', '--no-git-labels', '--print']);
+    const { targets } = JSON.parse(bare.out) as typeof plan;
+    expect(targets[0]!.dockerfile).not.toContain('org.opencontainers.image.created');
+    const committed = process.env.SOURCE_DATE_EPOCH || (await execa('git', ['log', '-1', '--format=%ct'])).stdout;
+    expect(targets[0]!.sourceDateEpoch).toBe(Number(committed));
+    const bad = await run(['build', 'sysbench', '--source-date-epoch', 'yesterday', '--print']);
+    expect(bad.err).toMatch(
+      /SOURCE_DATE_EPOCH "yesterday" \(from --source-date-epoch or the environment\) is not a whole number/,
+    );
+  });
+
+  it('`mab verify` asks what to verify', async () => {
+    const r = await run(['verify', 'sysbench']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/\[E_USAGE\]: mab verify has nothing to check[\s\S]*mab verify sysbench --rebuild/);
   });
 
   it('refuses a strategy the recipe does not support, naming the ones it does', async () => {

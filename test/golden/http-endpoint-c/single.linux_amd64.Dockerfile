@@ -4,12 +4,15 @@
 # --- build stage: base with build tools, sources, build steps --------------------------------
 # apt's lists and .debs live in BuildKit cache mounts, never in a layer. The base's docker-clean
 # would delete the .debs after each install; a config that clears its hooks lives for one RUN.
+# The logs of an install say when it ran: they go in the same step, so that a rebuild gives the
+# same layer.
 FROM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
 RUN --mount=type=cache,id=mab-apt-var-cache-apt-amd64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-amd64,target=/var/lib/apt/lists,sharing=locked printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
  && apt-get update \
  && apt-get install -y --no-install-recommends gcc libc6-dev \
- && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs \
+ && rm -f /var/log/dpkg.log /var/log/alternatives.log /var/log/apt/history.log /var/log/apt/term.log /var/cache/ldconfig/aux-cache
 COPY files/ /src/
 WORKDIR /src
 RUN gcc -O2 -static -s -o /usr/local/bin/http-endpoint server.c

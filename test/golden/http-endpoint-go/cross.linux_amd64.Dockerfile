@@ -4,6 +4,8 @@
 # --- build stage: base with build tools, sources, build steps --------------------------------
 # apt's lists and .debs live in BuildKit cache mounts, never in a layer. The base's docker-clean
 # would delete the .debs after each install; a config that clears its hooks lives for one RUN.
+# The logs of an install say when it ran: they go in the same step, so that a rebuild gives the
+# same layer.
 FROM --platform=$BUILDPLATFORM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
 # Cross build: this stage runs on the build platform, so nothing here is emulated. amd64
@@ -15,7 +17,8 @@ RUN --mount=type=cache,id=mab-apt-var-cache-apt-cross-amd64,target=/var/cache/ap
  && printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
  && apt-get -o APT::Get::List-Cleanup=false update \
  && apt-get install -y --no-install-recommends golang-go \
- && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs \
+ && rm -f /var/log/dpkg.log /var/log/alternatives.log /var/log/apt/history.log /var/log/apt/term.log /var/cache/ldconfig/aux-cache
 ENV DEB_HOST_ARCH=amd64
 ENV DEB_HOST_GNU_TYPE=x86_64-linux-gnu
 ENV CC=x86_64-linux-gnu-gcc

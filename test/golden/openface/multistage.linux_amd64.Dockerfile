@@ -4,12 +4,15 @@
 # --- build stage: base with build tools, sources, build steps --------------------------------
 # apt's lists and .debs live in BuildKit cache mounts, never in a layer. The base's docker-clean
 # would delete the .debs after each install; a config that clears its hooks lives for one RUN.
+# The logs of an install say when it ran: they go in the same step, so that a rebuild gives the
+# same layer.
 FROM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
 RUN --mount=type=cache,id=mab-apt-var-cache-apt-amd64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-amd64,target=/var/lib/apt/lists,sharing=locked printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
  && apt-get update \
  && apt-get install -y --no-install-recommends build-essential cmake pybind11-dev python3-dev python3-numpy libblas-dev liblapack-dev libjpeg-dev libpng-dev bzip2 python3-torch python3-opencv python3-sklearn python3-pandas libdlib-data \
- && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs \
+ && rm -f /var/log/dpkg.log /var/log/alternatives.log /var/log/apt/history.log /var/log/apt/term.log /var/cache/ldconfig/aux-cache
 COPY sources/ /src/
 COPY files/ /src/
 WORKDIR /src
@@ -29,7 +32,8 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN --mount=type=cache,id=mab-apt-var-cache-apt-amd64,target=/var/cache/apt,sharing=locked --mount=type=cache,id=mab-apt-var-lib-apt-lists-amd64,target=/var/lib/apt/lists,sharing=locked printf '#clear DPkg::Post-Invoke;\n#clear APT::Update::Post-Invoke;\n' > /etc/apt/apt.conf.d/zz-mab-keep-debs \
  && apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-numpy python3-torch python3-opencv python3-pandas python3-joblib python3-threadpoolctl libdlib-data libblas3 liblapack3 libjpeg62-turbo libpng16-16 libgfortran5 liblbfgsb0 libgomp1 \
- && rm /etc/apt/apt.conf.d/zz-mab-keep-debs
+ && rm /etc/apt/apt.conf.d/zz-mab-keep-debs \
+ && rm -f /var/log/dpkg.log /var/log/alternatives.log /var/log/apt/history.log /var/log/apt/term.log /var/cache/ldconfig/aux-cache
 COPY --from=build /out/ /
 ENV PYTHONPATH="/opt/openface"
 ENV PYTHONDONTWRITEBYTECODE="1"
