@@ -8,6 +8,7 @@ import { signDigests } from '../supply/sign.js';
 import { defaultCacheDir } from '../util/io.js';
 import { needing, type Command } from './command.js';
 import {
+  ATTEST_OPTIONS,
   BUILDER_OPTION,
   JOBS_OPTION,
   PREFLIGHT_OPTIONS,
@@ -33,6 +34,7 @@ import {
 import { createEcrRepository, credentialsOf } from './push.js';
 import { buildersOf } from './config.js';
 import { PLAN_OPTIONS, resolvePlan } from './resolve.js';
+import { mabVersion } from './root.js';
 
 export const build: Command = {
   name: 'build',
@@ -100,10 +102,10 @@ export const build: Command = {
       needs: 'push',
       type: 'string',
       value: 'FORMAT',
-      default: 'docker',
       description:
-        'fat manifest format: docker (manifest list v2, understood by old engines on edge boards) or oci (image index)',
+        'fat manifest format: oci (image index; the default while SBOM or provenance is on, as only it carries them) or docker (manifest list v2, for engines older than 20.10; the default with --sbom=false --provenance=false)',
     },
+    ...ATTEST_OPTIONS,
     smoke: {
       type: 'string',
       value: 'WHICH',
@@ -186,6 +188,7 @@ export const build: Command = {
       builders: await buildersOf(opts, io),
       rerunSmoke: Boolean(opts['rerun-smoke']),
       verbose: Boolean(opts.verbose),
+      tool: `mab-${mabVersion()}`,
       log: progress.log,
     }).finally(progress.done);
     // The index (none with --by-digest) and every platform manifest, as mab sign --recursive.

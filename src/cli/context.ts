@@ -310,6 +310,41 @@ export const SHARED_OPTIONS = {
 
 export const INDEX_FORMATS = ['docker', 'oci'] as const;
 
+/**
+ * --sbom and --provenance as buildx spells them (--sbom=false), on by default where declared:
+ * what each image's attestation manifest holds (pipeline/attest.ts).
+ */
+export const ATTEST_OPTIONS: Record<string, OptionSpec> = {
+  sbom: {
+    type: 'string',
+    value: 'BOOL',
+    default: 'true',
+    choices: ['true', 'false'],
+    description:
+      "an SPDX 2.3 SBOM per platform, from the image's own packages, stored beside it and pushed in the OCI index (imagetools inspect --format '{{json .SBOM}}' reads it)",
+  },
+  provenance: {
+    type: 'string',
+    value: 'BOOL',
+    default: 'true',
+    choices: ['true', 'false'],
+    description:
+      'SLSA v1 provenance per platform (recipe, strategy, base digests, pinned sources, builder, times; never secret values), stored and pushed as the SBOM is',
+  },
+};
+
+/** What --sbom and --provenance ask for; none where the command does not declare them. */
+export function attestKindsOf(opts: Values): { sbom: boolean; provenance: boolean } {
+  for (const k of ['sbom', 'provenance'])
+    if (opts[k] !== undefined && opts[k] !== 'true' && opts[k] !== 'false')
+      throw new MabError(
+        'E_USAGE',
+        `--${k} "${String(opts[k])}" is not true or false`,
+        `e.g. --${k}=false to leave it out`,
+      );
+  return { sbom: opts.sbom === 'true', provenance: opts.provenance === 'true' };
+}
+
 /** --index-format, checked in one place. */
 export function indexFormatOf(value: unknown): IndexFormat | undefined {
   if (value === undefined) return undefined;

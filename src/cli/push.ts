@@ -118,8 +118,8 @@ export const push: Command = {
       choices: INDEX_FORMATS,
       type: 'string',
       value: 'FORMAT',
-      default: 'docker',
-      description: 'docker (manifest list v2, for old engines) or oci (image index)',
+      description:
+        "oci (image index, with the stored images' SBOM and provenance) or docker (manifest list v2, for engines older than 20.10, without them); default: oci when the stored index has attestations, else docker",
     },
     store: SHARED_OPTIONS.store,
     ...CREDENTIAL_OPTIONS,
@@ -145,7 +145,7 @@ export const push: Command = {
         'mab push takes STORE-TAG and REFERENCE',
         'e.g. mab push sysbench:1.0.20 127.0.0.1:5000/mab/sysbench',
       );
-    const format = indexFormatOf(opts['index-format']) ?? 'docker';
+    const format = indexFormatOf(opts['index-format']);
     const signingKey = opts.sign ? await signingKeyOf(opts.sign, io) : undefined;
     const ref = parseReference(target);
     if (ref.digest)

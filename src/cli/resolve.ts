@@ -10,7 +10,7 @@ import { findRecipe } from '../recipe/find.js';
 import { checkoutOf, sourceDateEpoch } from '../source/checkout.js';
 import type { Io } from '../util/io.js';
 import type { OptionSpec, Values } from './command.js';
-import { PACKAGE_ROOT, indexFormatOf, platformsOption, recipesDir } from './context.js';
+import { PACKAGE_ROOT, attestKindsOf, indexFormatOf, platformsOption, recipesDir } from './context.js';
 
 export const PLAN_OPTIONS: Record<string, OptionSpec> = {
   arch: platformsOption(
@@ -103,7 +103,12 @@ export async function resolvePlan(
       'point --templates at a directory with app.Dockerfile and collect-closure.sh',
     );
   });
-  const format = indexFormatOf(opts['index-format']) ?? 'docker';
+  const attest = attestKindsOf(opts);
+  // Only an OCI index carries attestations: the default while there are any to push in one, as
+  // with buildx (--by-digest pushes no index: its platform manifests stay Docker's).
+  const format =
+    indexFormatOf(opts['index-format']) ??
+    ((attest.sbom || attest.provenance) && !opts['by-digest'] ? 'oci' : 'docker');
   const smoke = (opts.smoke as string | undefined) ?? 'quick';
   if (smoke !== 'quick' && smoke !== 'all')
     throw new MabError(
@@ -134,5 +139,6 @@ export async function resolvePlan(
     ...(checkout && !opts['no-git-labels'] ? { checkout } : {}),
     ...(labels ? { labels } : {}),
     ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
+    ...(attest.sbom || attest.provenance ? { attest } : {}),
   });
 }

@@ -27,6 +27,7 @@ import { removeOrphanedSmokeContainers, runSmoke, smokeFailure, type SmokeResult
 import { mapLimited } from '../util/limit.js';
 import { engineApi, resolveBases, unchangedBuild } from './unchanged.js';
 import { clampOf } from './reproducible.js';
+import { attestImages, ranOf } from './attest.js';
 import { baseLookup } from '../report/base.js';
 
 export interface ExecuteOptions {
@@ -61,6 +62,8 @@ export interface ExecuteOptions {
   jobs?: number;
   /** Print every build line, or only step headers. */
   verbose: boolean;
+  /** mab-VERSION: the creator an SBOM names, the builder a provenance names. */
+  tool?: string;
   log: (msg: string) => void;
 }
 
@@ -197,6 +200,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     bases?: Record<string, string>;
     unchanged?: BuildRecord;
     diffIds?: string[];
+    /** When the build ran (a reused build's: its record's), for the provenance. */
+    ran?: { startedOn: string; finishedOn: string };
   }[] = [];
   // The engine of the platforms not routed to a builder: its API resolves their base images, and
   // its machine (a tcp:// or ssh:// DOCKER_HOST; else this one) answers their HTTP smoke checks.
@@ -231,6 +236,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
         : undefined;
     let built: BuildOutput;
     let context: string | undefined;
+    let startedOn: string | undefined;
     if (same) {
       o.log(
         `${prefix} unchanged: same plan and base images (${Object.entries(bases!)
@@ -241,6 +247,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
       );
       built = { id: same.id, seconds: 0 };
     } else {
+      startedOn = new Date().toISOString();
       context = await makeContext(t, cached);
       try {
         built = await buildTarget(
@@ -264,6 +271,9 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
       ...(bases ? { bases } : {}),
       ...(same ? { unchanged: same.record } : {}),
       ...(built.diffIds ? { diffIds: built.diffIds } : {}),
+      ran: same
+        ? ranOf(same.record)
+        : { startedOn: startedOn ?? new Date().toISOString(), finishedOn: new Date().toISOString() },
     };
     // The very image an earlier build with the same plan smoke-tested: its results stand.
     const earlier = o.rerunSmoke ? undefined : await earlierSmoke(store, stored, known[i]!.planDigest);
@@ -336,6 +346,13 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     return { exported: e, platform: t.platform, source: r.image };
   });
   const { name, version } = plan.recipe;
+  const attestations = await attestImages(store, plan, images, {
+    jobs,
+    tool: o.tool ?? 'mab',
+    engine,
+    platforms: known.map((k) => ({ bases: k.bases, ran: k.ran!, earlier: k.unchanged?.attestation })),
+    log: o.log,
+  });
   for (const [i, r] of results.entries()) {
     // A build not run again keeps the record of the one that ran.
     if (known[i]!.unchanged) continue;
@@ -350,6 +367,8 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
       ...(base !== 'scratch' ? { base } : {}),
       planDigest: known[i]!.planDigest,
       ...(known[i]!.bases ? { bases: known[i]!.bases } : {}),
+      ran: known[i]!.ran,
+      ...(attestations[i] ? { attestation: attestations[i] } : {}),
     });
   }
   const storeTags = [`${version}-${plan.strategy}`, version, 'latest'].map((t) => `${name}:${t}`);
@@ -358,6 +377,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     version,
     strategy: plan.strategy,
     annotations: plan.annotations,
+    attestations: attestations.flatMap((a) => (a ? [a.entry] : [])),
   });
   o.log(`store ${o.storeDir}: ${storeTags.join(', ')} → ${stored.digest}`);
   const result: BuildResult = {

@@ -287,7 +287,14 @@ export async function storeIndex(
   store: Store,
   images: { exported: Exported; platform: Platform; source: string }[],
   tags: string[],
-  build?: { title: string; version: string; strategy: string; annotations?: Record<string, string> },
+  build?: {
+    title: string;
+    version: string;
+    strategy: string;
+    annotations?: Record<string, string>;
+    /** Attestation manifests (pipeline/attest.ts), listed after the images. */
+    attestations?: Descriptor[];
+  },
 ): Promise<Descriptor> {
   const annotations = build
     ? {
@@ -307,6 +314,7 @@ export async function storeIndex(
     'oci',
     annotations,
   );
+  index.manifests.push(...(build?.attestations ?? []));
   const desc = await store.putBytes(Buffer.from(JSON.stringify(index)), MediaType.OciIndex);
   await store.tag(tags, desc);
   return desc;

@@ -10,9 +10,10 @@
  */
 import { MabError } from '../errors.js';
 import { jsonBytes, sha256Digest } from '../oci/digest.js';
+import { attestationEntries } from '../oci/attestation.js';
 import { assembleIndex, type IndexChild } from '../oci/index.js';
 import { readTarget } from '../oci/model.js';
-import { MediaType, type Descriptor, type IndexFormat, type Manifest } from '../oci/types.js';
+import { MediaType, type Descriptor, type Index, type IndexFormat, type Manifest } from '../oci/types.js';
 import { formatPlatform, type Platform } from '../platform/platform.js';
 import type { Store } from '../store/layout.js';
 import { PushedBlobs } from '../store/pushed.js';
@@ -62,7 +63,8 @@ export function toDockerManifest(m: Manifest): Manifest {
 
 export interface PushOptions {
   tags: string[];
-  format: IndexFormat;
+  /** Default: oci when the stored index has attestations (only an OCI index carries them), else docker. */
+  format?: IndexFormat;
   /** Tags for each platform's own manifest (from {arch} templates), given the platforms pushed. */
   platformTags?: (platforms: Platform[]) => Record<string, string[]>;
   /** Blobs uploaded at once (default 3). */
@@ -154,6 +156,7 @@ export async function pushFromStore(
       `${storeTag} in the store ${store.dir} is an index with no images`,
       'build the recipe again',
     );
+  const format = o.format ?? (target.index && attestationEntries(target.index).length ? 'oci' : 'docker');
   const before = o.early?.statsBefore ?? { ...client.stats };
   const pushed = await PushedBlobs.open(store.dir, client.registry);
 
@@ -176,7 +179,7 @@ export async function pushFromStore(
     } finally {
       progress.stop();
     }
-    const manifestJson = o.format === 'docker' ? toDockerManifest(stored) : stored;
+    const manifestJson = format === 'docker' ? toDockerManifest(stored) : stored;
     const bytes = jsonBytes(manifestJson);
     const digest = await client.putManifest(repo, sha256Digest(bytes), manifestJson.mediaType, bytes);
     o.log?.(
@@ -208,7 +211,11 @@ export async function pushFromStore(
   }
   // The store index's annotations (recipe, version, strategy, the checkout's source and revision)
   // go with it; assembleIndex drops them for Docker's manifest list, which has no such field.
-  const index = target.index ? assembleIndex(children, o.format, target.index.annotations) : undefined;
+  const index = target.index ? assembleIndex(children, format, target.index.annotations) : undefined;
+  if (index && target.index)
+    index.manifests.push(
+      ...(await pushAttestations(store, client, pushed, repo, target.index, children, format, o.log)),
+    );
   const bytes = index ? jsonBytes(index) : undefined;
   let digest = children[0]!.manifest.digest;
   for (const tag of o.tags) {
@@ -227,6 +234,44 @@ export async function pushFromStore(
     retries: client.stats.retries - before.retries,
     platformTags,
   };
+}
+
+/**
+ * The store index's attestation manifests of the images pushed, put as stored (so each still names
+ * its image's digest), for an OCI index to list. A Docker manifest list has no place for them.
+ */
+async function pushAttestations(
+  store: Store,
+  client: RegistryClient,
+  pushed: PushedBlobs,
+  repo: string,
+  stored: Index,
+  children: { manifest: Descriptor; platform: string }[],
+  format: IndexFormat,
+  log: ((m: string) => void) | undefined,
+): Promise<Descriptor[]> {
+  const platformOf = new Map(children.map((c) => [c.manifest.digest, c.platform]));
+  const found = attestationEntries(stored);
+  if (!found.length) return [];
+  if (format === 'docker') {
+    log?.(
+      `${found.length} attestation manifest(s) (SBOM, provenance) not pushed: a Docker manifest list has no place for them (--index-format oci keeps them)`,
+    );
+    return [];
+  }
+  const entries: Descriptor[] = [];
+  for (const { entry, subject } of found) {
+    const platform = platformOf.get(subject);
+    // Pushed in another form than stored: the attestation would name a digest the index lacks.
+    if (!platform) continue;
+    const raw = await store.repository().manifest(entry.digest);
+    const manifest = JSON.parse(raw.bytes.toString('utf8')) as Manifest;
+    for (const b of [manifest.config, ...manifest.layers]) await pushStoredBlob(store, client, pushed, repo, b);
+    await client.putManifest(repo, entry.digest, raw.mediaType, raw.bytes);
+    log?.(`[${platform}] attestations ${repo}@${entry.digest}: ${manifest.layers.length} statement(s)`);
+    entries.push(entry);
+  }
+  return entries;
 }
 
 /** One line on what a push moved, for logs. */

@@ -89,6 +89,8 @@ export interface BuildPlan {
   bases: { build: string; runtime?: string };
   /** org.opencontainers.image.* annotations of the index, beside the recipe, version and strategy. */
   annotations: Record<string, string>;
+  /** The attestations stored with each image and pushed in an OCI index (--sbom, --provenance). */
+  attest?: { sbom: boolean; provenance: boolean };
   targets: TargetPlan[];
   /**
    * tags: with tagRule semver, the most a push moves (VERSION, MAJOR.MINOR, MAJOR, latest; the
@@ -128,6 +130,7 @@ export interface PlanInput {
   sourceDateEpoch?: number;
   /** --label KEY=VALUE: over every other label. */
   labels?: Record<string, string>;
+  attest?: BuildPlan['attest'];
 }
 
 export function supportedStrategies(recipe: Recipe): Strategy[] {
@@ -192,6 +195,7 @@ export function planBuild(input: PlanInput): BuildPlan {
     strategy,
     bases: { build: params.build, ...(params.runtime ? { runtime: params.runtime } : {}) },
     annotations: indexAnnotations(derived, recipe.labels, input.labels),
+    ...(input.attest ? { attest: input.attest } : {}),
     targets: input.platforms.map((platform) => {
       const slug = platformSlug(platform);
       const r = recipeFor(recipe, platform);

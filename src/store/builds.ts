@@ -9,6 +9,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { atomicWrite } from '../util/io.js';
+import type { Descriptor } from '../oci/types.js';
 import { recordFile } from './layout.js';
 
 export interface BuildRecord {
@@ -26,6 +27,10 @@ export interface BuildRecord {
   planDigest?: string;
   /** Each base image as the Dockerfile names it → the digest its tag pointed at for this build. */
   bases?: Record<string, string>;
+  /** When the build ran: a provenance made again for the same image says the same. */
+  ran?: { startedOn: string; finishedOn: string };
+  /** The image's attestation manifest as the store index lists it, and the predicate types it holds. */
+  attestation?: { entry: Descriptor; predicateTypes: string[] };
 }
 
 const fileOf = (storeDir: string, digest: string) => recordFile(storeDir, 'builds', digest);

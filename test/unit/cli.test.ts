@@ -80,8 +80,27 @@ describe('mab CLI', () => {
       repository: '127.0.0.1:5000/mab/sysbench',
       tags: ['1.0.20', '1.0', '1', 'latest'],
       tagRule: 'semver',
-      indexFormat: 'docker',
+      indexFormat: 'oci',
     });
+    expect(plan.attest).toEqual({ sbom: true, provenance: true });
+  });
+
+  it.each([
+    [['--sbom=false', '--provenance=false'], 'docker', undefined],
+    [['--provenance=false'], 'oci', { sbom: true, provenance: false }],
+    [['--by-digest'], 'docker', { sbom: true, provenance: true }],
+    [['--index-format', 'docker'], 'docker', { sbom: true, provenance: true }],
+  ])('`mab build %j --push`: an OCI index while attestations go in one', async (flags, format, attest) => {
+    const r = await run(['build', 'sysbench', '--push', '127.0.0.1:5000/mab/sysbench', ...flags, '--print']);
+    expect(r.code, r.err).toBe(0);
+    const plan = JSON.parse(r.out);
+    expect([plan.publish.indexFormat, plan.attest]).toEqual([format, attest]);
+  });
+
+  it('refuses --sbom with a value that is not true or false', async () => {
+    const r = await run(['build', 'sysbench', '--sbom=yes', '--print']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('[E_USAGE]: --sbom "yes" is not true or false');
   });
 
   it('--platform is --arch, as docker buildx spells it', async () => {
