@@ -49,7 +49,8 @@ export const COMMANDS: CommandEntry[] = [
   },
   {
     name: 'sign',
-    summary: "sign an image or index in a registry in cosign's format (the sha256-HEX.sig tag), with a local key",
+    summary:
+      "sign an image or index in a registry in cosign's format (the sha256-HEX.sig tag; .att for its attestations), with a local key",
     load: async () => (await import('./sign.js')).sign,
   },
   {

@@ -1,5 +1,6 @@
 import { MabError } from '../errors.js';
 import { parseReference } from '../ref/reference.js';
+import { attestDigests, attestationsToSign, type Attested } from '../supply/attest.js';
 import { digestsOf, signDigests } from '../supply/sign.js';
 import type { Command } from './command.js';
 import { REGISTRY_OPTIONS, logger, SHARED_OPTIONS, signingKeyOf } from './context.js';
@@ -27,7 +28,11 @@ export const sign: Command = {
     "already there (cosign's, other keys') are kept; a digest this key already signed is left as it is.",
     'A tag is resolved to its digest first, and the digest is signed. With --recursive, each platform',
     'manifest of an index is signed too. cosign verify --key KEY.pub checks the result; nothing goes',
-    `to a transparency log. The key's password comes from $COSIGN_PASSWORD. Credentials as for mab push.`,
+    'to a transparency log. With --attestations, the SBOM and provenance statements the index carries',
+    'for each platform image (in-toto, in its attestation manifests) are also signed, each in a DSSE',
+    "envelope added as a layer to that image's sha256-HEX.att manifest, as cosign attest does; cosign",
+    'verify-attestation --key KEY.pub --type spdxjson (or slsaprovenance1) checks them.',
+    `The key's password comes from $COSIGN_PASSWORD. Credentials as for mab push.`,
   ].join('\n'),
   options: {
     key: {
@@ -37,6 +42,11 @@ export const sign: Command = {
         "private key: cosign's (cosign.key), or a PKCS#8 or EC PEM; ECDSA P-256 (mab key generate makes one)",
     },
     recursive: { type: 'boolean', short: 'r', description: 'also sign each image an index lists' },
+    attestations: {
+      type: 'boolean',
+      description:
+        'also sign the SBOM and provenance the index carries for each platform image into its .att (an index built with attestations on)',
+    },
     annotation: {
       type: 'string',
       short: 'a',
@@ -52,6 +62,7 @@ export const sign: Command = {
   examples: [
     'mab sign 127.0.0.1:5000/mab/sysbench:1.0.20 --key cosign.key --recursive',
     'mab sign 127.0.0.1:5000/mab/sysbench@sha256:… --key cosign.key -a release=1.0.20',
+    'mab sign 127.0.0.1:5000/mab/sysbench:1.0.20 --key cosign.key --recursive --attestations',
   ],
   async run(args, opts, io) {
     if (args.length !== 1 || !opts.key)
@@ -65,15 +76,23 @@ export const sign: Command = {
     const annotations = annotationsOf(opts.annotation as string[] | undefined);
     const log = logger(io, Boolean(opts.quiet));
     const client = await registryClientOf(ref.registry, opts, io, log);
+    // Read before anything is written, so an index with nothing to attest changes nothing.
+    const toAttest = opts.attestations ? await attestationsToSign(client, ref) : undefined;
     const digests = await digestsOf(client, ref, Boolean(opts.recursive));
     const signed = await signDigests(client, ref.repository, digests, { key, annotations, log });
+    const attested: Attested[] | undefined =
+      toAttest && (await attestDigests(client, ref.repository, toAttest, { key, log }));
     const repository = `${ref.registry}/${ref.repository}`;
+    const lines = [
+      ...signed.map((s) => `${repository}@${s.digest} ${s.added ? 'signed' : 'already signed'} (${s.tag})`),
+      ...(attested ?? []).map(
+        (a) => `${repository}@${a.digest} ${a.predicateType} ${a.added ? 'attested' : 'already attested'} (${a.tag})`,
+      ),
+    ];
     io.out(
       opts.json
-        ? JSON.stringify({ schemaVersion: 1, repository, signed }, null, 2) + '\n'
-        : signed
-            .map((s) => `${repository}@${s.digest} ${s.added ? 'signed' : 'already signed'} (${s.tag})`)
-            .join('\n') + '\n',
+        ? JSON.stringify({ schemaVersion: 1, repository, signed, ...(attested ? { attested } : {}) }, null, 2) + '\n'
+        : lines.join('\n') + '\n',
     );
     return 0;
   },

@@ -1,9 +1,8 @@
 /**
  * Signing what a registry holds, as `cosign sign --key` does: for each digest, the simple-signing
  * payload (src/sign/payload.ts) signed with the key, appended to the digest's `sha256-HEX.sig`
- * manifest. A digest this key already signed with the same payload is left as it is, so signing
- * again (a re-run CI job) adds nothing. Two signers writing the same tag at the same moment can
- * lose one signature, as with cosign: the registry API has no compare-and-swap on tags.
+ * manifest (appendOnce in signatures.ts). A digest this key already signed with the same payload
+ * is left as it is, so signing again (a re-run CI job) adds nothing.
  */
 import type { KeyObject } from 'node:crypto';
 import { imageEntries } from '../oci/index.js';
@@ -12,9 +11,9 @@ import type { Reference } from '../ref/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import { signPayload, verifyPayload } from '../sign/keys.js';
 import { dockerReference, signingPayload } from '../sign/payload.js';
-import { SIGNATURE_ANNOTATION, appendSignature, signatureTag } from '../sign/sig-manifest.js';
+import { SIGNATURE_ANNOTATION, signatureLayer } from '../sign/sig-manifest.js';
 import { sha256Digest } from '../oci/digest.js';
-import { readSignatureSet, writeSignatureSet } from './signatures.js';
+import { appendOnce } from './signatures.js';
 
 export interface SignOptions {
   key: KeyObject;
@@ -44,22 +43,23 @@ export async function signDigests(
   const out: Signed[] = [];
   for (const digest of digests) {
     const payload = signingPayload(reference, digest, o.annotations);
-    const existing = await readSignatureSet(client, repo, digest);
-    const tag = signatureTag(digest);
-    const same = existing?.manifest.layers.find(
-      (l) =>
-        l.digest === sha256Digest(payload) &&
-        verifyPayload(o.key, payload, l.annotations?.[SIGNATURE_ANNOTATION] ?? ''),
+    const r = await appendOnce(
+      client,
+      repo,
+      digest,
+      'sig',
+      signatureLayer(payload, signPayload(o.key, payload)),
+      (set) =>
+        set.manifest.layers.some(
+          (l) =>
+            l.digest === sha256Digest(payload) &&
+            verifyPayload(o.key, payload, l.annotations?.[SIGNATURE_ANNOTATION] ?? ''),
+        ),
     );
-    if (same) {
-      o.log?.(`${reference}@${digest}: already signed with this key (${tag})`);
-      out.push({ digest, tag, signatures: existing!.manifest.layers.length, added: false });
-      continue;
-    }
-    const next = appendSignature(existing, payload, signPayload(o.key, payload));
-    await writeSignatureSet(client, repo, digest, next);
-    o.log?.(`${reference}@${digest}: signed (${tag}, ${next.manifest.layers.length} signature(s))`);
-    out.push({ digest, tag, signatures: next.manifest.layers.length, added: true });
+    o.log?.(
+      `${reference}@${digest}: ${r.added ? `signed (${r.tag}, ${r.layers} signature(s))` : `already signed with this key (${r.tag})`}`,
+    );
+    out.push({ digest, tag: r.tag, signatures: r.layers, added: r.added });
   }
   return out;
 }
