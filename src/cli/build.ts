@@ -4,7 +4,7 @@ import { buildMetadata, writeMetadata } from '../manifest/metadata.js';
 import { planJson } from '../plan/plan.js';
 import { formatBuildReport } from '../report/table.js';
 import { RegistryClient } from '../registry/client.js';
-import { signDigests } from '../supply/sign.js';
+import { signPushed } from '../supply/attest.js';
 import { defaultCacheDir } from '../util/io.js';
 import { needing, type Command } from './command.js';
 import {
@@ -192,12 +192,14 @@ export const build: Command = {
       log: progress.log,
     }).finally(progress.done);
     // The index (none with --by-digest) and every platform manifest, as mab sign --recursive.
-    const signed =
+    // With attestations in the index, each image's are signed into its .att too.
+    const signing =
       signingKey && registry && plan.publish
-        ? await signDigests(
+        ? await signPushed(
             new RegistryClient(plan.publish.repository.registry, registry),
             plan.publish.repository.repository,
             [result.index?.digest, ...result.platforms.map((p) => p.manifest)].filter((d): d is string => !!d),
+            result.index?.digest,
             { key: signingKey, log: say },
           )
         : undefined;
@@ -208,7 +210,7 @@ export const build: Command = {
       );
     io.out(
       opts.json
-        ? JSON.stringify({ schemaVersion: 1, ...result, ...(signed ? { signed } : {}) }, null, 2) + '\n'
+        ? JSON.stringify({ schemaVersion: 1, ...result, ...signing }, null, 2) + '\n'
         : formatBuildReport(result) + '\n',
     );
     return 0;

@@ -23,7 +23,7 @@ import {
   SHARED_OPTIONS,
   INDEX_FORMATS,
 } from './context.js';
-import { signDigests } from '../supply/sign.js';
+import { signPushed } from '../supply/attest.js';
 
 /** The password from stdin (one line), as `docker login --password-stdin` reads it. */
 async function passwordFromStdin(): Promise<string> {
@@ -173,16 +173,19 @@ export const push: Command = {
       jobs: Math.max(1, Number(opts.jobs) || 3),
       log,
     });
-    const signed = signingKey
-      ? await signDigests(client, ref.repository, [r.digest, ...r.children.map((c) => c.digest)], {
-          key: signingKey,
-          log,
-        })
+    const signing = signingKey
+      ? await signPushed(
+          client,
+          ref.repository,
+          [r.digest, ...r.children.map((c) => c.digest)],
+          tags.length ? r.digest : undefined,
+          { key: signingKey, log },
+        )
       : undefined;
     const perArch = Object.entries(r.platformTags)
       .map(([p, t]) => `; ${p} tagged ${t.join(', ')}`)
       .join('');
-    const summary = `${ref.registry}/${ref.repository}@${r.digest} tagged ${tags.join(', ')}${perArch}; ${pushSummary(r)}${signed ? `; ${signed.length} manifests signed` : ''}`;
+    const summary = `${ref.registry}/${ref.repository}@${r.digest} tagged ${tags.join(', ')}${perArch}; ${pushSummary(r)}${signing ? `; ${signing.signed.length} manifests signed${signing.attested ? `, ${signing.attested.length} attestations signed` : ''}` : ''}`;
     io.out(
       opts.json
         ? JSON.stringify(
@@ -193,7 +196,7 @@ export const push: Command = {
               children: r.children.map(({ platform, digest }) => ({ platform, digest })),
               retries: client.retried.length,
               retried: client.retried,
-              ...(signed ? { signed } : {}),
+              ...signing,
             },
             null,
             2,

@@ -18,6 +18,7 @@ import type { RegistryClient } from '../registry/client.js';
 import { envelopeBytes, parseEnvelope, signEnvelope, verifyEnvelope } from '../sign/dsse.js';
 import { dockerReference } from '../sign/payload.js';
 import { DSSE_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, attestationLayer } from '../sign/sig-manifest.js';
+import { signDigests, type Signed } from './sign.js';
 import { appendOnce } from './signatures.js';
 
 export interface AttestItem {
@@ -138,15 +139,7 @@ export const SIGNED_PREDICATE_TYPES: readonly string[] = Object.values(Predicate
  * no index, is an error that says how to get them.
  */
 export async function attestationsToSign(client: RegistryClient, ref: Reference): Promise<AttestItem[]> {
-  const top = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest');
-  const images = INDEX_TYPES.includes(top.mediaType)
-    ? await indexStatements(client, ref.repository, JSON.parse(top.bytes.toString('utf8')) as Index)
-    : [];
-  const items = images.flatMap((i) =>
-    i.statements
-      .filter((statement) => SIGNED_PREDICATE_TYPES.includes(statement.predicateType))
-      .map((statement) => ({ digest: i.digest, statement })),
-  );
+  const { images, items } = await signableStatements(client, ref.repository, ref.digest ?? ref.tag ?? 'latest');
   if (!items.length)
     throw new MabError(
       'E_NO_ATTESTATIONS',
@@ -159,4 +152,40 @@ export async function attestationsToSign(client: RegistryClient, ref: Reference)
     );
   assertSubjects(dockerReference(client.registry, ref.repository), items);
   return items;
+}
+
+/** The SBOM and provenance statements the index `reference` names carries, per image (none: []). */
+async function signableStatements(
+  client: RegistryClient,
+  repo: string,
+  reference: string,
+): Promise<{ images: ImageStatements[]; items: AttestItem[] }> {
+  const top = await client.getManifest(repo, reference);
+  const images = INDEX_TYPES.includes(top.mediaType)
+    ? await indexStatements(client, repo, JSON.parse(top.bytes.toString('utf8')) as Index)
+    : [];
+  const items = images.flatMap((i) =>
+    i.statements
+      .filter((statement) => SIGNED_PREDICATE_TYPES.includes(statement.predicateType))
+      .map((statement) => ({ digest: i.digest, statement })),
+  );
+  return { images, items };
+}
+
+/**
+ * What `--sign KEY` does after a build's or a store's push: every digest signed (the index and
+ * each platform manifest), and the attestations the index carries signed into each image's `.att`.
+ */
+export async function signPushed(
+  client: RegistryClient,
+  repo: string,
+  digests: string[],
+  index: string | undefined,
+  o: AttestOptions,
+): Promise<{ signed: Signed[]; attested?: Attested[] }> {
+  const signed = await signDigests(client, repo, digests, o);
+  const { items } = index ? await signableStatements(client, repo, index) : { items: [] };
+  if (!items.length) return { signed };
+  assertSubjects(dockerReference(client.registry, repo), items);
+  return { signed, attested: await attestDigests(client, repo, items, o) };
 }

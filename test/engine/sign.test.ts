@@ -178,7 +178,7 @@ describe('mab push --sign, checked by cosign', () => {
 });
 
 describe('mab build --push --sign', () => {
-  it('signs the index and the platform manifest it pushed; cosign verifies both', async () => {
+  it('signs the index and the platform manifest it pushed, and its SBOM and provenance; cosign verifies all', async () => {
     const built = `${REGISTRY}/mabtest/sign-build-${randomBytes(4).toString('hex')}`;
     const r = await mab(
       [
@@ -192,10 +192,27 @@ describe('mab build --push --sign', () => {
       index: { digest: string };
       platforms: { manifest: string }[];
       signed: { digest: string; added: boolean }[];
+      attested: { digest: string; predicateType: string }[];
     };
     const digests = [report.index.digest, report.platforms[0]!.manifest];
     expect(report.signed.map((s) => s.digest)).toEqual(digests);
     for (const d of digests) expect((await cosignVerify('mab.pub', `${built}@${d}`)).exitCode).toBe(0);
+    // The SBOM and provenance the index carries, signed into the image's .att: cosign reads both.
+    expect(report.attested.map((a) => [a.digest, a.predicateType])).toEqual([
+      [digests[1], 'https://spdx.dev/Document'],
+      [digests[1], 'https://slsa.dev/provenance/v1'],
+    ]);
+    for (const type of ['spdxjson', 'slsaprovenance1']) {
+      const v = await cosign([
+        ...['verify-attestation', '--key', 'mab.pub', '--type', type, '--insecure-ignore-tlog'],
+        ...['--allow-insecure-registry', `${built}@${digests[1]}`],
+      ]);
+      expect(v.exitCode, v.stderr).toBe(0);
+      const statement = JSON.parse(
+        Buffer.from((JSON.parse(v.stdout.trim().split('\n')[0]!) as { payload: string }).payload, 'base64').toString(),
+      ) as { subject: { digest: { sha256: string } }[] };
+      expect(`sha256:${statement.subject[0]!.digest.sha256}`).toBe(digests[1]);
+    }
   });
 });
 
