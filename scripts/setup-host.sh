@@ -76,7 +76,8 @@ fi
 # Trixie's docker.io 26.1, its docker-cli and containerd 1.7 install on bookworm (libc6 >= 2.34);
 # trixie's runc needs glibc 2.38, so runc stays bookworm's 1.1.5 (the pin makes apt take it).
 # Moving between engines stops the running daemon first: apt replaces its binary under it.
-engine_installed=$(dpkg-query -W -f='${Status} ${Version}' docker.io 2>/dev/null | sed -n 's/^install ok installed //p')
+# A machine without docker.io makes dpkg-query fail; that is the "not installed" answer, not an error.
+engine_installed=$( (dpkg-query -W -f='${Status} ${Version}' docker.io 2>/dev/null || true) | sed -n 's/^install ok installed //p')
 if [ "$(echo "$engine_installed" | cut -d. -f1,2)" != "$ENGINE_VERSION" ]; then
   if [ -f /var/run/docker.pid ]; then
     log "stopping dockerd ${engine_installed%%+*} to install $ENGINE_VERSION"
