@@ -1,8 +1,14 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MabError } from '../errors.js';
 import { verifyRebuild, type RebuildResult } from '../pipeline/rebuild.js';
 import { STRATEGY_NAMES } from '../recipe/types.js';
-import { parseReference } from '../ref/reference.js';
+import { INDEX_TYPES, type Index } from '../oci/types.js';
+import { sha256Digest } from '../oci/digest.js';
+import { formatReference, parseReference, type Reference } from '../ref/reference.js';
+import type { RegistryClient } from '../registry/client.js';
+import { attestationCheck, type BuiltAs, type ExpectedBuild } from '../supply/attestation-check.js';
+import { sourceDescriptor } from '../supply/provenance.js';
 import { formatDiff } from '../report/image-diff.js';
 import { readPublicKey } from '../sign/keys.js';
 import { signatureCheck } from '../supply/signature-check.js';
@@ -64,6 +70,17 @@ export const verify: Command = {
       description:
         'accept a payload that names another repository (an image copied with its signatures, as cosign verify does)',
     },
+    attestations: {
+      type: 'boolean',
+      description:
+        'check that the index carries, for each image, an SBOM and a SLSA provenance statement about that image',
+    },
+    recipe: {
+      type: 'string',
+      value: 'NAME|FILE',
+      description:
+        "with --attestations (implied): the provenance must name this recipe's bytes, its pinned sources and artifacts with their checksums, and its base images",
+    },
     rebuild: { type: 'boolean', description: 'build REF again from its recipe and compare, file by file' },
     strategy: {
       ...strategy,
@@ -116,17 +133,29 @@ export const verify: Command = {
         }),
       );
     }
+    let parsed: Reference | undefined;
+    let client: RegistryClient | undefined;
+    const registry = async () => {
+      parsed ??= parseReference(ref);
+      client ??= await registryClientOf(parsed.registry, opts, io, logger(io, Boolean(opts.quiet)));
+      return { parsed, client };
+    };
+    if (opts.attestations || opts.recipe) {
+      const { parsed: r, client: c } = await registry();
+      checks.push(
+        attestationCheck({ index: await indexOf(c, r), ...(opts.recipe ? { expect: expectOf(opts, io) } : {}) }),
+      );
+    }
     if (!checks.length && !opts.rebuild)
       throw new MabError(
         'E_USAGE',
         'mab verify has nothing to check',
-        `give --key cosign.pub to check the signature, or --rebuild to build it again and compare: mab verify ${ref} --rebuild`,
+        `give --key cosign.pub to check the signature, --attestations (or --recipe NAME) to check its SBOM and provenance, or --rebuild to build it again and compare: mab verify ${ref} --rebuild`,
       );
     let report: VerifyReport | undefined;
     if (checks.length) {
-      const parsed = parseReference(ref);
-      const client = await registryClientOf(parsed.registry, opts, io, logger(io, Boolean(opts.quiet)));
-      report = await verifyReference(client, parsed, checks, { recursive: Boolean(opts.recursive) });
+      const r = await registry();
+      report = await verifyReference(r.client, r.parsed, checks, { recursive: Boolean(opts.recursive) });
       if (!opts.json) io.out(formatVerifyReport(report) + '\n');
     }
     // The rebuild runs after a failed signature too: the report is whole either way.
@@ -158,6 +187,37 @@ export const verify: Command = {
     return 0;
   },
 };
+
+/** The index REF names: attestations are listed in one. */
+async function indexOf(client: RegistryClient, ref: Reference): Promise<Index> {
+  const top = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest');
+  if (!INDEX_TYPES.includes(top.mediaType))
+    throw new MabError(
+      'E_USAGE',
+      `${formatReference(ref)} is a single image (${top.mediaType}): attestations are listed in an index`,
+      'name the index the image was pushed in (mab build --push pushes one)',
+    );
+  return JSON.parse(top.bytes.toString('utf8')) as Index;
+}
+
+/** What --recipe says a provenance must name, planned for the strategy and platform it names. */
+function expectOf(opts: Values, io: Io): (built: BuiltAs) => Promise<ExpectedBuild> {
+  return async (built) => {
+    const plan = await resolvePlan(
+      String(opts.recipe),
+      { ...opts, arch: built.platform, strategy: built.strategy, 'no-git-labels': true },
+      io,
+    );
+    if (plan.recipe.name !== built.recipe)
+      throw new MabError('E_VERIFY', `built from recipe ${built.recipe}, not ${plan.recipe.name}`, 'give its recipe');
+    const t = plan.targets[0]!;
+    return {
+      recipeDigest: sha256Digest(await readFile(plan.recipe.file)),
+      sources: [...t.sources, ...t.artifacts].map(sourceDescriptor),
+      bases: [plan.bases.build, plan.bases.runtime].filter((b): b is string => !!b && b !== 'scratch'),
+    };
+  };
+}
 
 /** Builds REF's recipe again as REF's labels say it was built, and compares digests. */
 async function rebuildOf(ref: string, opts: Values, io: Io): Promise<RebuildResult> {

@@ -16,9 +16,10 @@ import { sha256Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import type { BuildPlan } from '../plan/plan.js';
 import { formatPlatform, type Platform } from '../platform/platform.js';
-import type { BuildRecord } from '../store/builds.js';
+import { buildRecord, type BuildRecord } from '../store/builds.js';
 import type { Store } from '../store/layout.js';
-import { provenanceInput, provenanceStatement } from '../supply/provenance.js';
+import { provenanceInput, provenanceStatement, type Statement as ProvenanceStatement } from '../supply/provenance.js';
+import { withBuildInputs } from '../supply/sbom-inputs.js';
 import { imageSbom } from '../supply/sbom.js';
 import { mapLimited } from '../util/limit.js';
 import type { Exported } from './export.js';
@@ -46,11 +47,22 @@ export interface AttestInput {
   exported: Exported;
   kinds: AttestKinds;
   /** The provenance statement, built by the caller from the plan. */
-  provenance?: () => Promise<Statement>;
+  provenance?: () => Promise<ProvenanceStatement>;
   /** mab-VERSION, the SBOM's creator. */
   tool: string;
   /** An earlier build's entry for the same image (its build record's): reused when the store has it. */
   earlier?: StoredAttestation;
+}
+
+/** Whether the store has the manifest and every blob it names (a lost one is made again). */
+async function storedWhole(store: Store, entry: Descriptor): Promise<boolean> {
+  if (!(await store.hasBlob(entry))) return false;
+  const m = JSON.parse((await store.readBlob(entry.digest)).toString('utf8')) as {
+    config: Descriptor;
+    layers: Descriptor[];
+  };
+  for (const b of [m.config, ...m.layers]) if (!(await store.hasBlob(b))) return false;
+  return true;
 }
 
 /** Stores the image's attestation manifest and returns its index entry. */
@@ -62,10 +74,12 @@ export async function storeAttestation(a: AttestInput): Promise<{ entry: Descrip
     earlier &&
     earlier.entry.annotations?.[REFERENCE_DIGEST_ANNOTATION] === subject &&
     earlier.predicateTypes.join() === wanted.join() &&
-    (await a.store.hasBlob(earlier.entry))
+    (await storedWhole(a.store, earlier.entry))
   )
     return { entry: earlier.entry, reused: true };
   const statements: Statement[] = [];
+  // Made even when not attached: the SBOM names the build inputs it resolved.
+  const provenance = a.provenance && (await a.provenance());
   if (a.kinds.sbom) {
     const manifest = JSON.parse((await a.store.readBlob(subject)).toString('utf8')) as { layers: Descriptor[] };
     const sbom = await imageSbom({
@@ -74,9 +88,11 @@ export async function storeAttestation(a: AttestInput): Promise<{ entry: Descrip
       open: (layer) => a.store.repository().open(layer.digest),
       tool: a.tool,
     });
-    statements.push(statementOf(a.name, subject, PredicateType.Spdx, sbom));
+    statements.push(
+      statementOf(a.name, subject, PredicateType.Spdx, provenance ? withBuildInputs(sbom, provenance) : sbom),
+    );
   }
-  if (a.kinds.provenance && a.provenance) statements.push(await a.provenance());
+  if (a.kinds.provenance && provenance) statements.push(provenance);
   const { blobs, manifest, entry } = attestationManifest(subject, statements);
   for (const b of [...blobs, manifest]) await a.store.putBytes(b.bytes, b.descriptor.mediaType);
   return { entry, reused: false };
@@ -96,12 +112,8 @@ export interface AttestImagesOptions {
   tool: string;
   /** The engine's version answers (checkEngine): the provenance's builder. */
   engine: { server: string; buildx: string };
-  /** Per image, in the plan's order: its base digests, when it was built, and an earlier attestation. */
-  platforms: {
-    bases?: Record<string, string>;
-    ran: { startedOn: string; finishedOn: string };
-    earlier?: StoredAttestation;
-  }[];
+  /** Per image, in the plan's order: its base digests and when it was built. */
+  platforms: { bases?: Record<string, string>; ran: { startedOn: string; finishedOn: string } }[];
   log: (m: string) => void;
 }
 
@@ -121,6 +133,9 @@ export async function attestImages(
     const p = o.platforms[i]!;
     const platform = formatPlatform(image.platform);
     const name = `pkg:docker/mab/${plan.recipe.name}@${plan.recipe.version}-${plan.strategy}?platform=${encodeURIComponent(platform)}`;
+    // The same image as a stored build (unchanged, or rebuilt to the same digest) keeps its
+    // attestations: they are true of it, and the index stays the same.
+    const earlier = (await buildRecord(store.dir, image.exported.manifest.digest))?.attestation;
     const { entry, reused } = await storeAttestation({
       store,
       name,
@@ -128,14 +143,14 @@ export async function attestImages(
       exported: image.exported,
       kinds,
       tool: o.tool,
-      ...(p.earlier ? { earlier: p.earlier } : {}),
+      ...(earlier ? { earlier } : {}),
       provenance: async () =>
         provenanceStatement(
           await provenanceInput(plan, target, {
             subject: { name, digest: image.exported.manifest.digest },
             recipeDigest: recipeDigest.slice('sha256:'.length),
             bases: p.bases ?? {},
-            builder: { mab: o.tool, engine: o.engine.server, buildx: o.engine.buildx },
+            builder: { mab: o.tool.replace(/^mab-/, ''), engine: o.engine.server, buildx: o.engine.buildx },
             ...p.ran,
           }),
         ),
@@ -145,7 +160,7 @@ export async function attestImages(
         .map((t) => (t === PredicateType.Spdx ? 'SBOM' : 'provenance'))
         .join(
           ', ',
-        )}): ${entry.digest.slice(0, 19)}, ${reused ? 'as the build that made this image stored them' : `made in ${((Date.now() - started) / 1000).toFixed(1)} s`}`,
+        )}): ${entry.digest.slice(0, 19)}, ${reused ? 'as an earlier build of this same image stored them' : `made in ${((Date.now() - started) / 1000).toFixed(1)} s`}`,
     );
     return { entry, predicateTypes: predicateTypes(kinds) };
   });

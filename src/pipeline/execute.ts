@@ -4,7 +4,7 @@
  * store. Produces the data the report prints.
  */
 import { MabError } from '../errors.js';
-import { formatPlatform, platformInfo } from '../platform/platform.js';
+import { formatPlatform } from '../platform/platform.js';
 import { repositoryName } from '../ref/reference.js';
 import type { BuildPlan } from '../plan/plan.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
@@ -12,9 +12,8 @@ import { EarlyUploads, pushFromStore, pushSummary, type PushResult } from './pus
 import { targetDigest } from '../plan/digest.js';
 import { semverTags } from '../plan/tags.js';
 import { fetchAll, type Mirror } from '../source/fetch.js';
-import { smokeShell } from '../source/smoke-shell.js';
 import { Store } from '../store/layout.js';
-import { buildRecord, recordBuild, type BuildRecord } from '../store/builds.js';
+import { recordBuild, type BuildRecord } from '../store/builds.js';
 import { exportImage, storedExport, storeIndex, type Exported } from './export.js';
 import { builderEnv, engineEndpoint, hostOf, resolveBuilders } from '../engine/builders.js';
 import { buildTarget, type BuildOutput } from '../engine/buildx.js';
@@ -24,6 +23,7 @@ import { checkCacheExport, type CacheSpec } from '../engine/cache.js';
 import { checkEmulation, checkEngine, type Host } from '../engine/preflight.js';
 import { checkPackages, openSuite, type DebianSource } from './packages.js';
 import { removeOrphanedSmokeContainers, runSmoke, smokeFailure, type SmokeResult } from '../engine/smoke.js';
+import { earlierSmoke, smokeShells } from './smoke.js';
 import { mapLimited } from '../util/limit.js';
 import { engineApi, resolveBases, unchangedBuild } from './unchanged.js';
 import { clampOf } from './reproducible.js';
@@ -106,40 +106,6 @@ export interface BuildResult {
   push?: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries' | 'platformTags'> & {
     retried: string[];
   };
-}
-
-/** The helper shell of each platform with `shell:` smoke checks, fetched before any build. */
-async function smokeShells(
-  plan: BuildPlan,
-  open: (() => ReturnType<typeof openSuite>) | undefined,
-  o: ExecuteOptions,
-): Promise<Map<string, string>> {
-  const shells = new Map<string, string>();
-  const needing = plan.targets.filter((t) => t.smoke.some((c) => 'shell' in c));
-  if (!needing.length) return shells;
-  const index = open ? await open() : 'no Debian archive is configured';
-  if (typeof index === 'string')
-    throw new MabError(
-      'E_SMOKE_SHELL',
-      `the recipe's shell: smoke checks need mab's helper shell (Debian's busybox-static), and it cannot be fetched: ${index}`,
-      "make Debian's archive reachable once (the helper is cached), give a mirror of it with --mirror http://deb.debian.org/debian/=…, or write the checks as run: commands",
-    );
-  for (const t of needing)
-    shells.set(
-      formatPlatform(t.platform),
-      await smokeShell(index, platformInfo(t.platform).debian, o.cacheDir, o.mirrors, o.log),
-    );
-  return shells;
-}
-
-/** The build record of this very image, when an earlier build with the same plan passed its smoke checks. */
-async function earlierSmoke(
-  store: Store,
-  stored: Exported | undefined,
-  planDigest: string,
-): Promise<BuildRecord | undefined> {
-  const record = stored && (await buildRecord(store.dir, stored.manifest.digest));
-  return record && record.planDigest === planDigest && record.smoke.every((x) => x.passed) ? record : undefined;
 }
 
 /**
@@ -350,7 +316,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
     jobs,
     tool: o.tool ?? 'mab',
     engine,
-    platforms: known.map((k) => ({ bases: k.bases, ran: k.ran!, earlier: k.unchanged?.attestation })),
+    platforms: known.map((k) => ({ bases: k.bases, ran: k.ran! })),
     log: o.log,
   });
   for (const [i, r] of results.entries()) {

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MediaType, type Index, type ImageConfig } from '../../src/oci/types.js';
-import { REGISTRY, mab, sh, skopeoJson } from './helpers.js';
+import { REGISTRY, mab, recipeEdited, sh, skopeoJson } from './helpers.js';
 
 const REPO = `${REGISTRY}/mabtest/sysbench`;
 const UNAME: Record<string, string> = { 'linux/amd64': 'x86_64', 'linux/arm64': 'aarch64' };
@@ -100,6 +100,45 @@ describe('mab build sysbench --arch arm64,amd64 --push', () => {
       expect(sboms[platform]!.SPDX.packages.map((p) => p.name)).toContain('libc6');
       expect(provenance[platform]!.SLSA.buildDefinition.externalParameters.strategy).toBe('cross');
     }
+  });
+
+  it("mab verify --recipe: each platform's SBOM and provenance name its image, the recipe's bytes and sources", async () => {
+    const ok = await mab(['verify', `${REPO}:1.0.20`, '--recipe', 'sysbench', '--recursive', '--json']);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const report = JSON.parse(ok.stdout) as {
+      subjects: { checks: { check: string; ok: boolean; details: { images: { packages: number }[] } }[] }[];
+    };
+    // The index (both images) and each image on its own.
+    expect(report.subjects.map((s) => s.checks.map((c) => [c.check, c.ok]))).toEqual([
+      [['attestations', true]],
+      [['attestations', true]],
+      [['attestations', true]],
+    ]);
+    expect(report.subjects[0]!.checks[0]!.details.images.every((i) => i.packages > 50)).toBe(true);
+    // Another recipe, and the same recipe with another checksum for arm64's package, are refused.
+    const other = await mab(['verify', `${REPO}:1.0.20`, '--recipe', 'http-endpoint-c']);
+    expect(other.exitCode).toBe(1);
+    expect(other.stderr).toContain('built from recipe sysbench, not http-endpoint-c');
+    const edited = await recipeEdited('sysbench', (t) => t.replace(/(linux\/arm64: )a54969add/, '$1000000000'));
+    const moved = await mab(['verify', `${REPO}:1.0.20`, '--recipes', edited, '--recipe', 'sysbench', '--json']);
+    expect(moved.exitCode).toBe(1);
+    expect(moved.stderr).toContain('[E_VERIFY]');
+    const images = (
+      JSON.parse(moved.stdout) as {
+        subjects: { checks: { details: { images: { platform: string; problems: string[] }[] } }[] }[];
+      }
+    ).subjects[0]!.checks[0]!.details.images;
+    // The recipe's bytes changed for both; the arm64 package's checksum only for arm64.
+    const problems = Object.fromEntries(images.map((i) => [i.platform, i.problems]));
+    expect(problems['linux/amd64']).toEqual([
+      expect.stringMatching(/^recipe digest is [0-9a-f]{64}, not [0-9a-f]{64}$/),
+    ]);
+    expect(problems['linux/arm64']).toEqual([
+      expect.stringMatching(/^recipe digest is /),
+      expect.stringMatching(
+        /^source http:\/\/deb\.debian\.org\/\S+_arm64\.deb: sha256 is a54969add\w+, not 000000000\w+$/,
+      ),
+    ]);
   });
 
   it('lists both platforms in buildx imagetools inspect', async () => {

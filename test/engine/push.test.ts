@@ -64,9 +64,10 @@ describe('mab build --push, from the store', () => {
     const first = await build(repo);
     expect(first.push.blobBytesSent).toBeGreaterThan(100_000);
     const again = await build(repo);
+    // 4 image blobs (config + layer per platform) and 3 per attestation manifest (config, SBOM, provenance).
     expect(again.push).toEqual({
       blobBytesSent: 0,
-      blobsSkipped: 4,
+      blobsSkipped: 10,
       blobsMounted: 0,
       retries: 0,
       retried: [],
@@ -142,7 +143,7 @@ describe('mab push: mounts and per-platform tags', () => {
     expect(r).toMatchObject({
       tags: ['1.0.0-minimal'],
       blobBytesSent: 0,
-      blobsMounted: 4,
+      blobsMounted: 10,
       platformTags: { 'linux/amd64': ['1.0.0-amd64'], 'linux/arm64': ['1.0.0-arm64'] },
     });
     expect(second.stderr).toMatch(
@@ -152,7 +153,8 @@ describe('mab push: mounts and per-platform tags', () => {
     const arm64 = r.children.find((c) => c.platform === 'linux/arm64')!;
     const raw = await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${b}:1.0.0-arm64`]);
     expect(sha256Digest(Buffer.from(raw))).toBe(arm64.digest);
-    expect(JSON.parse(raw).mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    // An image with attestations beside it is written with OCI media types, as buildx writes it.
+    expect(JSON.parse(raw).mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
     const config = JSON.parse(
       await sh('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${b}:1.0.0-arm64`]),
     ) as { architecture: string };
@@ -214,7 +216,7 @@ describe('mab manifest push SPEC (images already in the registry)', () => {
     ) as { manifests: { digest: string; platform: { architecture: string } }[] };
     expect(index.manifests.map((m) => m.digest)).toEqual(children.map((c) => c.digest));
     const shown = await mab(['manifest', 'inspect', `${target}:1.0.0`]);
-    expect(shown.stdout).toMatch(/^linux\/amd64 +sha256:[a-f0-9]{64} +\d+ +docker\.distribution\.manifest\.v2\+json$/m);
+    expect(shown.stdout).toMatch(/^linux\/amd64 +sha256:[a-f0-9]{64} +\d+ +oci\.image\.manifest\.v1\+json$/m);
     expect(shown.stdout).toMatch(/^linux\/arm64 +sha256:/m);
   });
 });
