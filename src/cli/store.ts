@@ -1,5 +1,7 @@
 import { MabError } from '../errors.js';
 import { formatPlatform } from '../platform/platform.js';
+import { attestationEntries } from '../oci/attestation.js';
+import { imageEntries } from '../oci/index.js';
 import { INDEX_TYPES, type Index } from '../oci/types.js';
 import { table } from '../report/table.js';
 import { gc, verify } from '../store/check.js';
@@ -44,12 +46,21 @@ export const store: Command = {
     if (action === 'ls') {
       const rows = [];
       for (const m of (await s.index()).manifests) {
-        const platforms = INDEX_TYPES.includes(m.mediaType)
-          ? (JSON.parse((await s.readBlob(m.digest)).toString()) as Index).manifests.map((c) =>
-              c.platform ? formatPlatform(c.platform) : '?',
-            )
+        const index = INDEX_TYPES.includes(m.mediaType)
+          ? (JSON.parse((await s.readBlob(m.digest)).toString()) as Index)
+          : undefined;
+        // An index's platforms are its images': its attestation manifests (unknown/unknown) are counted apart.
+        const platforms = index
+          ? imageEntries(index).map((c) => (c.platform ? formatPlatform(c.platform) : '?'))
           : [m.platform ? formatPlatform(m.platform) : '?'];
-        rows.push({ tag: m.annotations?.[REF_NAME] ?? '', digest: m.digest, mediaType: m.mediaType, platforms });
+        const attestations = index ? attestationEntries(index).length : 0;
+        rows.push({
+          tag: m.annotations?.[REF_NAME] ?? '',
+          digest: m.digest,
+          mediaType: m.mediaType,
+          platforms,
+          ...(attestations ? { attestations } : {}),
+        });
       }
       print(
         { store: dir, tags: rows },

@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CERTS_D } from '../../src/registry/tls.js';
+import { imageEntries } from '../../src/oci/index.js';
+import type { Index } from '../../src/oci/types.js';
 import { openRegistry, type TestRegistry } from '../fixtures/registries.js';
 import { mab, sh } from './helpers.js';
 
@@ -77,8 +79,10 @@ describe('a registry with a certificate from a CA the system does not know', () 
     await copyFile(secure.ca, path.join(certs, 'ca.crt'));
     const index = JSON.parse(
       await sh('skopeo', ['inspect', '--raw', '--cert-dir', certs, `docker://${reference}:1.0.0`]),
-    ) as { manifests: unknown[] };
-    expect(index.manifests).toHaveLength(2);
+    ) as Index;
+    // Both images, and the attestation manifest of each.
+    expect(imageEntries(index)).toHaveLength(2);
+    expect(index.manifests).toHaveLength(4);
   });
 
   it("is trusted through Docker's certs.d, as docker itself would trust it", async () => {
@@ -127,7 +131,9 @@ describe('a registry that speaks plain HTTP on a network address', () => {
     const { reference } = JSON.parse(ok.stdout) as { reference: string };
     const index = JSON.parse(
       await sh('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reference}:1.0.0`]),
-    ) as { manifests: unknown[] };
-    expect(index.manifests).toHaveLength(2);
+    ) as Index;
+    // Both images, and the attestation manifest of each.
+    expect(imageEntries(index)).toHaveLength(2);
+    expect(index.manifests).toHaveLength(4);
   });
 });

@@ -8,6 +8,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { attestationEntries } from '../../src/oci/attestation.js';
+import { imageEntries } from '../../src/oci/index.js';
 import { MediaType, type Index, type Manifest } from '../../src/oci/types.js';
 import { REGISTRY, mab, sh } from './helpers.js';
 
@@ -61,9 +63,11 @@ describe('mab build without --push → the local OCI store', () => {
     ]);
     const index = JSON.parse(await skopeo(['inspect', '--raw', `oci:${dir}:http-endpoint-c:1.0.0`])) as Index;
     expect(index.mediaType).toBe(MediaType.OciIndex);
-    expect(index.manifests.map((m) => [m.platform!.architecture, m.digest])).toEqual(
+    expect(imageEntries(index).map((m) => [m.platform!.architecture, m.digest])).toEqual(
       report.platforms.map((p) => [p.platform.split('/')[1], p.manifest]),
     );
+    // Then each image's attestation manifest (SBOM and provenance), naming that image.
+    expect(attestationEntries(index).map((a) => a.subject)).toEqual(report.platforms.map((p) => p.manifest));
     // skopeo picks the arm64 image out of the index; its manifest is the reported one, and the
     // report's compressed size is exactly config + layers as stored.
     const arm = await armManifest(dir);
@@ -97,7 +101,9 @@ describe('mab build without --push → the local OCI store', () => {
     const ls = JSON.parse((await mab(['store', 'ls', '--store', back, '--json'])).stdout) as {
       tags: { tag: string; platforms: string[] }[];
     };
-    expect(ls.tags).toEqual([expect.objectContaining({ tag: 'roundtrip', platforms: ['linux/amd64', 'linux/arm64'] })]);
+    expect(ls.tags).toEqual([
+      expect.objectContaining({ tag: 'roundtrip', platforms: ['linux/amd64', 'linux/arm64'], attestations: 2 }),
+    ]);
   });
 
   it('verify: sound, then a damaged layer is found and named', async () => {
