@@ -122,22 +122,27 @@ describe('hostile recipe files', () => {
 
   // Key-count bombs at the size limit: each key was compared with every other before (116k keys
   // ran for over 590 s). The time per size is a benchmark figure (npm run bench -- recipe-parse);
-  // here the test's own timeout (5 s) is only a bound that a quadratic check would not meet.
+  // here the timeout (30 s: the engine suite runs beside this one and can slow it six-fold) is only
+  // a bound that a quadratic check would not meet.
   it.each([
     ['env keys', 'env:\n', (i: number) => `  K${i}: v\n`],
     ['label keys', 'labels:\n', (i: number) => `  org.example.k${i}: v\n`],
     ['flow-style env keys', 'env: {', (i: number) => `K${i}: v, `],
-  ])('loads a recipe of %s up to the 1 MiB limit, and finds a key given twice among them', (_name, head, entry) => {
-    let text = GOOD.replace(/^env:\n.*\n/m, '') + head;
-    for (let i = 0; text.length < MAX_RECIPE_BYTES - 64; i++) text += entry(i);
-    const close = head.endsWith('{') ? '}\n' : '';
-    expect(
-      Object.keys(parseRecipe('r.yaml', text + close)[head.startsWith('env') ? 'env' : 'labels']).length,
-    ).toBeGreaterThan(40_000);
-    expect(() => parseRecipe('r.yaml', text + entry(7) + close)).toThrow(
-      /the key "(K|org\.example\.k)7" appears twice in this mapping/,
-    );
-  });
+  ])(
+    'loads a recipe of %s up to the 1 MiB limit, and finds a key given twice among them',
+    (_name, head, entry) => {
+      let text = GOOD.replace(/^env:\n.*\n/m, '') + head;
+      for (let i = 0; text.length < MAX_RECIPE_BYTES - 64; i++) text += entry(i);
+      const close = head.endsWith('{') ? '}\n' : '';
+      expect(
+        Object.keys(parseRecipe('r.yaml', text + close)[head.startsWith('env') ? 'env' : 'labels']).length,
+      ).toBeGreaterThan(40_000);
+      expect(() => parseRecipe('r.yaml', text + entry(7) + close)).toThrow(
+        /the key "(K|org\.example\.k)7" appears twice in this mapping/,
+      );
+    },
+    30_000,
+  );
 
   // The same shapes, generated: any number of keys up to 40k, block or flow style, in the recipe
   // or in a platform override, with or without one key written twice at a random place.
