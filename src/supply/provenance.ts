@@ -246,7 +246,8 @@ export function checkProvenance(
     digest: string;
     recipeDigest?: string;
     sources?: { uri: string; digest?: Record<string, string> }[];
-    bases?: Record<string, string>;
+    /** Base image ref → its digest, or undefined where any digest will do (a tag that may have moved since). */
+    bases?: Record<string, string | undefined>;
   },
 ): string[] {
   if (typeof statement !== 'object' || statement === null) return ['the provenance is not a JSON object'];
@@ -277,7 +278,9 @@ export function checkProvenance(
   }
   for (const [ref, digest] of Object.entries(expect.bases ?? {})) {
     const got = deps.find((d) => d?.name === ref && d.uri?.startsWith('pkg:docker/'));
-    if (!got) problems.push(`base image ${ref} is not among the resolved dependencies`);
+    if (digest === undefined) {
+      if (!got?.digest?.sha256) problems.push(`base image ${ref} is not among the resolved dependencies with a digest`);
+    } else if (!got) problems.push(`base image ${ref} is not among the resolved dependencies`);
     else if (got.digest?.sha256 !== hex(digest))
       problems.push(`base image ${ref} is sha256:${got.digest?.sha256 ?? 'missing'}, not sha256:${hex(digest)}`);
   }
