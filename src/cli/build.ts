@@ -88,7 +88,7 @@ export const build: Command = {
       needs: 'push',
       type: 'boolean',
       description:
-        "with --push: push each platform's manifest by digest only, no tags and no index (one CI runner per platform; then mab manifest merge)",
+        "with --push: push each platform's manifest (and its attestations) by digest only, no tags and no index (one CI runner per platform; then mab manifest merge)",
     },
     'metadata-file': {
       needs: 'push',
@@ -104,6 +104,12 @@ export const build: Command = {
       value: 'FORMAT',
       description:
         'fat manifest format: oci (image index; the default while SBOM or provenance is on, as only it carries them) or docker (manifest list v2, for engines older than 20.10; the default with --sbom=false --provenance=false)',
+    },
+    referrers: {
+      needs: 'push',
+      type: 'boolean',
+      description:
+        "with --push: also attach each image's SBOM and provenance as OCI 1.1 referrers (artifacts whose subject is the image, which oras discover lists): by the registry's referrers API, or where it has none under the sha256-DIGEST tag's index; needs the OCI index format",
     },
     ...ATTEST_OPTIONS,
     smoke: {

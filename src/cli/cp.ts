@@ -1,6 +1,6 @@
 import { MabError } from '../errors.js';
 import { INDEX_TYPES } from '../oci/types.js';
-import { copyImage, type Endpoint } from '../pipeline/copy.js';
+import { copyImage, type CopiedReferrers, type Endpoint } from '../pipeline/copy.js';
 import { parseLocation, type ImageLocation } from '../ref/reference.js';
 import { RegistryClient } from '../registry/client.js';
 import { Store } from '../store/layout.js';
@@ -23,11 +23,19 @@ export const cp: Command = {
     'skipped. DESTINATION without a tag gets the SOURCE tag (a SOURCE by digest: put by digest',
     'only). A tag that names another image is moved, as crane does; --json says what it named',
     '(replaced). Unlike mab push, nothing is converted: an OCI index from the store stays one.',
+    'With --referrers (registry to registry), what the source lists as OCI 1.1 referrers of each',
+    'manifest copied (SBOMs, provenance, signatures: mab push --referrers, oras attach) is copied',
+    'too and listed at the destination, by its referrers API or else its sha256-DIGEST tag.',
     "Credentials: docker's config (auths, credHelpers, credsStore), or ECR's token, per registry.",
   ].join('\n'),
   options: {
     store: SHARED_OPTIONS.store,
     jobs: { type: 'string', value: 'N', default: '3', description: 'blobs copied at once' },
+    referrers: {
+      type: 'boolean',
+      description:
+        "also copy each manifest's OCI 1.1 referrers (as oras cp -r does) and list them at the destination; registry to registry only",
+    },
     json: {
       type: 'boolean',
       description:
@@ -40,6 +48,7 @@ export const cp: Command = {
     'mab cp 127.0.0.1:5000/mab/sysbench:1.0.20 registry.example.com/edge/sysbench',
     'mab cp sysbench:1.0.20 127.0.0.1:5000/mab/sysbench:1.0.20',
     'mab cp 127.0.0.1:5000/mab/sysbench:1.0.20 sysbench:from-registry',
+    'mab cp --referrers 127.0.0.1:5000/mab/sysbench:1.0.20 registry.example.com/edge/sysbench',
   ],
   async run(args, opts, io) {
     const [source, destination] = args;
@@ -57,12 +66,22 @@ export const cp: Command = {
         `cannot copy to a digest (${destination})`,
         'give a repository, optionally with :TAG; the digest stays the source one',
       );
+    if (opts.referrers && !('registry' in src && 'registry' in dst))
+      throw new MabError(
+        'E_USAGE',
+        `--referrers copies between registries; ${'registry' in src ? destination : source} is a tag of the store, which keeps no referrers`,
+        'to attach the SBOM and provenance of an image in the store as referrers, push it: mab push TAG REGISTRY/REPOSITORY --referrers',
+      );
     const log = logger(io, Boolean(opts.quiet));
     const jobs = Number(opts.jobs);
     if (!Number.isInteger(jobs) || jobs < 1)
       throw new MabError('E_USAGE', `--jobs "${String(opts.jobs)}" is not a whole number of 1 or more`);
     const endpoint = endpoints(opts, io, log);
-    const r = await copyImage(await endpoint(src), await endpoint(dst), { jobs, log });
+    const r = await copyImage(await endpoint(src), await endpoint(dst), {
+      jobs,
+      log,
+      referrers: Boolean(opts.referrers),
+    });
     if (opts.json) {
       io.out(JSON.stringify({ schemaVersion: 1, ...r }, null, 2) + '\n');
       return 0;
@@ -73,11 +92,17 @@ export const cp: Command = {
       ? `index of ${images} image${images === 1 ? '' : 's'}${attestations ? ` and ${attestations} attestation${attestations === 1 ? '' : 's'}` : ''}`
       : 'image';
     io.out(
-      `${r.destination}${r.tag ? ' = ' : '@'}${r.digest} (${what}); blobs: ${r.blobs.copied} copied (${formatBytes(r.bytesCopied)}), ${r.blobs.mounted} mounted, ${r.blobs.present} already there${r.replaced ? `; the tag named ${r.replaced} before` : ''}\n`,
+      `${r.destination}${r.tag ? ' = ' : '@'}${r.digest} (${what}); blobs: ${r.blobs.copied} copied (${formatBytes(r.bytesCopied)}), ${r.blobs.mounted} mounted, ${r.blobs.present} already there${r.replaced ? `; the tag named ${r.replaced} before` : ''}${r.referrers ? `; ${referrersLine(r.referrers)}` : ''}\n`,
     );
     return 0;
   },
 };
+
+function referrersLine(copied: CopiedReferrers[]): string {
+  const count = copied.reduce((n, c) => n + c.referrers.length, 0);
+  const by = [...new Set(copied.map((c) => (c.listedBy === 'api' ? 'the referrers API' : 'sha256-DIGEST tags')))];
+  return `referrers: ${count} copied, of ${copied.length} manifest${copied.length === 1 ? '' : 's'}${by.length ? ` (listed by ${by.join(' and ')})` : ''}`;
+}
 
 /** Opens each end once: the store, or a client per registry (two ends on one registry share it). */
 function endpoints(opts: Values, io: Io, log: (m: string) => void): (l: ImageLocation) => Promise<Endpoint> {

@@ -11,10 +11,20 @@ import { formatPlatform } from '../platform/platform.js';
 import { parseReference, repositoryName } from '../ref/reference.js';
 import { RegistryClient } from '../registry/client.js';
 import { ensureInRepo } from '../registry/copy.js';
-import { publishIndex, readChild } from '../registry/publish.js';
+import { publishIndex, readChild, type PublishedIndex } from '../registry/publish.js';
+import { signedSummary, signPushed } from '../supply/attest.js';
 import { table } from '../report/table.js';
 import type { Command } from './command.js';
-import { REGISTRY_OPTIONS, indexFormatOf, logger, registryOptions, SHARED_OPTIONS, INDEX_FORMATS } from './context.js';
+import {
+  REGISTRY_OPTIONS,
+  SIGN_OPTION,
+  indexFormatOf,
+  logger,
+  registryOptions,
+  SHARED_OPTIONS,
+  INDEX_FORMATS,
+  signingKeyOf,
+} from './context.js';
 
 export const manifest: Command = {
   name: 'manifest',
@@ -26,7 +36,8 @@ export const manifest: Command = {
     'only then pushes the index under its tags. `merge` takes the files `mab build --push REPO',
     '--by-digest --metadata-file FILE` wrote on each CI runner: it checks they describe one build,',
     'that every platform manifest is in the repository and says the platform its runner built, and',
-    'only then pushes the index, under --tag templates or the semver tags mab push would use.',
+    'only then pushes the index (with the attestation manifests the runners pushed: SBOM,',
+    'provenance), under --tag templates or the semver tags mab push would use.',
     '`inspect` shows an index (or a single image) as a table of platforms, or the raw JSON with',
     '--json. Credentials as for mab push.',
   ].join('\n'),
@@ -46,16 +57,33 @@ export const manifest: Command = {
       value: 'FORMAT',
       description: 'merge: docker (manifest list v2) or oci (image index); default: the format the runners pushed for',
     },
+    ...SIGN_OPTION,
     ...REGISTRY_OPTIONS,
   },
   examples: [
     'mab manifest push manifests/sysbench.yaml',
     'mab manifest merge out/amd64.json out/arm64.json',
+    'COSIGN_PASSWORD=… mab manifest merge out/*.json --sign release.key',
     'mab manifest inspect 127.0.0.1:5000/mab/sysbench:1.0.20',
   ],
   async run(args, opts, io) {
     const [action, arg] = args;
     const log = logger(io, Boolean(opts.quiet));
+    if (opts.sign && action === 'inspect')
+      throw new MabError('E_USAGE', '--sign is for manifest push and merge', 'leave it out of inspect');
+    const signingKey = opts.sign ? await signingKeyOf(opts.sign, io) : undefined;
+    // The index and every image in it, with the attestations it lists (as mab sign --recursive
+    // --attestations), once the index is tagged.
+    const sign = (client: RegistryClient, repo: string, published: PublishedIndex) =>
+      signingKey
+        ? signPushed(
+            client,
+            repo,
+            [published.digest, ...published.children.map((c) => c.manifest.digest)],
+            published.digest,
+            { key: signingKey, log },
+          )
+        : undefined;
     if (action === 'push' && arg && args.length === 2) {
       const spec = await loadManifestSpec(arg);
       const client = new RegistryClient(
@@ -91,6 +119,7 @@ export const manifest: Command = {
         children.push({ reference: r.digest, expected: m.platform });
       }
       const published = await publishIndex(client, repo, children, spec.tags, format, spec.annotations);
+      const signing = await sign(client, repo, published);
       const ref = `${spec.target.registry}/${repo}`;
       io.out(
         opts.json
@@ -102,11 +131,12 @@ export const manifest: Command = {
                 mediaType: published.index.mediaType,
                 tags: spec.tags,
                 manifests: published.index.manifests,
+                ...signing,
               },
               null,
               2,
             ) + '\n'
-          : `${ref}@${published.digest} tagged ${spec.tags.join(', ')} (${published.index.manifests.map((m) => formatPlatform(m.platform!)).join(', ')})\n`,
+          : `${ref}@${published.digest} tagged ${spec.tags.join(', ')} (${published.index.manifests.map((m) => formatPlatform(m.platform!)).join(', ')})${signedSummary(signing)}\n`,
       );
       return 0;
     }
@@ -129,6 +159,7 @@ export const manifest: Command = {
         ? templateTags(templates, plan)
         : semverTags(plan.version, await client.listTags(ref.repository));
       const published = await mergeIndex(client, ref.repository, plan, tags, format);
+      const signing = await sign(client, ref.repository, published);
       const repository = repositoryName(ref);
       for (const c of plan.children) log(`[${formatPlatform(c.platform)}] ${repository}@${c.digest} (${c.file})`);
       io.out(
@@ -144,11 +175,12 @@ export const manifest: Command = {
                 version: plan.version,
                 strategy: plan.strategy,
                 manifests: published.index.manifests,
+                ...signing,
               },
               null,
               2,
             ) + '\n'
-          : `${repository}@${published.digest} tagged ${tags.join(', ')} (${plan.children.map((c) => formatPlatform(c.platform)).join(', ')})\n`,
+          : `${repository}@${published.digest} tagged ${tags.join(', ')} (${plan.children.map((c) => formatPlatform(c.platform)).join(', ')})${signedSummary(signing)}\n`,
       );
       return 0;
     }

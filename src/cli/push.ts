@@ -23,7 +23,7 @@ import {
   SHARED_OPTIONS,
   INDEX_FORMATS,
 } from './context.js';
-import { signPushed } from '../supply/attest.js';
+import { signedSummary, signPushed } from '../supply/attest.js';
 
 /** The password from stdin (one line), as `docker login --password-stdin` reads it. */
 async function passwordFromStdin(): Promise<string> {
@@ -121,6 +121,11 @@ export const push: Command = {
       description:
         "oci (image index, with the stored images' SBOM and provenance) or docker (manifest list v2, for engines older than 20.10, without them); default: oci when the stored index has attestations, else docker",
     },
+    referrers: {
+      type: 'boolean',
+      description:
+        "also attach each image's SBOM and provenance as OCI 1.1 referrers (artifacts whose subject is the image, which oras discover lists): by the registry's referrers API, or where it has none under the sha256-DIGEST tag's index; needs the OCI index format",
+    },
     store: SHARED_OPTIONS.store,
     ...CREDENTIAL_OPTIONS,
     jobs: { type: 'string', value: 'N', default: '3', description: 'blobs uploaded at once' },
@@ -170,6 +175,7 @@ export const push: Command = {
       tags,
       platformTags: (platforms) => platformTags(templates, vars, platforms, tags),
       format,
+      referrers: Boolean(opts.referrers),
       jobs: Math.max(1, Number(opts.jobs) || 3),
       log,
     });
@@ -185,7 +191,7 @@ export const push: Command = {
     const perArch = Object.entries(r.platformTags)
       .map(([p, t]) => `; ${p} tagged ${t.join(', ')}`)
       .join('');
-    const summary = `${ref.registry}/${ref.repository}@${r.digest} tagged ${tags.join(', ')}${perArch}; ${pushSummary(r)}${signing ? `; ${signing.signed.length} manifests signed${signing.attested ? `, ${signing.attested.length} attestations signed` : ''}` : ''}`;
+    const summary = `${ref.registry}/${ref.repository}@${r.digest} tagged ${tags.join(', ')}${perArch}; ${pushSummary(r)}${signedSummary(signing)}`;
     io.out(
       opts.json
         ? JSON.stringify(

@@ -104,11 +104,9 @@ export async function resolvePlan(
     );
   });
   const attest = attestKindsOf(opts);
-  // Only an OCI index carries attestations: the default while there are any to push in one, as
-  // with buildx (--by-digest pushes no index: its platform manifests stay Docker's).
-  const format =
-    indexFormatOf(opts['index-format']) ??
-    ((attest.sbom || attest.provenance) && !opts['by-digest'] ? 'oci' : 'docker');
+  // Only an OCI index carries attestations: the default while there are any, as with buildx
+  // (with --by-digest, the index `mab manifest merge` makes from the runners' metadata).
+  const format = indexFormatOf(opts['index-format']) ?? (attest.sbom || attest.provenance ? 'oci' : 'docker');
   const smoke = (opts.smoke as string | undefined) ?? 'quick';
   if (smoke !== 'quick' && smoke !== 'all')
     throw new MabError(
@@ -134,6 +132,7 @@ export async function resolvePlan(
     ...(push ? { push } : {}),
     ...(opts.tag ? { tags: opts.tag as string[] } : {}),
     ...(opts['by-digest'] ? { byDigest: true } : {}),
+    ...(opts.referrers ? { referrers: true } : {}),
     indexFormat: format,
     smoke,
     ...(checkout && !opts['no-git-labels'] ? { checkout } : {}),

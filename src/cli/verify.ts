@@ -140,11 +140,13 @@ export const verify: Command = {
       client ??= await registryClientOf(parsed.registry, opts, io, logger(io, Boolean(opts.quiet)));
       return { parsed, client };
     };
+    // The index is read once: the checks and the report are about the same digest, even if the
+    // tag moves meanwhile.
+    let top: Awaited<ReturnType<RegistryClient['getManifest']>> | undefined;
     if (opts.attestations || opts.recipe) {
       const { parsed: r, client: c } = await registry();
-      checks.push(
-        attestationCheck({ index: await indexOf(c, r), ...(opts.recipe ? { expect: expectOf(opts, io) } : {}) }),
-      );
+      top = await c.getManifest(r.repository, r.digest ?? r.tag ?? 'latest');
+      checks.push(attestationCheck({ index: indexOf(top, r), ...(opts.recipe ? { expect: expectOf(opts, io) } : {}) }));
     }
     if (!checks.length && !opts.rebuild)
       throw new MabError(
@@ -155,7 +157,10 @@ export const verify: Command = {
     let report: VerifyReport | undefined;
     if (checks.length) {
       const r = await registry();
-      report = await verifyReference(r.client, r.parsed, checks, { recursive: Boolean(opts.recursive) });
+      report = await verifyReference(r.client, r.parsed, checks, {
+        recursive: Boolean(opts.recursive),
+        ...(top ? { top } : {}),
+      });
       if (!opts.json) io.out(formatVerifyReport(report) + '\n');
     }
     // The rebuild runs after a failed signature too: the report is whole either way.
@@ -188,9 +193,8 @@ export const verify: Command = {
   },
 };
 
-/** The index REF names: attestations are listed in one. */
-async function indexOf(client: RegistryClient, ref: Reference): Promise<Index> {
-  const top = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest');
+/** The index REF names (read as top): attestations are listed in one. */
+function indexOf(top: { mediaType: string; bytes: Buffer }, ref: Reference): Index {
   if (!INDEX_TYPES.includes(top.mediaType))
     throw new MabError(
       'E_USAGE',

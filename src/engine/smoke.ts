@@ -35,16 +35,48 @@ function verdict(exitCode: number | undefined, output: string, expect: string): 
   return [exitCode === 0 && new RegExp(expect, 'm').test(output), tail(output)];
 }
 
+/** The engine the checks run on (its DOCKER_HOST), and where to say what happened on the way. */
+interface Engine {
+  env?: NodeJS.ProcessEnv | undefined;
+  log?: ((line: string) => void) | undefined;
+}
+
+/**
+ * `docker run` or `docker create` of the image just built, never pulled: an engine that cannot
+ * find it locally must say so, not fetch whatever a registry has under that name. Engine 26.1 with
+ * the containerd store once answered "not found" right after a build whose image it listed (seen
+ * twice in CI runs, never alone); the second try, 2 s later, shows whether that passes.
+ */
+async function startContainer(verb: 'run' | 'create', image: string, args: string[], o: Engine & { timeout?: number }) {
+  const start = () => dockerResult([verb, '--pull', 'never', ...args], o);
+  const first = await start();
+  // docker run exits 125 when docker itself failed (the container never ran), create exits 1.
+  const missing = (r: typeof first) =>
+    r.exitCode === (verb === 'run' ? 125 : 1) &&
+    /Error response from daemon: .*(no such image|not found)/i.test(r.stderr);
+  if (!missing(first)) return first;
+  await new Promise((r) => setTimeout(r, 2000));
+  const second = await start();
+  if (!missing(second)) {
+    o.log?.(`${verb} ${image}: the engine said it has no such image, then found it 2 s later: ${first.stderr.trim()}`);
+    return second;
+  }
+  const note = `(the engine answered twice, 2 s apart, that it has no such image: docker image inspect ${image})`;
+  return { ...second, stderr: `${second.stderr}\n${note}`, all: `${first.all}\n${second.all}\n${note}` };
+}
+
 async function runCommand(
   image: string,
   platform: string,
   check: SmokeCommand,
-  env?: NodeJS.ProcessEnv,
+  engine: Engine,
 ): Promise<[boolean, string]> {
   const [entry, ...args] = check.run;
-  const r = await dockerResult(
-    ['run', '--rm', '--platform', platform, '--network', 'none', '--entrypoint', entry!, image, ...args],
-    { env, timeout: 300_000 },
+  const r = await startContainer(
+    'run',
+    image,
+    ['--rm', '--platform', platform, '--network', 'none', '--entrypoint', entry!, image, ...args],
+    { ...engine, timeout: 300_000 },
   );
   return verdict(r.exitCode, r.all, check.expect);
 }
@@ -61,11 +93,13 @@ async function runShell(
   platform: string,
   check: SmokeShell,
   shellDir: string,
-  env?: NodeJS.ProcessEnv,
+  engine: Engine,
 ): Promise<[boolean, string]> {
-  const create = await dockerResult(
+  const { env } = engine;
+  const create = await startContainer(
+    'create',
+    image,
     [
-      'create',
       '--platform',
       platform,
       '--network',
@@ -77,7 +111,7 @@ async function runShell(
       '-c',
       `set -eo pipefail\n${check.shell}`,
     ],
-    { env },
+    engine,
   );
   if (create.exitCode !== 0) return [false, tail(create.stderr)];
   const id = create.stdout.trim();
@@ -120,14 +154,17 @@ async function runHttp(
   image: string,
   platform: string,
   check: SmokeHttp,
-  env?: NodeJS.ProcessEnv,
+  engine: Engine,
   host = '127.0.0.1',
   timeoutMs = 120_000,
 ): Promise<[boolean, string]> {
+  const { env } = engine;
   const publish = host === '127.0.0.1' ? `127.0.0.1::${check.http.port}` : String(check.http.port);
-  const run = await dockerResult(
-    ['run', '-d', '--label', `${OWNER}=${process.pid}`, '--platform', platform, '-p', publish, image],
-    { env },
+  const run = await startContainer(
+    'run',
+    image,
+    ['-d', '--label', `${OWNER}=${process.pid}`, '--platform', platform, '-p', publish, image],
+    engine,
   );
   if (run.exitCode !== 0) return [false, tail(run.stderr)];
   const id = run.stdout.trim();
@@ -164,6 +201,8 @@ export interface SmokeOptions {
   host?: string;
   /** The helper shell for `shell:` checks (smokeShell's directory for the image's architecture). */
   shellDir?: string;
+  /** Where to say what the checks met on the way (an engine that found the image only at a second try). */
+  log?: (line: string) => void;
 }
 
 export async function runSmoke(
@@ -172,7 +211,7 @@ export async function runSmoke(
   checks: SmokeCheck[],
   o: SmokeOptions = {},
 ): Promise<SmokeResult[]> {
-  const { env, host, shellDir } = o;
+  const { env, host, shellDir, log } = o;
   const results: SmokeResult[] = [];
   for (const check of checks) {
     const started = Date.now();
@@ -180,10 +219,10 @@ export async function runSmoke(
       throw new MabError('E_SMOKE_SHELL', `smoke check "${check.name}" needs the helper shell, and none was fetched`);
     const [passed, output] =
       'http' in check
-        ? await runHttp(image, platform, check, env, host)
+        ? await runHttp(image, platform, check, { env, log }, host)
         : 'shell' in check
-          ? await runShell(image, platform, check, shellDir!, env)
-          : await runCommand(image, platform, check, env);
+          ? await runShell(image, platform, check, shellDir!, { env, log })
+          : await runCommand(image, platform, check, { env, log });
     results.push({ name: check.name, passed, seconds: (Date.now() - started) / 1000, output });
   }
   return results;

@@ -19,6 +19,15 @@ const meta = (platform: string, digestByte: string, o: Partial<BuildMetadata> = 
   ...o,
 });
 
+/** An attestation manifest's index entry, as a runner's push records it. */
+const attestationOf = (subject: string) => ({
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  digest: `sha256:${'e'.repeat(64)}`,
+  size: 840,
+  platform: { architecture: 'unknown', os: 'unknown' },
+  annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': subject },
+});
+
 describe('mab manifest merge: the plan', () => {
   it("joins the runners' platforms in the order given", () => {
     const plan = mergePlan([
@@ -35,6 +44,21 @@ describe('mab manifest merge: the plan', () => {
     expect(plan.children.map((c) => [formatPlatform(c.platform), c.file])).toEqual([
       ['linux/amd64', 'a.json'],
       ['linux/arm64', 'b.json'],
+    ]);
+  });
+
+  it("keeps each platform's attestation manifest with it", async () => {
+    const withAttestation = meta('linux/arm64', 'b', { format: 'oci' });
+    withAttestation.platforms[0]!.attestation = attestationOf(withAttestation.platforms[0]!.digest);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mab-meta-'));
+    await writeFile(path.join(dir, 'b.json'), JSON.stringify(withAttestation));
+    const plan = mergePlan([
+      { file: 'a.json', metadata: meta('linux/amd64', 'a', { format: 'oci' }) },
+      { file: 'b.json', metadata: await readMetadata(path.join(dir, 'b.json')) },
+    ]);
+    expect(plan.children.map((c) => c.attestation?.annotations?.['vnd.docker.reference.digest'])).toEqual([
+      undefined,
+      `sha256:${'b'.repeat(64)}`,
     ]);
   });
 
@@ -79,6 +103,24 @@ describe('build metadata files', () => {
       [
         { ...good, platforms: [{ ...good.platforms[0], platform: 'plan9/mips' }] },
         /platforms\[0\]\.platform "plan9\/mips" is not a platform/,
+      ],
+      // An attestation manifest about another image, or something else in its place.
+      [
+        { ...good, platforms: [{ ...good.platforms[0], attestation: attestationOf(`sha256:${'b'.repeat(64)}`) }] },
+        /platforms\[0\]\.attestation is not an attestation manifest of sha256:a{64}/,
+      ],
+      [
+        { ...good, platforms: [{ ...good.platforms[0], attestation: null }] },
+        /platforms\[0\]\.attestation is not an attestation manifest/,
+      ],
+      [
+        {
+          ...good,
+          platforms: [
+            { ...good.platforms[0], attestation: { ...attestationOf(`sha256:${'a'.repeat(64)}`), digest: 'x' } },
+          ],
+        },
+        /platforms\[0\]\.attestation is not an attestation manifest/,
       ],
     ];
     for (const [body, message] of cases)

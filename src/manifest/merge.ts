@@ -3,10 +3,11 @@
  * become one index. Everything is checked before anything is written: the files must describe
  * one recipe version, one strategy and one repository, no platform twice, and every platform
  * manifest must be in the repository with a config that says that platform. Only then is the
- * index pushed under its tags.
+ * index pushed under its tags. An OCI index lists each image's attestation manifest (SBOM,
+ * provenance) that its runner pushed beside it, as `mab build --push` would have.
  */
 import { MabError } from '../errors.js';
-import type { IndexFormat } from '../oci/types.js';
+import type { Descriptor, IndexFormat } from '../oci/types.js';
 import { formatPlatform, parsePlatform, samePlatform, type Platform } from '../platform/platform.js';
 import { parseReference, repositoryName, type Reference } from '../ref/reference.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -20,7 +21,7 @@ export interface MergePlan {
   /** Where the runners pushed. */
   repository: Reference;
   format: IndexFormat;
-  children: { platform: Platform; digest: string; file: string }[];
+  children: { platform: Platform; digest: string; file: string; attestation?: Descriptor }[];
 }
 
 /** What the files agree on, or an error naming the files that disagree. */
@@ -53,7 +54,7 @@ export function mergePlan(files: { file: string; metadata: BuildMetadata }[]): M
           `${p.platform} is in both ${twice.file} and ${file}`,
           'each platform is built by one runner; drop one of the files',
         );
-      children.push({ platform, digest: p.digest, file });
+      children.push({ platform, digest: p.digest, file, ...(p.attestation ? { attestation: p.attestation } : {}) });
     }
   }
   const { recipe, version, strategy, repository, format } = first.metadata;
@@ -72,12 +73,18 @@ export async function mergeIndex(
   tags: string[],
   format: IndexFormat,
 ): Promise<PublishedIndex> {
+  const attestations = format === 'oci' ? plan.children.flatMap((c) => (c.attestation ? [c.attestation] : [])) : [];
   const missing = [];
-  for (const c of plan.children) if (!(await client.headManifest(repo, c.digest))) missing.push(c);
+  for (const c of plan.children) {
+    if (!(await client.headManifest(repo, c.digest)))
+      missing.push(`${formatPlatform(c.platform)} ${c.digest} (${c.file})`);
+    if (format === 'oci' && c.attestation && !(await client.headManifest(repo, c.attestation.digest)))
+      missing.push(`the attestations of ${formatPlatform(c.platform)}, ${c.attestation.digest} (${c.file})`);
+  }
   if (missing.length) {
     throw new MabError(
       'E_MERGE_CHILD_MISSING',
-      `not in ${repositoryName(plan.repository)}: ${missing.map((c) => `${formatPlatform(c.platform)} ${c.digest} (${c.file})`).join('; ')}; nothing was tagged`,
+      `not in ${repositoryName(plan.repository)}: ${missing.join('; ')}; nothing was tagged`,
       'the runner that built it did not finish its push; run it again, then merge',
     );
   }
@@ -87,5 +94,7 @@ export async function mergeIndex(
     plan.children.map((c) => ({ reference: c.digest, expected: c.platform })),
     tags,
     format,
+    undefined,
+    attestations,
   );
 }

@@ -7,14 +7,18 @@
  *   { "kind": "mab.build-metadata", "schemaVersion": 1, "recipe", "version", "strategy",
  *     "repository": "REGISTRY/REPO", "format": "docker" | "oci", "builtAt": ISO time,
  *     "platforms": [{ "platform", "digest", "size": {compressed, uncompressed, layers},
- *                     "buildSeconds", "smoke": [{name, passed, seconds}] }] }
+ *                     "buildSeconds", "smoke": [{name, passed, seconds}],
+ *                     "attestation": the index entry of its attestation manifest (SBOM, provenance),
+ *                                    pushed by digest beside it, for the merged index to list }] }
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildResult } from '../pipeline/execute.js';
 import type { BuildRecord } from '../store/builds.js';
 import { MabError } from '../errors.js';
-import type { IndexFormat } from '../oci/types.js';
+import { attestationEntries } from '../oci/attestation.js';
+import { isDigest } from '../oci/digest.js';
+import type { Descriptor, IndexFormat } from '../oci/types.js';
 import { parsePlatform, formatPlatform } from '../platform/platform.js';
 
 export const METADATA_KIND = 'mab.build-metadata';
@@ -34,6 +38,7 @@ export interface BuildMetadata {
     size?: { compressed: number; uncompressed: number; layers: number };
     buildSeconds: number;
     smoke: { name: string; passed: boolean; seconds: number }[];
+    attestation?: Descriptor;
   }[];
 }
 
@@ -61,6 +66,7 @@ export function buildMetadata(r: BuildResult, format: IndexFormat): BuildMetadat
         : {}),
       buildSeconds: p.buildSeconds,
       smoke: p.smoke.map(({ name, passed, seconds }) => ({ name, passed, seconds })),
+      ...(p.attestation ? { attestation: p.attestation } : {}),
     })),
   };
 }
@@ -117,7 +123,14 @@ export async function readMetadata(file: string): Promise<BuildMetadata> {
   if (m.format !== 'docker' && m.format !== 'oci') throw bad('format is not docker or oci');
   if (!Array.isArray(m.platforms) || !m.platforms.length) throw bad('platforms is empty');
   for (const [i, p] of m.platforms.entries()) {
-    if (!/^sha256:[a-f0-9]{64}$/.test(String(p?.digest))) throw bad(`platforms[${i}].digest is not a sha256 digest`);
+    if (!isDigest(String(p?.digest))) throw bad(`platforms[${i}].digest is not a sha256 digest`);
+    // An attestation manifest about another image would put a false statement in the index.
+    if (p.attestation !== undefined) {
+      const a = p.attestation as unknown;
+      const [found] = a && typeof a === 'object' ? attestationEntries({ manifests: [a as Descriptor] }) : [];
+      if (!found || found.subject !== p.digest || !isDigest(String(p.attestation.digest)))
+        throw bad(`platforms[${i}].attestation is not an attestation manifest of ${String(p.digest)}`);
+    }
     try {
       p.platform = formatPlatform(parsePlatform(String(p.platform)));
     } catch {

@@ -7,7 +7,7 @@
  * `vnd.docker.reference.type: attestation-manifest` and `vnd.docker.reference.digest` naming the
  * image. A client that picks by platform never picks one; imageEntries (index.ts) leaves them out.
  */
-import { jsonBytes, sha256Digest } from './digest.js';
+import { digestHex, jsonBytes, sha256Digest } from './digest.js';
 import { MediaType, type Descriptor, type Index, type Manifest } from './types.js';
 
 export const IN_TOTO_MEDIA_TYPE = 'application/vnd.in-toto+json';
@@ -35,7 +35,7 @@ export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export function statementOf(name: string, digest: string, predicateType: string, predicate: unknown): Statement {
   return {
     _type: STATEMENT_TYPE,
-    subject: [{ name, digest: { sha256: digest.replace(/^sha256:/, '') } }],
+    subject: [{ name, digest: { sha256: digestHex(digest) } }],
     predicateType,
     predicate,
   };

@@ -13,6 +13,11 @@ export function assertDigest(d: string, what: string): string {
   return d;
 }
 
+/** The hex part of sha256:HEX, as in-toto subjects and SPDX checksums write a digest. */
+export function digestHex(d: string): string {
+  return d.replace(/^sha256:/, '');
+}
+
 export function isDigest(d: string): boolean {
   return DIGEST_RE.test(d);
 }

@@ -15,6 +15,8 @@ export const MediaType = {
   DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   DockerConfig: 'application/vnd.docker.container.image.v1+json',
   DockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  /** The config of an artifact that has none (image-spec 1.1): the two bytes `{}`. */
+  OciEmpty: 'application/vnd.oci.empty.v1+json',
 } as const;
 
 export const MANIFEST_TYPES: readonly string[] = [MediaType.DockerManifest, MediaType.OciManifest];
@@ -26,13 +28,18 @@ export interface Descriptor {
   size: number;
   platform?: Platform & { 'os.version'?: string };
   annotations?: Record<string, string>;
+  /** image-spec 1.1: what an artifact manifest (or a referrer listed in an index) is. */
+  artifactType?: string;
 }
 
 export interface Manifest {
   schemaVersion: 2;
   mediaType: string;
+  /** image-spec 1.1, for artifacts: their type, and the manifest they are about. */
+  artifactType?: string;
   config: Descriptor;
   layers: Descriptor[];
+  subject?: Descriptor;
   annotations?: Record<string, string>;
 }
 

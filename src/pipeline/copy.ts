@@ -6,22 +6,35 @@
  * holds is mounted, and the next push knows this repository holds them too. A copy from a
  * registry into the store adds to that record the repository it came from.
  */
-import { copyTarget, type CopyResult } from '../oci/copy.js';
+import { copyTarget, type CopyOptions, type CopyResult } from '../oci/copy.js';
 import { readTarget, type Repository } from '../oci/model.js';
 import { formatLocation, type Reference } from '../ref/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import { registryDestination } from '../registry/copy.js';
 import { explainAccess } from '../registry/errors.js';
+import { listReferrers, listingText, referrersIndex } from '../registry/referrers.js';
 import { storeDestination } from '../store/destination.js';
 import type { Store } from '../store/layout.js';
 import { PushedBlobs } from '../store/pushed.js';
 import { pushedHints } from './push.js';
 
-export type Endpoint = { store: Store; tag: string } | { registry: Reference; client: RegistryClient };
+type RegistryEnd = { registry: Reference; client: RegistryClient };
+export type Endpoint = { store: Store; tag: string } | RegistryEnd;
+
+/** The referrers of one copied manifest, and how the destination lists them. */
+export interface CopiedReferrers {
+  subject: string;
+  referrers: { digest: string; artifactType?: string }[];
+  listedBy: 'api' | 'tag';
+  /** How many the destination did not list before. */
+  added: number;
+}
 
 export interface CopyImageResult extends CopyResult {
   source: string;
   destination: string;
+  /** With `referrers`: each copied manifest that has any. */
+  referrers?: CopiedReferrers[];
 }
 
 const locationOf = (e: Endpoint) => ('store' in e ? { store: e.tag } : { registry: e.registry });
@@ -41,7 +54,7 @@ export function destinationTag(src: Endpoint, dst: Endpoint): string | undefined
 export async function copyImage(
   src: Endpoint,
   dst: Endpoint,
-  o: { jobs?: number; log?: (m: string) => void; progressMs?: number } = {},
+  o: { jobs?: number; log?: (m: string) => void; progressMs?: number; referrers?: boolean } = {},
 ): Promise<CopyImageResult> {
   const from: Repository = 'store' in src ? src.store.repository() : src.client.repository(src.registry.repository);
   const reference = 'store' in src ? src.tag : (src.registry.digest ?? src.registry.tag ?? 'latest');
@@ -68,11 +81,48 @@ export async function copyImage(
     for (const i of target.images)
       for (const b of [i.manifest.config, ...i.manifest.layers]) await pulled.record(b.digest, src.registry.repository);
   }
+  const digests = [target.top.digest, ...target.images.map((i) => i.raw.digest)];
+  const referrers =
+    o.referrers && 'registry' in src && 'registry' in dst
+      ? await copyReferrers(src, dst, [...new Set(digests)], o)
+      : undefined;
   return {
     source: formatLocation(locationOf(src)),
     destination: formatLocation(
       'store' in dst ? { store: dst.tag } : { registry: { ...dst.registry, ...(tag ? { tag } : {}) } },
     ),
     ...copied,
+    ...(referrers ? { referrers } : {}),
   };
+}
+
+/**
+ * What the source lists as referrers of each copied manifest (SBOMs, provenance, signatures that
+ * mab --referrers, oras attach or cosign attached), copied too, by digest with their blobs, then
+ * listed at the destination the way its registry can (its API, else the sha256-HEX tag).
+ */
+async function copyReferrers(
+  src: RegistryEnd,
+  dst: RegistryEnd,
+  subjects: string[],
+  o: CopyOptions,
+): Promise<CopiedReferrers[]> {
+  const from = src.client.repository(src.registry.repository);
+  const to = registryDestination(dst.client, dst.registry.repository);
+  const copied: CopiedReferrers[] = [];
+  for (const subject of subjects) {
+    const listed = (await referrersIndex(src.client, src.registry.repository, subject))?.manifests ?? [];
+    if (!listed.length) continue;
+    for (const r of listed) await copyTarget(from, await readTarget(from, r.digest, undefined, { all: true }), to, o);
+    const { listedBy, added } = await listReferrers(dst.client, dst.registry.repository, subject, listed);
+    const referrers = listed.map((r) => ({
+      digest: r.digest,
+      ...(r.artifactType ? { artifactType: r.artifactType } : {}),
+    }));
+    o.log?.(
+      `referrers of ${subject}: ${listed.map((r) => r.artifactType ?? r.mediaType).join(', ')}; listed by ${listingText(subject, { listedBy, added })}`,
+    );
+    copied.push({ subject, referrers, listedBy, added });
+  }
+  return copied;
 }

@@ -4,13 +4,12 @@
  * store. Produces the data the report prints.
  */
 import { MabError } from '../errors.js';
+import type { Descriptor } from '../oci/types.js';
 import { formatPlatform } from '../platform/platform.js';
-import { repositoryName } from '../ref/reference.js';
 import type { BuildPlan } from '../plan/plan.js';
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
-import { EarlyUploads, pushFromStore, pushSummary, type PushResult } from './push.js';
+import { EarlyUploads, publishBuild, type PublishedBuild } from './push.js';
 import { targetDigest } from '../plan/digest.js';
-import { semverTags } from '../plan/tags.js';
 import { fetchAll, type Mirror } from '../source/fetch.js';
 import { Store } from '../store/layout.js';
 import { recordBuild, type BuildRecord } from '../store/builds.js';
@@ -87,8 +86,9 @@ export interface PlatformResult {
   /** Not built: the same plan and base images as a stored build whose image the engine still has (buildSeconds is that build's). */
   unchanged?: boolean;
   size: ImageSize;
-  /** Manifest digest in the registry, when pushed. */
+  /** Manifest digest in the registry, and its attestation manifest's index entry, when pushed. */
   manifest?: string;
+  attestation?: Descriptor;
   context?: string;
 }
 
@@ -97,15 +97,13 @@ export interface BuildResult {
   version: string;
   strategy: string;
   platforms: PlatformResult[];
-  index?: { reference: string; digest: string; mediaType: string; tags: string[] };
+  index?: PublishedBuild['index'];
   /** With --push: the repository the platform manifests (`manifest` of each platform) are in. */
   repository?: string;
   /** Where the images went without --push: the store, the index's digest and its tags there. */
   store?: { dir: string; digest: string; tags: string[] };
   /** What the push sent: zero blob bytes when the repository had everything. */
-  push?: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries' | 'platformTags'> & {
-    retried: string[];
-  };
+  push?: PublishedBuild['push'];
 }
 
 /**
@@ -252,6 +250,7 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
           env: engineEnv,
           host: builder ? builder.host : engineHost,
           shellDir: shells.get(platform),
+          log: (line) => o.log(`${prefix} ${line}`),
         });
     for (const s of smoke)
       o.log(
@@ -355,46 +354,11 @@ async function execute(plan: BuildPlan, o: ExecuteOptions): Promise<BuildResult>
   };
   if (!plan.publish || !repoRef || !client) return result;
 
-  // From the store with mab's own client: blobs, then platform manifests, then the index.
-  const tags =
-    plan.publish.tagRule === 'semver'
-      ? semverTags(version, await client.listTags(repoRef.repository))
-      : plan.publish.tags;
-  const repository = repositoryName(repoRef);
-  o.log(`pushing to ${repository}`);
-  const pushed = await pushFromStore(store, storeTags[0]!, client, repoRef.repository, {
-    tags,
-    platformTags: () => plan.publish!.platformTags ?? {},
-    format: plan.publish.indexFormat,
-    log: o.log,
-    ...(early ? { early } : {}),
-  });
-  o.log(
-    tags.length
-      ? `index ${repository}@${pushed.digest} tagged ${tags.join(', ')}; ${pushSummary(pushed)}`
-      : `by digest, untagged: ${pushed.children.map((c) => `${c.platform} ${repository}@${c.digest}`).join(', ')}; ${pushSummary(pushed)}`,
-  );
-  for (const [i, r] of results.entries()) r.manifest = pushed.children[i]!.digest;
-  return {
-    ...result,
-    ...(tags.length
-      ? {
-          index: {
-            reference: `${repository}:${tags[0]}`,
-            digest: pushed.digest,
-            mediaType: pushed.mediaType,
-            tags,
-          },
-        }
-      : {}),
-    repository,
-    push: {
-      blobBytesSent: pushed.blobBytesSent,
-      blobsSkipped: pushed.blobsSkipped,
-      blobsMounted: pushed.blobsMounted,
-      retries: client.retried.length,
-      retried: client.retried,
-      platformTags: pushed.platformTags,
-    },
-  };
+  const published = await publishBuild(store, storeTags[0]!, client, plan.publish, { version, early, log: o.log });
+  for (const [i, r] of results.entries()) {
+    const { digest, attestation } = published.children[i]!;
+    Object.assign(r, { manifest: digest }, attestation ? { attestation } : {});
+  }
+  const { index, repository, push } = published;
+  return { ...result, ...(index ? { index } : {}), repository, push };
 }

@@ -10,12 +10,17 @@
  */
 import { MabError } from '../errors.js';
 import { jsonBytes, sha256Digest } from '../oci/digest.js';
-import { attestationEntries } from '../oci/attestation.js';
+import { REFERENCE_DIGEST_ANNOTATION, attestationEntries } from '../oci/attestation.js';
 import { assembleIndex, type IndexChild } from '../oci/index.js';
 import { readTarget } from '../oci/model.js';
 import { MediaType, type Descriptor, type Index, type IndexFormat, type Manifest } from '../oci/types.js';
 import { formatPlatform, type Platform } from '../platform/platform.js';
+import type { BuildPlan } from '../plan/plan.js';
+import { semverTags } from '../plan/tags.js';
+import { repositoryName } from '../ref/reference.js';
 import type { Store } from '../store/layout.js';
+import { listingText } from '../registry/referrers.js';
+import { attachStoredAttestations } from './referrers.js';
 import { PushedBlobs } from '../store/pushed.js';
 import { formatBytes } from '../util/io.js';
 import { mapLimited } from '../util/limit.js';
@@ -27,7 +32,8 @@ export interface PushResult {
   digest: string;
   mediaType: string;
   tags: string[];
-  children: { platform: string; digest: string; manifest: Manifest }[];
+  /** `attestation`: its attestation manifest's index entry, when one was pushed with it. */
+  children: { platform: string; digest: string; manifest: Manifest; attestation?: Descriptor }[];
   blobBytesSent: number;
   blobsSkipped: number;
   blobsMounted: number;
@@ -74,6 +80,8 @@ export interface PushOptions {
   progressMs?: number;
   /** Blobs already on their way (EarlyUploads): waited for, not uploaded again. */
   early?: EarlyUploads;
+  /** Attach each image's attestations as OCI 1.1 referrers too (pipeline/referrers.ts). */
+  referrers?: boolean;
 }
 
 type BlobOutcome = 'present' | 'mounted' | 'uploaded';
@@ -212,10 +220,15 @@ export async function pushFromStore(
   // The store index's annotations (recipe, version, strategy, the checkout's source and revision)
   // go with it; assembleIndex drops them for Docker's manifest list, which has no such field.
   const index = target.index ? assembleIndex(children, format, target.index.annotations) : undefined;
-  if (index && target.index)
-    index.manifests.push(
-      ...(await pushAttestations(store, client, pushed, repo, target.index, children, format, o.log)),
-    );
+  // Pushed by digest too when no tag names the index, for `mab manifest merge` to list.
+  const attestations = target.index
+    ? await pushAttestations(store, client, pushed, repo, target.index, children, {
+        format,
+        referrers: Boolean(o.referrers),
+        log: o.log,
+      })
+    : [];
+  index?.manifests.push(...attestations);
   const bytes = index ? jsonBytes(index) : undefined;
   let digest = children[0]!.manifest.digest;
   for (const tag of o.tags) {
@@ -227,7 +240,15 @@ export async function pushFromStore(
     digest,
     mediaType: index?.mediaType ?? children[0]!.manifest.mediaType,
     tags: o.tags,
-    children: children.map((c) => ({ platform: c.platform, digest: c.manifest.digest, manifest: c.manifestJson })),
+    children: children.map((c) => {
+      const attestation = attestations.find((a) => a.annotations?.[REFERENCE_DIGEST_ANNOTATION] === c.manifest.digest);
+      return {
+        platform: c.platform,
+        digest: c.manifest.digest,
+        manifest: c.manifestJson,
+        ...(attestation ? { attestation } : {}),
+      };
+    }),
     blobBytesSent: client.stats.blobBytesSent - before.blobBytesSent,
     blobsSkipped: client.stats.blobsSkipped - before.blobsSkipped,
     blobsMounted: client.stats.blobsMounted - before.blobsMounted,
@@ -247,31 +268,90 @@ async function pushAttestations(
   repo: string,
   stored: Index,
   children: { manifest: Descriptor; platform: string }[],
-  format: IndexFormat,
-  log: ((m: string) => void) | undefined,
+  { format, referrers, log }: { format: IndexFormat; referrers: boolean; log: ((m: string) => void) | undefined },
 ): Promise<Descriptor[]> {
-  const platformOf = new Map(children.map((c) => [c.manifest.digest, c.platform]));
+  const childOf = new Map(children.map((c) => [c.manifest.digest, c]));
   const found = attestationEntries(stored);
   if (!found.length) return [];
   if (format === 'docker') {
     log?.(
-      `${found.length} attestation manifest(s) (SBOM, provenance) not pushed: a Docker manifest list has no place for them (--index-format oci keeps them)`,
+      `${found.length} attestation manifest(s) (SBOM, provenance) not pushed${referrers ? ' nor attached as referrers' : ''}: a Docker manifest list has no place for them (--index-format oci keeps them)`,
     );
     return [];
   }
   const entries: Descriptor[] = [];
   for (const { entry, subject } of found) {
-    const platform = platformOf.get(subject);
+    const child = childOf.get(subject);
     // Pushed in another form than stored: the attestation would name a digest the index lacks.
-    if (!platform) continue;
+    if (!child) continue;
+    const { platform } = child;
     const raw = await store.repository().manifest(entry.digest);
     const manifest = JSON.parse(raw.bytes.toString('utf8')) as Manifest;
     for (const b of [manifest.config, ...manifest.layers]) await pushStoredBlob(store, client, pushed, repo, b);
     await client.putManifest(repo, entry.digest, raw.mediaType, raw.bytes);
     log?.(`[${platform}] attestations ${repo}@${entry.digest}: ${manifest.layers.length} statement(s)`);
     entries.push(entry);
+    if (!referrers) continue;
+    const r = await attachStoredAttestations(store, client, repo, child.manifest, manifest);
+    log?.(
+      `[${platform}] ${r.referrers.length} referrer(s) of ${subject.slice(0, 19)}…, listed by ${listingText(subject, r)}`,
+    );
   }
   return entries;
+}
+
+export interface PublishedBuild {
+  /** The index and its tags; none when pushed by digest. */
+  index?: { reference: string; digest: string; mediaType: string; tags: string[] };
+  repository: string;
+  /** What the push sent: zero blob bytes when the repository had everything. */
+  push: Pick<PushResult, 'blobBytesSent' | 'blobsSkipped' | 'blobsMounted' | 'retries' | 'platformTags'> & {
+    retried: string[];
+  };
+  children: PushResult['children'];
+}
+
+/** A build's push, as its plan says: the tags its rule gives (none by digest), then pushFromStore. */
+export async function publishBuild(
+  store: Store,
+  storeTag: string,
+  client: RegistryClient,
+  publish: NonNullable<BuildPlan['publish']>,
+  o: { version: string; early: EarlyUploads | undefined; log: (m: string) => void },
+): Promise<PublishedBuild> {
+  const { repository: ref } = publish;
+  const tags =
+    publish.tagRule === 'semver' ? semverTags(o.version, await client.listTags(ref.repository)) : publish.tags;
+  const repository = repositoryName(ref);
+  o.log(`pushing to ${repository}`);
+  const pushed = await pushFromStore(store, storeTag, client, ref.repository, {
+    tags,
+    platformTags: () => publish.platformTags ?? {},
+    format: publish.indexFormat,
+    referrers: Boolean(publish.referrers),
+    log: o.log,
+    ...(o.early ? { early: o.early } : {}),
+  });
+  o.log(
+    tags.length
+      ? `index ${repository}@${pushed.digest} tagged ${tags.join(', ')}; ${pushSummary(pushed)}`
+      : `by digest, untagged: ${pushed.children.map((c) => `${c.platform} ${repository}@${c.digest}`).join(', ')}; ${pushSummary(pushed)}`,
+  );
+  return {
+    ...(tags.length
+      ? { index: { reference: `${repository}:${tags[0]}`, digest: pushed.digest, mediaType: pushed.mediaType, tags } }
+      : {}),
+    repository,
+    push: {
+      blobBytesSent: pushed.blobBytesSent,
+      blobsSkipped: pushed.blobsSkipped,
+      blobsMounted: pushed.blobsMounted,
+      retries: client.retried.length,
+      retried: client.retried,
+      platformTags: pushed.platformTags,
+    },
+    children: pushed.children,
+  };
 }
 
 /** One line on what a push moved, for logs. */

@@ -105,6 +105,8 @@ export interface BuildPlan {
     tagRule: TagRule;
     indexFormat: IndexFormat;
     platformTags?: Record<string, string[]>;
+    /** Attach each image's attestations as OCI 1.1 referrers too. */
+    referrers?: boolean;
   };
 }
 
@@ -121,6 +123,8 @@ export interface PlanInput {
   tags?: string[];
   /** Push platform manifests by digest only: no tags, no index. */
   byDigest?: boolean;
+  /** Attach the attestations as OCI 1.1 referrers too. */
+  referrers?: boolean;
   indexFormat: IndexFormat;
   /** quick (default): skip checks marked slow; all: run every check. */
   smoke?: 'quick' | 'all';
@@ -220,6 +224,7 @@ export function planBuild(input: PlanInput): BuildPlan {
             repository: target,
             ...publishTags(input, recipe.version, strategy),
             indexFormat: input.indexFormat,
+            ...(input.referrers ? { referrers: true } : {}),
           },
         }
       : {}),

@@ -9,7 +9,7 @@ import { Readable, Transform } from 'node:stream';
 import { MabError } from '../errors.js';
 import { sha256Digest } from '../oci/digest.js';
 import type { Repository } from '../oci/model.js';
-import { INDEX_TYPES, MANIFEST_TYPES } from '../oci/types.js';
+import { INDEX_TYPES, MANIFEST_TYPES, MediaType, type Index } from '../oci/types.js';
 import { RegistryError } from './errors.js';
 import { isTransient, uploadRefused, webStream } from './transfer.js';
 import { RegistryTransport, type ClientOptions } from './transport.js';
@@ -102,6 +102,20 @@ export class RegistryClient extends RegistryTransport {
       mediaType: res.headers.get('content-type') ?? '',
       size: Number(res.headers.get('content-length') ?? 0),
     };
+  }
+
+  /**
+   * The referrers of a manifest by the OCI 1.1 referrers API (an image index); undefined when the
+   * registry has no such API (404), whose clients keep the sha256-HEX tag instead (referrers.ts).
+   */
+  async referrers(repo: string, digest: string): Promise<Index | undefined> {
+    const res = await this.send('GET', `/v2/${repo}/referrers/${digest}`, {
+      headers: { Accept: MediaType.OciIndex },
+      ok: [200, 404],
+      read: true,
+    });
+    if (res.status === 404) return undefined;
+    return (await res.json()) as Index;
   }
 
   async putManifest(repo: string, reference: string, mediaType: string, bytes: Buffer): Promise<string> {

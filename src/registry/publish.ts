@@ -6,7 +6,7 @@
 import { jsonBytes } from '../oci/digest.js';
 import { assembleIndex, type IndexChild } from '../oci/index.js';
 import { pickImage, readTarget } from '../oci/model.js';
-import type { Index, IndexFormat, Manifest } from '../oci/types.js';
+import type { Descriptor, Index, IndexFormat, Manifest } from '../oci/types.js';
 import type { Platform } from '../platform/platform.js';
 import type { RegistryClient } from './client.js';
 
@@ -54,9 +54,12 @@ export async function publishIndex(
   tags: string[],
   format: IndexFormat,
   annotations?: Record<string, string>,
+  /** Attestation manifests already in the repository, listed after the images (OCI only). */
+  attestations: Descriptor[] = [],
 ): Promise<PublishedIndex> {
   const read = await Promise.all(children.map((c) => readChild(client, repo, c)));
   const index = assembleIndex(read, format, annotations);
+  index.manifests.push(...attestations);
   const bytes = jsonBytes(index);
   let digest = '';
   for (const tag of tags) digest = await client.putManifest(repo, tag, index.mediaType, bytes);

@@ -172,6 +172,13 @@ async function signableStatements(
   return { images, items };
 }
 
+/** "; N manifests signed, M attestations signed", for a push's one-line summary. */
+export function signedSummary(s: { signed: Signed[]; attested?: Attested[] } | undefined): string {
+  return s
+    ? `; ${s.signed.length} manifests signed${s.attested ? `, ${s.attested.length} attestations signed` : ''}`
+    : '';
+}
+
 /**
  * What `--sign KEY` does after a build's or a store's push: every digest signed (the index and
  * each platform manifest), and the attestations the index carries signed into each image's `.att`.

@@ -6,6 +6,7 @@
  * read whole and every problem reported, so a failure says which image lacks what.
  */
 import { PREDICATE_TYPE_ANNOTATION, PredicateType, attestationEntries, statementLayers } from '../oci/attestation.js';
+import { digestHex } from '../oci/digest.js';
 import { imageEntries } from '../oci/index.js';
 import { INDEX_TYPES, type Index, type Manifest } from '../oci/types.js';
 import { formatPlatform } from '../platform/platform.js';
@@ -59,8 +60,6 @@ async function statementsOf(s: Subject, index: Index, digest: string) {
   return found;
 }
 
-const hex = (digest: string) => digest.replace(/^sha256:/, '');
-
 async function checkImage(
   s: Subject,
   o: AttestationCheckOptions,
@@ -81,10 +80,10 @@ async function checkImage(
         relationships?: { relationshipType?: string }[];
       };
     };
-    if (!st.subject?.some((x) => x?.digest?.sha256 === hex(digest)))
+    if (!st.subject?.some((x) => x?.digest?.sha256 === digestHex(digest)))
       out.problems.push('the SBOM statement is about another image');
     if (st.predicate?.spdxVersion !== 'SPDX-2.3') out.problems.push('the SBOM is not an SPDX 2.3 document');
-    else if (!st.predicate.packages?.[0]?.checksums?.some((c) => c.checksumValue === hex(digest)))
+    else if (!st.predicate.packages?.[0]?.checksums?.some((c) => c.checksumValue === digestHex(digest)))
       out.problems.push("the SBOM's document describes another image");
     // What the image holds (CONTAINS), not what its build took in (BUILD_DEPENDENCY_OF).
     out.packages = st.predicate?.relationships?.filter((r) => r.relationshipType === 'CONTAINS').length ?? 0;

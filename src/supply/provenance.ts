@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { digestHex } from '../oci/digest.js';
 import { formatPlatform } from '../platform/platform.js';
 import type { BuildPlan, ResolvedSource, TargetPlan } from '../plan/plan.js';
 import { DOCKER_HUB, parseReference } from '../ref/reference.js';
@@ -79,8 +80,7 @@ export interface ProvenanceInput {
   finishedOn: string;
 }
 
-const hex = (digest: string) => digest.replace(/^sha256:/, '');
-const sha256 = (digest: string) => ({ sha256: hex(digest) });
+const sha256 = (digest: string) => ({ sha256: digestHex(digest) });
 
 /** The same entries, keys sorted (JSON.stringify writes keys in insertion order), values mapped. */
 function sorted<T, U = T>(r: Record<string, T>, f: (v: T) => U = (v) => v as unknown as U): Record<string, U> {
@@ -257,15 +257,15 @@ export function checkProvenance(
   if (s.predicateType !== PROVENANCE_TYPE)
     problems.push(`predicateType is ${String(s.predicateType)}, not ${PROVENANCE_TYPE}`);
   const subjects = Array.isArray(s.subject) ? s.subject.map((x) => x?.digest?.sha256) : [];
-  if (!subjects.includes(hex(expect.digest)))
+  if (!subjects.includes(digestHex(expect.digest)))
     problems.push(
-      `no subject is the image sha256:${hex(expect.digest)} (subjects: ${subjects.map((d) => `sha256:${d}`).join(', ') || 'none'})`,
+      `no subject is the image sha256:${digestHex(expect.digest)} (subjects: ${subjects.map((d) => `sha256:${d}`).join(', ') || 'none'})`,
     );
   const definition = s.predicate?.buildDefinition;
   if (expect.recipeDigest !== undefined) {
     const recipe = (definition?.externalParameters?.recipe as { digest?: { sha256?: string } } | undefined)?.digest;
-    if (recipe?.sha256 !== hex(expect.recipeDigest))
-      problems.push(`recipe digest is ${recipe?.sha256 ?? 'missing'}, not ${hex(expect.recipeDigest)}`);
+    if (recipe?.sha256 !== digestHex(expect.recipeDigest))
+      problems.push(`recipe digest is ${recipe?.sha256 ?? 'missing'}, not ${digestHex(expect.recipeDigest)}`);
   }
   const deps = Array.isArray(definition?.resolvedDependencies) ? definition.resolvedDependencies : [];
   for (const want of expect.sources ?? []) {
@@ -281,8 +281,8 @@ export function checkProvenance(
     if (digest === undefined) {
       if (!got?.digest?.sha256) problems.push(`base image ${ref} is not among the resolved dependencies with a digest`);
     } else if (!got) problems.push(`base image ${ref} is not among the resolved dependencies`);
-    else if (got.digest?.sha256 !== hex(digest))
-      problems.push(`base image ${ref} is sha256:${got.digest?.sha256 ?? 'missing'}, not sha256:${hex(digest)}`);
+    else if (got.digest?.sha256 !== digestHex(digest))
+      problems.push(`base image ${ref} is sha256:${got.digest?.sha256 ?? 'missing'}, not sha256:${digestHex(digest)}`);
   }
   return problems;
 }

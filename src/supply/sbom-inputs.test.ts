@@ -1,26 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { provenanceStatement, type ProvenanceInput } from './provenance.js';
+import { DEMO_IMAGE, demoProvenanceInput } from '../../test/fixtures/provenance-input.js';
+import { provenanceStatement } from './provenance.js';
 import { spdxDocument } from './sbom.js';
 import { withBuildInputs } from './sbom-inputs.js';
 
-const IMAGE = `sha256:${'1'.repeat(64)}`;
-const input: ProvenanceInput = {
-  subject: { name: 'pkg:docker/mab/demo@2.0.0-cross?platform=linux%2Farm64', digest: IMAGE },
-  recipe: { name: 'demo', version: '2.0.0', path: 'recipes/demo.yaml', digest: 'e'.repeat(64) },
-  strategy: 'cross',
-  platform: 'linux/arm64',
-  dockerfileDigest: 'f'.repeat(64),
-  bases: { 'debian:bookworm-slim': { digest: '2'.repeat(64), platform: 'linux/arm64' } },
+const IMAGE = DEMO_IMAGE;
+const input = demoProvenanceInput({
   sources: [
     { kind: 'url', file: 'demo.deb', url: 'https://example.org/demo_2.0.0_arm64.deb', sha256: 'a'.repeat(64) },
     { kind: 'git', file: 'app', url: 'https://git.example.org/app.git', commit: 'c'.repeat(40) },
     { kind: 'url', file: 'model.bin', url: 'https://models.example.org/model.bin.xz', md5: '9'.repeat(32) },
   ],
   checkout: { source: 'https://git.example.org/recipes.git', revision: 'b'.repeat(40) },
-  builder: { mab: '0.1.0', engine: '26.1.5', buildx: '0.13.1' },
-  startedOn: '2026-12-04T10:00:00Z',
-  finishedOn: '2026-12-04T10:01:00Z',
-};
+});
 
 const doc = spdxDocument(
   {

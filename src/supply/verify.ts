@@ -48,9 +48,10 @@ export async function verifyReference(
   client: RegistryClient,
   ref: Reference,
   checks: Check[],
-  o: { recursive?: boolean } = {},
+  /** top: the manifest REF names, when the caller has read it already (one read, one digest). */
+  o: { recursive?: boolean; top?: Awaited<ReturnType<RegistryClient['getManifest']>> } = {},
 ): Promise<VerifyReport> {
-  const top = await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest');
+  const top = o.top ?? (await client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest'));
   const base = { client, registry: client.registry, repository: ref.repository };
   const subjects: Subject[] = [{ ...base, digest: top.digest, mediaType: top.mediaType }];
   if (o.recursive && INDEX_TYPES.includes(top.mediaType))

@@ -2,6 +2,7 @@ import { cp, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import type { SpdxDocument } from '../../src/supply/sbom.js';
 import { engineKind } from '../fixtures/engines.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -13,17 +14,37 @@ export const REGISTRY = '127.0.0.1:5000';
 export const untimed = (line: string) => line.replace(/^\[\s*[\d.]+s\] /, '');
 
 /**
- * The RUN steps of a platform in a --verbose log, in order, each with whether BuildKit answered
- * it from its cache (`[linux/arm64] [5/6] RUN …`, then `[linux/arm64] [5/6] cached`).
+ * The RUN steps of a platform in a --verbose log, in order, each with whether it ran. A step
+ * BuildKit answers from its cache says so (`[linux/arm64] [5/6] cached`), unless BuildKit pulled
+ * a cached layer under it: then it ends `done in` like a step that ran, and all it printed is
+ * the blob's download and extraction. A step that ran prints its command's output or nothing.
  */
-export function runSteps(log: string, platform: string): { step: string; text: string; cached: boolean }[] {
-  const lines = log.split('\n').map(untimed);
+export function runSteps(log: string, platform: string): { step: string; text: string; ran: boolean }[] {
   const prefix = `[${platform}] `;
-  const mine = lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
-  return mine.flatMap((l) => {
-    const m = /^\[(\d+\/\d+)\] RUN (.*)$/.exec(l);
-    return m ? [{ step: m[1]!, text: m[2]!, cached: mine.includes(`[${m[1]}] cached`) }] : [];
-  });
+  const mine = log
+    .split('\n')
+    .map(untimed)
+    .filter((l) => l.startsWith(prefix))
+    .map((l) => l.slice(prefix.length));
+  const steps = new Map<string, { text: string; cached: boolean; output: string[] }>();
+  let current: string | undefined;
+  for (const line of mine) {
+    const header = /^\[([^\]]+)\] (.*)$/.exec(line);
+    if (header?.[2] === 'cached') {
+      const step = steps.get(header[1]!);
+      if (step) step.cached = true;
+    } else if (header && !header[2]!.startsWith('done in ')) {
+      current = /^\d+\/\d+$/.test(header[1]!) ? header[1] : undefined;
+      const run = /^RUN (.*)$/.exec(header[2]!);
+      if (current && run && !steps.has(current)) steps.set(current, { text: run[1]!, cached: false, output: [] });
+    } else if (current && line.startsWith('#')) steps.get(current)?.output.push(line);
+  }
+  const pulled = (l: string) => /^#\d+ (extracting )?sha256:[0-9a-f]{64}\b/.test(l);
+  return [...steps].map(([step, s]) => ({
+    step,
+    text: s.text,
+    ran: !s.cached && !(s.output.length > 0 && s.output.every(pulled)),
+  }));
 }
 
 /** Runs the mab bin exactly as a user would (compiled, in a child process). */
@@ -97,6 +118,44 @@ export async function elfMachine(image: string, platform: string, file: string):
     await sh('docker', ['rm', id]);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The packages dpkg-query, run by the engine in the image (not mab), says are installed, or of
+ * `packages` only: "NAME VERSION ARCH", sorted, as spdxDebs gives an SBOM's.
+ */
+export async function dpkgInstalled(image: string, platform: string, packages: string[] = []): Promise<string[]> {
+  const format = '${db:Status-Abbrev} ${Package} ${Version} ${Architecture}\\n';
+  const out = await sh('docker', [
+    'run',
+    '--rm',
+    '--platform',
+    platform,
+    '--entrypoint',
+    'dpkg-query',
+    image,
+    '-W',
+    '-f',
+    format,
+    ...packages,
+  ]);
+  return out
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('ii '))
+    .map((l) => l.slice(3).trim().replace(/\s+/g, ' '))
+    .sort();
+}
+
+/** An SBOM's Debian packages: "NAME VERSION ARCH" (the architecture its purl names), sorted. */
+export function spdxDebs(doc: SpdxDocument): string[] {
+  return doc.packages
+    .filter((p) => p.SPDXID !== 'SPDXRef-image')
+    .map((p) => {
+      const purl = (p.externalRefs as { referenceLocator: string }[])[0]!.referenceLocator;
+      return `${p.name} ${p.versionInfo} ${/[?&]arch=([^&]+)/.exec(purl)![1]}`;
+    })
+    .sort();
 }
 
 /** Every path in a container of the image, from `docker export` (not from mab), sorted. */

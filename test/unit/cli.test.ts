@@ -88,7 +88,7 @@ describe('mab CLI', () => {
   it.each([
     [['--sbom=false', '--provenance=false'], 'docker', undefined],
     [['--provenance=false'], 'oci', { sbom: true, provenance: false }],
-    [['--by-digest'], 'docker', { sbom: true, provenance: true }],
+    [['--by-digest'], 'oci', { sbom: true, provenance: true }],
     [['--index-format', 'docker'], 'docker', { sbom: true, provenance: true }],
   ])('`mab build %j --push`: an OCI index while attestations go in one', async (flags, format, attest) => {
     const r = await run(['build', 'sysbench', '--push', '127.0.0.1:5000/mab/sysbench', ...flags, '--print']);

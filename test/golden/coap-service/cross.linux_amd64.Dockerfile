@@ -32,8 +32,7 @@ ENV GOARCH=amd64
 COPY sources/ /src/
 COPY files/ /src/
 WORKDIR /src
-RUN dpkg-deb -x python3-aiocoap.deb /
-RUN python3 -m compileall -q /usr/lib/python3/dist-packages/aiocoap
+RUN dpkg -i python3-aiocoap.deb
 RUN install -D -m 644 -t /usr/local/lib/coap-service server.py selftest.py
 # The amd64 runtime packages and what they need that the target lacks, unpacked into
 # /out: none of their code runs here. After the build steps, so a changed package list does

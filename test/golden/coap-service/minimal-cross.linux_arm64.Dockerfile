@@ -29,8 +29,7 @@ ENV GOARCH=arm64
 COPY sources/ /src/
 COPY files/ /src/
 WORKDIR /src
-RUN dpkg-deb -x python3-aiocoap.deb /
-RUN python3 -m compileall -q /usr/lib/python3/dist-packages/aiocoap
+RUN dpkg -i python3-aiocoap.deb
 RUN install -D -m 644 -t /usr/local/lib/coap-service server.py selftest.py
 # The arm64 runtime packages with everything they need (the image starts empty), unpacked
 # into /mab/root for the closure below: none of their code runs here.
