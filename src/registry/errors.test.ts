@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MabError } from '../errors.js';
 import { parseReference } from '../ref/reference.js';
-import { explainAccess, RegistryError } from './errors.js';
+import { explainAccess, RegistryError, registryError } from './errors.js';
 
 const ref = parseReference('r.example:5000/edge/sysbench:1.0');
 const answer = (status: number, codes: string[]) =>
@@ -29,5 +29,16 @@ describe('explainAccess', () => {
   it('passes anything else through as it is', () => {
     for (const e of [answer(500, []), answer(404, ['BLOB_UNKNOWN']), new Error('bug')])
       expect(explainAccess(e, ref, 'pull')).toBe(e);
+  });
+});
+
+describe('registryError', () => {
+  it("tells a refused token by the challenge's error when the answer has no body (HEAD)", async () => {
+    const res = new Response(null, {
+      status: 401,
+      headers: { 'WWW-Authenticate': 'Bearer realm="http://t/token",service="r",error="invalid_token"' },
+    });
+    const e = await registryError('HEAD', 'http://r/v2/a/manifests/v1', res);
+    expect(e.message).toBe('HEAD http://r/v2/a/manifests/v1 → 401: invalid_token');
   });
 });

@@ -46,15 +46,24 @@ export async function registryError(method: string, url: string, res: Response):
   let detail = '';
   const text = await res.text().catch(() => '');
   try {
-    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+    const body = JSON.parse(text) as { errors?: { code?: string; message?: string; detail?: unknown }[] };
     codes = (body.errors ?? []).map((e) => e.code ?? '?');
+    // The detail says what was wrong with the request (a manifest's parse error, the blob missing).
+    const said = (d: unknown) => (typeof d === 'string' ? d : d === undefined ? '' : JSON.stringify(d)).slice(0, 200);
     detail = (body.errors ?? [])
-      .map((e) => e.message)
+      .map((e) => [e.message, said(e.detail)].filter(Boolean).join(': '))
       .filter(Boolean)
       .join('; ');
   } catch {
     detail = text.slice(0, 200);
   }
+  // A HEAD has no body: a refused token or password is told only in the challenge (error="invalid_token").
+  const challenge = res.status === 401 ? (res.headers.get('www-authenticate') ?? '') : '';
+  const refused = ['error', 'error_description']
+    .map((k) => new RegExp(`[\\s,]${k}="([^"]*)"`, 'i').exec(challenge)?.[1])
+    .filter(Boolean)
+    .join(': ');
+  if (refused && !detail.includes(refused)) detail = detail ? `${detail} (${refused})` : refused;
   return new RegistryError(method, url, res.status, codes, detail);
 }
 

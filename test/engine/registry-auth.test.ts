@@ -6,7 +6,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/types.js';
 import type { Credentials } from '../../src/registry/auth.js';
@@ -39,6 +39,14 @@ async function pushImage(client: RegistryClient, repo: string, tag: string): Pro
   return client.putManifest(repo, tag, MediaType.OciManifest, manifest);
 }
 
+/** On a failed test, the registry's own log: it says why it refused a token or a password. */
+const showLogOnFailure =
+  (reg: () => TestRegistry | undefined) =>
+  ({ task }: { task: { name: string; result?: { state?: string } } }) => {
+    if (task.result?.state === 'fail')
+      console.error(`registry log after "${task.name}":\n${reg()?.log().slice(-4000)}`);
+  };
+
 describe.each([
   ['htpasswd basic auth', () => basicAuthRegistry({ ann: PASSWORD })],
   ['token auth', () => tokenAuthRegistry({ ann: PASSWORD })],
@@ -48,6 +56,7 @@ describe.each([
     reg = await start();
   });
   afterAll(async () => reg?.stop());
+  afterEach(showLogOnFailure(() => reg));
 
   it('pushes with the right credentials; skopeo reads the image back with them', async () => {
     const digest = await pushImage(new RegistryClient(reg.address, { credentials: GOOD }), 'mab/auth-demo', 'v1');
@@ -201,6 +210,7 @@ describe('token auth scopes', () => {
     reg = await tokenAuthRegistry({ ann: PASSWORD, bob: PASSWORD }, { bob: ['mab/ann-only'] });
   });
   afterAll(async () => reg?.stop());
+  afterEach(showLogOnFailure(() => reg));
 
   it('a mount from a repository the user may not read falls back to an upload; one it may read mounts', async () => {
     const blob = Buffer.from('a layer in two repositories');
