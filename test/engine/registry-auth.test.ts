@@ -42,9 +42,10 @@ async function pushImage(client: RegistryClient, repo: string, tag: string): Pro
 /** On a failed test, the registry's own log: it says why it refused a token or a password. */
 const showLogOnFailure =
   (reg: () => TestRegistry | undefined) =>
-  ({ task }: { task: { name: string; result?: { state?: string } } }) => {
-    if (task.result?.state === 'fail')
-      console.error(`registry log after "${task.name}":\n${reg()?.log().slice(-4000)}`);
+  async ({ task }: { task: { name: string; result?: { state?: string } } }) => {
+    if (task.result?.state !== 'fail') return;
+    await new Promise((r) => setTimeout(r, 300)); // its last lines may still be in the pipe
+    console.error(`registry log after "${task.name}":\n${reg()?.log().slice(-4000)}`);
   };
 
 describe.each([
