@@ -2,7 +2,8 @@ import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dockerCredentials, parseChallenge } from './auth.js';
+import { dockerCredentials } from './auth.js';
+import { parseChallenge } from './challenge.js';
 
 const tmp = () => mkdtemp(path.join(os.tmpdir(), 'mab-auth-'));
 

@@ -1,4 +1,5 @@
 import { MabError } from '../errors.js';
+import { parseChallenge } from './challenge.js';
 import { formatReference, repositoryName, type Reference } from '../ref/reference.js';
 
 /** Userinfo and query strings can carry credentials (e.g. pre-signed upload URLs): never print them. */
@@ -58,11 +59,8 @@ export async function registryError(method: string, url: string, res: Response):
     detail = text.slice(0, 200);
   }
   // A HEAD has no body: a refused token or password is told only in the challenge (error="invalid_token").
-  const challenge = res.status === 401 ? (res.headers.get('www-authenticate') ?? '') : '';
-  const refused = ['error', 'error_description']
-    .map((k) => new RegExp(`[\\s,]${k}="([^"]*)"`, 'i').exec(challenge)?.[1])
-    .filter(Boolean)
-    .join(': ');
+  const challenge = res.status === 401 ? parseChallenge(res.headers.get('www-authenticate') ?? '') : undefined;
+  const refused = [challenge?.params.error, challenge?.params.error_description].filter(Boolean).join(': ');
   if (refused && !detail.includes(refused)) detail = detail ? `${detail} (${refused})` : refused;
   return new RegistryError(method, url, res.status, codes, detail);
 }

@@ -5,7 +5,8 @@
  * go-containerregistry layers its transport the same way (pkg/v1/remote/transport).
  */
 import { MabError } from '../errors.js';
-import { basicHeader, dockerCredentials, fetchToken, parseChallenge, type Credentials } from './auth.js';
+import { basicHeader, dockerCredentials, fetchToken, type Credentials } from './auth.js';
+import { parseChallenge } from './challenge.js';
 import { ecrCredentials, ecrTarget, type EcrTarget } from './ecr.js';
 import { registryError } from './errors.js';
 import { dispatcherFor, schemeFor, tlsError, tlsFailure, type RegistryTls } from './tls.js';
